@@ -1,0 +1,85 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes of CLI.md; CI scripts branch on them.
+const (
+	exitOK        = 0
+	exitError     = 1
+	exitChanges   = 2
+	exitPartial   = 3
+	exitLockHeld  = 4
+	exitGuard     = 5
+	exitDrift     = 6
+	exitStalePlan = 7
+)
+
+// exitCoder is an error that carries the process exit code it must end with.
+type exitCoder interface {
+	error
+	ExitCode() int
+}
+
+// exitError is an error with an exit code; a nil err with a code (e.g. 2, changes present) prints nothing.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *codedError) ExitCode() int { return e.code }
+func (e *codedError) Unwrap() error { return e.err }
+
+// withCode wraps err (which may be nil) so that run returns code.
+func withCode(code int, err error) error { return &codedError{code: code, err: err} }
+
+// newApp builds the command tree. Output goes to stdout and stderr, never to os.Stdout directly, so
+// tests can run the app in-process.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "deskfleet",
+		Usage: "run a fleet of GPU cloud desktops as code",
+		Description: "deskfleet reads a YAML fleet spec, compares it with the live state of the cloud-desktop API\n" +
+			"and shows or applies the changes. Credentials come from CDS_SECRET_ID and CDS_SECRET_KEY.",
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: true,
+		HideHelpCommand:      true,
+		Commands: []*cli.Command{
+			validateCommand(),
+			schemaCommand(),
+			simCommand(),
+			versionCommand(),
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // run decides the exit code
+	}
+}
+
+// run executes the app and returns the process exit code. Errors are printed once, to stderr.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.Run(args)
+	if err == nil {
+		return exitOK
+	}
+	code := exitError
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		code = ec.ExitCode()
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(stderr, "deskfleet:", msg)
+	}
+	return code
+}
