@@ -1,0 +1,32 @@
+# deskfleet: the two commands a newcomer needs are `make demo` and `make test`.
+GO      ?= go
+BIN     := bin/deskfleet
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+.PHONY: build test demo bench fuzz generate fmt vet
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/deskfleet
+
+# vet, then every test with the race detector; fuzz seed corpora run as ordinary tests.
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+demo: build
+	./scripts/demo.sh $(BIN)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# One minute of coverage-guided fuzzing of the spec loader.
+fuzz:
+	$(GO) test ./spec -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 1m
+
+generate:
+	$(GO) generate ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
