@@ -1,0 +1,193 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Limits that bound the work Load does on hostile input.
+const (
+	// MaxCount is the largest count of one desktop group.
+	MaxCount = 1000
+	// maxNodes bounds the YAML nodes visited per document, aliases expanded (alias bombs).
+	maxNodes = 200_000
+	// maxFileSize bounds the size of one spec file.
+	maxFileSize = 8 << 20
+)
+
+// Source is one parsed YAML document of a spec, before decoding: File is the path as given (joined with
+// its folder when found in one), Node the document's root (a yaml.DocumentNode).
+type Source struct {
+	File string
+	Node *yaml.Node
+}
+
+// ReadSources expands paths (files, or folders whose *.yaml and *.yml files are read, not recursing;
+// none means ".") and parses every document of every file. Files and folders that cannot be read, and
+// YAML syntax errors, are reported as diagnostics; the documents that parsed are returned in order.
+func ReadSources(paths ...string) ([]Source, Diagnostics) {
+	var diags Diagnostics
+	files := expandPaths(paths, &diags)
+	var out []Source
+	for _, f := range files {
+		data, err := readFile(f)
+		if err != nil {
+			diags = append(diags, Diagnostic{Pos: Pos{File: f}, Message: err.Error()})
+			continue
+		}
+		srcs, ds := ParseSources(f, data)
+		out = append(out, srcs...)
+		diags = append(diags, ds...)
+	}
+	return out, diags
+}
+
+func readFile(name string) ([]byte, error) {
+	fh, err := os.Open(name)
+	if err != nil {
+		return nil, errors.Unwrap(err) // the *PathError's path is already in the position
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("file is larger than %d MiB", maxFileSize>>20)
+	}
+	return data, nil
+}
+
+// expandPaths turns the arguments into the list of files to read, in order, without duplicates.
+func expandPaths(paths []string, diags *Diagnostics) []string {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var files []string
+	seen := map[string]bool{}
+	add := func(f string) {
+		if !seen[filepath.Clean(f)] {
+			seen[filepath.Clean(f)] = true
+			files = append(files, f)
+		}
+	}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			*diags = append(*diags, Diagnostic{Pos: Pos{File: p}, Message: "cannot read: " + errors.Unwrap(err).Error()})
+			continue
+		}
+		if !st.IsDir() {
+			add(p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			*diags = append(*diags, Diagnostic{Pos: Pos{File: p}, Message: "cannot read folder: " + err.Error()})
+			continue
+		}
+		var names []string
+		for _, e := range entries {
+			ext := strings.ToLower(filepath.Ext(e.Name()))
+			if !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+				names = append(names, e.Name())
+			}
+		}
+		sort.Strings(names)
+		if len(names) == 0 {
+			*diags = append(*diags, Diagnostic{Pos: Pos{File: p}, Message: "no *.yaml or *.yml files in this folder",
+				Hint: "pass the spec's file or folder with -f"})
+		}
+		for _, n := range names {
+			add(filepath.Join(p, n))
+		}
+	}
+	return files
+}
+
+var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// ParseSources parses every YAML document of data, read from the file named file. A syntax error is
+// reported at its line; the documents before it are returned. It never panics.
+func ParseSources(file string, data []byte) (out []Source, diags Diagnostics) {
+	defer func() {
+		if r := recover(); r != nil {
+			diags = append(diags, Diagnostic{Pos: Pos{File: file}, Message: fmt.Sprintf("cannot parse YAML: %v", r)})
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			diags = append(diags, yamlError(file, err))
+			break
+		}
+		if len(n.Content) == 0 {
+			continue // a document with only comments
+		}
+		out = append(out, Source{File: file, Node: &n})
+	}
+	if len(out) == 0 && len(diags) == 0 {
+		diags = append(diags, Diagnostic{Pos: Pos{File: file}, Severity: Warning, Message: "no YAML document in this file"})
+	}
+	return out, diags
+}
+
+// yamlError turns a yaml.v3 parse error ("yaml: line 3: ...") into a diagnostic at that line.
+func yamlError(file string, err error) Diagnostic {
+	msg := err.Error()
+	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return Diagnostic{Pos: Pos{File: file, Line: line}, Message: "YAML syntax: " + m[2]}
+	}
+	return Diagnostic{Pos: Pos{File: file}, Message: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// Load reads a spec from paths (files, or folders whose *.yaml and *.yml files are read, not recursing;
+// none means "."), merges all its documents into one Fleet, applies the defaults cascade, expands counts
+// into desktop names and runs the cross-checks. It returns every problem found, not only the first, in
+// file order. The Fleet is always non-nil but is complete and trustworthy only when the diagnostics hold
+// no Error. Load never panics, whatever the input.
+func Load(paths ...string) (*Fleet, Diagnostics) {
+	srcs, diags := ReadSources(paths...)
+	return build(srcs, diags, paths)
+}
+
+// Parse is Load for one file's contents held in memory; name is used in positions.
+func Parse(name string, data []byte) (*Fleet, Diagnostics) {
+	srcs, diags := ParseSources(name, data)
+	return build(srcs, diags, []string{name})
+}
+
+func build(srcs []Source, diags Diagnostics, paths []string) (*Fleet, Diagnostics) {
+	docs := make([]*docInfo, 0, len(srcs))
+	for _, s := range srcs {
+		d := newDecoder(s.File)
+		di := d.document(s.Node)
+		diags = append(diags, d.diags...)
+		if di != nil {
+			docs = append(docs, di)
+		}
+	}
+	fl, ds := assemble(docs)
+	diags = append(diags, ds...)
+	if len(srcs) == 0 && !diags.HasErrors() {
+		diags = append(diags, Diagnostic{Pos: Pos{File: strings.Join(paths, ", ")}, Message: "no fleet spec found"})
+	}
+	diags.Sort()
+	return fl, diags
+}

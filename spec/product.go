@@ -1,0 +1,93 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/invopop/jsonschema"
+	"gopkg.in/yaml.v3"
+)
+
+// Product chooses a product (QueryProducts). In YAML it is either a string, a productId, or a mapping
+// of selector fields that must match exactly one product at the desktop's site. Exactly one of ID and
+// the selector fields is set.
+type Product struct {
+	// ID is the productId when the product is given as a string.
+	ID string `yaml:"-" json:"-"`
+	// GPU model, as QueryProducts' gpuModel.
+	GPU string `yaml:"gpu,omitempty" json:"gpu,omitempty" jsonschema:"minLength=1,example=NVIDIA A5000"`
+	// GPU memory in GB (gpuRam).
+	GPURam *int `yaml:"gpuRam,omitempty" json:"gpuRam,omitempty" jsonschema:"minimum=1,example=24"`
+	// CPU cores (cpuCores).
+	CPU *int `yaml:"cpu,omitempty" json:"cpu,omitempty" jsonschema:"minimum=1,example=14"`
+	// Memory in GB (memorySize).
+	Memory *int `yaml:"memory,omitempty" json:"memory,omitempty" jsonschema:"minimum=1,example=25"`
+	// System disk in GB (systemDiskSize).
+	Disk *int `yaml:"disk,omitempty" json:"disk,omitempty" jsonschema:"minimum=1,example=150"`
+	// Operating system (os).
+	OS string `yaml:"os,omitempty" json:"os,omitempty" jsonschema:"minLength=1,example=windows"`
+
+	// Pos is where the product value starts.
+	Pos Pos `yaml:"-" json:"-"`
+}
+
+// IsZero reports whether no product is set.
+func (p Product) IsZero() bool {
+	return p.ID == "" && p.GPU == "" && p.GPURam == nil && p.CPU == nil && p.Memory == nil && p.Disk == nil && p.OS == ""
+}
+
+// String renders the product as its id, or as its selector fields ("gpu=NVIDIA A5000 os=windows").
+func (p Product) String() string {
+	if p.ID != "" {
+		return p.ID
+	}
+	var parts []string
+	add := func(k, v string) { parts = append(parts, k+"="+v) }
+	if p.GPU != "" {
+		add("gpu", p.GPU)
+	}
+	for _, f := range []struct {
+		k string
+		v *int
+	}{{"gpuRam", p.GPURam}, {"cpu", p.CPU}, {"memory", p.Memory}, {"disk", p.Disk}} {
+		if f.v != nil {
+			add(f.k, fmt.Sprint(*f.v))
+		}
+	}
+	if p.OS != "" {
+		add("os", p.OS)
+	}
+	return strings.Join(parts, " ")
+}
+
+// UnmarshalYAML decodes a product from a string or a selector mapping, strictly (unknown keys are
+// errors). The error names the line and column of the first problem; Load reports all of them instead.
+func (p *Product) UnmarshalYAML(n *yaml.Node) error {
+	d := newDecoder("")
+	if v, ok := d.product(n); ok {
+		*p = v
+	}
+	if len(d.diags) > 0 {
+		dg := d.diags[0]
+		return fmt.Errorf("line %d, column %d: %s", dg.Pos.Line, dg.Pos.Col, dg.Message)
+	}
+	return nil
+}
+
+// JSONSchemaExtend turns the reflected selector object into "a productId string, or a selector object".
+func (Product) JSONSchemaExtend(s *jsonschema.Schema) {
+	obj := &jsonschema.Schema{
+		Type:                 "object",
+		Description:          "Selector over QueryProducts at the site; must match exactly one product.",
+		Properties:           s.Properties,
+		AdditionalProperties: jsonschema.FalseSchema,
+		MinProperties:        ptr(uint64(1)),
+	}
+	id := &jsonschema.Schema{Type: "string", MinLength: ptr(uint64(1)), Description: "A productId.",
+		Examples: []any{"e0997510-1b69-4de8-85a8-cc44b2dd28f8"}}
+	s.Type, s.Properties, s.AdditionalProperties, s.Required = "", nil, nil, nil
+	s.OneOf = []*jsonschema.Schema{id, obj}
+	s.Examples = []any{map[string]any{"gpu": "NVIDIA A5000", "os": "windows"}}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,268 @@
+package spec
+
+import "time"
+
+// Document is one YAML document of a fleet spec. A spec may span several files and documents; they
+// merge into one Fleet (see Load). Its fields are the top-level keys of the format (SPEC.md).
+type Document struct {
+	// Format version of the spec. Only 1 exists.
+	Version int `yaml:"version" json:"version" jsonschema:"enum=1,example=1"`
+	// The fleet's name: the key of its state record and lock. Every document of one spec names the same fleet.
+	Fleet string `yaml:"fleet" json:"fleet" jsonschema:"minLength=1,example=studio"`
+	// Values inherited by every desktop group that does not set the field itself.
+	Defaults *Defaults `yaml:"defaults,omitempty" json:"defaults,omitempty"`
+	// Named billing plans, referred to by `billing` in defaults and desktop groups.
+	Billing map[string]BillingPlan `yaml:"billing,omitempty" json:"billing,omitempty"`
+	// Named hardware and image choices, referred to by `profile` in defaults and desktop groups.
+	Profiles map[string]Profile `yaml:"profiles,omitempty" json:"profiles,omitempty"`
+	// Sub-accounts, identified by email. The API cannot delete a sub-account: removing one here only forgets it.
+	Accounts []Account `yaml:"accounts,omitempty" json:"accounts,omitempty"`
+	// Desktop groups: each makes `count` desktops named like the API names them (name, name_001, name_002, ...).
+	Desktops []Group `yaml:"desktops,omitempty" json:"desktops,omitempty"`
+	// Desktop name -> sub-account email. When present it is authoritative: a desktop missing from it is unbound.
+	// When absent, bindings are not managed. One account may be bound to several desktops.
+	Bindings map[string]string `yaml:"bindings,omitempty" json:"bindings,omitempty" jsonschema:"example={\"render\": \"alice@example.com\"}"`
+}
+
+// Defaults holds the fields a desktop group inherits when it does not set them.
+type Defaults struct {
+	// Site (siteName or siteId, from QuerySites).
+	Site string `yaml:"site,omitempty" json:"site,omitempty" jsonschema:"minLength=1,example=宿迁A"`
+	// Network of the desktops. Omitted: the site's default VPC.
+	Network *Network `yaml:"network,omitempty" json:"network,omitempty"`
+	// Public bandwidth in Mbps (CreateVm qos), at least 1. Built-in default: 5.
+	Bandwidth *int `yaml:"bandwidth,omitempty" json:"bandwidth,omitempty" jsonschema:"minimum=1,example=5"`
+	// Name of a billing plan under `billing`. Built-in default: per-minute.
+	Billing string `yaml:"billing,omitempty" json:"billing,omitempty" jsonschema:"minLength=1,example=monthly"`
+	// Name of a profile under `profiles`.
+	Profile string `yaml:"profile,omitempty" json:"profile,omitempty" jsonschema:"minLength=1,example=a5000-win"`
+
+	// Pos is where the defaults mapping starts; At holds the position of each key's value, by key.
+	Pos Pos            `yaml:"-" json:"-"`
+	At  map[string]Pos `yaml:"-" json:"-"`
+}
+
+// Network selects the VPC, subnet and virtual gateway of a desktop.
+type Network struct {
+	// "default" (the site's default VPC, created or completed when needed), or a vpcName or vpcId.
+	// Omitted: default.
+	VPC string `yaml:"vpc,omitempty" json:"vpc,omitempty" jsonschema:"minLength=1,example=default"`
+	// Subnet name or id. Omitted: the subnet with the most free addresses.
+	Subnet string `yaml:"subnet,omitempty" json:"subnet,omitempty" jsonschema:"minLength=1,example=子网1"`
+	// Virtual gateway conf_name or conf_id. Omitted: none if the net has none, else the first.
+	Gateway string `yaml:"gateway,omitempty" json:"gateway,omitempty" jsonschema:"minLength=1,example=移动"`
+
+	// Pos is where the network value starts.
+	Pos Pos `yaml:"-" json:"-"`
+}
+
+// Cycle is a billing cycle: per-minute or monthly.
+type Cycle string
+
+// The billing cycles of the API (CreateVm billCycle).
+const (
+	CycleMinute Cycle = "minute"
+	CycleMonth  Cycle = "month"
+)
+
+// BillingPlan is a named way to pay for desktops. The month-only fields are ignored (with a warning) on a
+// per-minute plan. A desktop can move from per-minute to monthly in place, never back.
+type BillingPlan struct {
+	// minute (per-minute, pay as you go) or month (prepaid monthly).
+	Cycle Cycle `yaml:"cycle" json:"cycle" jsonschema:"enum=minute,enum=month,example=month"`
+	// Months prepaid at a time, at least 1 (duration). Default 1.
+	Months *int `yaml:"months,omitempty" json:"months,omitempty" jsonschema:"minimum=1,example=1"`
+	// Prepay up to the end of the calendar month (isToMonth). Default false.
+	ToMonthEnd bool `yaml:"toMonthEnd,omitempty" json:"toMonthEnd,omitempty"`
+	// Charge a part month as a full month (priceToMonth). Default false.
+	FullMonthPrice bool `yaml:"fullMonthPrice,omitempty" json:"fullMonthPrice,omitempty"`
+	// Let the provider renew the order automatically (isAutoRenewal). Default false.
+	AutoRenew bool `yaml:"autoRenew,omitempty" json:"autoRenew,omitempty"`
+	// Renew (RenewalOrder) when the desktop expires sooner than this: a Go duration (168h, 90m) or whole
+	// days (7d). Omitted: deskfleet does not renew.
+	RenewWithin string `yaml:"renewWithin,omitempty" json:"renewWithin,omitempty" jsonschema:"pattern=^([0-9]+d|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$,example=168h,example=7d"`
+
+	// RenewWithinDuration is RenewWithin parsed; 0 when omitted.
+	RenewWithinDuration time.Duration `yaml:"-" json:"-"`
+	// Name is the plan's key under `billing`; "" for the built-in per-minute plan.
+	Name string `yaml:"-" json:"-"`
+	// Pos is where the plan is declared; At holds the position of each key's value, by key.
+	Pos Pos            `yaml:"-" json:"-"`
+	At  map[string]Pos `yaml:"-" json:"-"`
+}
+
+// MonthsOrDefault returns Months, or 1 when it is omitted.
+func (b BillingPlan) MonthsOrDefault() int {
+	if b.Months == nil {
+		return 1
+	}
+	return *b.Months
+}
+
+// Profile is a named hardware and image choice.
+type Profile struct {
+	// Product: a selector over QueryProducts at the site that must match exactly one product, or a productId.
+	Product *Product `yaml:"product,omitempty" json:"product,omitempty"`
+	// Image name or id; it must be Available or Using at the site.
+	Image string `yaml:"image,omitempty" json:"image,omitempty" jsonschema:"minLength=1,example=Windows10-公共镜像-图像处理型"`
+
+	// Name is the profile's key under `profiles`.
+	Name string `yaml:"-" json:"-"`
+	// Pos is where the profile is declared; At holds the position of each key's value, by key.
+	Pos Pos            `yaml:"-" json:"-"`
+	At  map[string]Pos `yaml:"-" json:"-"`
+}
+
+// Account is a sub-account, identified by its email.
+type Account struct {
+	// The sub-account's email: its identity.
+	Email string `yaml:"email" json:"email" jsonschema:"format=email,example=alice@example.com"`
+	// The sub-account's name (ChangeSubAccountName).
+	Name string `yaml:"name" json:"name" jsonschema:"minLength=1,example=alice"`
+	// Free text, at most 30 characters (ChangeSubAccountRemark). Omitted: not managed; "" clears it.
+	Remark *string `yaml:"remark,omitempty" json:"remark,omitempty" jsonschema:"maxLength=30,example=设计部"`
+
+	// Pos is where the account's entry starts; At holds the position of each key's value, by key.
+	Pos Pos            `yaml:"-" json:"-"`
+	At  map[string]Pos `yaml:"-" json:"-"`
+}
+
+// Power is the wanted power state of a desktop.
+type Power string
+
+// The power states a spec can ask for.
+const (
+	PowerOn  Power = "on"
+	PowerOff Power = "off"
+)
+
+// Group is a desktop group: `count` desktops that share every setting.
+type Group struct {
+	// Desktop name; with count > 1 the next desktops are name_001, name_002, ... (as CreateVm names them).
+	Name string `yaml:"name" json:"name" jsonschema:"minLength=1,example=render"`
+	// Number of desktops, 1 to 1000. Default 1.
+	Count *int `yaml:"count,omitempty" json:"count,omitempty" jsonschema:"minimum=1,maximum=1000,example=3"`
+	// Site (siteName or siteId). Omitted: defaults.site.
+	Site string `yaml:"site,omitempty" json:"site,omitempty" jsonschema:"minLength=1,example=襄阳A"`
+	// Network. Omitted: defaults.network, else the site's default VPC. Changing it replaces the desktops.
+	Network *Network `yaml:"network,omitempty" json:"network,omitempty"`
+	// Public bandwidth in Mbps, at least 1. Omitted: defaults.bandwidth, else 5.
+	Bandwidth *int `yaml:"bandwidth,omitempty" json:"bandwidth,omitempty" jsonschema:"minimum=1,example=10"`
+	// Name of a billing plan. Omitted: defaults.billing, else per-minute.
+	Billing string `yaml:"billing,omitempty" json:"billing,omitempty" jsonschema:"minLength=1,example=monthly"`
+	// Name of a profile. Omitted: defaults.profile. `product` and `image` set here take precedence over it.
+	Profile string `yaml:"profile,omitempty" json:"profile,omitempty" jsonschema:"minLength=1,example=a5000-win"`
+	// Product, instead of the profile's: a selector or a productId.
+	Product *Product `yaml:"product,omitempty" json:"product,omitempty"`
+	// Image name or id, instead of the profile's. Changing it rebuilds the desktops (wipes the system disk).
+	Image string `yaml:"image,omitempty" json:"image,omitempty" jsonschema:"minLength=1,example=Windows10-公共镜像-图像处理型"`
+	// The desktops' label (remark, UpdateVmLabels). Omitted: not managed; "" enforces an empty label.
+	Label *string `yaml:"label,omitempty" json:"label,omitempty" jsonschema:"example=team-a"`
+	// on or off. Omitted: started on create, not enforced afterwards.
+	Power *Power `yaml:"power,omitempty" json:"power,omitempty" jsonschema:"enum=on,enum=off,example=on"`
+	// Never delete, replace or rebuild these desktops, even when removed from the spec. Set false to lift it.
+	Protect *bool `yaml:"protect,omitempty" json:"protect,omitempty"`
+	// Rename the managed desktop of this name to `name` (ChangeVmName) instead of replacing it. count 1 only.
+	RenamedFrom string `yaml:"renamedFrom,omitempty" json:"renamedFrom,omitempty" jsonschema:"minLength=1,example=edit-old"`
+
+	// Pos is where the group's entry starts; At holds the position of each key's value, by key.
+	Pos Pos            `yaml:"-" json:"-"`
+	At  map[string]Pos `yaml:"-" json:"-"`
+}
+
+// CountOrDefault returns Count, or 1 when it is omitted.
+func (g Group) CountOrDefault() int {
+	if g.Count == nil {
+		return 1
+	}
+	return *g.Count
+}
+
+// Fleet is a whole spec, merged from all its files and with defaults applied. Load returns it.
+type Fleet struct {
+	// Name is the fleet's name (the `fleet` key).
+	Name string
+	// Version is the format version (1).
+	Version int
+	// Files are the files read, in order.
+	Files []string
+	// Billing and Profiles are the declared plans and profiles, merged from every document.
+	Billing  map[string]BillingPlan
+	Profiles map[string]Profile
+	// Groups are the desktop groups as written, in file order.
+	Groups []Group
+	// Desktops are the groups expanded to one entry per desktop, defaults applied, in file order.
+	Desktops []Desktop
+	// Accounts are the sub-accounts, in file order.
+	Accounts []Account
+	// Bindings are the desktop -> account bindings; Bindings.Set is false when no document has the key.
+	Bindings Bindings
+	// Pos is where the (first) `fleet` key's value is.
+	Pos Pos
+}
+
+// Desktop is one desktop as the spec wants it, after count expansion and the defaults cascade
+// (group field, else `defaults`, else the built-in default). Pointer fields are nil when not managed.
+type Desktop struct {
+	// Name is the full name (render, render_001, ...).
+	Name string
+	// Group is the name of the group it comes from; Index its 0-based place in that group.
+	Group string
+	Index int
+	// Site is a siteName or siteId, not yet resolved.
+	Site string
+	// Network is resolved to its defaults: VPC is "default" when not set.
+	Network Network
+	// Bandwidth in Mbps.
+	Bandwidth int
+	// Billing is the plan; Billing.Name is "" for the built-in per-minute plan.
+	Billing BillingPlan
+	// Profile is the name of the profile used, "" when none.
+	Profile string
+	// Product is the selector or id, from the group or else the profile.
+	Product Product
+	// Image is an image name or id, from the group or else the profile.
+	Image string
+	// Label is nil when not managed; "" is an enforced empty label.
+	Label *string
+	// Power is nil when not managed.
+	Power *Power
+	// Protect forbids deleting, replacing or rebuilding the desktop.
+	Protect bool
+	// RenamedFrom is the old name to rename from, "" when none.
+	RenamedFrom string
+	// Pos is the position of the group's entry; NamePos of its name.
+	Pos     Pos
+	NamePos Pos
+	// At holds, by field key (site, network, bandwidth, billing, profile, product, image, label, power,
+	// protect, renamedFrom, count), the position of the value the field was resolved from: the group's,
+	// the defaults', or the profile's. A field from a built-in default has no entry.
+	At map[string]Pos
+}
+
+// PosOf returns the position the field's value came from (see At), else the group's position, so an
+// error about any field of the desktop can point at the spec.
+func (d Desktop) PosOf(field string) Pos {
+	if p, ok := d.At[field]; ok {
+		return p
+	}
+	return d.Pos
+}
+
+// Bindings maps desktop names to sub-account emails.
+type Bindings struct {
+	// Set is true when some document has the `bindings` key: the bindings are then authoritative.
+	Set bool
+	// ByDesktop maps a desktop's full name to an account email.
+	ByDesktop map[string]string
+	// At holds the position of each binding's key (the desktop name), by desktop name.
+	At map[string]Pos
+	// Pos is where the (first) bindings mapping starts.
+	Pos Pos
+}
+
+// Account returns the email bound to the desktop and whether there is one.
+func (b Bindings) Account(desktop string) (string, bool) {
+	e, ok := b.ByDesktop[desktop]
+	return e, ok
+}
