@@ -1,0 +1,420 @@
+package gcw
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+
+	"github.com/deskfleet/deskfleet/provider"
+)
+
+// maxErrorBody is how much of a response body an APIError keeps.
+const maxErrorBody = 2048
+
+// maxBody bounds how much of a response is read.
+const maxBody = 32 << 20
+
+// Client is the HTTP implementation of provider.Client. It is safe for concurrent use; the rate
+// limit and the concurrency bound are shared by all its calls.
+type Client struct {
+	endpoint    string // base URL, no trailing slash
+	accessKeyID string
+	secret      string
+	http        *http.Client
+	timeout     time.Duration
+	limiter     *rate.Limiter
+	sem         chan struct{} // nil: unbounded
+	maxRetries  int
+	baseBackoff time.Duration
+	maxBackoff  time.Duration
+	clock       func() time.Time
+	nonce       func() string
+	newReqID    func() string
+	log         *slog.Logger
+	rand        func() float64
+	sleep       func(context.Context, time.Duration) error
+}
+
+var _ provider.Client = (*Client)(nil)
+
+// New returns a client for cfg. It fails when the credentials are missing or the endpoint is not an
+// absolute http(s) URL.
+func New(cfg Config) (*Client, error) {
+	if cfg.AccessKeyID == "" || cfg.Secret == "" {
+		return nil, ErrMissingCredentials
+	}
+	ep := cfg.Endpoint
+	if ep == "" {
+		ep = DefaultEndpoint
+	}
+	u, err := url.Parse(ep)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return nil, fmt.Errorf("gcw: endpoint %q is not an absolute http(s) URL without a query", ep)
+	}
+	c := &Client{
+		endpoint:    strings.TrimRight(ep, "/"),
+		accessKeyID: cfg.AccessKeyID,
+		secret:      cfg.Secret,
+		http:        cfg.HTTPClient,
+		timeout:     cfg.Timeout,
+		maxRetries:  cfg.MaxRetries,
+		baseBackoff: cfg.BaseBackoff,
+		maxBackoff:  cfg.MaxBackoff,
+		clock:       cfg.Clock,
+		nonce:       cfg.Nonce,
+		newReqID:    cfg.NewRequestID,
+		log:         cfg.Logger,
+		rand:        cfg.Rand,
+		sleep:       cfg.Sleep,
+	}
+	if c.http == nil {
+		c.http = &http.Client{}
+	}
+	if c.timeout <= 0 {
+		c.timeout = 30 * time.Second
+	}
+	switch {
+	case cfg.Rate < 0:
+		c.limiter = rate.NewLimiter(rate.Inf, 1)
+	default:
+		r := cfg.Rate
+		if r == 0 {
+			r = 10
+		}
+		burst := cfg.Burst
+		if burst <= 0 {
+			burst = max(1, int(math.Ceil(r)))
+		}
+		c.limiter = rate.NewLimiter(rate.Limit(r), burst)
+	}
+	switch {
+	case cfg.MaxConcurrent == 0:
+		c.sem = make(chan struct{}, 8)
+	case cfg.MaxConcurrent > 0:
+		c.sem = make(chan struct{}, cfg.MaxConcurrent)
+	}
+	switch {
+	case c.maxRetries == 0:
+		c.maxRetries = 3
+	case c.maxRetries < 0:
+		c.maxRetries = 0
+	}
+	if c.baseBackoff <= 0 {
+		c.baseBackoff = 200 * time.Millisecond
+	}
+	if c.maxBackoff <= 0 {
+		c.maxBackoff = 10 * time.Second
+	}
+	if c.clock == nil {
+		c.clock = time.Now
+	}
+	if c.nonce == nil {
+		c.nonce = uuid.NewString
+	}
+	if c.newReqID == nil {
+		c.newReqID = uuid.NewString
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.rand == nil {
+		c.rand = rand.Float64
+	}
+	if c.sleep == nil {
+		c.sleep = sleepCtx
+	}
+	return c, nil
+}
+
+// String describes the client without its secret.
+func (c *Client) String() string {
+	return fmt.Sprintf("gcw.Client{endpoint:%q accessKeyId:%q}", c.endpoint, c.accessKeyID)
+}
+
+// GoString is String, so that %#v does not print the secret.
+func (c *Client) GoString() string { return c.String() }
+
+// requestID returns id, or a fresh one when empty.
+func (c *Client) requestID(id string) string {
+	if id != "" {
+		return id
+	}
+	return c.newReqID()
+}
+
+// call performs one action and returns its envelope's Data. params are the action's own parameters
+// (string values, or []string / []map[string]string where the reference has arrays): signed in the
+// query for GET actions, the JSON body for POST ones. requestID is reported in errors and logs.
+func (c *Client) call(ctx context.Context, action string, params map[string]any, requestID string) (json.RawMessage, error) {
+	info, ok := provider.LookupAction(action)
+	if !ok {
+		return nil, fmt.Errorf("gcw: unknown action %q", action)
+	}
+	var payload []byte
+	query := url.Values{}
+	if info.Method == http.MethodPost {
+		if params == nil {
+			params = map[string]any{}
+		}
+		var err error
+		if payload, err = json.Marshal(params); err != nil {
+			return nil, fmt.Errorf("gcw %s: encoding body: %w", action, err)
+		}
+	} else {
+		for k, v := range params {
+			s, ok := v.(string)
+			if !ok {
+				return nil, fmt.Errorf("gcw %s: parameter %s of a GET action must be a string", action, k)
+			}
+			query.Set(k, s)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		res := c.attempt(ctx, info, query, payload, requestID, attempt)
+		data, err, retry := c.classify(ctx, info, requestID, res)
+		if !retry || attempt >= c.maxRetries || ctx.Err() != nil {
+			return data, err
+		}
+		d := c.backoff(attempt)
+		c.log.DebugContext(ctx, "gcw retry", "action", action, "attempt", attempt+1, "requestId", requestID,
+			"backoff", d, "err", err)
+		if serr := c.sleep(ctx, d); serr != nil {
+			return nil, err
+		}
+	}
+}
+
+// backoff is full jitter: rand(0, min(max, base*2^retry)).
+func (c *Client) backoff(retry int) time.Duration {
+	ceil := c.maxBackoff
+	if retry < 62 {
+		if b := c.baseBackoff << uint(retry); b > 0 && b < ceil {
+			ceil = b
+		}
+	}
+	return time.Duration(c.rand() * float64(ceil))
+}
+
+// result is what one HTTP attempt produced.
+type result struct {
+	status  int
+	body    []byte
+	err     error // transport error, already scrubbed of credentials
+	notSent bool  // certain that no byte of the request reached the server
+	scrub   func(string) string
+}
+
+// attempt signs and sends one HTTP request (fresh nonce and timestamp), waiting for the rate limiter
+// and the concurrency bound first, and reads the whole response within the per-attempt timeout.
+func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query url.Values, payload []byte, requestID string, n int) result {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return result{err: fmt.Errorf("rate limiter: %w", ctxErr(ctx, err)), notSent: true, scrub: noScrub}
+	}
+	if c.sem != nil {
+		select {
+		case c.sem <- struct{}{}:
+			defer func() { <-c.sem }()
+		case <-ctx.Done():
+			return result{err: ctx.Err(), notSent: true, scrub: noScrub}
+		}
+	}
+	params := url.Values{
+		"Action":           {info.Name},
+		"AccessKeyId":      {c.accessKeyID},
+		"SignatureMethod":  {provider.SignatureMethod},
+		"SignatureVersion": {provider.SignatureVersion},
+		"SignatureNonce":   {c.nonce()},
+		"Timestamp":        {c.clock().UTC().Format(provider.TimestampLayout)},
+		"Version":          {provider.APIVersion},
+	}
+	if info.Method == http.MethodGet {
+		for k, v := range query {
+			if len(v) > 0 {
+				params.Set(k, v[0])
+			}
+		}
+	}
+	sig := provider.Sign(info.Method, params, c.secret)
+	scrub := c.scrubber(sig)
+	rawURL := c.endpoint + "/?" + encodeQuery(params) + "&Signature=" + provider.PercentEncode(sig)
+
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var getConn, gotConn atomic.Bool
+	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		GetConn: func(string) { getConn.Store(true) },
+		GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
+	})
+	var bodyReader io.Reader
+	if payload != nil {
+		bodyReader = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(actx, info.Method, rawURL, bodyReader)
+	if err != nil {
+		return result{err: errors.New("building request: invalid endpoint or parameters"), notSent: true, scrub: scrub}
+	}
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	var res result
+	res.scrub = scrub
+	if err != nil {
+		res.err = redactTransportError(err, c.endpoint, info.Name, scrub)
+		res.notSent = isDialError(err) || (getConn.Load() && !gotConn.Load())
+	} else {
+		res.status = resp.StatusCode
+		res.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		resp.Body.Close()
+		if err != nil {
+			res.err = redactTransportError(fmt.Errorf("reading response: %w", err), c.endpoint, info.Name, scrub)
+		}
+	}
+	c.log.DebugContext(ctx, "gcw attempt", "action", info.Name, "method", info.Method, "attempt", n+1,
+		"requestId", requestID, "status", res.status, "duration", time.Since(start), "err", errString(res.err))
+	return res
+}
+
+// classify turns an attempt's result into data or an error, and says whether a retry is safe.
+func (c *Client) classify(ctx context.Context, info provider.ActionInfo, requestID string, res result) (json.RawMessage, error, bool) {
+	unknown := func(err error) (json.RawMessage, error, bool) {
+		return nil, &provider.UnknownOutcomeError{Action: info.Name, RequestID: requestID, Err: err}, false
+	}
+	if res.err != nil {
+		err := fmt.Errorf("gcw %s: %w", info.Name, res.err)
+		if res.notSent {
+			// Nothing reached the server: safe to retry any action, unless the caller gave up.
+			return nil, err, ctx.Err() == nil
+		}
+		if info.Mutating {
+			return unknown(err)
+		}
+		return nil, err, ctx.Err() == nil
+	}
+	apiErr := func(msg string) *provider.APIError {
+		return &provider.APIError{Action: info.Name, RequestID: requestID, HTTPStatus: res.status,
+			Message: msg, Body: truncate(res.scrub(string(res.body)), maxErrorBody)}
+	}
+	switch {
+	case res.status == http.StatusOK:
+	case res.status == http.StatusTooManyRequests || res.status == http.StatusServiceUnavailable:
+		// Assumption (undocumented API): 429 and 503 mean the request was refused before any work.
+		e := apiErr(http.StatusText(res.status))
+		fillEnvelopeCode(e, res.body, res.scrub)
+		return nil, e, true
+	case res.status >= 500:
+		e := apiErr(http.StatusText(res.status))
+		fillEnvelopeCode(e, res.body, res.scrub)
+		if info.Mutating {
+			return unknown(e)
+		}
+		return nil, e, true
+	default:
+		e := apiErr(http.StatusText(res.status))
+		fillEnvelopeCode(e, res.body, res.scrub)
+		return nil, e, false
+	}
+	env, err := decodeEnvelope(res.body)
+	if err != nil {
+		e := apiErr("malformed response: " + err.Error())
+		if info.Mutating {
+			return unknown(e)
+		}
+		return nil, e, false
+	}
+	if !strings.EqualFold(env.code, "Success") {
+		e := apiErr(res.scrub(env.message))
+		e.Code = res.scrub(env.code)
+		return nil, e, false
+	}
+	return env.data, nil, false
+}
+
+// fillEnvelopeCode copies code and message from a non-200 body that happens to be an envelope.
+func fillEnvelopeCode(e *provider.APIError, body []byte, scrub func(string) string) {
+	env, err := decodeEnvelope(body)
+	if err != nil || strings.EqualFold(env.code, "Success") {
+		return
+	}
+	e.Code = scrub(env.code)
+	if env.message != "" {
+		e.Message = scrub(env.message)
+	}
+}
+
+// encodeQuery percent-encodes params in sorted key order, as signed.
+func encodeQuery(params url.Values) string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(provider.PercentEncode(k))
+		b.WriteByte('=')
+		b.WriteString(provider.PercentEncode(params.Get(k)))
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary.
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "...(truncated)"
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,279 @@
+package gcw
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
+)
+
+// envelope is the response wrapper, spelt Code/Message/Data or code/msg/data.
+type envelope struct {
+	code    string
+	message string
+	data    json.RawMessage
+}
+
+// decodeEnvelope accepts both spellings of the three keys (exact first, then any case); Code may be a
+// string or a number; Message may be null.
+func decodeEnvelope(body []byte) (envelope, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return envelope{}, errors.New("body is not a JSON object")
+	}
+	pick := func(names ...string) (json.RawMessage, bool) {
+		for _, n := range names {
+			if v, ok := m[n]; ok {
+				return v, true
+			}
+		}
+		for k, v := range m {
+			for _, n := range names {
+				if strings.EqualFold(k, n) {
+					return v, true
+				}
+			}
+		}
+		return nil, false
+	}
+	var env envelope
+	raw, ok := pick("Code", "code")
+	if !ok {
+		return envelope{}, errors.New("no Code in response")
+	}
+	var code fString
+	if err := json.Unmarshal(raw, &code); err != nil {
+		return envelope{}, fmt.Errorf("Code: %w", err)
+	}
+	env.code = string(code)
+	if raw, ok := pick("Message", "msg"); ok {
+		var msg fString
+		if json.Unmarshal(raw, &msg) == nil {
+			env.message = string(msg)
+		} else {
+			env.message = string(raw)
+		}
+	}
+	if raw, ok := pick("Data"); ok && !isNull(raw) {
+		env.data = raw
+	}
+	return env, nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || string(t) == "null"
+}
+
+// decodeData unmarshals Data into v; null or absent Data leaves v untouched.
+func decodeData(action string, data json.RawMessage, v any) error {
+	if isNull(data) {
+		return nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return &provider.APIError{Action: action, HTTPStatus: 200, Message: "unexpected Data: " + err.Error()}
+	}
+	return nil
+}
+
+// fString accepts a JSON string, number or boolean (kept as its text) or null ("").
+type fString string
+
+func (s *fString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*s = ""
+	case b[0] == '"':
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = fString(v)
+	case b[0] == '{' || b[0] == '[':
+		return fmt.Errorf("expected a string, got %.20s", b)
+	default:
+		*s = fString(b)
+	}
+	return nil
+}
+
+// fInt accepts a number (integral, or with a zero fraction) or a numeric string; null and "" are 0.
+type fInt int
+
+func (n *fInt) UnmarshalJSON(b []byte) error {
+	var s fString
+	if err := s.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	t := strings.TrimSpace(string(s))
+	if t == "" {
+		*n = 0
+		return nil
+	}
+	if v, err := strconv.ParseInt(t, 10, 64); err == nil {
+		*n = fInt(v)
+		return nil
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f != float64(int64(f)) {
+		return fmt.Errorf("expected an integer, got %q", t)
+	}
+	*n = fInt(f)
+	return nil
+}
+
+// fFloat accepts a number or a numeric string; null and "" are 0.
+type fFloat float64
+
+func (f *fFloat) UnmarshalJSON(b []byte) error {
+	var s fString
+	if err := s.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	t := strings.TrimSpace(string(s))
+	if t == "" {
+		*f = 0
+		return nil
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil {
+		return fmt.Errorf("expected a number, got %q", t)
+	}
+	*f = fFloat(v)
+	return nil
+}
+
+// fBool accepts true/false, 1/0 and their string forms; null and "" are false.
+type fBool bool
+
+func (v *fBool) UnmarshalJSON(b []byte) error {
+	var s fString
+	if err := s.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	switch strings.ToLower(strings.TrimSpace(string(s))) {
+	case "", "0", "false":
+		*v = false
+	case "1", "true":
+		*v = true
+	default:
+		return fmt.Errorf("expected a boolean, got %q", string(s))
+	}
+	return nil
+}
+
+// fStrings accepts a JSON array of strings, a string holding a JSON array (subnet "dns"), a
+// comma-separated string, or null.
+type fStrings []string
+
+func (l *fStrings) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || string(b) == "null" {
+		*l = nil
+		return nil
+	}
+	if b[0] == '[' {
+		var v []fString
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*l = make(fStrings, len(v))
+		for i, s := range v {
+			(*l)[i] = string(s)
+		}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		*l = nil
+		return nil
+	}
+	if strings.HasPrefix(s, "[") {
+		return l.UnmarshalJSON([]byte(s))
+	}
+	var out fStrings
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	*l = out
+	return nil
+}
+
+func stringsOf(l []fString) []string {
+	if l == nil {
+		return nil
+	}
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// chinaTime is the zone assumed for times the API sends without an offset ("2022-05-07 14:03:44"):
+// the vendor operates in China (UTC+8). An assumption: the reference does not say.
+var chinaTime = time.FixedZone("UTC+8", 8*3600)
+
+// parseTime recognises the formats seen in the reference; it keeps the raw text in any case.
+func parseTime(raw fString) provider.TimeValue {
+	s := strings.TrimSpace(string(raw))
+	tv := provider.TimeValue{Raw: string(raw)}
+	if s == "" {
+		return tv
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700", time.RFC3339Nano} {
+		if t, err := time.Parse(layout, s); err == nil {
+			tv.Time = t
+			return tv
+		}
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, chinaTime); err == nil {
+			tv.Time = t
+			return tv
+		}
+	}
+	return tv
+}
+
+// Request encoding helpers: the wire takes strings, even for numbers and booleans.
+
+func setIf(q map[string]any, key, v string) {
+	if v != "" {
+		q[key] = v
+	}
+}
+
+func setInt(q map[string]any, key string, v int) {
+	if v != 0 {
+		q[key] = strconv.Itoa(v)
+	}
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// ids returns a non-nil copy so that an empty list is sent as [] rather than null.
+func ids(v []string) []string {
+	out := make([]string, len(v))
+	copy(out, v)
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
