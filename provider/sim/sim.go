@@ -1,0 +1,364 @@
+// Package sim is an in-memory emulator of the GCW cloud-desktop API (gcw-openapi.md and NOTES.md):
+// an http.Handler that speaks the real wire format, verifies signatures, enforces the reference's
+// rules with its error codes, runs mutations as tasks on an injectable clock, injects seeded faults,
+// counts calls and can persist its world to a file.
+//
+// It is written from the reference, not from the client (provider/gcw): it shares only provider.Sign
+// with it, so that a wire bug in one is caught by the other.
+//
+// Wire contract for failures that the reference leaves open:
+//   - Signature failures (unknown key, bad signature, stale or future timestamp, reused nonce,
+//     missing common parameter, wrong SignatureMethod/Version) answer HTTP 403 with
+//     {"Code":"<reason>","Message":"...","Data":null}, reason one of InvalidAccessKeyId,
+//     SignatureDoesNotMatch, InvalidTimestamp, SignatureNonceUsed, MissingParameter.
+//   - An unknown Action answers HTTP 400 {"Code":"InvalidAction",...}; a wrong HTTP method answers
+//     HTTP 405 {"Code":"MethodNotAllowed",...}.
+//   - API errors answer HTTP 200 {"Code":"10006","Message":"参数错误，...","Data":null}
+//     (code/msg/data for QueryImages and QueryExpireVms).
+//   - Faults: HTTP 503 {"Code":"ServiceUnavailable"} and HTTP 429 {"Code":"Throttling"} (nothing
+//     done), or a connection closed without any response (before or after the work is done).
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Options configure a Sim. The zero value is a usable emulator: no signature checks, the wall
+// clock, DefaultCatalog, 5 s tasks, no faults, no file.
+type Options struct {
+	// Keys maps AccessKeyId to secret. Empty: requests are accepted unsigned.
+	Keys map[string]string
+	// TimestampWindow is how far Timestamp may be from the clock, either way (default 15 min). Nonces
+	// are remembered for this long.
+	TimestampWindow time.Duration
+	// Clock defaults to WallClock.
+	Clock Clock
+	// Seed derives generated ids and the fault sequence.
+	Seed uint64
+	// TaskDuration is how long a task runs on the clock (default 5 s); TaskDurations overrides it per
+	// action (CreateVm, OperateVm, RebuildVm, DeleteVm, CreateDefaultNet, SupplyDefaultNet, and
+	// CreateSubAccount for the creating -> create delay of accounts).
+	TaskDuration  time.Duration
+	TaskDurations map[string]time.Duration
+	// Latency is slept in real time (time.Sleep, whatever Clock is) before each request is served.
+	Latency time.Duration
+	// Faults are the seeded fault rates.
+	Faults Faults
+	// MonthlyQuota and OnDemandQuota cap the live monthly / per-minute desktops (12501 / 12502);
+	// 0 means unlimited.
+	MonthlyQuota, OnDemandQuota int
+	// Catalog seeds a new world; nil means DefaultCatalog().
+	Catalog *Catalog
+	// DataFile, if set, holds the world as JSON: loaded by New when it exists, rewritten atomically
+	// (mode 0600) after every change. Task deadlines are absolute times, so a task started by one
+	// process completes for the next. One process at a time.
+	DataFile string
+}
+
+// Sim is the emulator. All methods are safe for concurrent use.
+type Sim struct {
+	opt   Options
+	clock Clock
+
+	mu       sync.Mutex
+	w        *world
+	idRNG    *rand.PCG
+	faultRNG *rand.PCG
+	faultR   *rand.Rand
+	idR      *rand.Rand
+	targeted map[string][]FaultKind
+	nonces   map[string]time.Time
+	nonceQ   []nonceEntry
+	calls    map[string]int
+}
+
+type nonceEntry struct {
+	key string
+	at  time.Time
+}
+
+// New returns a Sim. It fails only when DataFile exists but cannot be read or parsed.
+func New(opt Options) (*Sim, error) {
+	if opt.TimestampWindow <= 0 {
+		opt.TimestampWindow = 15 * time.Minute
+	}
+	if opt.TaskDuration <= 0 {
+		opt.TaskDuration = 5 * time.Second
+	}
+	s := &Sim{opt: opt, clock: opt.Clock, targeted: map[string][]FaultKind{},
+		nonces: map[string]time.Time{}, calls: map[string]int{}}
+	if s.clock == nil {
+		s.clock = WallClock{}
+	}
+	s.idRNG = rand.NewPCG(opt.Seed, 0x6964)
+	s.faultRNG = rand.NewPCG(opt.Seed, 0x666c74)
+	s.idR, s.faultR = rand.New(s.idRNG), rand.New(s.faultRNG)
+	loaded, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	if !loaded {
+		c := opt.Catalog
+		if c == nil {
+			dc := DefaultCatalog()
+			c = &dc
+		}
+		s.w = newWorld()
+		s.w.seed(*c)
+		if err := s.saveLocked(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Close saves the world to DataFile (if any). The Sim stays usable.
+func (s *Sim) Close() error { return s.Save() }
+
+// Save writes the world to DataFile now; a no-op without one.
+func (s *Sim) Save() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saveLocked()
+}
+
+// actionSpec says how an action is called.
+type actionSpec struct {
+	method   string
+	mutating bool
+	lower    bool // code/msg/data envelope
+	task     bool
+	handle   func(s *Sim, p *params) (any, error)
+}
+
+var actions map[string]actionSpec
+
+func init() {
+	g, p := http.MethodGet, http.MethodPost
+	actions = map[string]actionSpec{
+		"QueryTask":              {method: g, handle: (*Sim).queryTask},
+		"QuerySites":             {method: g, handle: (*Sim).querySites},
+		"QueryProducts":          {method: g, handle: (*Sim).queryProducts},
+		"QueryImages":            {method: g, lower: true, handle: (*Sim).queryImages},
+		"QueryVmPrice":           {method: p, handle: (*Sim).queryVmPrice},
+		"UpdateOrder":            {method: p, mutating: true, handle: (*Sim).updateOrder},
+		"RenewalOrder":           {method: p, mutating: true, handle: (*Sim).renewalOrder},
+		"QuerySubAccounts":       {method: g, handle: (*Sim).querySubAccounts},
+		"CreateSubAccount":       {method: p, mutating: true, handle: (*Sim).createSubAccount},
+		"CreateSubAccounts":      {method: p, mutating: true, handle: (*Sim).createSubAccounts},
+		"ChangeSubAccountName":   {method: p, mutating: true, handle: (*Sim).changeSubAccountName},
+		"ChangeSubAccountRemark": {method: p, mutating: true, handle: (*Sim).changeSubAccountRemark},
+		"CreateDefaultNet":       {method: p, mutating: true, task: true, handle: (*Sim).createDefaultNet},
+		"SupplyDefaultNet":       {method: p, mutating: true, task: true, handle: (*Sim).supplyDefaultNet},
+		"GetDefaultNet":          {method: g, handle: (*Sim).getDefaultNet},
+		"GetCustomNet":           {method: g, handle: (*Sim).getCustomNet},
+		"GetLineBillingScheme":   {method: g, handle: (*Sim).getLineBillingScheme},
+		"GetEipPrice":            {method: g, handle: (*Sim).getEipPrice},
+		"QueryVms":               {method: g, handle: (*Sim).queryVms},
+		"QueryVm":                {method: g, handle: (*Sim).queryVm},
+		"QueryExpireVms":         {method: g, lower: true, handle: (*Sim).queryExpireVms},
+		"CreateVm":               {method: p, mutating: true, task: true, handle: (*Sim).createVm},
+		"OperateVm":              {method: p, mutating: true, task: true, handle: (*Sim).operateVm},
+		"RebuildVm":              {method: g, mutating: true, task: true, handle: (*Sim).rebuildVm},
+		"DeleteVm":               {method: p, mutating: true, task: true, handle: (*Sim).deleteVm},
+		"ChangeVmName":           {method: p, mutating: true, handle: (*Sim).changeVmName},
+		"UpdateVmLabels":         {method: p, mutating: true, handle: (*Sim).updateVmLabels},
+		"ChangeAccount":          {method: p, mutating: true, handle: (*Sim).changeAccount},
+		"UnbindAccounts":         {method: p, mutating: true, handle: (*Sim).unbindAccounts},
+		"BindAccounts":           {method: p, mutating: true, handle: (*Sim).bindAccounts},
+	}
+}
+
+// Actions returns the names of the 30 actions the emulator serves.
+func Actions() []string {
+	out := make([]string, 0, len(actions))
+	for k := range actions {
+		out = append(out, k)
+	}
+	return out
+}
+
+// IsMutating reports whether action changes the cloud (every POST action but QueryVmPrice, plus
+// RebuildVm).
+func IsMutating(action string) bool { return actions[action].mutating }
+
+// Calls returns a copy of the per-action call counts: every request that named a known action,
+// including rejected and faulted ones.
+func (s *Sim) Calls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// MutatingCalls returns the number of calls to mutating actions (see IsMutating).
+func (s *Sim) MutatingCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, v := range s.calls {
+		if IsMutating(k) {
+			n += v
+		}
+	}
+	return n
+}
+
+// ResetCalls sets every call count to zero.
+func (s *Sim) ResetCalls() {
+	s.mu.Lock()
+	s.calls = map[string]int{}
+	s.mu.Unlock()
+}
+
+// reply is a response ready to be written.
+type reply struct {
+	status int
+	body   []byte
+}
+
+func jsonReply(status int, v any) reply {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(`{"Code":"InternalError","Message":"encode","Data":null}`)
+		status = http.StatusInternalServerError
+	}
+	return reply{status, b}
+}
+
+func plainError(status int, code, msg string) reply {
+	return jsonReply(status, map[string]any{"Code": code, "Message": msg, "Data": nil})
+}
+
+// envelope builds the reference's success or error envelope.
+func envelope(lower bool, code, msg string, data any) reply {
+	if lower {
+		var m any
+		if msg != "" {
+			m = msg
+		}
+		return jsonReply(http.StatusOK, map[string]any{"code": code, "msg": m, "data": data, "requestId": nil, "status": 0})
+	}
+	return jsonReply(http.StatusOK, map[string]any{"Code": code, "Message": msg, "Data": data})
+}
+
+// ServeHTTP serves the API at /gcw/, /gcw and /. The order of work is: latency, action lookup and
+// call count, request-level fault (503, 429, drop before, slow), method check, signature check,
+// parameters, the action itself (under the Sim's lock), then a drop-after fault if one was drawn.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opt.Latency > 0 {
+		time.Sleep(s.opt.Latency)
+	}
+	switch r.URL.Path {
+	case "/", "/gcw", "/gcw/":
+	default:
+		writeReply(w, plainError(http.StatusNotFound, "NotFound", "no such path"))
+		return
+	}
+	q := r.URL.Query()
+	name := q.Get("Action")
+	spec, ok := actions[name]
+	if !ok {
+		writeReply(w, plainError(http.StatusBadRequest, "InvalidAction", fmt.Sprintf("unknown Action %q", name)))
+		return
+	}
+	s.mu.Lock()
+	s.calls[name]++
+	fault, taskFail := s.drawFault(name)
+	s.mu.Unlock()
+
+	switch fault {
+	case Fault5xx:
+		writeReply(w, plainError(http.StatusServiceUnavailable, "ServiceUnavailable", "service unavailable (injected)"))
+		return
+	case FaultThrottle:
+		w.Header().Set("Retry-After", "1")
+		writeReply(w, plainError(http.StatusTooManyRequests, "Throttling", "too many requests (injected)"))
+		return
+	case FaultDropBefore:
+		dropConn(w)
+		return
+	case FaultSlow:
+		time.Sleep(s.opt.Faults.slowDelay())
+	}
+	if r.Method != spec.method {
+		writeReply(w, plainError(http.StatusMethodNotAllowed, "MethodNotAllowed",
+			fmt.Sprintf("%s must be called with %s", name, spec.method)))
+		return
+	}
+	var body []byte
+	if r.Method == http.MethodPost {
+		var buf bytes.Buffer
+		if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 8<<20)); err != nil {
+			writeReply(w, envelope(spec.lower, "10003", errText["10003"]+"，请求体读取失败", nil))
+			return
+		}
+		body = buf.Bytes()
+	}
+
+	s.mu.Lock()
+	rep := s.serveLocked(name, spec, r, q, body, taskFail)
+	s.mu.Unlock()
+
+	if fault == FaultDropAfter {
+		dropConn(w)
+		return
+	}
+	writeReply(w, rep)
+}
+
+func (s *Sim) serveLocked(name string, spec actionSpec, r *http.Request, q map[string][]string, body []byte, taskFail bool) reply {
+	now := s.clock.Now()
+	if rep, ok := s.verify(r.Method, q, now); !ok {
+		return rep
+	}
+	p, err := newParams(r, q, body)
+	if err != nil {
+		return errReply(spec.lower, err)
+	}
+	s.settle(now)
+	p.now, p.taskFail = now, taskFail
+	data, err := spec.handle(s, p)
+	if err != nil {
+		return errReply(spec.lower, err)
+	}
+	if spec.mutating {
+		if err := s.saveLocked(); err != nil {
+			return plainError(http.StatusInternalServerError, "InternalError", "save: "+err.Error())
+		}
+	}
+	return envelope(spec.lower, "Success", "", data)
+}
+
+func errReply(lower bool, err error) reply {
+	if e, ok := err.(*apiError); ok {
+		return envelope(lower, e.Code, e.Message, nil)
+	}
+	return envelope(lower, "10003", err.Error(), nil)
+}
+
+func writeReply(w http.ResponseWriter, rep reply) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(rep.body)
+}
+
+// dropConn closes the client's connection without writing a response.
+func dropConn(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
