@@ -72,7 +72,7 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 			}
 			for _, desk := range sortedKeys(di.doc.Bindings) {
 				if first, dup := fl.Bindings.At[desk]; dup {
-					c.errorf(di.bindingAt[desk], "bind each desktop once; one account may have several desktops",
+					c.errorf(di.bindingAt[desk], bindTwiceHint,
 						"desktop %q is bound twice (first at %s)", desk, first)
 					continue
 				}

@@ -81,6 +81,8 @@ func describe(n *yaml.Node) string {
 	return "an unsupported YAML node"
 }
 
+const bindTwiceHint = "bind each desktop once; one account may have several desktops"
+
 // kv is a key and its value in a mapping.
 type kv struct{ k, v *yaml.Node }
 
@@ -111,7 +113,11 @@ func (d *decoder) pairs(n *yaml.Node, what string) (out []kv, ok bool) {
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			d.errorf(k, "", "duplicate key %q in %s (first at %s)", k.Value, what, d.pos(first))
+			if what == "bindings" {
+				d.errorf(k, bindTwiceHint, "desktop %q is bound twice (first at %s)", k.Value, d.pos(first))
+			} else {
+				d.errorf(k, "", "duplicate key %q in %s (first at %s)", k.Value, what, d.pos(first))
+			}
 			continue
 		}
 		seen[k.Value] = k
@@ -157,9 +163,10 @@ func (d *decoder) fields(n *yaml.Node, what string, allowed ...string) (map[stri
 		if !contains(allowed, p.k.Value) {
 			msg := fmt.Sprintf("unknown key %q in %s", p.k.Value, what)
 			if c := closest(p.k.Value, allowed); c != "" {
-				msg += fmt.Sprintf("; did you mean %q?", c)
+				d.errorf(p.k, "", "%s; did you mean %q?", msg, c)
+			} else {
+				d.errorf(p.k, "", "%s; keys: %s", msg, strings.Join(allowed, ", "))
 			}
-			d.errorf(p.k, "", "%s; keys: %s", msg, strings.Join(allowed, ", "))
 			continue
 		}
 		m[p.k.Value] = p

@@ -127,9 +127,14 @@ func (e *InvalidError) Error() string {
 }
 
 // closest returns the candidate nearest to s by edit distance, or "" when none is near enough to be a
-// plausible typo (distance at most a third of the longer string, and at most 3).
+// plausible typo (distance at most a third of the longer string, and at most 3), or one that s begins.
 func closest(s string, candidates []string) string {
 	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		if len(s) >= 3 && strings.HasPrefix(strings.ToLower(c), strings.ToLower(s)) {
+			return c // a truncated name
+		}
+	}
 	for _, c := range candidates {
 		d := editDistance(strings.ToLower(s), strings.ToLower(c))
 		if d < bestD {
@@ -140,13 +145,14 @@ func closest(s string, candidates []string) string {
 	if limit < 1 {
 		limit = 1
 	}
-	if best == "" || bestD > limit || bestD > 3 {
+	if best == "" || bestD > limit || bestD > 3 || bestD >= len([]rune(s)) {
 		return ""
 	}
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in runes.
+// editDistance is the optimal-string-alignment distance between a and b, in runes: insertions,
+// deletions, substitutions and transpositions of neighbours each cost 1.
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	if len(ra) > 64 || len(rb) > 64 {
@@ -155,23 +161,27 @@ func editDistance(a, b string) int {
 		}
 		return 1 << 20
 	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return d[len(ra)][len(rb)]
 }
 
 // unknownName builds the message for a reference to an undeclared name of the given kind

@@ -1,0 +1,211 @@
+package spec
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// head is a valid prefix for the table cases: four lines, so a case's own text starts on line 5.
+const head = `version: 1
+fleet: t
+defaults: {site: 宿迁A, profile: a5000-win}
+profiles: {a5000-win: {product: {gpu: NVIDIA A5000}, image: img}}
+`
+
+// errorsOf returns the String of every Error diagnostic.
+func errorsOf(ds Diagnostics) []string {
+	var out []string
+	for _, d := range ds {
+		if d.Severity == Error {
+			out = append(out, d.String())
+		}
+	}
+	return out
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		reason string
+		yaml   string // appended to head unless full is set
+		full   bool
+		want   []string
+	}{
+		{
+			reason: "an unknown key is an error at the key, with the closest known key",
+			yaml:   "desktops:\n  - name: a\n    lable: x\n",
+			want:   []string{`f.yaml:7:5: unknown key "lable" in desktop group; did you mean "label"?`},
+		},
+		{
+			reason: "an unknown key with no near match lists the keys",
+			yaml:   "colour: red\n",
+			want:   []string{`f.yaml:5:1: unknown key "colour" in the spec; keys: version, fleet, defaults, billing, profiles, accounts, desktops, bindings`},
+		},
+		{
+			reason: "count expansion makes a name that another group has: both places are named",
+			yaml:   "desktops:\n  - name: render\n    count: 3\n  - name: render_001\n",
+			want:   []string{`f.yaml:8:11: duplicate desktop name "render_001": also made by group "render" (count 3) at f.yaml:6:11 · hint: give each desktop group a distinct name`},
+		},
+		{
+			reason: "account emails are unique, compared without case",
+			yaml:   "accounts:\n  - {email: a@example.com, name: a}\n  - {email: A@example.com, name: b}\n",
+			want:   []string{`f.yaml:7:13: duplicate account email "A@example.com" (first at f.yaml:6:13) · hint: an account is identified by its email: merge the two entries`},
+		},
+		{
+			reason: "a malformed email is an error at the value",
+			yaml:   "accounts:\n  - {email: alice@, name: a}\n",
+			want:   []string{`f.yaml:6:13: malformed email "alice@"; want name@domain`},
+		},
+		{
+			reason: "a remark over 30 characters (counted as characters, not bytes)",
+			yaml:   "accounts:\n  - email: a@example.com\n    name: a\n    remark: 一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一\n",
+			want:   []string{`f.yaml:8:13: remark is 31 characters; the API allows at most 30`},
+		},
+		{
+			reason: "an unknown profile suggests the closest and lists the declared ones",
+			yaml:   "desktops:\n  - {name: a, profile: a5000}\n",
+			want:   []string{`f.yaml:6:24: unknown profile "a5000"; did you mean "a5000-win"?; profiles: a5000-win`},
+		},
+		{
+			reason: "an unknown billing plan suggests the closest and lists the declared ones",
+			yaml:   "billing: {monthly: {cycle: month}, on-demand: {cycle: minute}}\ndesktops:\n  - {name: a, billing: monthy}\n",
+			want:   []string{`f.yaml:7:24: unknown billing plan "monthy"; did you mean "monthly"?; billing plans: monthly, on-demand`},
+		},
+		{
+			reason: "an unknown billing plan in defaults is reported once, at defaults",
+			full:   true,
+			yaml:   "version: 1\nfleet: t\ndefaults: {site: s, billing: gold, profile: p}\nprofiles: {p: {product: x, image: y}}\ndesktops: [{name: a}, {name: b}]\n",
+			want:   []string{`f.yaml:3:30: unknown billing plan "gold"; no billing plans are declared`},
+		},
+		{
+			reason: "a binding names a desktop that no group makes",
+			yaml:   "accounts: [{email: a@example.com, name: a}]\ndesktops: [{name: render, count: 2}]\nbindings:\n  render_002: a@example.com\n",
+			want:   []string{`f.yaml:8:3: binding for undeclared desktop "render_002"; did you mean "render_001"? · hint: bind only desktops made by a group under desktops`},
+		},
+		{
+			reason: "a binding names an account that is not declared",
+			yaml:   "accounts: [{email: alice@example.com, name: a}]\ndesktops: [{name: render}]\nbindings:\n  render: alic@example.com\n",
+			want:   []string{`f.yaml:8:11: binding to undeclared account "alic@example.com"; did you mean "alice@example.com"? · hint: declare it under accounts`},
+		},
+		{
+			reason: "a desktop listed twice under bindings",
+			yaml:   "accounts: [{email: a@example.com, name: a}, {email: b@example.com, name: b}]\ndesktops: [{name: render}]\nbindings:\n  render: a@example.com\n  render: b@example.com\n",
+			want:   []string{`f.yaml:9:3: desktop "render" is bound twice (first at f.yaml:8:3) · hint: bind each desktop once; one account may have several desktops`},
+		},
+		{
+			reason: "renamedFrom on a group of several desktops",
+			yaml:   "desktops:\n  - name: edit\n    count: 2\n    renamedFrom: edit-old\n",
+			want:   []string{`f.yaml:8:18: renamedFrom needs count 1, but count is 2 · hint: rename a group of one desktop at a time`},
+		},
+		{
+			reason: "months below 1",
+			yaml:   "billing:\n  monthly: {cycle: month, months: 0}\n",
+			want:   []string{`f.yaml:6:35: months must be at least 1, got 0`},
+		},
+		{
+			reason: "bandwidth below 1, in a group and in defaults",
+			full:   true,
+			yaml:   "version: 1\nfleet: t\ndefaults: {site: s, bandwidth: 0}\ndesktops: [{name: a, product: x, image: y, bandwidth: -1}]\n",
+			want: []string{
+				`f.yaml:3:32: bandwidth must be at least 1 Mbps, got 0`,
+				`f.yaml:4:55: bandwidth must be at least 1 Mbps, got -1`,
+			},
+		},
+		{
+			reason: "a bad duration",
+			yaml:   "billing:\n  monthly: {cycle: month, renewWithin: 7days}\n",
+			want:   []string{`f.yaml:6:40: bad duration "7days" for renewWithin: not a duration; use a Go duration like 168h or days like 7d`},
+		},
+		{
+			reason: "a zero duration",
+			yaml:   "billing:\n  monthly: {cycle: month, renewWithin: 0d}\n",
+			want:   []string{`f.yaml:6:40: bad duration "0d" for renewWithin: must be positive; use a Go duration like 168h or days like 7d`},
+		},
+		{
+			reason: "an unknown power value",
+			yaml:   "desktops:\n  - {name: a, power: yes}\n",
+			want:   []string{`f.yaml:6:22: unknown power "yes"; use on or off`},
+		},
+		{
+			reason: "power true is a YAML boolean, not on",
+			yaml:   "desktops:\n  - {name: a, power: true}\n",
+			want:   []string{`f.yaml:6:22: unknown power "true"; use on or off`},
+		},
+		{
+			reason: "a version other than 1",
+			full:   true,
+			yaml:   "version: 2\nfleet: t\ndesktops: [{name: a, site: s, product: x, image: y}]\n",
+			want:   []string{`f.yaml:1:10: unsupported version 2; this deskfleet reads version 1`},
+		},
+		{
+			reason: "a missing fleet",
+			full:   true,
+			yaml:   "version: 1\ndesktops: [{name: a, site: s, product: x, image: y}]\n",
+			want:   []string{"f.yaml:1:1: missing fleet · hint: name the fleet with `fleet: NAME`; every document of a spec names the same fleet"},
+		},
+		{
+			reason: "documents of one spec naming different fleets",
+			full:   true,
+			yaml:   "version: 1\nfleet: a\ndesktops: [{name: a, site: s, product: x, image: y}]\n---\nversion: 1\nfleet: b\n",
+			want:   []string{`f.yaml:6:8: fleet "b" here but "a" at f.yaml:2:8 · hint: every document of a spec names the same fleet`},
+		},
+		{
+			reason: "a count over the limit",
+			yaml:   "desktops:\n  - {name: a, count: 100000}\n",
+			want:   []string{`f.yaml:6:22: count 100000 is over the limit of 1000 per group · hint: split the group into several groups`},
+		},
+		{
+			reason: "a value of the wrong type says what it got",
+			yaml:   "desktops:\n  - {name: a, count: three}\n",
+			want:   []string{`f.yaml:6:22: count must be an integer, got "three"`},
+		},
+		{
+			reason: "a group with no site anywhere",
+			full:   true,
+			yaml:   "version: 1\nfleet: t\ndesktops:\n  - {name: a, product: x, image: y}\n",
+			want:   []string{`f.yaml:4:5: desktop group "a" has no site · hint: set site in the group or under defaults`},
+		},
+		{
+			reason: "a group with no product or image",
+			full:   true,
+			yaml:   "version: 1\nfleet: t\ndesktops:\n  - {name: a, site: s}\n",
+			want: []string{
+				`f.yaml:4:5: desktop group "a" has no product · hint: set profile (here or under defaults), or product`,
+				`f.yaml:4:5: desktop group "a" has no image · hint: set profile (here or under defaults), or image`,
+			},
+		},
+		{
+			reason: "an unknown billing cycle",
+			yaml:   "billing:\n  monthly: {cycle: monthly}\n",
+			want:   []string{`f.yaml:6:20: unknown billing cycle "monthly"; did you mean "month"?; use minute (per-minute) or month (monthly)`},
+		},
+		{
+			reason: "a YAML syntax error is reported at its line",
+			full:   true,
+			yaml:   "version: 1\nfleet: t\n  bad: x\n",
+			want:   []string{`f.yaml:3: YAML syntax: mapping values are not allowed in this context`},
+		},
+		{
+			reason: "a profile declared twice across documents names both places",
+			yaml:   "---\nversion: 1\nfleet: t\nprofiles: {a5000-win: {product: x, image: y}}\n",
+			want:   []string{`f.yaml:8:12: profile "a5000-win" is declared twice (first at f.yaml:4:12)`},
+		},
+		{
+			reason: "a duplicate key in a mapping",
+			yaml:   "desktops:\n  - name: a\n    name: b\n",
+			want:   []string{`f.yaml:7:5: duplicate key "name" in desktop group (first at f.yaml:6:5)`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			src := tt.yaml
+			if !tt.full {
+				src = head + src
+			}
+			_, ds := Parse("f.yaml", []byte(src))
+			if got := errorsOf(ds); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("%s\ngot:\n  %s\nwant:\n  %s", tt.reason, strings.Join(got, "\n  "), strings.Join(tt.want, "\n  "))
+			}
+		})
+	}
+}
