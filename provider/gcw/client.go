@@ -195,7 +195,7 @@ func (c *Client) call(ctx context.Context, action string, params map[string]any,
 		c.log.DebugContext(ctx, "gcw retry", "action", action, "attempt", attempt+1, "requestId", requestID,
 			"backoff", d, "err", err)
 		if serr := c.sleep(ctx, d); serr != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w (gave up retrying: %w)", err, serr)
 		}
 	}
 }
