@@ -21,7 +21,7 @@ type Document struct {
 	Desktops []Group `yaml:"desktops,omitempty" json:"desktops,omitempty"`
 	// Desktop name -> sub-account email. When present it is authoritative: a desktop missing from it is unbound.
 	// When absent, bindings are not managed. One account may be bound to several desktops.
-	Bindings map[string]string `yaml:"bindings,omitempty" json:"bindings,omitempty" jsonschema:"example={\"render\": \"alice@example.com\"}"`
+	Bindings map[string]string `yaml:"bindings,omitempty" json:"bindings,omitempty"`
 }
 
 // Defaults holds the fields a desktop group inherits when it does not set them.

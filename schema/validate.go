@@ -1,0 +1,277 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"gopkg.in/yaml.v3"
+
+	"github.com/deskfleet/deskfleet/spec"
+)
+
+// maxNodes bounds the YAML nodes converted per document, aliases expanded.
+const maxNodes = 200_000
+
+var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(schemaJSON)))
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource(ID, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(ID)
+})
+
+// Compiled returns the embedded schema compiled (once) for validation; an error means the committed
+// fleet.schema.json is broken.
+func Compiled() (*jsonschema.Schema, error) { return compiled() }
+
+// ValidateFiles reads the spec at paths as spec.Load does and validates every document; read and syntax
+// errors are returned as diagnostics too.
+func ValidateFiles(paths ...string) spec.Diagnostics {
+	srcs, diags := spec.ReadSources(paths...)
+	diags = append(diags, Validate(srcs)...)
+	diags.Sort()
+	return diags
+}
+
+// Validate checks each document against the fleet schema on its own (every document must have version
+// and fleet) and returns each violation as an Error at the YAML position of the offending value, or of
+// the offending key for an unknown key. Values are converted by their YAML tag, so an unquoted on/off
+// is the string it is in yaml.v3, and merge keys and aliases are expanded as the loader expands them.
+func Validate(srcs []spec.Source) spec.Diagnostics {
+	sch, err := compiled()
+	if err != nil {
+		return spec.Diagnostics{{Message: "the embedded fleet schema does not compile: " + err.Error()}}
+	}
+	var diags spec.Diagnostics
+	for _, s := range srcs {
+		cv := &converter{file: s.File, at: map[string]spec.Pos{}, keyAt: map[string]spec.Pos{}, budget: maxNodes}
+		root := s.Node
+		if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+			root = root.Content[0]
+		}
+		v := cv.value(root, "")
+		if cv.budget <= 0 {
+			diags = append(diags, spec.Diagnostic{Pos: cv.pos(root), Message: "document too large to validate"})
+			continue
+		}
+		err := sch.Validate(v)
+		if err == nil {
+			continue
+		}
+		ve, ok := err.(*jsonschema.ValidationError)
+		if !ok {
+			diags = append(diags, spec.Diagnostic{Pos: cv.pos(root), Message: err.Error()})
+			continue
+		}
+		diags = append(diags, cv.diagnostics(ve)...)
+	}
+	return diags
+}
+
+// converter turns yaml.v3 nodes into the JSON values the validator takes, remembering the position of
+// every value (and of every key) by JSON pointer.
+type converter struct {
+	file   string
+	at     map[string]spec.Pos // JSON pointer -> position of the value
+	keyAt  map[string]spec.Pos // JSON pointer -> position of the key naming it
+	budget int
+}
+
+func (c *converter) pos(n *yaml.Node) spec.Pos {
+	return spec.Pos{File: c.file, Line: n.Line, Col: n.Column}
+}
+
+func escape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+func (c *converter) value(n *yaml.Node, ptr string) any {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	c.budget--
+	if c.budget <= 0 {
+		return nil
+	}
+	if _, seen := c.at[ptr]; !seen {
+		c.at[ptr] = c.pos(n)
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := map[string]any{}
+		c.mapping(n, ptr, m, false)
+		return m
+	case yaml.SequenceNode:
+		l := make([]any, 0, len(n.Content))
+		for i, e := range n.Content {
+			l = append(l, c.value(e, ptr+"/"+strconv.Itoa(i)))
+		}
+		return l
+	case yaml.ScalarNode:
+		return scalar(n)
+	}
+	return nil
+}
+
+// mapping fills m from a mapping node; merged entries never override explicit ones.
+func (c *converter) mapping(n *yaml.Node, ptr string, m map[string]any, merged bool) {
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		for j := 0; k.Kind == yaml.AliasNode && k.Alias != nil && j < 100; j++ {
+			k = k.Alias
+		}
+		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		key := k.Value
+		if k.Kind != yaml.ScalarNode {
+			key = fmt.Sprintf("<%s key at line %d>", "non-scalar", k.Line)
+		}
+		if _, exists := m[key]; exists && merged {
+			continue
+		}
+		p := ptr + "/" + escape(key)
+		c.keyAt[p] = c.pos(k)
+		m[key] = c.value(v, p)
+	}
+	for _, v := range merges {
+		for j := 0; v.Kind == yaml.AliasNode && v.Alias != nil && j < 100; j++ {
+			v = v.Alias
+		}
+		switch v.Kind {
+		case yaml.MappingNode:
+			c.mapping(v, ptr, m, true)
+		case yaml.SequenceNode:
+			for _, e := range v.Content {
+				for j := 0; e.Kind == yaml.AliasNode && e.Alias != nil && j < 100; j++ {
+					e = e.Alias
+				}
+				if e.Kind == yaml.MappingNode {
+					c.mapping(e, ptr, m, true)
+				}
+			}
+		}
+		if c.budget <= 0 {
+			return
+		}
+	}
+}
+
+// scalar converts a scalar by its resolved tag; anything that is not a JSON number, boolean or null
+// stays the string written.
+func scalar(n *yaml.Node) any {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil
+	case "!!bool":
+		var b bool
+		if n.Decode(&b) == nil {
+			return b
+		}
+	case "!!int":
+		var i int64
+		if n.Decode(&i) == nil {
+			return json.Number(strconv.FormatInt(i, 10))
+		}
+		var u uint64
+		if n.Decode(&u) == nil {
+			return json.Number(strconv.FormatUint(u, 10))
+		}
+	case "!!float":
+		var f float64
+		if n.Decode(&f) == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
+		}
+	}
+	return n.Value
+}
+
+var printer = message.NewPrinter(language.English)
+
+// diagnostics flattens a validation error into one diagnostic per failed leaf keyword, at the value
+// it is about (at the key for an unknown property), without repeats.
+func (c *converter) diagnostics(ve *jsonschema.ValidationError) spec.Diagnostics {
+	var out spec.Diagnostics
+	seen := map[string]bool{}
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, ce := range e.Causes {
+				walk(ce)
+			}
+			return
+		}
+		ptr := ""
+		for _, t := range e.InstanceLocation {
+			ptr += "/" + escape(t)
+		}
+		p := c.at[ptr]
+		msg := e.ErrorKind.LocalizedString(printer)
+		switch k := e.ErrorKind.(type) {
+		case *kind.AdditionalProperties:
+			props := append([]string(nil), k.Properties...)
+			sort.Strings(props)
+			for _, prop := range props {
+				d := spec.Diagnostic{Pos: c.keyAt[ptr+"/"+escape(prop)],
+					Message: fmt.Sprintf("schema: unknown key %q at %s", prop, location(e.InstanceLocation))}
+				if !seen[d.String()] {
+					seen[d.String()] = true
+					out = append(out, d)
+				}
+			}
+			return
+		case *kind.Required:
+			msg = fmt.Sprintf("missing %s", strings.Join(quoteAll(k.Missing), ", "))
+		}
+		d := spec.Diagnostic{Pos: p, Message: fmt.Sprintf("schema: %s: %s", location(e.InstanceLocation), msg)}
+		if !seen[d.String()] {
+			seen[d.String()] = true
+			out = append(out, d)
+		}
+	}
+	walk(ve)
+	return out
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}
+
+// location renders an instance location the way a user reads the YAML: desktops[0].name.
+func location(tokens []string) string {
+	if len(tokens) == 0 {
+		return "the document"
+	}
+	var b strings.Builder
+	for i, t := range tokens {
+		if _, err := strconv.Atoi(t); err == nil && i > 0 {
+			b.WriteString("[" + t + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteString(".")
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
