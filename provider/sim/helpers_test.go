@@ -140,8 +140,14 @@ func (e *env) do(method, action string, query map[string]string, body any) resul
 	return r
 }
 
-func (e *env) get(action string, q map[string]string) result { e.t.Helper(); return e.do("GET", action, q, nil) }
-func (e *env) post(action string, b map[string]any) result  { e.t.Helper(); return e.do("POST", action, nil, b) }
+func (e *env) get(action string, q map[string]string) result {
+	e.t.Helper()
+	return e.do("GET", action, q, nil)
+}
+func (e *env) post(action string, b map[string]any) result {
+	e.t.Helper()
+	return e.do("POST", action, nil, b)
+}
 
 // must fails the test unless the call succeeded.
 func (e *env) must(r result) result {
