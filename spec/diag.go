@@ -59,10 +59,13 @@ type Diagnostic struct {
 
 // String renders the diagnostic on one line: "file:line:col: message" for an error,
 // "file:line:col: warning: message" for a warning, followed by " · hint: ..." when there is a hint.
+// A diagnostic with no position (nothing was read) is only its message.
 func (d Diagnostic) String() string {
 	var b strings.Builder
-	b.WriteString(d.Pos.String())
-	b.WriteString(": ")
+	if !d.Pos.IsZero() {
+		b.WriteString(d.Pos.String())
+		b.WriteString(": ")
+	}
 	if d.Severity == Warning {
 		b.WriteString("warning: ")
 	}

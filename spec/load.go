@@ -159,21 +159,37 @@ func yamlError(file string, err error) Diagnostic {
 
 // Load reads a spec from paths (files, or folders whose *.yaml and *.yml files are read, not recursing;
 // none means "."), merges all its documents into one Fleet, applies the defaults cascade, expands counts
-// into desktop names and runs the cross-checks. It returns every problem found, not only the first, in
-// file order. The Fleet is always non-nil but is complete and trustworthy only when the diagnostics hold
-// no Error. Load never panics, whatever the input.
+// into desktop names and runs the cross-checks. It returns every problem found, not only the first,
+// sorted by position. The Fleet is always non-nil but is complete and trustworthy only when the
+// diagnostics hold no Error. Load never panics, whatever the input.
 func Load(paths ...string) (*Fleet, Diagnostics) {
 	srcs, diags := ReadSources(paths...)
-	return build(srcs, diags, paths)
+	return assembleAfter(srcs, diags)
+}
+
+// assembleAfter runs Assemble and adds its diagnostics to those of reading, dropping "no fleet spec
+// found" when reading already said why.
+func assembleAfter(srcs []Source, diags Diagnostics) (*Fleet, Diagnostics) {
+	fl, ds := Assemble(srcs)
+	if len(srcs) == 0 && diags.HasErrors() {
+		ds = nil
+	}
+	diags = append(diags, ds...)
+	diags.Sort()
+	return fl, diags
 }
 
 // Parse is Load for one file's contents held in memory; name is used in positions.
 func Parse(name string, data []byte) (*Fleet, Diagnostics) {
 	srcs, diags := ParseSources(name, data)
-	return build(srcs, diags, []string{name})
+	return assembleAfter(srcs, diags)
 }
 
-func build(srcs []Source, diags Diagnostics, paths []string) (*Fleet, Diagnostics) {
+// Assemble decodes parsed documents (from ReadSources or ParseSources) into one Fleet, as Load does,
+// and returns the diagnostics of decoding and cross-checking, sorted by position. No document at all
+// is an error.
+func Assemble(srcs []Source) (*Fleet, Diagnostics) {
+	var diags Diagnostics
 	docs := make([]*docInfo, 0, len(srcs))
 	for _, s := range srcs {
 		d := newDecoder(s.File)
@@ -185,8 +201,8 @@ func build(srcs []Source, diags Diagnostics, paths []string) (*Fleet, Diagnostic
 	}
 	fl, ds := assemble(docs)
 	diags = append(diags, ds...)
-	if len(srcs) == 0 && !diags.HasErrors() {
-		diags = append(diags, Diagnostic{Pos: Pos{File: strings.Join(paths, ", ")}, Message: "no fleet spec found"})
+	if len(srcs) == 0 {
+		diags = append(diags, Diagnostic{Message: "no fleet spec found: no YAML document was read"})
 	}
 	diags.Sort()
 	return fl, diags
