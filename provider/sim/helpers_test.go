@@ -3,7 +3,6 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -190,8 +189,4 @@ func toAny(ss []string) []any {
 		out[i] = s
 	}
 	return out
-}
-
-func isDropped(r result) bool {
-	return r.err != nil && !errors.Is(r.err, http.ErrHandlerTimeout)
 }
