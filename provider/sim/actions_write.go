@@ -523,14 +523,10 @@ func orderResult(p *params, req string, ok, failed []string, msg string) map[str
 func (s *Sim) updateOrder(p *params) (any, error) {
 	req, ids := p.need("requestId"), p.list("vmIds")
 	toMonth := p.flag("isToMonth", false)
-	v, _ := p.str("duration")
 	duration := p.intOpt("duration", 1, 1)
 	autoRenew := p.flag("isAutoRenewal", false)
 	if p.err != nil {
 		return nil, p.err
-	}
-	if v == "0" {
-		return nil, fail("10003", "包月购买时长需大于等于1")
 	}
 	ds, err := s.vms(ids, "10006")
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 )
@@ -175,12 +176,13 @@ func init() {
 	}
 }
 
-// Actions returns the names of the 30 actions the emulator serves.
+// Actions returns the sorted names of the 30 actions the emulator serves.
 func Actions() []string {
 	out := make([]string, 0, len(actions))
 	for k := range actions {
 		out = append(out, k)
 	}
+	sort.Strings(out)
 	return out
 }
 
@@ -274,6 +276,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls[name]++
 	fault, taskFail := s.drawFault(name)
+	slow := s.opt.Faults.slowDelay()
 	s.mu.Unlock()
 
 	switch fault {
@@ -288,7 +291,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		dropConn(w)
 		return
 	case FaultSlow:
-		time.Sleep(s.opt.Faults.slowDelay())
+		time.Sleep(slow)
 	}
 	if r.Method != spec.method {
 		writeReply(w, plainError(http.StatusMethodNotAllowed, "MethodNotAllowed",
@@ -325,13 +328,16 @@ func (s *Sim) serveLocked(name string, spec actionSpec, r *http.Request, q map[s
 	if err != nil {
 		return errReply(spec.lower, err)
 	}
-	s.settle(now)
+	settled := s.settle(now)
 	p.now, p.taskFail = now, taskFail
 	data, err := spec.handle(s, p)
 	if err != nil {
+		if settled {
+			_ = s.saveLocked()
+		}
 		return errReply(spec.lower, err)
 	}
-	if spec.mutating {
+	if spec.mutating || settled {
 		if err := s.saveLocked(); err != nil {
 			return plainError(http.StatusInternalServerError, "InternalError", "save: "+err.Error())
 		}

@@ -394,3 +394,65 @@ func serve(s *Sim, method, target, ctype, body string) *httptest.ResponseRecorde
 	s.ServeHTTP(rec, req)
 	return rec
 }
+
+func TestGatewaySpellings(t *testing.T) {
+	tests := []struct {
+		name, reason string
+		extra        map[string]any
+		wantEIP      string
+	}{
+		{"table", "the table's vGatewayNetId/vGatewayConfId", map[string]any{"vgatewayNetId": nil, "vgatewayConfId": nil,
+			"vGatewayNetId": "8054ab84-cdcb-11ec-a318-ee97882ecf7d", "vGatewayConfId": "10289"}, "电信:"},
+		{"example", "the example's vgatewayNetId/vgatewayConfId", nil, "移动:"},
+		{"none", "no gateway at all", map[string]any{"vgatewayNetId": nil, "vgatewayConfId": nil}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, Options{})
+			extra := map[string]any{}
+			for k, v := range tc.extra {
+				if v != nil {
+					extra[k] = v
+				}
+			}
+			body := map[string]any{"requestId": "r", "siteId": SiteSuqianA, "productId": ProductA5000Win, "name": "g", "imageId": ImageWin10,
+				"qos": "5", "vpcId": VPCDefaultSuqianA, "subnetNetId": "73d2c7ec-cdcb-11ec-a318-ee97882ecf7d"}
+			if tc.name == "example" {
+				body["vgatewayNetId"], body["vgatewayConfId"] = "80587138-cdcb-11ec-a318-ee97882ecf7d", "10298"
+			}
+			for k, v := range extra {
+				body[k] = v
+			}
+			r := e.must(e.post("CreateVm", body))
+			q := e.must(e.get("QueryVm", map[string]string{"vmId": r.obj()["vmIds"].([]any)[0].(string)})).obj()
+			eip := q["eip"].(string)
+			if (tc.wantEIP == "" && eip != "") || !strings.HasPrefix(eip, tc.wantEIP) {
+				t.Errorf("%s: eip %q", tc.reason, eip)
+			}
+		})
+	}
+}
+
+func TestConcurrentClients(t *testing.T) {
+	e := newEnv(t, Options{Keys: map[string]string{}})
+	vm := e.createVms("c", 4, nil)
+	done := make(chan struct{})
+	for w := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 20 {
+				id := vm[(w+i)%len(vm)]
+				serve(e.sim, "GET", "/gcw/?Action=QueryVm&vmId="+id, "", "")
+				serve(e.sim, "POST", "/gcw/?Action=UpdateVmLabels", "application/json",
+					fmt.Sprintf(`{"requestId":"r","vmIds":[%q],"label":"w%d"}`, id, w))
+				e.sim.Desktops()
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	if got := e.sim.Calls()["UpdateVmLabels"]; got != 160 {
+		t.Errorf("calls counted under concurrency: %d", got)
+	}
+}

@@ -33,6 +33,8 @@ type world struct {
 	order    []string
 	holes    int
 
+	creating int // accounts in status creating
+
 	tasks   map[string]*Task
 	pending []string // ids of Running tasks
 	seq     int      // source of addresses
@@ -114,7 +116,13 @@ func (w *world) addAccount(v Account) {
 	if v.Status == "" {
 		v.Status = AccountCreated
 	}
+	if v.Status == AccountCreating {
+		w.creating++
+	}
 	if old, ok := w.accByID[v.ID]; ok {
+		if old.Status == AccountCreating {
+			w.creating--
+		}
 		delete(w.accByEmail, strings.ToLower(old.Email))
 		*old = v
 		w.accByEmail[strings.ToLower(v.Email)] = old
@@ -208,7 +216,11 @@ func (s *Sim) settle(now time.Time) bool {
 		w.pending = kept
 	}
 	for _, a := range w.accounts {
+		if w.creating == 0 {
+			break
+		}
 		if a.Status == AccountCreating && !now.Before(a.ReadyAt) {
+			w.creating--
 			a.Status = AccountCreated
 			if a.Fail {
 				a.Status = AccountError
