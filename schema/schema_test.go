@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -137,3 +138,18 @@ func TestSchemaAcceptsWhatTheLoaderAccepts(t *testing.T) {
 		t.Errorf("want the loader to accept it, got %v", ds)
 	}
 }
+
+func TestValidateBoundsAliasExpansion(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nfleet: t\ndesktops:\n  - &m0 {name: a, site: s, product: x, image: y}\n")
+	for i := 1; i < 16; i++ {
+		b.WriteString("  - &m" + itoa(i) + " {<<: [*m" + itoa(i-1) + ", *m" + itoa(i-1) + ", *m" + itoa(i-1) + "], name: g}\n")
+	}
+	srcs, _ := spec.ParseSources("f.yaml", []byte(b.String()))
+	ds := Validate(srcs)
+	if len(ds) != 1 || ds[0].String() != "f.yaml:1:1: document too large to validate" {
+		t.Errorf("want one 'too large' error, got %v", ds)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

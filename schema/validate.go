@@ -129,6 +129,10 @@ func (c *converter) value(n *yaml.Node, ptr string) any {
 
 // mapping fills m from a mapping node; merged entries never override explicit ones.
 func (c *converter) mapping(n *yaml.Node, ptr string, m map[string]any, merged bool) {
+	c.budget--
+	if c.budget <= 0 {
+		return
+	}
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]

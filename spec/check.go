@@ -310,6 +310,11 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 		if g.Name == "" {
 			continue
 		}
+		if len(fl.Desktops)+count > MaxDesktops {
+			c.errorf(g.At["name"], "split the spec into several fleets",
+				"group %q takes the fleet over the limit of %d desktops", g.Name, MaxDesktops)
+			break
+		}
 		for i := range count {
 			dd := d
 			dd.Name, dd.Index = DesktopName(g.Name, i), i

@@ -28,6 +28,9 @@ func newDecoder(file string) *decoder { return &decoder{file: file, budget: maxN
 func (d *decoder) pos(n *yaml.Node) Pos { return Pos{File: d.file, Line: n.Line, Col: n.Column} }
 
 func (d *decoder) errorf(n *yaml.Node, hint, format string, args ...any) {
+	if d.budget <= 0 {
+		return // the rest are artifacts of the truncated walk
+	}
 	d.diags = append(d.diags, Diagnostic{Pos: d.pos(n), Message: fmt.Sprintf(format, args...), Hint: hint})
 }
 
@@ -48,10 +51,19 @@ func (d *decoder) deref(n *yaml.Node) *yaml.Node {
 	}
 	d.budget--
 	if d.budget == 0 {
-		d.errorf(n, "", "document too large: more than %d YAML nodes after expanding aliases", maxNodes)
+		d.diags = append(d.diags, Diagnostic{Pos: d.pos(n),
+			Message: fmt.Sprintf("document too large: more than %d YAML nodes after expanding aliases", maxNodes)})
 	}
 	if d.budget <= 0 {
 		return nil
+	}
+	return n
+}
+
+// follow follows aliases without charging the budget; for positions of nodes already visited.
+func follow(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
 	}
 	return n
 }
@@ -567,7 +579,7 @@ func (d *decoder) account(n *yaml.Node) (Account, bool) {
 	if !ok {
 		return Account{}, false
 	}
-	nn := d.deref(n)
+	nn := follow(n)
 	a := Account{Pos: d.pos(nn), At: map[string]Pos{}}
 	good := true
 	for k, p := range f {
@@ -612,7 +624,7 @@ func (d *decoder) group(n *yaml.Node) (Group, bool) {
 	if !ok {
 		return Group{}, false
 	}
-	nn := d.deref(n)
+	nn := follow(n)
 	g := Group{Pos: d.pos(nn), At: map[string]Pos{}}
 	keys := make([]string, 0, len(f))
 	for k := range f {

@@ -129,9 +129,15 @@ func (e *InvalidError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// maxSuggest is the most candidates closest compares a name with.
+const maxSuggest = 1000
+
 // closest returns the candidate nearest to s by edit distance, or "" when none is near enough to be a
 // plausible typo (distance at most a third of the longer string, and at most 3), or one that s begins.
 func closest(s string, candidates []string) string {
+	if len(candidates) > maxSuggest {
+		return "" // bound the work on huge specs
+	}
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
 		if len(s) >= 3 && strings.HasPrefix(strings.ToLower(c), strings.ToLower(s)) {
@@ -198,5 +204,9 @@ func unknownName(kind, name string, declared []string) string {
 	if len(declared) == 0 {
 		return msg + fmt.Sprintf("; no %ss are declared", kind)
 	}
-	return msg + fmt.Sprintf("; %ss: %s", kind, strings.Join(declared, ", "))
+	list := strings.Join(declared, ", ")
+	if len(declared) > 10 {
+		list = fmt.Sprintf("%s and %d more", strings.Join(declared[:10], ", "), len(declared)-10)
+	}
+	return msg + fmt.Sprintf("; %ss: %s", kind, list)
 }

@@ -19,6 +19,8 @@ import (
 const (
 	// MaxCount is the largest count of one desktop group.
 	MaxCount = 1000
+	// MaxDesktops is the most desktops one fleet may have, all groups together.
+	MaxDesktops = 10_000
 	// maxNodes bounds the YAML nodes visited per document, aliases expanded (alias bombs).
 	maxNodes = 200_000
 	// maxFileSize bounds the size of one spec file.
@@ -164,17 +166,25 @@ func yamlError(file string, err error) Diagnostic {
 // diagnostics hold no Error. Load never panics, whatever the input.
 func Load(paths ...string) (*Fleet, Diagnostics) {
 	srcs, diags := ReadSources(paths...)
-	return assembleAfter(srcs, diags)
+	return Finish(srcs, diags)
 }
 
-// assembleAfter runs Assemble and adds its diagnostics to those of reading, dropping "no fleet spec
-// found" when reading already said why.
-func assembleAfter(srcs []Source, diags Diagnostics) (*Fleet, Diagnostics) {
+// Finish completes Load for sources already read: it runs Assemble and adds its diagnostics to
+// those of reading (read), sorted. When nothing was read, the reason reading gave is kept and
+// "no fleet spec found" is added only when reading reported no error.
+func Finish(srcs []Source, read Diagnostics) (*Fleet, Diagnostics) {
 	fl, ds := Assemble(srcs)
-	if len(srcs) == 0 && diags.HasErrors() {
-		ds = nil
+	if len(srcs) == 0 {
+		switch {
+		case read.HasErrors():
+			ds = nil
+		case len(read) > 0:
+			for i := range ds {
+				ds[i].Pos = Pos{File: read[0].Pos.File}
+			}
+		}
 	}
-	diags = append(diags, ds...)
+	diags := append(read, ds...)
 	diags.Sort()
 	return fl, diags
 }
@@ -182,7 +192,7 @@ func assembleAfter(srcs []Source, diags Diagnostics) (*Fleet, Diagnostics) {
 // Parse is Load for one file's contents held in memory; name is used in positions.
 func Parse(name string, data []byte) (*Fleet, Diagnostics) {
 	srcs, diags := ParseSources(name, data)
-	return assembleAfter(srcs, diags)
+	return Finish(srcs, diags)
 }
 
 // Assemble decodes parsed documents (from ReadSources or ParseSources) into one Fleet, as Load does,

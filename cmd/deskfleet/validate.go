@@ -54,11 +54,8 @@ func validateCommand() *cli.Command {
 // JSON Schema: the loader's messages are the more precise, so the schema only reports what the loader
 // let through. It returns the diagnostics (sorted), the fleet and the number of files read.
 func validate(paths []string) (spec.Diagnostics, *spec.Fleet, int) {
-	srcs, diags := spec.ReadSources(paths...)
-	fl, ds := spec.Assemble(srcs)
-	if len(srcs) > 0 || !diags.HasErrors() {
-		diags = append(diags, ds...)
-	}
+	srcs, read := spec.ReadSources(paths...)
+	fl, diags := spec.Finish(srcs, read)
 	if !diags.HasErrors() {
 		diags = append(diags, schema.Validate(srcs)...)
 	}
