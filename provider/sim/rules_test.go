@@ -25,7 +25,7 @@ func TestRules(t *testing.T) {
 	type call struct {
 		method, action string
 		query          map[string]string
-		body           func(vm []string) map[string]any
+		body           func(e *env, vm []string) map[string]any
 	}
 	tests := []struct {
 		name     string
@@ -50,75 +50,78 @@ func TestRules(t *testing.T) {
 			call{"GET", "RebuildVm", map[string]string{"imageId": ImageCustom}, nil}, "10003"},
 		{"unbind-running", "UnbindAccounts only on stopped desktops", Options{},
 			func(e *env, vm []string) { _ = e.sim.ConsoleBind(vm[0], acc) },
-			call{"POST", "UnbindAccounts", nil, func(vm []string) map[string]any { return map[string]any{"requestId": "r", "vmIds": toAny(vm)} }}, "13012"},
+			call{"POST", "UnbindAccounts", nil, func(_ *env, vm []string) map[string]any { return map[string]any{"requestId": "r", "vmIds": toAny(vm)} }}, "13012"},
 		{"rebind-running", "a bound desktop re-binds only when stopped", Options{},
 			func(e *env, vm []string) {
 				id, _ := e.sim.AddAccount(Account{ID: "other", Name: "o", Email: "o@x.com"})
 				_ = e.sim.ConsoleBind(vm[0], id)
 			},
-			call{"POST", "ChangeAccount", nil, func(vm []string) map[string]any {
+			call{"POST", "ChangeAccount", nil, func(_ *env, vm []string) map[string]any {
 				return map[string]any{"requestId": "r", "vmId": vm[0], "accountId": acc}
 			}}, "13011"},
 		{"bind-creating-account", "an account still creating cannot be bound", Options{},
 			func(e *env, vm []string) {
 				e.must(e.post("CreateSubAccount", map[string]any{"requestId": "r", "email": "n@x.com", "name": "n"}))
-				a, _ := e.sim.AccountByEmail("n@x.com")
-				_ = e.sim.ConsoleSetLabel(vm[0], a.ID) // remember the id in the label
 			},
-			call{"POST", "BindAccounts", nil, nil}, "13013"},
+			call{"POST", "BindAccounts", nil, func(e *env, vm []string) map[string]any {
+				a, _ := e.sim.AccountByEmail("n@x.com")
+				return map[string]any{"requestId": "r", "vmIds": toAny(vm), "accountId": a.ID}
+			}}, "13013"},
 		{"update-monthly", "UpdateOrder converts per-minute only", Options{},
 			func(e *env, vm []string) {
 				e.must(e.post("UpdateOrder", map[string]any{"requestId": "r", "vmIds": toAny(vm)}))
 			},
-			call{"POST", "UpdateOrder", nil, func(vm []string) map[string]any { return map[string]any{"requestId": "r", "vmIds": toAny(vm)} }}, "12503"},
+			call{"POST", "UpdateOrder", nil, func(_ *env, vm []string) map[string]any { return map[string]any{"requestId": "r", "vmIds": toAny(vm)} }}, "12503"},
 		{"renew-per-minute", "RenewalOrder works on monthly desktops only", Options{}, nil,
-			call{"POST", "RenewalOrder", nil, func(vm []string) map[string]any { return map[string]any{"requestId": "r", "vmIds": toAny(vm)} }}, "12504"},
+			call{"POST", "RenewalOrder", nil, func(_ *env, vm []string) map[string]any { return map[string]any{"requestId": "r", "vmIds": toAny(vm)} }}, "12504"},
 		{"quota-monthly", "monthly quota", Options{MonthlyQuota: 1}, nil,
-			call{"POST", "CreateVm", nil, func([]string) map[string]any { return createBody(map[string]any{"billCycle": "month", "num": "2"}) }}, "12501"},
+			call{"POST", "CreateVm", nil, func(*env, []string) map[string]any {
+				return createBody(map[string]any{"billCycle": "month", "num": "2"})
+			}}, "12501"},
 		{"quota-monthly-update", "monthly quota also caps UpdateOrder", Options{MonthlyQuota: 1},
 			func(e *env, vm []string) {
 				e.must(e.post("UpdateOrder", map[string]any{"requestId": "r", "vmIds": toAny(vm)}))
 			},
-			call{"POST", "UpdateOrder", nil, func([]string) map[string]any {
-				return map[string]any{"requestId": "r", "vmIds": []any{"will-be-replaced"}}
-			}}, "10006"},
+			call{"POST", "UpdateOrder", nil, func(e *env, _ []string) map[string]any {
+				return map[string]any{"requestId": "r", "vmIds": toAny(e.createVms("w", 1, nil))}
+			}}, "12501"},
 		{"quota-on-demand", "on-demand quota", Options{OnDemandQuota: 2}, nil,
-			call{"POST", "CreateVm", nil, func([]string) map[string]any { return createBody(map[string]any{"num": "2"}) }}, "12502"},
+			call{"POST", "CreateVm", nil, func(*env, []string) map[string]any { return createBody(map[string]any{"num": "2"}) }}, "12502"},
 		{"capacity", "no resources left", Options{},
 			func(e *env, vm []string) {
 				_ = e.sim.AddProduct(Product{ID: ProductA5000Win, SiteID: SiteSuqianA, Name: "图形处理型", GoodsID: 15264, OS: "windows", Capacity: 1})
 			},
-			call{"POST", "CreateVm", nil, func([]string) map[string]any { return createBody(nil) }}, "13000"},
+			call{"POST", "CreateVm", nil, func(*env, []string) map[string]any { return createBody(nil) }}, "13000"},
 		{"image-synchronizing", "an image Synchronizing at the site cannot create", Options{}, nil,
-			call{"POST", "CreateVm", nil, func([]string) map[string]any {
+			call{"POST", "CreateVm", nil, func(*env, []string) map[string]any {
 				return createBody(map[string]any{"siteId": SiteSuqianB, "imageId": ImageCustom, "vpcId": VPCDefaultSuqianB, "subnetNetId": "b36b43a8-e706-11ec-8171-32f9a7e748fc"})
 			}}, "10003"},
 		{"unknown-product", "a product not offered at the site", Options{}, nil,
-			call{"POST", "CreateVm", nil, func([]string) map[string]any {
+			call{"POST", "CreateVm", nil, func(*env, []string) map[string]any {
 				return createBody(map[string]any{"productId": ProductT4Win, "siteId": SiteXiangyang})
 			}}, "10006"},
 		{"bad-network", "a subnet outside the VPC", Options{}, nil,
-			call{"POST", "CreateVm", nil, func([]string) map[string]any { return createBody(map[string]any{"subnetNetId": "nope"}) }}, "13505"},
+			call{"POST", "CreateVm", nil, func(*env, []string) map[string]any { return createBody(map[string]any{"subnetNetId": "nope"}) }}, "13505"},
 		{"bad-gateway-conf", "a gateway conf_id that does not match", Options{}, nil,
-			call{"POST", "CreateVm", nil, func([]string) map[string]any {
+			call{"POST", "CreateVm", nil, func(*env, []string) map[string]any {
 				return createBody(map[string]any{"vGatewayNetId": "80587138-cdcb-11ec-a318-ee97882ecf7d", "vGatewayConfId": "10289"})
 			}}, "13505"},
 		{"missing-required", "a required parameter is missing", Options{}, nil,
-			call{"POST", "CreateVm", nil, func([]string) map[string]any { return createBody(map[string]any{"imageId": nil}) }}, "10003"},
+			call{"POST", "CreateVm", nil, func(*env, []string) map[string]any { return createBody(map[string]any{"imageId": nil}) }}, "10003"},
 		{"non-string", "a string parameter sent as a number", Options{}, nil,
-			call{"POST", "CreateVm", nil, func([]string) map[string]any { return createBody(map[string]any{"num": 1}) }}, "10003"},
+			call{"POST", "CreateVm", nil, func(*env, []string) map[string]any { return createBody(map[string]any{"num": 1}) }}, "10003"},
 		{"hostno-zero", "hostNo must be greater than 0", Options{}, nil,
-			call{"POST", "CreateVm", nil, func([]string) map[string]any { return createBody(map[string]any{"hostNo": "0"}) }}, "10003"},
+			call{"POST", "CreateVm", nil, func(*env, []string) map[string]any { return createBody(map[string]any{"hostNo": "0"}) }}, "10003"},
 		{"remark-long", "a remark over 30 characters", Options{}, nil,
-			call{"POST", "CreateSubAccount", nil, func([]string) map[string]any {
+			call{"POST", "CreateSubAccount", nil, func(*env, []string) map[string]any {
 				return map[string]any{"requestId": "r", "email": "l@x.com", "name": "l", "remark": strings.Repeat("a", 31)}
 			}}, "10003"},
 		{"remark-long-change", "a remark over 30 characters, changed", Options{}, nil,
-			call{"POST", "ChangeSubAccountRemark", nil, func([]string) map[string]any {
+			call{"POST", "ChangeSubAccountRemark", nil, func(*env, []string) map[string]any {
 				return map[string]any{"requestId": "r", "emails": []any{"17716313367@163.com"}, "remark": strings.Repeat("长", 31)}
 			}}, "10003"},
 		{"email-taken", "emails are unique", Options{}, nil,
-			call{"POST", "CreateSubAccount", nil, func([]string) map[string]any {
+			call{"POST", "CreateSubAccount", nil, func(*env, []string) map[string]any {
 				return map[string]any{"requestId": "r", "email": "17716313367@163.com", "name": "dup"}
 			}}, "11000"},
 		{"task-unknown", "QueryTask for another requestId", Options{}, nil,
@@ -128,15 +131,15 @@ func TestRules(t *testing.T) {
 		{"billmethod-2", "QueryVms billMethod is 0 or 1", Options{}, nil,
 			call{"GET", "QueryVms", map[string]string{"billMethod": "2"}, nil}, "10003"},
 		{"operate-unknown-op", "OperateVm action must be on/off/reboot", Options{}, nil,
-			call{"POST", "OperateVm", nil, func(vm []string) map[string]any {
+			call{"POST", "OperateVm", nil, func(_ *env, vm []string) map[string]any {
 				return map[string]any{"requestId": "r", "action": "suspend", "vmIds": toAny(vm)}
 			}}, "10006"},
 		{"default-net-twice", "CreateDefaultNet on a site that has one", Options{}, nil,
-			call{"POST", "CreateDefaultNet", nil, func([]string) map[string]any { return map[string]any{"requestId": "r", "siteId": SiteSuqianA} }}, "13500"},
+			call{"POST", "CreateDefaultNet", nil, func(*env, []string) map[string]any { return map[string]any{"requestId": "r", "siteId": SiteSuqianA} }}, "13500"},
 		{"supply-without-net", "SupplyDefaultNet on a site without a default net", Options{}, nil,
-			call{"POST", "SupplyDefaultNet", nil, func([]string) map[string]any { return map[string]any{"requestId": "r", "siteId": SiteXiangyang} }}, "13506"},
+			call{"POST", "SupplyDefaultNet", nil, func(*env, []string) map[string]any { return map[string]any{"requestId": "r", "siteId": SiteXiangyang} }}, "13506"},
 		{"price-cycle", "QueryVmPrice billCycle is minute, month or year", Options{}, nil,
-			call{"POST", "QueryVmPrice", nil, func([]string) map[string]any {
+			call{"POST", "QueryVmPrice", nil, func(*env, []string) map[string]any {
 				return map[string]any{"requestId": "r", "siteId": SiteSuqianA, "goodsId": "15264", "billCycle": "week"}
 			}}, "10003"},
 	}
@@ -156,16 +159,7 @@ func TestRules(t *testing.T) {
 				q[k] = v
 			}
 			if tc.call.body != nil {
-				body = tc.call.body(vm)
-			}
-			if tc.name == "bind-creating-account" {
-				d, _ := e.sim.Desktop(vm[0])
-				body = map[string]any{"requestId": "r", "vmIds": toAny(vm), "accountId": d.Label}
-			}
-			if tc.name == "quota-monthly-update" {
-				more := e.createVms("w", 1, nil)
-				body = map[string]any{"requestId": "r", "vmIds": toAny(more)}
-				tc.wantCode = "12501"
+				body = tc.call.body(e, vm)
 			}
 			r := e.do(tc.call.method, tc.call.action, q, body)
 			if r.status != http.StatusOK || r.code() != tc.wantCode {
