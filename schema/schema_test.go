@@ -90,6 +90,8 @@ func TestSchemaRejects(t *testing.T) {
 			false, []string{`f.yaml:5:29: schema: desktops[0].count: maximum: got 1,001, want 1,000`}},
 		{"an unknown billing cycle", "billing: {m: {cycle: monthly}}\n",
 			false, []string{`f.yaml:5:22: schema: billing.m.cycle: value must be one of 'minute', 'month'`}},
+		{"renamedFrom with count > 1", "desktops: [{name: a, count: 2, renamedFrom: b}]\n",
+			false, []string{`f.yaml:5:29: schema: desktops[0].count: maximum: got 2, want 1`}},
 		{"a wrong type", "desktops: [{name: a, count: three}]\n",
 			false, []string{`f.yaml:5:29: schema: desktops[0].count: got string, want integer`}},
 		{"a product that is neither an id nor a selector", "desktops: [{name: a, product: 12}]\n",
