@@ -12,7 +12,8 @@ const (
 	Fault5xx
 	// FaultThrottle: HTTP 429 {"Code":"Throttling"} (Retry-After: 1), nothing done.
 	FaultThrottle
-	// FaultDropBefore: the connection is closed without a response; nothing done.
+	// FaultDropBefore: the connection is closed without a response (hijacked and closed; where the
+	// ResponseWriter cannot be hijacked, the handler panics with http.ErrAbortHandler); nothing done.
 	FaultDropBefore
 	// FaultDropAfter: the request is fully served (the work is done and saved), then the connection
 	// is closed without a response.

@@ -456,3 +456,20 @@ func TestConcurrentClients(t *testing.T) {
 		t.Errorf("calls counted under concurrency: %d", got)
 	}
 }
+
+// BenchmarkQueryVms10k lists 10,000 desktops over HTTP (go test -bench QueryVms ./provider/sim/).
+func BenchmarkQueryVms10k(b *testing.B) {
+	s, err := New(Options{Clock: NewManualClock(t0)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 10000 {
+		_, _ = s.AddDesktop(Desktop{Name: fmt.Sprintf("d%05d", i), SiteID: SiteSuqianA, ProductID: ProductA5000Win, VPCID: VPCDefaultSuqianA})
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if rec := serve(s, "GET", "/gcw/?Action=QueryVms", "", ""); rec.Code != 200 {
+			b.Fatal(rec.Body)
+		}
+	}
+}
