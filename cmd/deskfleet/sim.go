@@ -1,13 +1,149 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/deskfleet/deskfleet/provider/sim"
 )
 
-// simCommand is a placeholder until provider/sim lands.
+// simCommand groups the emulator's commands.
 func simCommand() *cli.Command {
-	return &cli.Command{Name: "sim", Usage: "the API emulator (not yet implemented)",
-		Action: func(*cli.Context) error { return errors.New("sim: not implemented yet") }}
+	return &cli.Command{
+		Name:  "sim",
+		Usage: "the built-in API emulator",
+		Subcommands: []*cli.Command{
+			simServeCommand(),
+		},
+	}
+}
+
+// faultMix is how --fault-rate is split over the fault kinds: the proportions of QUALITY.md's fault
+// scenario (5% 5xx, 3% throttling, 2% dropped connections half of them after the work, 2% failed tasks).
+var faultMix = struct{ http5xx, throttle, dropBefore, dropAfter, taskFailed float64 }{
+	5.0 / 12, 3.0 / 12, 1.0 / 12, 1.0 / 12, 2.0 / 12,
+}
+
+func simServeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "serve",
+		Usage:     "serve the API emulator over HTTP until interrupted",
+		UsageText: "deskfleet sim serve [--addr HOST:PORT] [--data FILE] [--key ID:SECRET]... [options]",
+		Description: "Serves the cloud-desktop API's wire format (all 30 actions, the reference's rules and error codes,\n" +
+			"asynchronous tasks) at http://ADDR/gcw. Prints \"listening on URL\" once ready, and the calls it served\n" +
+			"per action when it stops (Ctrl-C or SIGTERM).\n\n" +
+			"With --key, requests must be signed with that AccessKeyId and secret (repeatable); without, unsigned\n" +
+			"requests are accepted too. --fault-rate R injects seeded faults on a fraction R of requests, split as\n" +
+			"5/12 HTTP 503, 3/12 throttling (429), 1/12 connection dropped before the work, 1/12 dropped after it,\n" +
+			"2/12 tasks that fail; the same --seed gives the same faults for the same requests.\n\n" +
+			"Examples:\n" +
+			"   deskfleet sim serve                                       # 127.0.0.1:8088, in memory\n" +
+			"   deskfleet sim serve --data cloud.json --key demo:s3cret   # signed, state kept in a file\n" +
+			"   deskfleet sim serve --latency 20ms --fault-rate 0.12 --seed 7\n" +
+			"   CDS_SECRET_ID=demo CDS_SECRET_KEY=s3cret deskfleet catalog --endpoint http://127.0.0.1:8088/gcw",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8088", Usage: "listen address (port 0 picks a free port)"},
+			&cli.StringFlag{Name: "data", Usage: "keep the emulated cloud in this file (JSON, 0600) across restarts"},
+			&cli.DurationFlag{Name: "latency", Usage: "added to every request"},
+			&cli.DurationFlag{Name: "task-time", Value: 5 * time.Second, Usage: "how long an asynchronous task runs"},
+			&cli.Float64Flag{Name: "fault-rate", Usage: "fraction of requests that get an injected fault (0 to 1)"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of generated ids and faults"},
+			&cli.StringSliceFlag{Name: "key", Usage: "accepted credentials as ID:SECRET (repeatable); none: unsigned requests pass"},
+		},
+		Action: runSimServe,
+	}
+}
+
+func runSimServe(c *cli.Context) error {
+	rate := c.Float64("fault-rate")
+	if rate < 0 || rate > 1 {
+		return fmt.Errorf("--fault-rate %v: want a fraction between 0 and 1", rate)
+	}
+	keys := map[string]string{}
+	for _, kv := range c.StringSlice("key") {
+		id, secret, ok := strings.Cut(kv, ":")
+		if !ok || id == "" || secret == "" {
+			return errors.New("--key: want ID:SECRET (the value is not shown here)")
+		}
+		keys[id] = secret
+	}
+	emu, err := sim.New(sim.Options{
+		Keys:         keys,
+		DataFile:     c.String("data"),
+		Latency:      c.Duration("latency"),
+		TaskDuration: c.Duration("task-time"),
+		Seed:         c.Uint64("seed"),
+		Faults: sim.Faults{
+			HTTP5xx:    rate * faultMix.http5xx,
+			Throttle:   rate * faultMix.throttle,
+			DropBefore: rate * faultMix.dropBefore,
+			DropAfter:  rate * faultMix.dropAfter,
+			TaskFailed: rate * faultMix.taskFailed,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("%w\nhint: check --data, or move the file away to start a fresh cloud", err)
+	}
+	ln, err := net.Listen("tcp", c.String("addr"))
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w\nhint: pick another --addr, or port 0 for a free one", c.String("addr"), err)
+	}
+	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	signed := "unsigned requests accepted"
+	if len(keys) > 0 {
+		signed = fmt.Sprintf("%d key(s), signatures checked", len(keys))
+	}
+	fmt.Fprintf(c.App.Writer, "deskfleet emulator listening on http://%s/gcw (%s)\n", ln.Addr(), signed)
+
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	printCalls(c.App.Writer, emu.Calls())
+	return errors.Join(err, emu.Close())
+}
+
+// printCalls writes the per-action call counts, busiest first.
+func printCalls(w io.Writer, calls map[string]int) {
+	type row struct {
+		action string
+		n      int
+	}
+	var rows []row
+	total := 0
+	for a, n := range calls {
+		rows = append(rows, row{a, n})
+		total += n
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].n != rows[j].n {
+			return rows[i].n > rows[j].n
+		}
+		return rows[i].action < rows[j].action
+	})
+	fmt.Fprintf(w, "calls served: %d\n", total)
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-24s %d\n", r.action, r.n)
+	}
 }
