@@ -81,6 +81,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintln(stderr, "deskfleet:", msg)
+		if hint := hintFor(err); hint != "" {
+			fmt.Fprintln(stderr, "hint:", hint)
+		}
 	}
 	return code
 }

@@ -41,7 +41,7 @@ func runCatalog(c *cli.Context) error {
 
 	sites, err := client.QuerySites(ctx, provider.QuerySitesRequest{})
 	if err != nil {
-		return fmt.Errorf("QuerySites: %w", err)
+		return err
 	}
 	sites, err = filterSites(sites, c.StringSlice("site"))
 	if err != nil {
@@ -49,22 +49,22 @@ func runCatalog(c *cli.Context) error {
 	}
 	images, err := client.QueryImages(ctx, provider.QueryImagesRequest{})
 	if err != nil {
-		return fmt.Errorf("QueryImages: %w", err)
+		return err
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "Catalog of %s: %d sites\n", api.Endpoint, len(sites))
 	for _, s := range sites {
 		products, err := client.QueryProducts(ctx, provider.QueryProductsRequest{SiteID: s.SiteID})
 		if err != nil {
-			return fmt.Errorf("QueryProducts %s: %w", s.SiteName, err)
+			return fmt.Errorf("site %s: %w", s.SiteName, err)
 		}
 		def, err := client.GetDefaultNet(ctx, provider.GetDefaultNetRequest{SiteID: s.SiteID})
 		if err != nil {
-			return fmt.Errorf("GetDefaultNet %s: %w", s.SiteName, err)
+			return fmt.Errorf("site %s: %w", s.SiteName, err)
 		}
 		custom, err := client.GetCustomNet(ctx, provider.GetCustomNetRequest{SiteID: s.SiteID})
 		if err != nil {
-			return fmt.Errorf("GetCustomNet %s: %w", s.SiteName, err)
+			return fmt.Errorf("site %s: %w", s.SiteName, err)
 		}
 		printSite(w, s, products, images, def, custom)
 	}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// binPath is the deskfleet binary built once by TestMain; the CLI scenario tests run it as users do.
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "deskfleet-cli-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "deskfleet")
+	build := exec.Command("go", "build", "-o", binPath, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building deskfleet:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what one run of the binary produced.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// runBin runs the binary in dir with env added to a minimal environment (no inherited credentials).
+func runBin(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// startSimServe starts `deskfleet sim serve` on a free port and returns its URL; it is stopped (SIGINT)
+// at the end of the test, and its final output (the call counts) is returned by the stop function.
+func startSimServe(t *testing.T, args ...string) (url string, stop func() string) {
+	t.Helper()
+	cmd := exec.Command(binPath, append([]string{"sim", "serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(stdout)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		t.Fatalf("sim serve printed no first line: %v", err)
+	}
+	m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(line)
+	if m == nil {
+		cmd.Process.Kill()
+		t.Fatalf("sim serve first line %q does not say where it listens", line)
+	}
+	stopped := false
+	var rest string
+	stop = func() string {
+		if stopped {
+			return rest
+		}
+		stopped = true
+		cmd.Process.Signal(os.Interrupt)
+		b, _ := io.ReadAll(r)
+		cmd.Wait()
+		rest = string(b)
+		return rest
+	}
+	t.Cleanup(func() { stop() })
+	return m[1], stop
+}
+
+func TestCLIVersion(t *testing.T) {
+	r := runBin(t, t.TempDir(), nil, "version")
+	if r.code != 0 || !regexp.MustCompile(`^deskfleet \S+ \(commit \S+, go1\.\d+`).MatchString(r.stdout) {
+		t.Fatalf("version: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestCLISimServeAndCatalog runs the emulator as a separate process with signature checks on and reads
+// its catalog through the real client, as `make demo` does.
+func TestCLISimServeAndCatalog(t *testing.T) {
+	const secret = "CANARY-cli-secret-31f9"
+	url, stop := startSimServe(t, "--key", "demo:"+secret)
+	dir := t.TempDir()
+
+	tests := []struct {
+		name     string
+		reason   string
+		env      []string
+		args     []string
+		wantCode int
+		wantOut  []string
+		wantErr  []string
+	}{
+		{
+			name:     "signed",
+			reason:   "the right credentials read every site, product, image and network",
+			env:      []string{"CDS_SECRET_ID=demo", "CDS_SECRET_KEY=" + secret},
+			args:     []string{"catalog", "--endpoint", url},
+			wantOut:  []string{"3 sites", "宿迁A", "NVIDIA A5000", "Windows10-公共镜像-图像处理型", "none yet (a plan creates it with CreateDefaultNet)"},
+			wantCode: 0,
+		},
+		{
+			name:     "one site",
+			reason:   "--site narrows the listing to one site",
+			env:      []string{"CDS_SECRET_ID=demo", "CDS_SECRET_KEY=" + secret},
+			args:     []string{"catalog", "--endpoint", url, "--site", "襄阳A"},
+			wantOut:  []string{"1 sites", "襄阳A"},
+			wantCode: 0,
+		},
+		{
+			name:     "unknown site",
+			reason:   "an unknown site names the sites that exist",
+			env:      []string{"CDS_SECRET_ID=demo", "CDS_SECRET_KEY=" + secret},
+			args:     []string{"catalog", "--endpoint", url, "--site", "宿迁C"},
+			wantErr:  []string{"no site 宿迁C; sites: 宿迁A, 宿迁B, 襄阳A"},
+			wantCode: 1,
+		},
+		{
+			name:     "wrong secret",
+			reason:   "the emulator checks signatures; the error must not echo either secret",
+			env:      []string{"CDS_SECRET_ID=demo", "CDS_SECRET_KEY=CANARY-wrong-secret-77aa"},
+			args:     []string{"catalog", "--endpoint", url, "--log-level", "debug"},
+			wantErr:  []string{"SignatureDoesNotMatch", "hint: check CDS_SECRET_ID and CDS_SECRET_KEY"},
+			wantCode: 1,
+		},
+		{
+			name:     "no credentials",
+			reason:   "a real endpoint without credentials fails before any call, naming both variables",
+			args:     []string{"catalog", "--endpoint", url},
+			wantErr:  []string{"CDS_SECRET_ID", "CDS_SECRET_KEY", "--endpoint sim"},
+			wantCode: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runBin(t, dir, tt.env, tt.args...)
+			if r.code != tt.wantCode {
+				t.Fatalf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", tt.reason, r.code, tt.wantCode, r.stdout, r.stderr)
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("%s: stdout lacks %q:\n%s", tt.reason, w, r.stdout)
+				}
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("%s: stderr lacks %q:\n%s", tt.reason, w, r.stderr)
+				}
+			}
+			for _, leak := range []string{secret, "CANARY-wrong-secret-77aa", "Signature="} {
+				if strings.Contains(r.stdout+r.stderr, leak) {
+					t.Errorf("%s: output leaks %q", tt.reason, leak)
+				}
+			}
+		})
+	}
+	final := stop()
+	if !regexp.MustCompile(`calls served: \d+`).MatchString(final) || !strings.Contains(final, "QuerySites") {
+		t.Errorf("sim serve should print its call counts when interrupted, got %q", final)
+	}
+}
+
+// TestCLIEndpointSim checks that --endpoint sim keeps one emulated cloud in .deskfleet/sim.db, private
+// to the user, across runs.
+func TestCLIEndpointSim(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 2 {
+		r := runBin(t, dir, nil, "catalog", "--endpoint", "sim")
+		if r.code != 0 || !strings.Contains(r.stdout, "Catalog of sim:.deskfleet/sim.db: 3 sites") {
+			t.Fatalf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", i, r.code, r.stdout, r.stderr)
+		}
+	}
+	for path, want := range map[string]os.FileMode{".deskfleet": 0o700, ".deskfleet/sim.db": 0o600} {
+		st, err := os.Stat(filepath.Join(dir, path))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if got := st.Mode().Perm(); got != want {
+			t.Errorf("%s has mode %o, want %o", path, got, want)
+		}
+	}
+}
