@@ -142,10 +142,12 @@ func TestSchemaAcceptsWhatTheLoaderAccepts(t *testing.T) {
 }
 
 func TestValidateBoundsAliasExpansion(t *testing.T) {
+	// A billion-laughs list bomb: 9^9 strings once expanded.
 	var b strings.Builder
-	b.WriteString("version: 1\nfleet: t\ndesktops:\n  - &m0 {name: a, site: s, product: x, image: y}\n")
-	for i := 1; i < 16; i++ {
-		b.WriteString("  - &m" + itoa(i) + " {<<: [*m" + itoa(i-1) + ", *m" + itoa(i-1) + ", *m" + itoa(i-1) + "], name: g}\n")
+	b.WriteString("version: 1\nfleet: t\nl0: &l0 [x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 9; i++ {
+		p := "*l" + strconv.Itoa(i-1)
+		b.WriteString("l" + strconv.Itoa(i) + ": &l" + strconv.Itoa(i) + " [" + strings.Repeat(p+", ", 8) + p + "]\n")
 	}
 	srcs, _ := spec.ParseSources("f.yaml", []byte(b.String()))
 	ds := Validate(srcs)
@@ -154,4 +156,19 @@ func TestValidateBoundsAliasExpansion(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
+func TestValidateSharesMergedMappings(t *testing.T) {
+	// A merge chain that would be 3^15 mappings if each merge were expanded anew.
+	var b strings.Builder
+	b.WriteString("version: 1\nfleet: t\ndesktops:\n  - &m0 {name: a, site: s, product: x, image: y}\n")
+	for i := 1; i < 16; i++ {
+		p := "*m" + strconv.Itoa(i-1)
+		b.WriteString("  - &m" + strconv.Itoa(i) + " {<<: [" + p + ", " + p + ", " + p + "], name: g" + strconv.Itoa(i) + "}\n")
+	}
+	srcs, _ := spec.ParseSources("f.yaml", []byte(b.String()))
+	if ds := Validate(srcs); len(ds) != 0 {
+		t.Errorf("want the merge chain accepted, got %v", ds)
+	}
+	if _, ds := spec.Parse("f.yaml", []byte(b.String())); len(ds) != 0 {
+		t.Errorf("want the loader to accept the merge chain too, got %v", ds)
+	}
+}

@@ -58,7 +58,8 @@ func Validate(srcs []spec.Source) spec.Diagnostics {
 	}
 	var diags spec.Diagnostics
 	for _, s := range srcs {
-		cv := &converter{file: s.File, at: map[string]spec.Pos{}, keyAt: map[string]spec.Pos{}, budget: maxNodes}
+		cv := &converter{file: s.File, at: map[string]spec.Pos{}, keyAt: map[string]spec.Pos{},
+			memo: map[*yaml.Node]map[string]any{}, budget: maxNodes}
 		root := s.Node
 		if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 			root = root.Content[0]
@@ -88,6 +89,7 @@ type converter struct {
 	file   string
 	at     map[string]spec.Pos // JSON pointer -> position of the value
 	keyAt  map[string]spec.Pos // JSON pointer -> position of the key naming it
+	memo   map[*yaml.Node]map[string]any
 	budget int
 }
 
@@ -99,9 +101,19 @@ func escape(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
-func (c *converter) value(n *yaml.Node, ptr string) any {
+func follow(n *yaml.Node) *yaml.Node {
 	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
 		n = n.Alias
+	}
+	return n
+}
+
+// value converts n, found at ptr. A mapping reached again through an alias or merge key is converted
+// once and shared (memo), so merge chains cost linear time; positions are kept for its first path.
+func (c *converter) value(n *yaml.Node, ptr string) any {
+	n = follow(n)
+	if m, ok := c.memo[n]; ok {
+		return m
 	}
 	c.budget--
 	if c.budget <= 0 {
@@ -113,7 +125,8 @@ func (c *converter) value(n *yaml.Node, ptr string) any {
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := map[string]any{}
-		c.mapping(n, ptr, m, false)
+		c.memo[n] = m
+		c.mapping(n, ptr, m)
 		return m
 	case yaml.SequenceNode:
 		l := make([]any, 0, len(n.Content))
@@ -127,52 +140,38 @@ func (c *converter) value(n *yaml.Node, ptr string) any {
 	return nil
 }
 
-// mapping fills m from a mapping node; merged entries never override explicit ones.
-func (c *converter) mapping(n *yaml.Node, ptr string, m map[string]any, merged bool) {
-	c.budget--
-	if c.budget <= 0 {
-		return
-	}
+// mapping fills m from a mapping node: explicit keys first, then the merged mappings' keys that are
+// not set yet, in merge order.
+func (c *converter) mapping(n *yaml.Node, ptr string, m map[string]any) {
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		for j := 0; k.Kind == yaml.AliasNode && k.Alias != nil && j < 100; j++ {
-			k = k.Alias
-		}
+		k, v := follow(n.Content[i]), n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-			merges = append(merges, v)
+			v = follow(v)
+			if v.Kind == yaml.SequenceNode {
+				merges = append(merges, v.Content...)
+			} else {
+				merges = append(merges, v)
+			}
 			continue
 		}
 		key := k.Value
 		if k.Kind != yaml.ScalarNode {
-			key = fmt.Sprintf("<%s key at line %d>", "non-scalar", k.Line)
-		}
-		if _, exists := m[key]; exists && merged {
-			continue
+			key = fmt.Sprintf("<non-scalar key at line %d>", k.Line)
 		}
 		p := ptr + "/" + escape(key)
 		c.keyAt[p] = c.pos(k)
 		m[key] = c.value(v, p)
 	}
-	for _, v := range merges {
-		for j := 0; v.Kind == yaml.AliasNode && v.Alias != nil && j < 100; j++ {
-			v = v.Alias
+	for _, mv := range merges {
+		mm, ok := c.value(mv, ptr).(map[string]any)
+		if !ok {
+			continue
 		}
-		switch v.Kind {
-		case yaml.MappingNode:
-			c.mapping(v, ptr, m, true)
-		case yaml.SequenceNode:
-			for _, e := range v.Content {
-				for j := 0; e.Kind == yaml.AliasNode && e.Alias != nil && j < 100; j++ {
-					e = e.Alias
-				}
-				if e.Kind == yaml.MappingNode {
-					c.mapping(e, ptr, m, true)
-				}
+		for k, v := range mm {
+			if _, set := m[k]; !set {
+				m[k] = v
 			}
-		}
-		if c.budget <= 0 {
-			return
 		}
 	}
 }
@@ -225,14 +224,18 @@ func (c *converter) diagnostics(ve *jsonschema.ValidationError) spec.Diagnostics
 		for _, t := range e.InstanceLocation {
 			ptr += "/" + escape(t)
 		}
-		p := c.at[ptr]
+		p := c.posAt(ptr)
 		msg := e.ErrorKind.LocalizedString(printer)
 		switch k := e.ErrorKind.(type) {
 		case *kind.AdditionalProperties:
 			props := append([]string(nil), k.Properties...)
 			sort.Strings(props)
 			for _, prop := range props {
-				d := spec.Diagnostic{Pos: c.keyAt[ptr+"/"+escape(prop)],
+				kp, ok := c.keyAt[ptr+"/"+escape(prop)]
+				if !ok {
+					kp = c.posAt(ptr)
+				}
+				d := spec.Diagnostic{Pos: kp,
 					Message: fmt.Sprintf("schema: unknown key %q at %s", prop, location(e.InstanceLocation))}
 				if !seen[d.String()] {
 					seen[d.String()] = true
@@ -251,6 +254,21 @@ func (c *converter) diagnostics(ve *jsonschema.ValidationError) spec.Diagnostics
 	}
 	walk(ve)
 	return out
+}
+
+// posAt returns the position of the value at ptr, or of its nearest ancestor that has one (values
+// reached a second time through an alias have none of their own).
+func (c *converter) posAt(ptr string) spec.Pos {
+	for {
+		if p, ok := c.at[ptr]; ok {
+			return p
+		}
+		i := strings.LastIndexByte(ptr, '/')
+		if i < 0 {
+			return spec.Pos{File: c.file}
+		}
+		ptr = ptr[:i]
+	}
 }
 
 func quoteAll(ss []string) []string {

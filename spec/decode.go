@@ -21,6 +21,7 @@ type decoder struct {
 	file   string
 	diags  Diagnostics
 	budget int
+	memo   map[*yaml.Node][]kv // expanded mappings, by node
 }
 
 func newDecoder(file string) *decoder { return &decoder{file: file, budget: maxNodes} }
@@ -100,6 +101,8 @@ type kv struct{ k, v *yaml.Node }
 
 // pairs returns the entries of a mapping node, merge keys (<<) expanded with explicit keys winning.
 // Duplicate explicit keys and non-string keys are errors. ok is false when n is not a mapping.
+// A mapping reached again through an alias or merge key is expanded once per document (memo), so
+// merge chains cost linear, not exponential, time.
 func (d *decoder) pairs(n *yaml.Node, what string) (out []kv, ok bool) {
 	n = d.deref(n)
 	if n == nil {
@@ -109,6 +112,14 @@ func (d *decoder) pairs(n *yaml.Node, what string) (out []kv, ok bool) {
 		d.errorf(n, "", "%s must be a mapping, got %s", what, describe(n))
 		return nil, false
 	}
+	if m, done := d.memo[n]; done {
+		return m, true
+	}
+	if d.memo == nil {
+		d.memo = map[*yaml.Node][]kv{}
+	}
+	d.memo[n] = nil // a mapping that merges itself sees itself empty
+	defer func() { d.memo[n] = out }()
 	seen := map[string]*yaml.Node{}
 	var merged []kv
 	for i := 0; i+1 < len(n.Content); i += 2 {
