@@ -27,7 +27,9 @@ func TestSignatures(t *testing.T) {
 		{"unknown key", "an AccessKeyId the emulator does not know",
 			func(_ *env, c *gcw.Config) { c.AccessKeyID = "nobody" }, 1, "InvalidAccessKeyId"},
 		{"stale timestamp", "a Timestamp 20 minutes behind the emulator's clock is outside the window",
-			func(e *env, c *gcw.Config) { c.Clock = func() time.Time { return e.clock.Now().Add(-20 * time.Minute) } },
+			func(e *env, c *gcw.Config) {
+				c.Clock = func() time.Time { return e.clock.Now().Add(-20 * time.Minute) }
+			},
 			1, "InvalidTimestamp"},
 		{"reused nonce", "a constant SignatureNonce: the first call passes, the second is a replay",
 			func(_ *env, c *gcw.Config) { c.Nonce = func() string { return "1f1e2d3c-0000-4000-8000-000000000001" } },
