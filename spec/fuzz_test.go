@@ -19,8 +19,10 @@ func FuzzLoad(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	// One file per fuzzing process, rewritten for each input: a temporary folder per input would cost
+	// more than Load itself.
+	p := filepath.Join(f.TempDir(), "fleet.yaml")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(t.TempDir(), "fleet.yaml")
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
