@@ -93,6 +93,16 @@ func TestLoadErrors(t *testing.T) {
 			want:   []string{`f.yaml:9:3: desktop "render" is bound twice (first at f.yaml:8:3) · hint: bind each desktop once; one account may have several desktops`},
 		},
 		{
+			reason: "a desktop bound in two documents names both places",
+			yaml:   "accounts: [{email: a@example.com, name: a}]\ndesktops: [{name: render}]\nbindings: {render: a@example.com}\n---\nversion: 1\nfleet: t\nbindings: {render: a@example.com}\n",
+			want:   []string{`f.yaml:11:12: desktop "render" is bound twice (first at f.yaml:7:12) · hint: bind each desktop once; one account may have several desktops`},
+		},
+		{
+			reason: "one account bound to several desktops is fine",
+			yaml:   "accounts: [{email: a@example.com, name: a}]\ndesktops: [{name: render, count: 2}]\nbindings: {render: a@example.com, render_001: a@example.com}\n",
+			want:   nil,
+		},
+		{
 			reason: "renamedFrom on a group of several desktops",
 			yaml:   "desktops:\n  - name: edit\n    count: 2\n    renamedFrom: edit-old\n",
 			want:   []string{`f.yaml:8:18: renamedFrom needs count 1, but count is 2 · hint: rename a group of one desktop at a time`},

@@ -236,7 +236,8 @@ type Desktop struct {
 	NamePos Pos
 	// At holds, by field key (site, network, bandwidth, billing, profile, product, image, label, power,
 	// protect, renamedFrom, count), the position of the value the field was resolved from: the group's,
-	// the defaults', or the profile's. A field from a built-in default has no entry.
+	// the defaults', or the profile's. A field from a built-in default has no entry. The desktops of one
+	// group share this map: read it, do not modify it.
 	At map[string]Pos
 }
 
