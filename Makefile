@@ -23,7 +23,7 @@ bench:
 
 # One minute of coverage-guided fuzzing of the spec loader.
 fuzz:
-	$(GO) test ./spec -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 1m
+	$(GO) test ./spec -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 1m -fuzzminimizetime 5s
 
 generate:
 	$(GO) generate ./...

@@ -55,7 +55,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,
-		HideHelpCommand:      true,
+		// A path may contain a comma: -f is repeated, never split.
+		DisableSliceFlagSeparator: true,
+		HideHelpCommand:           true,
 		Commands: []*cli.Command{
 			validateCommand(),
 			schemaCommand(),

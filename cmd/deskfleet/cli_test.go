@@ -216,3 +216,27 @@ func TestCLIEndpointSim(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIValidateExamples runs the binary on every example fleet, and on a path with a comma (a
+// repeatable -f must not split it).
+func TestCLIValidateExamples(t *testing.T) {
+	examples, err := filepath.Glob("../../examples/*/*.yaml")
+	if err != nil || len(examples) < 3 {
+		t.Fatalf("want at least three example fleets, found %v (%v)", examples, err)
+	}
+	comma := filepath.Join(t.TempDir(), "team,a.yaml")
+	data, err := os.ReadFile(examples[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(comma, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range append(examples, comma) {
+		abs, _ := filepath.Abs(path)
+		r := runBin(t, t.TempDir(), nil, "validate", "-f", abs)
+		if r.code != 0 || !strings.Contains(r.stdout, "is valid") {
+			t.Errorf("validate -f %s: exit %d\nstdout:\n%s\nstderr:\n%s", path, r.code, r.stdout, r.stderr)
+		}
+	}
+}
