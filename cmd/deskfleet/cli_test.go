@@ -240,3 +240,24 @@ func TestCLIValidateExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIReadmeValidateOutput keeps README.md's validate example true: the block after
+// "$ deskfleet validate -f fleet.yaml" is exactly what the binary prints for testdata/readme/fleet.yaml.
+func TestCLIReadmeValidateOutput(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start, end = "$ deskfleet validate -f fleet.yaml\n", "$ echo $?\n1\n"
+	s := string(readme)
+	i, j := strings.Index(s, start), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the validate example between %q and %q", start, end)
+	}
+	want := s[i+len(start) : j]
+	dir, _ := filepath.Abs("testdata/readme")
+	r := runBin(t, dir, nil, "validate", "-f", "fleet.yaml")
+	if r.code != 1 || r.stdout != want {
+		t.Errorf("README's validate example is stale (exit %d, want 1).\nbinary prints:\n%s\nREADME shows:\n%s", r.code, r.stdout, want)
+	}
+}
