@@ -272,6 +272,13 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if info.Mutating && payload == nil {
+		// net/http's Transport re-sends a bodiless GET by itself when a reused connection closes
+		// before the response; a mutation sent as GET (RebuildVm) must reach the server at most
+		// once per attempt. A body without GetBody makes the request non-replayable (documented
+		// on http.Transport); being empty, no body goes on the wire.
+		req.Body, req.GetBody, req.ContentLength = io.NopCloser(bytes.NewReader(nil)), nil, 0
+	}
 	req.Header.Set("Accept", "application/json")
 
 	start := time.Now()
