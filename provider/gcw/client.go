@@ -84,7 +84,9 @@ func New(cfg Config) (*Client, error) {
 		sleep:       cfg.Sleep,
 	}
 	if c.http == nil {
-		c.http = &http.Client{}
+		// Redirects are not followed: a redirected POST would be re-sent as a GET, and the signed
+		// query would travel to wherever the redirect points. A 3xx becomes an *APIError.
+		c.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if c.timeout <= 0 {
 		c.timeout = 30 * time.Second
@@ -217,6 +219,7 @@ type result struct {
 	body    []byte
 	err     error // transport error, already scrubbed of credentials
 	notSent bool  // certain that no byte of the request reached the server
+	final   bool  // failed before sending for a reason a retry cannot fix (limiter, ctx, bad request)
 	scrub   func(string) string
 }
 
@@ -224,14 +227,14 @@ type result struct {
 // and the concurrency bound first, and reads the whole response within the per-attempt timeout.
 func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query url.Values, payload []byte, requestID string, n int) result {
 	if err := c.limiter.Wait(ctx); err != nil {
-		return result{err: fmt.Errorf("rate limiter: %w", ctxErr(ctx, err)), notSent: true, scrub: noScrub}
+		return result{err: fmt.Errorf("rate limiter: %w", ctxErr(ctx, err)), notSent: true, final: true, scrub: noScrub}
 	}
 	if c.sem != nil {
 		select {
 		case c.sem <- struct{}{}:
 			defer func() { <-c.sem }()
 		case <-ctx.Done():
-			return result{err: ctx.Err(), notSent: true, scrub: noScrub}
+			return result{err: ctx.Err(), notSent: true, final: true, scrub: noScrub}
 		}
 	}
 	params := url.Values{
@@ -267,7 +270,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	}
 	req, err := http.NewRequestWithContext(actx, info.Method, rawURL, bodyReader)
 	if err != nil {
-		return result{err: errors.New("building request: invalid endpoint or parameters"), notSent: true, scrub: scrub}
+		return result{err: errors.New("building request: invalid endpoint or parameters"), notSent: true, final: true, scrub: scrub}
 	}
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -310,7 +313,7 @@ func (c *Client) classify(ctx context.Context, info provider.ActionInfo, request
 		err := fmt.Errorf("gcw %s: %w", info.Name, res.err)
 		if res.notSent {
 			// Nothing reached the server: safe to retry any action, unless the caller gave up.
-			return nil, err, ctx.Err() == nil
+			return nil, err, !res.final && ctx.Err() == nil
 		}
 		if info.Mutating {
 			return unknown(err)

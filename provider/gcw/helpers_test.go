@@ -122,8 +122,8 @@ func newTestClient(t *testing.T, endpoint string, mod func(*Config)) (*Client, *
 	cfg := Config{
 		Endpoint: endpoint, AccessKeyID: testAK, Secret: testSecret,
 		Rate: -1, MaxRetries: 3, BaseBackoff: time.Millisecond, MaxBackoff: 8 * time.Millisecond,
-		Clock: func() time.Time { return time.Date(2022, 6, 1, 0, 0, 0, 0, time.UTC) },
-		Nonce: func() string { return fmt.Sprintf("nonce-%d", nonce.Add(1)) },
+		Clock:        func() time.Time { return time.Date(2022, 6, 1, 0, 0, 0, 0, time.UTC) },
+		Nonce:        func() string { return fmt.Sprintf("nonce-%d", nonce.Add(1)) },
 		NewRequestID: func() string { return "generated-rid" },
 		Rand:         func() float64 { return 0.5 },
 		Sleep:        sl.sleep,

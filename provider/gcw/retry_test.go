@@ -16,7 +16,9 @@ import (
 // step is what the fake server does for one request.
 type step func(w http.ResponseWriter)
 
-func status(code int) step { return func(w http.ResponseWriter) { writeJSON(w, code, `{"error":"x"}`) } }
+func status(code int) step {
+	return func(w http.ResponseWriter) { writeJSON(w, code, `{"error":"x"}`) }
+}
 func ok() step {
 	return func(w http.ResponseWriter) {
 		writeJSON(w, 200, `{"Code":"Success","Data":{"taskId":"t1","requestId":"rid-1","vmId":"v"}}`)
@@ -288,7 +290,7 @@ func TestContextCancellation(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	f := scripted(t, ok())
-	c, _ := newTestClient(t, f.srv.URL, func(cfg *Config) { cfg.Rate = 0.001; cfg.Burst = 2 })
+	c, sl := newTestClient(t, f.srv.URL, func(cfg *Config) { cfg.Rate = 0.001; cfg.Burst = 2 })
 	for i := range 2 {
 		if err := readCall(context.Background(), c); err != nil {
 			t.Fatalf("call %d within the burst: %v", i, err)
@@ -302,6 +304,9 @@ func TestRateLimit(t *testing.T) {
 	}
 	if n := len(f.requests()); n != 2 {
 		t.Errorf("%d requests reached the server, want 2", n)
+	}
+	if sl.count() != 0 {
+		t.Errorf("a limiter refusal was retried %d times: retrying cannot help", sl.count())
 	}
 }
 
