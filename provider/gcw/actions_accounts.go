@@ -20,7 +20,7 @@ func (c *Client) order(ctx context.Context, action, rid string, p map[string]any
 		return nil, err
 	}
 	var w orderWire
-	if err := decodeData(action, data, &w); err != nil {
+	if err := decodeData(action, rid, data, &w); err != nil {
 		return nil, err
 	}
 	return &provider.OrderResponse{RequestID: orDefault(string(w.RequestID), rid), SuccessVmIDs: stringsOf(w.SuccessVmIDs),
@@ -65,7 +65,7 @@ func (c *Client) QuerySubAccounts(ctx context.Context, req provider.QuerySubAcco
 		return nil, err
 	}
 	var ws []accountWire
-	if err := decodeData(provider.ActionQuerySubAccounts, data, &ws); err != nil {
+	if err := decodeData(provider.ActionQuerySubAccounts, "", data, &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.SubAccount, len(ws))
@@ -123,7 +123,7 @@ func (c *Client) CreateSubAccounts(ctx context.Context, req provider.CreateSubAc
 		return nil, err
 	}
 	var w createAccountsWire
-	if err := decodeData(provider.ActionCreateSubAccounts, data, &w); err != nil {
+	if err := decodeData(provider.ActionCreateSubAccounts, rid, data, &w); err != nil {
 		return nil, err
 	}
 	out := &provider.CreateSubAccountsResponse{RequestID: rid, SuccessNum: int(w.SuccessNum), FailedNum: int(w.FailedNum)}

@@ -21,7 +21,7 @@ func (c *Client) QueryTask(ctx context.Context, req provider.QueryTaskRequest) (
 		return nil, err
 	}
 	var w taskWire
-	if err := decodeData(provider.ActionQueryTask, data, &w); err != nil {
+	if err := decodeData(provider.ActionQueryTask, "", data, &w); err != nil {
 		return nil, err
 	}
 	t := &provider.Task{TaskID: string(w.TaskID), RequestID: string(w.RequestID),
@@ -54,7 +54,7 @@ func (c *Client) QuerySites(ctx context.Context, req provider.QuerySitesRequest)
 		return nil, err
 	}
 	var ws []siteWire
-	if err := decodeData(provider.ActionQuerySites, data, &ws); err != nil {
+	if err := decodeData(provider.ActionQuerySites, "", data, &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.Site, len(ws))
@@ -88,7 +88,7 @@ func (c *Client) QueryProducts(ctx context.Context, req provider.QueryProductsRe
 		return nil, err
 	}
 	var ws []productWire
-	if err := decodeData(provider.ActionQueryProducts, data, &ws); err != nil {
+	if err := decodeData(provider.ActionQueryProducts, "", data, &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.Product, len(ws))
@@ -150,7 +150,7 @@ func (c *Client) QueryImages(ctx context.Context, req provider.QueryImagesReques
 		return nil, err
 	}
 	var ws []productImagesWire
-	if err := decodeData(provider.ActionQueryImages, data, &ws); err != nil {
+	if err := decodeData(provider.ActionQueryImages, "", data, &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.ProductImages, len(ws))
@@ -181,7 +181,7 @@ func (c *Client) QueryVmPrice(ctx context.Context, req provider.QueryVmPriceRequ
 		return nil, err
 	}
 	var w priceWire
-	if err := decodeData(provider.ActionQueryVmPrice, data, &w); err != nil {
+	if err := decodeData(provider.ActionQueryVmPrice, "", data, &w); err != nil {
 		return nil, err
 	}
 	return &provider.QueryVmPriceResponse{RequestID: orDefault(string(w.RequestID), rid), TradeAmount: float64(w.TradeAmount),
@@ -202,7 +202,7 @@ func (c *Client) QueryExpireVms(ctx context.Context, _ provider.QueryExpireVmsRe
 		return nil, err
 	}
 	var ws []expireWire
-	if err := decodeData(provider.ActionQueryExpireVms, data, &ws); err != nil {
+	if err := decodeData(provider.ActionQueryExpireVms, "", data, &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.ExpiringDesktop, len(ws))

@@ -27,7 +27,7 @@ func (c *Client) QueryVms(ctx context.Context, req provider.QueryVmsRequest) (*p
 		return nil, err
 	}
 	var w vmsWire
-	if err := decodeData(provider.ActionQueryVms, data, &w); err != nil {
+	if err := decodeData(provider.ActionQueryVms, "", data, &w); err != nil {
 		return nil, err
 	}
 	out := stringsOf(w.VmIDs)
@@ -62,7 +62,7 @@ func (c *Client) QueryVm(ctx context.Context, req provider.QueryVmRequest) (*pro
 		return nil, err
 	}
 	var w vmWire
-	if err := decodeData(provider.ActionQueryVm, data, &w); err != nil {
+	if err := decodeData(provider.ActionQueryVm, "", data, &w); err != nil {
 		return nil, err
 	}
 	return &provider.Desktop{ID: req.VmID, Name: string(w.VmName), SiteID: string(w.SiteID), ProductID: string(w.ProductID),

@@ -20,7 +20,7 @@ func (c *Client) task(ctx context.Context, action, rid string, p map[string]any)
 		return nil, err
 	}
 	var w taskRespWire
-	if err := decodeData(action, data, &w); err != nil {
+	if err := decodeData(action, rid, data, &w); err != nil {
 		return nil, err
 	}
 	if w.RequestID == "" {
@@ -121,7 +121,7 @@ func (c *Client) GetDefaultNet(ctx context.Context, req provider.GetDefaultNetRe
 		return nil, nil
 	}
 	var w networkWire
-	if err := decodeData(provider.ActionGetDefaultNet, data, &w); err != nil {
+	if err := decodeData(provider.ActionGetDefaultNet, "", data, &w); err != nil {
 		return nil, err
 	}
 	n := w.network()
@@ -136,7 +136,7 @@ func (c *Client) GetCustomNet(ctx context.Context, req provider.GetCustomNetRequ
 		return nil, err
 	}
 	var ws []networkWire
-	if err := decodeData(provider.ActionGetCustomNet, data, &ws); err != nil {
+	if err := decodeData(provider.ActionGetCustomNet, "", data, &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.Network, len(ws))
@@ -176,7 +176,7 @@ func (c *Client) GetLineBillingScheme(ctx context.Context, req provider.GetLineB
 		return nil, err
 	}
 	var ws []lineWire
-	if err := decodeData(provider.ActionGetLineBillingScheme, data, &ws); err != nil {
+	if err := decodeData(provider.ActionGetLineBillingScheme, "", data, &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.Line, len(ws))
@@ -225,7 +225,7 @@ func (c *Client) GetEipPrice(ctx context.Context, req provider.GetEipPriceReques
 		return nil, err
 	}
 	var w eipPriceWire
-	if err := decodeData(provider.ActionGetEipPrice, data, &w); err != nil {
+	if err := decodeData(provider.ActionGetEipPrice, "", data, &w); err != nil {
 		return nil, err
 	}
 	return &provider.EipPrice{Bandwidth: w.Bandwidth.price(), EIP: w.EIP.price(), Total: w.Total.price()}, nil

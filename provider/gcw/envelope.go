@@ -70,13 +70,20 @@ func isNull(raw json.RawMessage) bool {
 	return len(t) == 0 || string(t) == "null"
 }
 
-// decodeData unmarshals Data into v; null or absent Data leaves v untouched.
-func decodeData(action string, data json.RawMessage, v any) error {
+// decodeData unmarshals Data into v; null or absent Data leaves v untouched. Data it cannot read is an
+// *APIError for a read, and an *UnknownOutcomeError for a mutation: the server said Success, but what
+// it did (task id, created ids) is unknown.
+func decodeData(action, requestID string, data json.RawMessage, v any) error {
 	if isNull(data) {
 		return nil
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return &provider.APIError{Action: action, HTTPStatus: 200, Message: "unexpected Data: " + err.Error()}
+		e := &provider.APIError{Action: action, RequestID: requestID, HTTPStatus: 200,
+			Message: "unexpected Data: " + err.Error(), Body: truncate(string(data), maxErrorBody)}
+		if info, _ := provider.LookupAction(action); info.Mutating {
+			return &provider.UnknownOutcomeError{Action: action, RequestID: requestID, Err: e}
+		}
+		return e
 	}
 	return nil
 }

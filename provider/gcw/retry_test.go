@@ -354,3 +354,49 @@ func TestConcurrencyBound(t *testing.T) {
 		t.Errorf("peak in-flight %d > MaxConcurrent %d", p, limit)
 	}
 }
+
+// TestNoSilentReplayOnReusedConnection: net/http re-sends a replayable (GET) request whose reused
+// connection dropped before the response. RebuildVm is a GET mutation: it must reach the server once.
+func TestNoSilentReplayOnReusedConnection(t *testing.T) {
+	tests := []struct {
+		name     string
+		call     callFn
+		attempts int
+		want     outcome
+		reason   string
+	}{
+		{"rebuild", rebuildCall, 1, unknownOutcome, "a GET mutation is sent once, then unknown"},
+		{"delete", deleteCall, 1, unknownOutcome, "a POST is never replayed by net/http"},
+		{"read", readCall, 2, okOutcome, "reads may be replayed: here by our own retry or net/http's"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Request 1 (a read) succeeds and leaves a keep-alive connection; request 2 is dropped.
+			f := scripted(t, ok(), drop(), ok())
+			c, _ := newTestClient(t, f.srv.URL, nil)
+			if err := readCall(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			err := tc.call(context.Background(), c)
+			checkOutcome(t, err, tc.want, tc.reason)
+			if n := len(f.requests()) - 1; n != tc.attempts {
+				t.Errorf("%d requests for the call, want %d (%s)", n, tc.attempts, tc.reason)
+			}
+		})
+	}
+}
+
+func TestUnreadableSuccessOfMutationIsUnknown(t *testing.T) {
+	f := newFake(t, func(_ int, _ *http.Request, w http.ResponseWriter) {
+		writeJSON(w, 200, `{"Code":"Success","Data":{"taskId":{"unexpected":true}}}`)
+	})
+	c, sl := newTestClient(t, f.srv.URL, nil)
+	checkOutcome(t, deleteCall(context.Background(), c), unknownOutcome, "Success with unreadable Data: the task id is lost")
+	if sl.count() != 0 {
+		t.Error("retried")
+	}
+	_, err := c.QueryTask(context.Background(), provider.QueryTaskRequest{TaskID: "t"})
+	if _, ok := provider.AsAPIError(err); !ok || provider.IsUnknownOutcome(err) {
+		t.Errorf("read: err = %v, want *APIError", err)
+	}
+}
