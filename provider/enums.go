@@ -30,7 +30,7 @@ func (m BillMethod) String() string {
 	case BillMethodMonthly:
 		return "monthly"
 	}
-	return "billMethod(" + itoa(int(m)) + ")"
+	return "billMethod(" + strconv.Itoa(int(m)) + ")"
 }
 
 // PowerAction is OperateVm's "action" parameter.
@@ -87,5 +87,3 @@ const (
 	NetSubnet         NetType = "subnet"
 	NetVirtualGateway NetType = "virtual_gateway"
 )
-
-func itoa(n int) string { return strconv.Itoa(n) }

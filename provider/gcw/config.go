@@ -1,6 +1,3 @@
-// Package gcw is the HTTP client of the GCW cloud-desktop API: signing, envelope decoding, mapping
-// between the wire and the provider types, retries of what is safe to retry, rate limiting and
-// bounded concurrency. It makes no decisions: planning and recovery belong to its callers.
 package gcw
 
 import (
