@@ -14,6 +14,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -194,6 +195,9 @@ func (c *Client) call(ctx context.Context, action string, params map[string]any,
 			return data, err
 		}
 		d := c.backoff(attempt)
+		if res.retryAfter > d {
+			d = min(res.retryAfter, c.maxBackoff)
+		}
 		c.log.DebugContext(ctx, "gcw retry", "action", action, "attempt", attempt+1, "requestId", requestID,
 			"backoff", d, "err", err)
 		if serr := c.sleep(ctx, d); serr != nil {
@@ -202,7 +206,8 @@ func (c *Client) call(ctx context.Context, action string, params map[string]any,
 	}
 }
 
-// backoff is full jitter: rand(0, min(max, base*2^retry)).
+// backoff is full jitter: rand(0, min(max, base*2^retry)). A Retry-After header, when longer, wins
+// (still capped by MaxBackoff).
 func (c *Client) backoff(retry int) time.Duration {
 	ceil := c.maxBackoff
 	if retry < 62 {
@@ -215,12 +220,13 @@ func (c *Client) backoff(retry int) time.Duration {
 
 // result is what one HTTP attempt produced.
 type result struct {
-	status  int
-	body    []byte
-	err     error // transport error, already scrubbed of credentials
-	notSent bool  // certain that no byte of the request reached the server
-	final   bool  // failed before sending for a reason a retry cannot fix (limiter, ctx, bad request)
-	scrub   func(string) string
+	status     int
+	body       []byte
+	retryAfter time.Duration // from a 429/503 Retry-After header (seconds), capped by MaxBackoff
+	err        error         // transport error, already scrubbed of credentials
+	notSent    bool          // certain that no byte of the request reached the server
+	final      bool          // failed before sending for a reason a retry cannot fix (limiter, ctx, bad request)
+	scrub      func(string) string
 }
 
 // attempt signs and sends one HTTP request (fresh nonce and timestamp), waiting for the rate limiter
@@ -300,6 +306,9 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 		res.notSent = isDialError(err) || (getConn.Load() && !gotConn.Load())
 	} else {
 		res.status = resp.StatusCode
+		if secs, perr := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); perr == nil && secs > 0 {
+			res.retryAfter = time.Duration(secs) * time.Second
+		}
 		res.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
 		resp.Body.Close()
 		if err != nil {

@@ -400,3 +400,51 @@ func TestUnreadableSuccessOfMutationIsUnknown(t *testing.T) {
 		t.Errorf("read: err = %v, want *APIError", err)
 	}
 }
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	f := scripted(t, func(w http.ResponseWriter) {
+		w.Header().Set("Retry-After", "3")
+		writeJSON(w, 429, `{}`)
+	}, ok())
+	c, sl := newTestClient(t, f.srv.URL, func(cfg *Config) { cfg.MaxBackoff = 2 * time.Second })
+	if err := readCall(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if len(sl.d) != 1 || sl.d[0] != 2*time.Second {
+		t.Errorf("sleeps %v, want [2s]: Retry-After 3s capped by MaxBackoff", sl.d)
+	}
+}
+
+// TestTruncatedResponse: the status line and headers arrive, then the body is cut short (an
+// unexpected EOF): a read is retried, a mutation is an unknown outcome.
+func TestTruncatedResponse(t *testing.T) {
+	cut := func(w http.ResponseWriter) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"Code\":\"Succ")
+		buf.Flush()
+		conn.Close()
+	}
+	tests := []struct {
+		name     string
+		call     callFn
+		attempts int
+		want     outcome
+		reason   string
+	}{
+		{"read", readCall, 2, okOutcome, "reads retry"},
+		{"mutation", deleteCall, 1, unknownOutcome, "the server answered 200 before the cut: it may have acted"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := scripted(t, cut, ok())
+			c, _ := newTestClient(t, f.srv.URL, nil)
+			checkOutcome(t, tc.call(context.Background(), c), tc.want, tc.reason)
+			if n := len(f.requests()); n != tc.attempts {
+				t.Errorf("%d attempts, want %d (%s)", n, tc.attempts, tc.reason)
+			}
+		})
+	}
+}
