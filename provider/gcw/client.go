@@ -190,7 +190,7 @@ func (c *Client) call(ctx context.Context, action string, params map[string]any,
 	}
 	for attempt := 0; ; attempt++ {
 		res := c.attempt(ctx, info, query, payload, requestID, attempt)
-		data, err, retry := c.classify(ctx, info, requestID, res)
+		data, retry, err := c.classify(ctx, info, requestID, res)
 		if !retry || attempt >= c.maxRetries || ctx.Err() != nil {
 			return data, err
 		}
@@ -321,20 +321,20 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 }
 
 // classify turns an attempt's result into data or an error, and says whether a retry is safe.
-func (c *Client) classify(ctx context.Context, info provider.ActionInfo, requestID string, res result) (json.RawMessage, error, bool) {
-	unknown := func(err error) (json.RawMessage, error, bool) {
-		return nil, &provider.UnknownOutcomeError{Action: info.Name, RequestID: requestID, Err: err}, false
+func (c *Client) classify(ctx context.Context, info provider.ActionInfo, requestID string, res result) (data json.RawMessage, retry bool, err error) {
+	unknown := func(e error) (json.RawMessage, bool, error) {
+		return nil, false, &provider.UnknownOutcomeError{Action: info.Name, RequestID: requestID, Err: e}
 	}
 	if res.err != nil {
 		err := fmt.Errorf("gcw %s: %w", info.Name, res.err)
 		if res.notSent {
 			// Nothing reached the server: safe to retry any action, unless the caller gave up.
-			return nil, err, !res.final && ctx.Err() == nil
+			return nil, !res.final && ctx.Err() == nil, err
 		}
 		if info.Mutating {
 			return unknown(err)
 		}
-		return nil, err, ctx.Err() == nil
+		return nil, ctx.Err() == nil, err
 	}
 	apiErr := func(msg string) *provider.APIError {
 		return &provider.APIError{Action: info.Name, RequestID: requestID, HTTPStatus: res.status,
@@ -346,18 +346,18 @@ func (c *Client) classify(ctx context.Context, info provider.ActionInfo, request
 		// Assumption (undocumented API): 429 and 503 mean the request was refused before any work.
 		e := apiErr(http.StatusText(res.status))
 		fillEnvelopeCode(e, res.body, res.scrub)
-		return nil, e, true
+		return nil, true, e
 	case res.status >= 500:
 		e := apiErr(http.StatusText(res.status))
 		fillEnvelopeCode(e, res.body, res.scrub)
 		if info.Mutating {
 			return unknown(e)
 		}
-		return nil, e, true
+		return nil, true, e
 	default:
 		e := apiErr(http.StatusText(res.status))
 		fillEnvelopeCode(e, res.body, res.scrub)
-		return nil, e, false
+		return nil, false, e
 	}
 	env, err := decodeEnvelope(res.body)
 	if err != nil {
@@ -365,14 +365,14 @@ func (c *Client) classify(ctx context.Context, info provider.ActionInfo, request
 		if info.Mutating {
 			return unknown(e)
 		}
-		return nil, e, false
+		return nil, false, e
 	}
 	if !strings.EqualFold(env.code, "Success") {
 		e := apiErr(res.scrub(env.message))
 		e.Code = res.scrub(env.code)
-		return nil, e, false
+		return nil, false, e
 	}
-	return env.data, nil, false
+	return env.data, false, nil
 }
 
 // fillEnvelopeCode copies code and message from a non-200 body that happens to be an envelope.

@@ -42,7 +42,8 @@ type Config struct {
 	// 0: default 3; negative: none.
 	MaxRetries int
 	// BaseBackoff and MaxBackoff shape full-jitter backoff: sleep = Rand() * min(MaxBackoff,
-	// BaseBackoff * 2^retry). Defaults 200ms and 10s.
+	// BaseBackoff * 2^retry). Defaults 200ms and 10s. A longer Retry-After (seconds) on a 429/503 is
+	// used instead, still capped by MaxBackoff.
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
 	// Clock gives the Timestamp signed into each attempt. Default time.Now.
