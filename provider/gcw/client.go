@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -261,7 +260,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	}
 	sig := provider.Sign(info.Method, params, c.secret)
 	scrub := c.scrubber(sig)
-	rawURL := c.endpoint + "/?" + encodeQuery(params) + "&Signature=" + provider.PercentEncode(sig)
+	rawURL := c.endpoint + "/?" + provider.CanonicalQuery(params) + "&Signature=" + provider.PercentEncode(sig)
 
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -385,25 +384,6 @@ func fillEnvelopeCode(e *provider.APIError, body []byte, scrub func(string) stri
 	if env.message != "" {
 		e.Message = scrub(env.message)
 	}
-}
-
-// encodeQuery percent-encodes params in sorted key order, as signed.
-func encodeQuery(params url.Values) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(provider.PercentEncode(k))
-		b.WriteByte('=')
-		b.WriteString(provider.PercentEncode(params.Get(k)))
-	}
-	return b.String()
 }
 
 func truncate(s string, n int) string {
