@@ -288,6 +288,15 @@ func TestSlowResponses(t *testing.T) {
 	if n := e.sim.Calls()[provider.ActionChangeVmName]; n != 1 {
 		t.Fatalf("slow mutation: %d calls, want 1 (never retried)", n)
 	}
+	// The emulator finishes the work after the client gave up: only observing tells. Bounded by the
+	// emulator's delay, not a threshold on the code under test.
+	deadline := time.Now().Add(5 * time.Second)
+	for e.vm(id).Name != "renamed" {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow rename never took effect")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // TestFailedTask: a task that ends Failed reaches the caller as *provider.TaskFailedError with the

@@ -7,6 +7,7 @@ import (
 
 	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/provider/gcw"
+	"github.com/deskfleet/deskfleet/provider/sim"
 )
 
 // TestSignatures: the emulator rejects each kind of bad signature with HTTP 403 and the client
@@ -74,5 +75,38 @@ func TestSignatures(t *testing.T) {
 				t.Fatalf("%s: a refused signature is not an unknown outcome", tc.reason)
 			}
 		})
+	}
+}
+
+// TestSignedSpecialCharacters: GET parameters with a space, '*', '~', '/', '+' and Chinese text are
+// signed by the client and verified by the emulator identically (NOTES.md's third test vector is the
+// case several vendor SDKs get wrong), and the filter still matches.
+func TestSignedSpecialCharacters(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	const vpcName = "保定-云桌面 默认VPC*~/+"
+	vpc := sim.VPC{ID: "vpc-special", SiteID: sim.SiteSuqianA, Name: vpcName, Segment: "192.168.0.0/16",
+		Subnets: []sim.Net{{ID: "subnet-special", Name: "s", IPAddress: "192.168.0.0", Gateway: "192.168.0.1", Mask: 16, VlanID: "1999"}}}
+	if err := e.sim.AddVPC(vpc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sim.AddAccount(sim.Account{ID: "acc-plus", Name: "plus", Email: "a+b@x.com"}); err != nil {
+		t.Fatal(err)
+	}
+	r := vmReq("special")
+	r.VpcID, r.SubnetNetID, r.VGatewayNetID, r.VGatewayConfID = vpc.ID, "subnet-special", "", ""
+	id := e.createVms(r)[0]
+	if _, err := e.c.ChangeAccount(ctx, provider.ChangeAccountRequest{VmID: id, AccountID: "acc-plus"}); err != nil {
+		t.Fatal(err)
+	}
+	e.createVm("other")
+	vms, err := e.c.QueryVms(ctx, provider.QueryVmsRequest{VpcName: vpcName, Email: "a+b@x.com"})
+	if err != nil {
+		t.Fatalf("QueryVms with special characters: %v", err)
+	}
+	if len(vms.VmIDs) != 1 || vms.VmIDs[0] != id {
+		t.Fatalf("QueryVms = %v, want [%s]", vms.VmIDs, id)
+	}
+	if d := e.vm(id); d.VpcName != vpcName || d.AccountEmail != "a+b@x.com" {
+		t.Fatalf("desktop = %+v", d)
 	}
 }
