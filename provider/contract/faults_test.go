@@ -326,3 +326,66 @@ func TestFailedTask(t *testing.T) {
 		t.Fatalf("after a failed CreateVm of 2: %+v, %v", vms, err)
 	}
 }
+
+// TestPartialFailures: work that fails after an accepted request reaches the caller in the typed
+// results: UpdateOrder's failedVmIds/failedMsg, a sub-account ending in status "error".
+func TestPartialFailures(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	ids := e.createVms(func() provider.CreateVmRequest { r := vmReq("p"); r.Num = 2; return r }())
+	e.sim.FailNext(provider.ActionUpdateOrder, sim.FaultTaskFailed, 1)
+	r, err := e.c.UpdateOrder(ctx, provider.UpdateOrderRequest{VmIDs: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.SuccessVmIDs, ids[:1]) || !slices.Equal(r.FailedVmIDs, ids[1:]) || r.FailedMsg == "" {
+		t.Fatalf("partial UpdateOrder = %+v", r)
+	}
+	if e.vm(ids[0]).BillMethod != provider.BillMethodMonthly || e.vm(ids[1]).BillMethod != provider.BillMethodPerMinute {
+		t.Fatal("billing after a partial UpdateOrder does not match its report")
+	}
+
+	e.sim.FailNext(provider.ActionCreateSubAccount, sim.FaultTaskFailed, 1)
+	if _, err := e.c.CreateSubAccount(ctx, provider.CreateSubAccountRequest{Email: "bad@example.com", Name: "bad"}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(taskDur)
+	if st := e.account("bad@example.com").Status; st != provider.AccountError {
+		t.Fatalf("account status %q, want %q", st, provider.AccountError)
+	}
+}
+
+// TestRetriesExhausted: when every attempt is refused (503, 429), the caller gets the refusal as an
+// *provider.APIError with its HTTP status (never an unknown outcome: nothing was done), after
+// 1 + MaxRetries calls.
+func TestRetriesExhausted(t *testing.T) {
+	cases := []struct {
+		name, reason string
+		kind         sim.FaultKind
+		status       int
+		code         string
+	}{
+		{"503", "service unavailable on every attempt", sim.Fault5xx, 503, "ServiceUnavailable"},
+		{"429", "throttled on every attempt: IsThrottled", sim.FaultThrottle, 429, "Throttling"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil, func(c *gcw.Config) { c.MaxRetries = 2 })
+			id := e.createVm("x")
+			e.sim.FailNext(provider.ActionChangeVmName, tc.kind, 3)
+			_, err := e.c.ChangeVmName(ctx, provider.ChangeVmNameRequest{VmID: id, Name: "y"})
+			ae, ok := provider.AsAPIError(err)
+			if !ok || ae.HTTPStatus != tc.status || ae.Code != tc.code || provider.IsUnknownOutcome(err) {
+				t.Fatalf("%s: %T %v", tc.reason, err, err)
+			}
+			if tc.status == 429 && !provider.IsThrottled(err) {
+				t.Fatalf("%s: IsThrottled false", tc.reason)
+			}
+			if n := e.sim.Calls()[provider.ActionChangeVmName]; n != 3 {
+				t.Fatalf("%s: %d calls, want 3", tc.reason, n)
+			}
+			if e.vm(id).Name != "x" {
+				t.Fatalf("%s: refused rename was applied", tc.reason)
+			}
+		})
+	}
+}
