@@ -277,10 +277,12 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	if err != nil {
 		return result{err: errors.New("building request: invalid endpoint or parameters"), notSent: true, final: true, scrub: scrub}
 	}
-	if info.Mutating && info.Method == http.MethodGet {
+	if info.Method == http.MethodGet {
 		// net/http silently re-sends a GET whose reused connection dropped before the response: for
-		// RebuildVm that could rebuild twice. A body without GetBody makes the request non-replayable;
-		// being empty, no body goes on the wire.
+		// RebuildVm that could rebuild twice, and for any GET the replay reuses the signed nonce, which
+		// a server that saw the first copy refuses (403). Every attempt must come from the retry loop,
+		// freshly signed. A body without GetBody makes the request non-replayable; being empty, no
+		// body goes on the wire.
 		req.Body = io.NopCloser(bytes.NewReader(nil))
 		req.GetBody = nil
 	}

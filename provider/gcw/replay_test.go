@@ -3,6 +3,7 @@ package gcw
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/deskfleet/deskfleet/provider"
@@ -43,5 +44,56 @@ func TestMutatingGetNotReplayedOnReusedConnection(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("the server received RebuildVm %d times, want 1", n)
+	}
+}
+
+// TestReadRetriedWithFreshNonceAfterDrop: when a reused connection drops after the server has seen a
+// read, net/http would re-send the very same signed URL, nonce included; a server that remembers
+// nonces (as it must, NOTES.md: a fresh SignatureNonce per HTTP attempt) refuses that replay with a
+// 403 and the read fails. Every attempt must come from the client's own retry loop, freshly signed.
+// (Found by the provider/contract suite: QueryVm + the emulator's drop-after fault gave a 403
+// SignatureNonceUsed.)
+func TestReadRetriedWithFreshNonceAfterDrop(t *testing.T) {
+	var mu sync.Mutex
+	seenNonce := map[string]bool{}
+	drops := 0
+	f := newFake(t, func(n int, r *http.Request, w http.ResponseWriter) {
+		mu.Lock()
+		nonce := r.URL.Query().Get("SignatureNonce")
+		replay := seenNonce[nonce]
+		seenNonce[nonce] = true
+		drop := r.URL.Query().Get("Action") == provider.ActionQueryVm && drops == 0
+		if drop {
+			drops++
+		}
+		mu.Unlock()
+		switch {
+		case replay:
+			writeJSON(w, 403, `{"Code":"SignatureNonceUsed","Message":"replay","Data":null}`)
+		case drop:
+			hijackClose(w)
+		case r.URL.Query().Get("Action") == provider.ActionQueryVm:
+			writeJSON(w, 200, `{"Code":"Success","Message":"","Data":{"vmName":"v"}}`)
+		default:
+			writeJSON(w, 200, `{"Code":"Success","Message":"","Data":[]}`)
+		}
+	})
+	c, _ := newTestClient(t, f.srv.URL, nil)
+	ctx := context.Background()
+	if _, err := c.QuerySites(ctx, provider.QuerySitesRequest{}); err != nil { // warm a keep-alive connection
+		t.Fatal(err)
+	}
+	d, err := c.QueryVm(ctx, provider.QueryVmRequest{VmID: "v"})
+	if err != nil || d.Name != "v" {
+		t.Fatalf("QueryVm after a dropped connection: %+v, %v", d, err)
+	}
+	nonces := map[string]int{}
+	for _, s := range f.requests() {
+		nonces[s.query.Get("SignatureNonce")]++
+	}
+	for n, k := range nonces {
+		if k > 1 {
+			t.Errorf("nonce %s sent %d times", n, k)
+		}
 	}
 }
