@@ -145,6 +145,17 @@ func TestFaultKinds(t *testing.T) {
 			},
 		},
 		{
+			// The emulator checked (and remembered) the nonce before the connection dropped: a replay of
+			// the same signed request would be refused as SignatureNonceUsed. NOTES.md: a fresh
+			// SignatureNonce per HTTP attempt.
+			name: "dropped after the work on a read", reason: "a read is retried, with a fresh nonce, after a dropped connection",
+			action: provider.ActionQueryVm, kind: sim.FaultDropAfter, want: succeeds, calls: 2,
+			call: func(e *env, v map[string]string) error {
+				_, err := e.c.QueryVm(ctx, provider.QueryVmRequest{VmID: v["vm"]})
+				return err
+			},
+		},
+		{
 			name: "dropped before the work on a mutation", reason: "sent, no answer: outcome unknown, never retried; here nothing was done",
 			action: provider.ActionCreateVm, kind: sim.FaultDropBefore, want: unknown, calls: 1,
 			call: func(e *env, _ map[string]string) error { return createAsync(e, vmReq("dropped-before")) },
