@@ -70,6 +70,13 @@ func TestFaultDeterminism(t *testing.T) {
 	}
 }
 
+const faultRequestID = "0b5c6f0e-5d1a-4f7e-9c1b-2a3d4e5f6a7b"
+
+func withRequestID(r provider.CreateVmRequest) provider.CreateVmRequest {
+	r.RequestID = faultRequestID
+	return r
+}
+
 // TestFaultKinds: the client's reaction to each fault kind, injected with FailNext on one call.
 func TestFaultKinds(t *testing.T) {
 	type outcome int
@@ -158,7 +165,7 @@ func TestFaultKinds(t *testing.T) {
 		{
 			name: "dropped before the work on a mutation", reason: "sent, no answer: outcome unknown, never retried; here nothing was done",
 			action: provider.ActionCreateVm, kind: sim.FaultDropBefore, want: unknown, calls: 1,
-			call: func(e *env, _ map[string]string) error { return createAsync(e, vmReq("dropped-before")) },
+			call: func(e *env, _ map[string]string) error { return createAsync(e, withRequestID(vmReq("dropped-before"))) },
 			done: func(e *env, _ map[string]string) bool {
 				_, ok := e.sim.DesktopByName("dropped-before")
 				return ok
@@ -168,7 +175,7 @@ func TestFaultKinds(t *testing.T) {
 		{
 			name: "dropped after the work on a mutation", reason: "sent, done, no answer: outcome unknown, never retried; the work was done",
 			action: provider.ActionCreateVm, kind: sim.FaultDropAfter, want: unknown, calls: 1,
-			call: func(e *env, _ map[string]string) error { return createAsync(e, vmReq("dropped-after")) },
+			call: func(e *env, _ map[string]string) error { return createAsync(e, withRequestID(vmReq("dropped-after"))) },
 			done: func(e *env, _ map[string]string) bool {
 				_, ok := e.sim.DesktopByName("dropped-after")
 				return ok
@@ -181,7 +188,7 @@ func TestFaultKinds(t *testing.T) {
 			action: provider.ActionRebuildVm, kind: sim.FaultDropBefore, want: unknown, calls: 1,
 			call: func(e *env, v map[string]string) error {
 				e.power(provider.PowerOff, v["vm"])
-				_, err := e.c.RebuildVm(ctx, provider.RebuildVmRequest{VmID: v["vm"], ImageID: sim.ImageCustom, RequestID: "req-rebuild"})
+				_, err := e.c.RebuildVm(ctx, provider.RebuildVmRequest{VmID: v["vm"], ImageID: sim.ImageCustom, RequestID: faultRequestID})
 				return err
 			},
 			done:     func(e *env, v map[string]string) bool { d, _ := e.sim.Desktop(v["vm"]); return d.TaskID != "" },
@@ -193,7 +200,7 @@ func TestFaultKinds(t *testing.T) {
 			action: provider.ActionRebuildVm, kind: sim.FaultDropAfter, want: unknown, calls: 1,
 			call: func(e *env, v map[string]string) error {
 				e.power(provider.PowerOff, v["vm"])
-				_, err := e.c.RebuildVm(ctx, provider.RebuildVmRequest{VmID: v["vm"], ImageID: sim.ImageCustom, RequestID: "req-rebuild"})
+				_, err := e.c.RebuildVm(ctx, provider.RebuildVmRequest{VmID: v["vm"], ImageID: sim.ImageCustom, RequestID: faultRequestID})
 				return err
 			},
 			done:     func(e *env, v map[string]string) bool { d, _ := e.sim.Desktop(v["vm"]); return d.TaskID != "" },
@@ -220,8 +227,8 @@ func TestFaultKinds(t *testing.T) {
 				if ue.RequestID == "" || ue.Action != tc.action {
 					t.Fatalf("%s: %+v lacks the requestId or action", tc.reason, ue)
 				}
-				if v["vm"] != "" && tc.action == provider.ActionRebuildVm && ue.RequestID != "req-rebuild" {
-					t.Fatalf("requestId %q, want the caller's", ue.RequestID)
+				if ue.RequestID != faultRequestID {
+					t.Fatalf("%s: requestId %q, want the caller's %q", tc.reason, ue.RequestID, faultRequestID)
 				}
 			}
 			if got := e.sim.Calls()[tc.action] - before; got != tc.calls {
