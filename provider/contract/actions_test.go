@@ -465,6 +465,22 @@ func TestActions(t *testing.T) {
 			!exp[0].ExpireTime.Time.Equal(want) || exp[0].Status != provider.StatusRunning || exp[0].RawStatus != provider.RawUsing {
 			t.Fatalf("QueryExpireVms = %+v", exp)
 		}
+		// Past the end of the term without auto-renewal: listed as expired.
+		e.clock.Set(want.Add(time.Hour))
+		exp, err = e.c.QueryExpireVms(ctx, provider.QueryExpireVmsRequest{})
+		if err != nil || len(exp) != 1 || exp[0].Status != provider.StatusExpired || exp[0].RawStatus != provider.RawAsMonthExpired {
+			t.Fatalf("QueryExpireVms after expiry = %+v, %v", exp, err)
+		}
+		if d := e.vm(vmID); d.Status != provider.StatusExpired {
+			t.Fatalf("QueryVm after expiry = %v/%s", d.Status, d.RawStatus)
+		}
+		// Renewal from expiry restarts the term from now.
+		if _, err := e.c.RenewalOrder(ctx, provider.RenewalOrderRequest{VmIDs: []string{vmID}, Duration: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if d := e.vm(vmID); d.Status != provider.StatusRunning || !d.ExpireTime.Time.Equal(e.clock.Now().In(cst).AddDate(0, 1, 0)) {
+			t.Fatalf("after renewing an expired desktop: %v/%s expire %v", d.Status, d.RawStatus, d.ExpireTime.Time)
+		}
 	})
 
 	t.Run("DeleteVm", func(t *testing.T) {

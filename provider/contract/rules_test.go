@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/provider/sim"
@@ -466,5 +467,41 @@ func TestStatusNormalised(t *testing.T) {
 		if d.RawStatus != tc.raw || d.Status != tc.want {
 			t.Errorf("%s (%s): got %v/%q, want %v", tc.raw, tc.reason, d.Status, d.RawStatus, tc.want)
 		}
+	}
+}
+
+// TestMonthlyTerms: CreateVm's monthly term from the reference's own examples, started at 12:19:08 on
+// the 22nd (Beijing time) as they are. The reference's third example ends "2022.12.1 12:19:08" while
+// its first ends "2022.7.1 00:00:00" for the same isToMonth=1: the reading chosen (the emulator's) is
+// that isToMonth=1 always ends at 00:00 on the 1st.
+func TestMonthlyTerms(t *testing.T) {
+	cases := []struct {
+		name, reason string
+		toMonth      bool
+		duration     int
+		want         time.Time
+	}{
+		{"to month 1", "isToMonth=1 duration=1: to 7.1 00:00:00", true, 1, time.Date(2026, 7, 1, 0, 0, 0, 0, cst)},
+		{"whole month 1", "isToMonth=0 duration=1: to 7.22 12:19:08", false, 1, time.Date(2026, 7, 22, 12, 19, 8, 0, cst)},
+		{"to month 6", "isToMonth=1 duration=6: to 12.1 (00:00, see above)", true, 6, time.Date(2026, 12, 1, 0, 0, 0, 0, cst)},
+		{"whole month 6", "isToMonth=0 duration=6: to 12.22 12:19:08", false, 6, time.Date(2026, 12, 22, 12, 19, 8, 0, cst)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil, nil)
+			if got := e.clock.Now().In(cst); !got.Equal(time.Date(2026, 6, 22, 12, 19, 8, 0, cst)) {
+				t.Fatalf("start %v", got)
+			}
+			r := monthlyReq("m")
+			r.IsToMonth, r.Duration = tc.toMonth, tc.duration
+			resp, err := e.c.CreateVm(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := e.vm(resp.VmIDs[0])
+			if d.BillMethod != provider.BillMethodMonthly || !d.ExpireTime.Time.Equal(tc.want) {
+				t.Fatalf("%s: expire %v (%s), want %v", tc.reason, d.ExpireTime.Time.In(cst), d.ExpireTime.Raw, tc.want)
+			}
+		})
 	}
 }
