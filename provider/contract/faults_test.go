@@ -407,3 +407,52 @@ func TestRetriesExhausted(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentClientsUnderFaults: one client used from many goroutines against a faulty emulator
+// (run with -race). Every call ends in a classified outcome, renames that reported success are
+// visible, and nothing but the four expected outcome kinds appears.
+func TestConcurrentClientsUnderFaults(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	var ids []string
+	for i := range 4 {
+		ids = append(ids, e.createVm(fmt.Sprint("c", i)))
+	}
+	e.sim.SetFaults(sim.Faults{HTTP5xx: 0.1, Throttle: 0.1, DropBefore: 0.05, DropAfter: 0.05})
+	type res struct {
+		id, name, class string
+	}
+	out := make(chan res, 64)
+	for g := range 16 {
+		go func() {
+			id := ids[g%len(ids)]
+			name := fmt.Sprint("g", g)
+			_, err := e.c.ChangeVmName(ctx, provider.ChangeVmNameRequest{VmID: id, Name: name})
+			_, rerr := e.c.QueryVm(ctx, provider.QueryVmRequest{VmID: id})
+			out <- res{id, name, errClass(err) + "/" + errClass(rerr)}
+		}()
+	}
+	tried := map[string][]string{}
+	for i, id := range ids {
+		tried[id] = []string{fmt.Sprint("c", i)}
+	}
+	for range 16 {
+		r := <-out
+		if w, _, _ := strings.Cut(r.class, "/"); w == "ok" || w == "unknown" {
+			tried[r.id] = append(tried[r.id], r.name)
+		}
+		w, rd, _ := strings.Cut(r.class, "/")
+		if !slices.Contains([]string{"ok", "unknown", "api:503:ServiceUnavailable", "api:429:Throttling"}, w) {
+			t.Errorf("rename of %s: outcome %s", r.id, w)
+		}
+		if !slices.Contains([]string{"ok", "api:503:ServiceUnavailable", "api:429:Throttling", "transport"}, rd) {
+			t.Errorf("read of %s: outcome %s", r.id, rd)
+		}
+	}
+	e.sim.SetFaults(sim.Faults{})
+	for _, id := range ids {
+		// Only a rename that succeeded or whose outcome is unknown may have taken effect.
+		if n := e.vm(id).Name; !slices.Contains(tried[id], n) {
+			t.Errorf("desktop %s named %q, not one of %v", id, n, tried[id])
+		}
+	}
+}

@@ -236,6 +236,9 @@ func wantCode(t *testing.T, err error, code string, is func(error) bool) {
 	if ae.Code != code {
 		t.Fatalf("want code %s, got %q: %v", code, ae.Code, err)
 	}
+	if ae.Message == "" || ae.HTTPStatus != 200 || ae.Action == "" {
+		t.Fatalf("code %s: message %q, HTTP %d, action %q: the envelope was not carried", code, ae.Message, ae.HTTPStatus, ae.Action)
+	}
 	if is != nil && !is(err) {
 		t.Fatalf("code %s: the provider.Is* helper does not recognise %v", code, err)
 	}
