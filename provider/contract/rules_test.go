@@ -167,6 +167,28 @@ func TestRules(t *testing.T) {
 			}},
 		},
 		{
+			name: "monthly quota on UpdateOrder", reason: "Quotas: 12501 (monthly) also bounds conversion to monthly",
+			simOpt: func(o *sim.Options) { o.MonthlyQuota = 1 },
+			setup: func(e *env) map[string]string {
+				return map[string]string{"mo": e.createVms(monthlyReq("mo"))[0], "pm": e.createVm("pm")}
+			},
+			code: provider.CodeMonthlyQuota, is: provider.IsQuota,
+			breakIt: func(e *env, v map[string]string) error {
+				_, err := e.c.UpdateOrder(ctx, provider.UpdateOrderRequest{VmIDs: []string{v["pm"]}})
+				return err
+			},
+			respect: []func(*env, map[string]string) error{func(e *env, v map[string]string) error {
+				// Once the monthly desktop is gone there is room again.
+				resp, err := e.c.DeleteVm(ctx, provider.DeleteVmRequest{VmID: v["mo"]})
+				if err != nil {
+					return err
+				}
+				e.mustWait(resp.TaskID, resp.RequestID)
+				_, err = e.c.UpdateOrder(ctx, provider.UpdateOrderRequest{VmIDs: []string{v["pm"]}})
+				return err
+			}},
+		},
+		{
 			name: "on-demand quota", reason: "Quotas: 12502 (on-demand)",
 			simOpt: func(o *sim.Options) { o.OnDemandQuota = 1 },
 			setup:  func(e *env) map[string]string { e.createVm("pm"); return nil },
