@@ -141,43 +141,50 @@ type Client interface {
 	BindAccounts(ctx context.Context, req BindAccountsRequest) (*SyncResponse, error)
 }
 
-// Action names, as sent in the Action parameter.
+// Action names one of the API's 30 actions, as sent in the Action parameter. The set is closed: the
+// constants below are every value there is (see Actions).
+type Action string
+
+// String returns the action's wire name.
+func (a Action) String() string { return string(a) }
+
+// The 30 actions.
 const (
-	ActionQueryTask              = "QueryTask"
-	ActionQuerySites             = "QuerySites"
-	ActionQueryProducts          = "QueryProducts"
-	ActionQueryImages            = "QueryImages"
-	ActionQueryVmPrice           = "QueryVmPrice"
-	ActionUpdateOrder            = "UpdateOrder"
-	ActionRenewalOrder           = "RenewalOrder"
-	ActionQuerySubAccounts       = "QuerySubAccounts"
-	ActionCreateSubAccount       = "CreateSubAccount"
-	ActionCreateSubAccounts      = "CreateSubAccounts"
-	ActionChangeSubAccountName   = "ChangeSubAccountName"
-	ActionChangeSubAccountRemark = "ChangeSubAccountRemark"
-	ActionCreateDefaultNet       = "CreateDefaultNet"
-	ActionSupplyDefaultNet       = "SupplyDefaultNet"
-	ActionGetDefaultNet          = "GetDefaultNet"
-	ActionGetCustomNet           = "GetCustomNet"
-	ActionGetLineBillingScheme   = "GetLineBillingScheme"
-	ActionGetEipPrice            = "GetEipPrice"
-	ActionQueryVms               = "QueryVms"
-	ActionQueryVm                = "QueryVm"
-	ActionQueryExpireVms         = "QueryExpireVms"
-	ActionCreateVm               = "CreateVm"
-	ActionOperateVm              = "OperateVm"
-	ActionRebuildVm              = "RebuildVm"
-	ActionDeleteVm               = "DeleteVm"
-	ActionChangeVmName           = "ChangeVmName"
-	ActionUpdateVmLabels         = "UpdateVmLabels"
-	ActionChangeAccount          = "ChangeAccount"
-	ActionUnbindAccounts         = "UnbindAccounts"
-	ActionBindAccounts           = "BindAccounts"
+	ActionQueryTask              Action = "QueryTask"
+	ActionQuerySites                    = "QuerySites"
+	ActionQueryProducts                 = "QueryProducts"
+	ActionQueryImages                   = "QueryImages"
+	ActionQueryVmPrice                  = "QueryVmPrice"
+	ActionUpdateOrder                   = "UpdateOrder"
+	ActionRenewalOrder                  = "RenewalOrder"
+	ActionQuerySubAccounts              = "QuerySubAccounts"
+	ActionCreateSubAccount              = "CreateSubAccount"
+	ActionCreateSubAccounts             = "CreateSubAccounts"
+	ActionChangeSubAccountName          = "ChangeSubAccountName"
+	ActionChangeSubAccountRemark        = "ChangeSubAccountRemark"
+	ActionCreateDefaultNet              = "CreateDefaultNet"
+	ActionSupplyDefaultNet              = "SupplyDefaultNet"
+	ActionGetDefaultNet                 = "GetDefaultNet"
+	ActionGetCustomNet                  = "GetCustomNet"
+	ActionGetLineBillingScheme          = "GetLineBillingScheme"
+	ActionGetEipPrice                   = "GetEipPrice"
+	ActionQueryVms                      = "QueryVms"
+	ActionQueryVm                       = "QueryVm"
+	ActionQueryExpireVms                = "QueryExpireVms"
+	ActionCreateVm                      = "CreateVm"
+	ActionOperateVm                     = "OperateVm"
+	ActionRebuildVm                     = "RebuildVm"
+	ActionDeleteVm                      = "DeleteVm"
+	ActionChangeVmName                  = "ChangeVmName"
+	ActionUpdateVmLabels                = "UpdateVmLabels"
+	ActionChangeAccount                 = "ChangeAccount"
+	ActionUnbindAccounts                = "UnbindAccounts"
+	ActionBindAccounts                  = "BindAccounts"
 )
 
 // ActionInfo describes how an action travels and whether it changes anything.
 type ActionInfo struct {
-	Name     string
+	Name     Action
 	Method   string // "GET" or "POST"
 	Mutating bool   // changes state: never retried once possibly received
 	Async    bool   // returns a taskId
@@ -219,7 +226,7 @@ var Actions = []ActionInfo{
 }
 
 // LookupAction returns the description of an action by name.
-func LookupAction(name string) (ActionInfo, bool) {
+func LookupAction(name Action) (ActionInfo, bool) {
 	for _, a := range Actions {
 		if a.Name == name {
 			return a, true

@@ -47,7 +47,7 @@ const (
 type APIError struct {
 	Code       string
 	Message    string
-	Action     string
+	Action     Action
 	RequestID  string
 	HTTPStatus int
 	Body       string
@@ -57,7 +57,7 @@ type APIError struct {
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("gcw ")
-	b.WriteString(e.Action)
+	b.WriteString(string(e.Action))
 	b.WriteString(": ")
 	switch {
 	case e.Code != "":
@@ -89,7 +89,7 @@ func (e *APIError) Error() string {
 // failed with a 5xx other than 503. The client never retries such a call; the caller must observe
 // (by RequestID, ids, names) before deciding to call again.
 type UnknownOutcomeError struct {
-	Action    string
+	Action    Action
 	RequestID string
 	Err       error
 }

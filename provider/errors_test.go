@@ -68,7 +68,7 @@ func TestActionsTable(t *testing.T) {
 	if len(Actions) != 30 {
 		t.Fatalf("Actions has %d entries, want 30", len(Actions))
 	}
-	seen := map[string]bool{}
+	seen := map[Action]bool{}
 	for _, a := range Actions {
 		if seen[a.Name] {
 			t.Errorf("duplicate action %s", a.Name)

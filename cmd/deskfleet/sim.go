@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/provider/sim"
 )
 
@@ -125,9 +126,9 @@ func runSimServe(c *cli.Context) error {
 }
 
 // printCalls writes the per-action call counts, busiest first.
-func printCalls(w io.Writer, calls map[string]int) {
+func printCalls(w io.Writer, calls map[provider.Action]int) {
 	type row struct {
-		action string
+		action provider.Action
 		n      int
 	}
 	var rows []row

@@ -517,8 +517,8 @@ func TestActions(t *testing.T) {
 	})
 }
 
-func sortedNames() []string {
-	var out []string
+func sortedNames() []provider.Action {
+	var out []provider.Action
 	for _, a := range provider.Actions {
 		out = append(out, a.Name)
 	}

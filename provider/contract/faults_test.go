@@ -86,7 +86,7 @@ func TestFaultKinds(t *testing.T) {
 	)
 	cases := []struct {
 		name, reason string
-		action       string
+		action       provider.Action
 		kind         sim.FaultKind
 		call         func(e *env, v map[string]string) error
 		want         outcome

@@ -14,7 +14,7 @@ type orderWire struct {
 	RequestContent fString   `json:"requestContent"`
 }
 
-func (c *Client) order(ctx context.Context, action, rid string, p map[string]any) (*provider.OrderResponse, error) {
+func (c *Client) order(ctx context.Context, action provider.Action, rid string, p map[string]any) (*provider.OrderResponse, error) {
 	data, err := c.call(ctx, action, p, rid)
 	if err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ func (c *Client) QuerySubAccounts(ctx context.Context, req provider.QuerySubAcco
 }
 
 // sync performs a synchronous mutation whose Data is empty or ignored.
-func (c *Client) sync(ctx context.Context, action, rid string, p map[string]any) (*provider.SyncResponse, error) {
+func (c *Client) sync(ctx context.Context, action provider.Action, rid string, p map[string]any) (*provider.SyncResponse, error) {
 	if _, err := c.call(ctx, action, p, rid); err != nil {
 		return nil, err
 	}

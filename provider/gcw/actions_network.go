@@ -14,7 +14,7 @@ type taskRespWire struct {
 	VmIDs          []fString `json:"vmIds"`
 }
 
-func (c *Client) task(ctx context.Context, action, rid string, p map[string]any) (*taskRespWire, error) {
+func (c *Client) task(ctx context.Context, action provider.Action, rid string, p map[string]any) (*taskRespWire, error) {
 	data, err := c.call(ctx, action, p, rid)
 	if err != nil {
 		return nil, err
@@ -29,7 +29,7 @@ func (c *Client) task(ctx context.Context, action, rid string, p map[string]any)
 	return &w, nil
 }
 
-func (c *Client) netTask(ctx context.Context, action, reqID, siteID string) (*provider.TaskResponse, error) {
+func (c *Client) netTask(ctx context.Context, action provider.Action, reqID, siteID string) (*provider.TaskResponse, error) {
 	rid := c.requestID(reqID)
 	w, err := c.task(ctx, action, rid, map[string]any{"requestId": rid, "siteId": siteID})
 	if err != nil {

@@ -163,7 +163,7 @@ func (c *Client) requestID(id string) string {
 // call performs one action and returns its envelope's Data. params are the action's own parameters
 // (string values, or []string / []map[string]string where the reference has arrays): signed in the
 // query for GET actions, the JSON body for POST ones. requestID is reported in errors and logs.
-func (c *Client) call(ctx context.Context, action string, params map[string]any, requestID string) (json.RawMessage, error) {
+func (c *Client) call(ctx context.Context, action provider.Action, params map[string]any, requestID string) (json.RawMessage, error) {
 	info, ok := provider.LookupAction(action)
 	if !ok {
 		return nil, fmt.Errorf("gcw: unknown action %q", action)
@@ -243,7 +243,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 		}
 	}
 	params := url.Values{
-		"Action":           {info.Name},
+		"Action":           {string(info.Name)},
 		"AccessKeyId":      {c.accessKeyID},
 		"SignatureMethod":  {provider.SignatureMethod},
 		"SignatureVersion": {provider.SignatureVersion},

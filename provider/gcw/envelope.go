@@ -73,7 +73,7 @@ func isNull(raw json.RawMessage) bool {
 // decodeData unmarshals Data into v; null or absent Data leaves v untouched. Data it cannot read is an
 // *APIError for a read, and an *UnknownOutcomeError for a mutation: the server said Success, but what
 // it did (task id, created ids) is unknown.
-func decodeData(action, requestID string, data json.RawMessage, v any) error {
+func decodeData(action provider.Action, requestID string, data json.RawMessage, v any) error {
 	if isNull(data) {
 		return nil
 	}

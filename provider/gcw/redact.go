@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/deskfleet/deskfleet/provider"
 )
 
 // redacted replaces credential material in errors, logs and kept bodies.
@@ -37,10 +39,10 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-func redactTransportError(err error, endpoint, action string, scrub func(string) string) error {
+func redactTransportError(err error, endpoint string, action provider.Action, scrub func(string) string) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		safe := &url.Error{Op: ue.Op, URL: endpoint + "/?Action=" + action + "&Signature=" + redacted, Err: ue.Err}
+		safe := &url.Error{Op: ue.Op, URL: endpoint + "/?Action=" + string(action) + "&Signature=" + redacted, Err: ue.Err}
 		// ue.Err itself does not carry the URL, but scrub its text anyway.
 		return &redactedError{msg: scrub(safe.Error()), err: &url.Error{Op: ue.Op, URL: safe.URL, Err: ue.Err}}
 	}

@@ -168,7 +168,7 @@ func TestWireFormat(t *testing.T) {
 				t.Fatalf("%d requests, want 1", len(reqs))
 			}
 			r := reqs[0]
-			info, _ := provider.LookupAction(tc.action)
+			info, _ := provider.LookupAction(provider.Action(tc.action))
 			if r.method != info.Method || r.path != "/gcw/" || r.query.Get("Action") != tc.action {
 				t.Fatalf("got %s %s Action=%s, want %s /gcw/ %s", r.method, r.path, r.query.Get("Action"), info.Method, tc.action)
 			}
@@ -211,7 +211,7 @@ func TestWireFormat(t *testing.T) {
 		})
 	}
 	for _, a := range provider.Actions {
-		if !covered[a.Name] {
+		if !covered[string(a.Name)] {
 			t.Errorf("action %s has no wire-format case", a.Name)
 		}
 	}

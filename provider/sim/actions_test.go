@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
 )
 
 // TestActionsHappyPath runs every action once, in an order that makes each one meaningful, over
@@ -182,7 +184,7 @@ func TestActionsHappyPath(t *testing.T) {
 	if a, _ := e.sim.AccountByEmail("a@x.com"); a.Name != "a2" || a.Remark != "新备注" || a.Status != AccountCreated {
 		t.Errorf("account: %+v", a)
 	}
-	seen := map[string]bool{}
+	seen := map[provider.Action]bool{}
 	for a := range e.sim.Calls() {
 		seen[a] = true
 	}

@@ -6,12 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/deskfleet/deskfleet/provider"
 )
 
 // maxRemark is the longest sub-account remark, in characters.
 const maxRemark = 30
 
-func (s *Sim) newTask(p *params, action, req string) *Task {
+func (s *Sim) newTask(p *params, action provider.Action, req string) *Task {
 	t := &Task{ID: s.newID(), RequestID: req, Action: action, Deadline: p.now.Add(s.taskDuration(action)),
 		Status: TaskRunning, Fail: p.taskFail}
 	s.w.tasks[t.ID] = t

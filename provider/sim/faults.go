@@ -1,6 +1,10 @@
 package sim
 
-import "time"
+import (
+	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
+)
 
 // FaultKind is one kind of injected fault.
 type FaultKind int
@@ -58,7 +62,7 @@ func (s *Sim) SetFaults(f Faults) {
 
 // FailNext makes the next n calls of action suffer kind, whatever the rates (the random draws still
 // happen, so the seeded sequence is not shifted). Calls of FailNext add up in order.
-func (s *Sim) FailNext(action string, kind FaultKind, n int) {
+func (s *Sim) FailNext(action provider.Action, kind FaultKind, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for range n {
@@ -67,7 +71,7 @@ func (s *Sim) FailNext(action string, kind FaultKind, n int) {
 }
 
 // drawFault picks the request-level fault and whether the work fails later. Caller holds s.mu.
-func (s *Sim) drawFault(action string) (FaultKind, bool) {
+func (s *Sim) drawFault(action provider.Action) (FaultKind, bool) {
 	u, v := s.faultR.Float64(), s.faultR.Float64()
 	f := s.opt.Faults
 	kind := FaultNone

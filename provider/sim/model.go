@@ -3,6 +3,8 @@ package sim
 import (
 	"sync"
 	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
 )
 
 // Clock is the emulator's source of time. Task deadlines, account readiness, billing expiry and the
@@ -224,17 +226,17 @@ const (
 // Task is an asynchronous mutation. It is Running until Deadline on the emulator clock, then it is
 // applied (Completed) or rolled back in whole or in part (Failed, when Fail is set).
 type Task struct {
-	ID         string    `json:"id"`
-	RequestID  string    `json:"requestId"`
-	Action     string    `json:"action"`
-	Op         string    `json:"op,omitempty"` // OperateVm: on, off, reboot
-	VMIDs      []string  `json:"vmIds,omitempty"`
-	SiteID     string    `json:"siteId,omitempty"`
-	ImageID    string    `json:"imageId,omitempty"`
-	Deadline   time.Time `json:"deadline"`
-	Status     string    `json:"status"`
-	FailReason string    `json:"failReason"`
-	Fail       bool      `json:"fail,omitempty"`
+	ID         string          `json:"id"`
+	RequestID  string          `json:"requestId"`
+	Action     provider.Action `json:"action"`
+	Op         string          `json:"op,omitempty"` // OperateVm: on, off, reboot
+	VMIDs      []string        `json:"vmIds,omitempty"`
+	SiteID     string          `json:"siteId,omitempty"`
+	ImageID    string          `json:"imageId,omitempty"`
+	Deadline   time.Time       `json:"deadline"`
+	Status     string          `json:"status"`
+	FailReason string          `json:"failReason"`
+	Fail       bool            `json:"fail,omitempty"`
 }
 
 // Catalog is the seed world a Sim starts from when it has no data file (or an empty one).

@@ -25,9 +25,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"sort"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
 )
 
 // Options configure a Sim. The zero value is a usable emulator: no signature checks, the wall
@@ -46,7 +48,7 @@ type Options struct {
 	// action (CreateVm, OperateVm, RebuildVm, DeleteVm, CreateDefaultNet, SupplyDefaultNet, and
 	// CreateSubAccount for the creating -> create delay of accounts).
 	TaskDuration  time.Duration
-	TaskDurations map[string]time.Duration
+	TaskDurations map[provider.Action]time.Duration
 	// Latency is slept in real time (time.Sleep, whatever Clock is) before each request is served.
 	Latency time.Duration
 	// Faults are the seeded fault rates.
@@ -73,10 +75,10 @@ type Sim struct {
 	faultRNG *rand.PCG
 	faultR   *rand.Rand
 	idR      *rand.Rand
-	targeted map[string][]FaultKind
+	targeted map[provider.Action][]FaultKind
 	nonces   map[string]time.Time
 	nonceQ   []nonceEntry
-	calls    map[string]int
+	calls    map[provider.Action]int
 }
 
 type nonceEntry struct {
@@ -92,8 +94,8 @@ func New(opt Options) (*Sim, error) {
 	if opt.TaskDuration <= 0 {
 		opt.TaskDuration = 5 * time.Second
 	}
-	s := &Sim{opt: opt, clock: opt.Clock, targeted: map[string][]FaultKind{},
-		nonces: map[string]time.Time{}, calls: map[string]int{}}
+	s := &Sim{opt: opt, clock: opt.Clock, targeted: map[provider.Action][]FaultKind{},
+		nonces: map[string]time.Time{}, calls: map[provider.Action]int{}}
 	if s.clock == nil {
 		s.clock = WallClock{}
 	}
@@ -138,11 +140,11 @@ type actionSpec struct {
 	handle   func(s *Sim, p *params) (any, error)
 }
 
-var actions map[string]actionSpec
+var actions map[provider.Action]actionSpec
 
 func init() {
 	g, p := http.MethodGet, http.MethodPost
-	actions = map[string]actionSpec{
+	actions = map[provider.Action]actionSpec{
 		"QueryTask":              {method: g, handle: (*Sim).queryTask},
 		"QuerySites":             {method: g, handle: (*Sim).querySites},
 		"QueryProducts":          {method: g, handle: (*Sim).queryProducts},
@@ -177,25 +179,25 @@ func init() {
 }
 
 // Actions returns the sorted names of the 30 actions the emulator serves.
-func Actions() []string {
-	out := make([]string, 0, len(actions))
+func Actions() []provider.Action {
+	out := make([]provider.Action, 0, len(actions))
 	for k := range actions {
 		out = append(out, k)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
 // IsMutating reports whether action changes the cloud (every POST action but QueryVmPrice, plus
 // RebuildVm).
-func IsMutating(action string) bool { return actions[action].mutating }
+func IsMutating(action provider.Action) bool { return actions[action].mutating }
 
 // Calls returns a copy of the per-action call counts: every request that named a known action,
 // including rejected and faulted ones.
-func (s *Sim) Calls() map[string]int {
+func (s *Sim) Calls() map[provider.Action]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.calls))
+	out := make(map[provider.Action]int, len(s.calls))
 	for k, v := range s.calls {
 		out[k] = v
 	}
@@ -218,7 +220,7 @@ func (s *Sim) MutatingCalls() int {
 // ResetCalls sets every call count to zero.
 func (s *Sim) ResetCalls() {
 	s.mu.Lock()
-	s.calls = map[string]int{}
+	s.calls = map[provider.Action]int{}
 	s.mu.Unlock()
 }
 
@@ -267,7 +269,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	name := q.Get("Action")
+	name := provider.Action(q.Get("Action"))
 	spec, ok := actions[name]
 	if !ok {
 		writeReply(w, plainError(http.StatusBadRequest, "InvalidAction", fmt.Sprintf("unknown Action %q", name)))
@@ -319,7 +321,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeReply(w, rep)
 }
 
-func (s *Sim) serveLocked(name string, spec actionSpec, r *http.Request, q map[string][]string, body []byte, taskFail bool) reply {
+func (s *Sim) serveLocked(name provider.Action, spec actionSpec, r *http.Request, q map[string][]string, body []byte, taskFail bool) reply {
 	now := s.clock.Now()
 	if rep, ok := s.verify(r.Method, q, now); !ok {
 		return rep

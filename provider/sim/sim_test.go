@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
 )
 
 func TestSignature(t *testing.T) {
@@ -121,7 +123,7 @@ func TestCreateVmNaming(t *testing.T) {
 }
 
 func TestTaskLifecycle(t *testing.T) {
-	e := newEnv(t, Options{TaskDuration: 30 * time.Second, TaskDurations: map[string]time.Duration{"DeleteVm": 2 * time.Minute}})
+	e := newEnv(t, Options{TaskDuration: 30 * time.Second, TaskDurations: map[provider.Action]time.Duration{"DeleteVm": 2 * time.Minute}})
 	body := map[string]any{"requestId": "req-1", "siteId": SiteSuqianB, "productId": ProductT4Win, "name": "life", "imageId": ImageWin10,
 		"qos": "5", "vpcId": VPCDefaultSuqianB, "subnetNetId": "b36b43a8-e706-11ec-8171-32f9a7e748fc"}
 	r := e.must(e.post("CreateVm", body))

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
 )
 
 // world is the cloud's state. Lookups are maps keyed by id; orders are kept in slices so that
@@ -188,7 +190,7 @@ func (s *Sim) newID() string {
 }
 
 // taskDuration returns the configured duration of an action's task.
-func (s *Sim) taskDuration(action string) time.Duration {
+func (s *Sim) taskDuration(action provider.Action) time.Duration {
 	if d, ok := s.opt.TaskDurations[action]; ok {
 		return d
 	}
