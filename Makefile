@@ -1,4 +1,6 @@
 # deskfleet: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL   := bash
+.SHELLFLAGS := -eo pipefail -c
 GO      ?= go
 BIN     := bin/deskfleet
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -18,8 +20,9 @@ test:
 demo: build
 	./scripts/demo.sh $(BIN)
 
+# Benchmarks against the emulator; figures with a bound are summed up as a table (scripts/benchtable.sh).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem ./... | ./scripts/benchtable.sh
 
 # One minute of coverage-guided fuzzing of the spec loader.
 fuzz:

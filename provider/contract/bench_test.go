@@ -88,5 +88,6 @@ func benchListAndRead(b *testing.B, desktops, parallelism int, latency time.Dura
 	reads := desktops + 1
 	bound := time.Duration((reads+parallelism-1)/parallelism) * latency
 	b.ReportMetric(float64(elapsed)/float64(bound), "x_bound")
+	b.ReportMetric(1.5, "limit_x") // QUALITY.md: within 1.5x of reads / parallelism x latency
 	b.ReportMetric(float64(reads), "reads/op")
 }
