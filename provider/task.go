@@ -52,7 +52,7 @@ func WaitTask(ctx context.Context, c Client, taskID, requestID string, opts Poll
 		opts.Jitter = 1
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleepCtx
+		opts.Sleep = SleepContext
 	}
 	if opts.Rand == nil {
 		opts.Rand = rand.Float64
@@ -106,7 +106,9 @@ func waitErr(ctx context.Context, taskID string, last error) error {
 	return fmt.Errorf("waiting for task %s: %w", taskID, cause)
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// SleepContext waits d, or until ctx is done, when it returns ctx.Err(). A d of zero or less returns
+// ctx.Err() at once. It is the default Sleep of WaitTask and of the HTTP client's retries.
+func SleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

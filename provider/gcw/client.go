@@ -139,7 +139,7 @@ func New(cfg Config) (*Client, error) {
 		c.rand = rand.Float64
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = provider.SleepContext
 	}
 	return c, nil
 }
@@ -413,16 +413,3 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
