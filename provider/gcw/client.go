@@ -412,4 +412,3 @@ func ctxErr(ctx context.Context, err error) error {
 	}
 	return err
 }
-
