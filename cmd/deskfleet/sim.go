@@ -24,6 +24,12 @@ func simCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "sim",
 		Usage: "the built-in API emulator",
+		Description: "An emulator of the cloud-desktop API, written from the vendor's reference: the same wire\n" +
+			"format, rules and error codes, asynchronous tasks, seeded faults. Any command takes --endpoint sim\n" +
+			"to run it in-process on .deskfleet/sim.db; `sim serve` runs it over HTTP for other tools.\n\n" +
+			"Examples:\n" +
+			"   deskfleet sim serve --addr 127.0.0.1:8088\n" +
+			"   deskfleet catalog --endpoint sim",
 		Subcommands: []*cli.Command{
 			simServeCommand(),
 		},
