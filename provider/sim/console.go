@@ -11,22 +11,34 @@ var ErrNotFound = errors.New("sim: not found")
 // Clock returns the clock in use.
 func (s *Sim) Clock() Clock { return s.clock }
 
-// mutate runs f under the lock after settling due tasks, then saves. f's error aborts the save.
+// mutate runs f under the lock (see acquire) after settling due tasks, then saves. f's error
+// aborts the save, unless settling changed something.
 func (s *Sim) mutate(f func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.settle(s.clock.Now())
+	err := s.acquire()
+	defer s.release()
+	if err != nil {
+		return err
+	}
+	settled := s.settle(s.clock.Now())
 	if err := f(); err != nil {
+		if settled {
+			_ = s.saveLocked()
+		}
 		return err
 	}
 	return s.saveLocked()
 }
 
-// read runs f under the lock after settling due tasks (saving if that changed anything).
+// read runs f under the lock (see acquire) after settling due tasks, saving only if that changed
+// anything. If the lock or the reload fails, f sees this Sim's last known world.
 func (s *Sim) read(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.settle(s.clock.Now()) {
+	err := s.acquire()
+	defer s.release()
+	if s.settle(s.clock.Now()) && err == nil {
 		_ = s.saveLocked()
 	}
 	f()

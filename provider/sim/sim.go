@@ -1,7 +1,7 @@
 // Package sim is an in-memory emulator of the GCW cloud-desktop API (gcw-openapi.md and NOTES.md):
 // an http.Handler that speaks the real wire format, verifies signatures, enforces the reference's
 // rules with its error codes, runs mutations as tasks on an injectable clock, injects seeded faults,
-// counts calls and can persist its world to a file.
+// counts calls and can persist its world to a file that several processes may share.
 //
 // It is written from the reference, not from the client (provider/gcw): it shares only provider.Sign
 // with it, so that a wire bug in one is caught by the other.
@@ -17,11 +17,31 @@
 //     (code/msg/data for QueryImages and QueryExpireVms).
 //   - Faults: HTTP 503 {"Code":"ServiceUnavailable"} and HTTP 429 {"Code":"Throttling"} (nothing
 //     done), or a connection closed without any response (before or after the work is done).
+//
+// Sharing a data file (Options.DataFile): several Sims, in one process or in several, may use one
+// file at once and behave as one cloud. Every operation that reads or changes the world (the work
+// of each HTTP request after its latency and faults, and every Go method that touches the world:
+// Add*, Set*, Console*, Desktops, Desktop, Accounts, Task, Save...) runs under the Sim's mutex and an
+// exclusive flock on DataFile + ".lock"; under it the Sim reloads the world first if another one
+// saved since it last read or wrote the file (a generation counter kept in the lock file, and the
+// file's identity, size and modification time), does the work, and saves if anything changed.
+// An operation that changes nothing writes nothing, and one that finds the generation unchanged
+// parses nothing. Latency and slow faults are slept before the lock is taken. The lock is released
+// by the kernel when a process dies, even by SIGKILL, and the file is only ever replaced whole
+// (temp file, fsync, rename), so a killed process leaves the previous or the new world, never a
+// mix. Saved and shared: the world, the running tasks with their absolute deadlines, the id and
+// fault generators, and the accepted signature nonces (journal DataFile + ".nonces"), so a request
+// replayed against another process is refused too. Per process, never saved: call counts (Calls,
+// MutatingCalls), FailNext queues and fault rates (SetFaults). With several processes the fault
+// sequence is shared through the file but no longer reproducible, since it depends on how their
+// requests interleave. The flock needs a Unix system (Linux, the BSDs, macOS); elsewhere only the
+// in-process mutex protects the file (see flock_other.go).
 package sim
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -58,9 +78,15 @@ type Options struct {
 	MonthlyQuota, OnDemandQuota int
 	// Catalog seeds a new world; nil means DefaultCatalog().
 	Catalog *Catalog
-	// DataFile, if set, holds the world as JSON: loaded by New when it exists, rewritten atomically
-	// (mode 0600) after every change. Task deadlines are absolute times, so a task started by one
-	// process completes for the next. One process at a time.
+	// DataFile, if set, holds the world as JSON: loaded by New when it exists (seeded from Catalog
+	// and written when it does not), rewritten atomically (temp file and rename, mode 0600) after
+	// every change. Task deadlines are absolute times, so a task started by one process completes
+	// for the next. Several processes (and several Sims in one process) may share one DataFile:
+	// each operation takes an exclusive lock on DataFile + ".lock" (created 0600, waited for
+	// without limit, released by the kernel if the holder dies), reloads the world when another
+	// Sim changed the file, and saves only if it changed something itself. Accepted nonces are
+	// journaled in DataFile + ".nonces". Do not delete the .lock file while Sims use DataFile.
+	// Without DataFile the world lives in memory only and no file is touched.
 	DataFile string
 }
 
@@ -79,6 +105,7 @@ type Sim struct {
 	nonces   map[string]time.Time
 	nonceQ   []nonceEntry
 	calls    map[provider.Action]int
+	store    *store // nil without DataFile
 }
 
 type nonceEntry struct {
@@ -102,11 +129,18 @@ func New(opt Options) (*Sim, error) {
 	s.idRNG = rand.NewPCG(opt.Seed, 0x6964)
 	s.faultRNG = rand.NewPCG(opt.Seed, 0x666c74)
 	s.idR, s.faultR = rand.New(s.idRNG), rand.New(s.faultRNG)
-	loaded, err := s.load()
+	if opt.DataFile != "" {
+		s.store = &store{path: opt.DataFile}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.acquire()
+	defer s.release()
 	if err != nil {
 		return nil, err
 	}
-	if !loaded {
+	// acquire has loaded DataFile if it exists and is not empty.
+	if s.w == nil {
 		c := opt.Catalog
 		if c == nil {
 			dc := DefaultCatalog()
@@ -121,13 +155,29 @@ func New(opt Options) (*Sim, error) {
 	return s, nil
 }
 
-// Close saves the world to DataFile (if any). The Sim stays usable.
-func (s *Sim) Close() error { return s.Save() }
+// Close saves the world to DataFile (if any) and closes the lock file and the nonce journal. The
+// Sim stays usable: its next operation opens them again.
+func (s *Sim) Close() error {
+	err := s.Save()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.store != nil {
+		err = errors.Join(err, s.store.close())
+	}
+	return err
+}
 
-// Save writes the world to DataFile now; a no-op without one.
+// Save writes the world to DataFile now (after taking in any change another Sim saved); a no-op
+// without one. Every change is saved as it happens, so Save only matters for the fault generator's
+// position after reads.
 func (s *Sim) Save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	err := s.acquire()
+	defer s.release()
+	if err != nil {
+		return err
+	}
 	return s.saveLocked()
 }
 
@@ -257,7 +307,8 @@ func envelope(lower bool, code, msg string, data any) reply {
 
 // ServeHTTP serves the API at /gcw/, /gcw and /. The order of work is: latency, action lookup and
 // call count, request-level fault (503, 429, drop before, slow), method check, signature check,
-// parameters, the action itself (under the Sim's lock), then a drop-after fault if one was drawn.
+// parameters, the action itself (under the Sim's lock and, with a DataFile, the file lock; nothing
+// before it sleeps under either), then a drop-after fault if one was drawn.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opt.Latency > 0 {
 		time.Sleep(s.opt.Latency)
@@ -321,7 +372,13 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeReply(w, rep)
 }
 
+// serveLocked does a request's work. Caller holds s.mu; serveLocked takes the file lock.
 func (s *Sim) serveLocked(name provider.Action, spec actionSpec, r *http.Request, q map[string][]string, body []byte, taskFail bool) reply {
+	err := s.acquire()
+	defer s.release()
+	if err != nil {
+		return plainError(http.StatusInternalServerError, "InternalError", err.Error())
+	}
 	now := s.clock.Now()
 	if rep, ok := s.verify(r.Method, q, now); !ok {
 		return rep

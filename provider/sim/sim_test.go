@@ -336,6 +336,7 @@ func TestPersistence(t *testing.T) {
 
 	// A second process: same file, the task started by the first one completes for it.
 	e2 := newEnv(t, Options{DataFile: file, Clock: clock, Seed: 3})
+	e2.nonce = e.nonce // the nonces e used are remembered in the file and would be refused
 	if ts := e2.must(e2.get("QueryTask", map[string]string{"taskId": task, "requestId": "req-p"})).obj(); ts["status"] != "Running" {
 		t.Errorf("task still running after reload: %v", ts)
 	}

@@ -232,7 +232,9 @@ var commonParams = []string{"AccessKeyId", "SignatureMethod", "SignatureVersion"
 
 // verify checks the signature when keys are configured. Failures are HTTP 403 with a
 // {"Code","Message","Data":null} body (see the package comment). A nonce is remembered only once
-// the signature is good, for TimestampWindow.
+// the signature is good, for TimestampWindow; with a DataFile it is also appended to the nonce
+// journal and the nonces other Sims journaled are taken in first. Caller holds s.mu and has
+// acquired.
 func (s *Sim) verify(method string, q url.Values, now time.Time) (reply, bool) {
 	if len(s.opt.Keys) == 0 {
 		return reply{}, true
@@ -263,6 +265,16 @@ func (s *Sim) verify(method string, q url.Values, now time.Time) (reply, bool) {
 	if !hmac.Equal([]byte(want), []byte(q.Get("Signature"))) {
 		return deny("SignatureDoesNotMatch", "signature does not match")
 	}
+	st := s.store
+	if st != nil {
+		err := st.syncNonces(func(key string, at time.Time) {
+			s.nonces[key] = at
+			s.nonceQ = append(s.nonceQ, nonceEntry{key, at})
+		}, func() { s.nonces, s.nonceQ = map[string]time.Time{}, nil })
+		if err != nil {
+			return plainError(http.StatusInternalServerError, "InternalError", "nonce journal: "+err.Error()), false
+		}
+	}
 	for len(s.nonceQ) > 0 && now.Sub(s.nonceQ[0].at) > s.opt.TimestampWindow {
 		if s.nonces[s.nonceQ[0].key].Equal(s.nonceQ[0].at) {
 			delete(s.nonces, s.nonceQ[0].key)
@@ -275,5 +287,11 @@ func (s *Sim) verify(method string, q url.Values, now time.Time) (reply, bool) {
 	}
 	s.nonces[key] = now
 	s.nonceQ = append(s.nonceQ, nonceEntry{key, now})
+	if st != nil {
+		if err := st.appendNonce(key, now); err != nil {
+			return plainError(http.StatusInternalServerError, "InternalError", "nonce journal: "+err.Error()), false
+		}
+		_ = st.compactNonces(s.nonceQ)
+	}
 	return reply{}, true
 }

@@ -1,11 +1,9 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -233,16 +231,20 @@ func (s *Sim) settle(now time.Time) bool {
 	return changed
 }
 
-// persisted is the data file's content.
+// persisted is the data file's content. Generation repeats the lock file's counter as of this save
+// (for people and tests reading the file; the lock file is the one compared). The remembered nonces
+// are not here but in the journal beside it (see store), and the call counts and FailNext queues are
+// not persisted at all: they belong to one process.
 type persisted struct {
-	Format   int       `json:"format"`
-	Catalog  Catalog   `json:"catalog"`
-	Tasks    []Task    `json:"tasks"`
-	Pending  []string  `json:"pending"`
-	Seq      int       `json:"seq"`
-	IDRNG    []byte    `json:"idRng"`
-	FaultRNG []byte    `json:"faultRng"`
-	SavedAt  time.Time `json:"savedAt"`
+	Format     int       `json:"format"`
+	Generation uint64    `json:"generation"`
+	Catalog    Catalog   `json:"catalog"`
+	Tasks      []Task    `json:"tasks"`
+	Pending    []string  `json:"pending"`
+	Seq        int       `json:"seq"`
+	IDRNG      []byte    `json:"idRng"`
+	FaultRNG   []byte    `json:"faultRng"`
+	SavedAt    time.Time `json:"savedAt"`
 }
 
 func (s *Sim) snapshot() persisted {
@@ -274,55 +276,75 @@ func (s *Sim) snapshot() persisted {
 	return p
 }
 
-// saveLocked writes the world atomically (temp file, fsync, rename; mode 0600). Caller holds s.mu.
-func (s *Sim) saveLocked() error {
-	if s.opt.DataFile == "" {
+// acquire makes s.w the shared world: with a DataFile it takes the file lock and reloads the world
+// if another Sim (in this process or another) saved since this one last read or wrote the file.
+// Caller holds s.mu and calls release afterwards, even when acquire fails. Without a DataFile it
+// does nothing.
+func (s *Sim) acquire() error {
+	st := s.store
+	if st == nil {
 		return nil
 	}
-	b, err := json.Marshal(s.snapshot())
-	if err != nil {
-		return err
+	if err := st.lock(); err != nil {
+		return fmt.Errorf("sim: lock %s: %w", filepath.Base(st.lockPath()), err)
 	}
-	dir := filepath.Dir(s.opt.DataFile)
-	f, err := os.CreateTemp(dir, ".sim-*.tmp")
-	if err != nil {
-		return err
+	if changed, _ := st.changed(); changed {
+		if _, err := s.load(); err != nil {
+			return err
+		}
 	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, s.opt.DataFile)
+	return nil
 }
 
-// load reads DataFile if it exists and is not empty.
+// release undoes acquire. Caller holds s.mu.
+func (s *Sim) release() {
+	if s.store != nil {
+		s.store.unlock()
+	}
+}
+
+// saveLocked writes the world atomically (temp file, fsync, rename; mode 0600) with the next
+// generation. Caller holds s.mu and has acquired.
+func (s *Sim) saveLocked() error {
+	st := s.store
+	if st == nil {
+		return nil
+	}
+	g := st.readGen()
+	if st.gen > g {
+		g = st.gen
+	}
+	g++
+	p := s.snapshot()
+	p.Generation = g
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return st.writeFile(b, g)
+}
+
+// load reads DataFile if it exists and is not empty, replacing the world and both generators.
+// Caller holds s.mu and the file lock.
 func (s *Sim) load() (bool, error) {
-	if s.opt.DataFile == "" {
+	st := s.store
+	if st == nil {
 		return false, nil
 	}
-	b, err := os.ReadFile(s.opt.DataFile)
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(strings.TrimSpace(string(b))) == 0) {
-		return false, nil
-	}
+	g := st.readGen()
+	b, fi, err := st.readFile()
 	if err != nil {
 		return false, err
 	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		if fi != nil {
+			st.gen, st.stamp = g, fi
+		}
+		return false, nil
+	}
 	var p persisted
 	if err := json.Unmarshal(b, &p); err != nil {
-		return false, fmt.Errorf("sim: data file %s: %w", filepath.Base(s.opt.DataFile), err)
+		return false, fmt.Errorf("sim: data file %s: %w", filepath.Base(st.path), err)
 	}
 	w := newWorld()
 	w.seed(p.Catalog)
@@ -331,7 +353,6 @@ func (s *Sim) load() (bool, error) {
 		w.tasks[t.ID] = &t
 	}
 	w.pending, w.seq = p.Pending, p.Seq
-	s.w = w
 	if len(p.IDRNG) > 0 {
 		if err := s.idRNG.UnmarshalBinary(p.IDRNG); err != nil {
 			return false, err
@@ -342,5 +363,8 @@ func (s *Sim) load() (bool, error) {
 			return false, err
 		}
 	}
+	s.w = w
+	st.gen, st.stamp = g, fi
+	st.loads++
 	return true, nil
 }
