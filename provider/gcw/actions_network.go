@@ -117,7 +117,7 @@ func (c *Client) GetDefaultNet(ctx context.Context, req provider.GetDefaultNetRe
 	if err != nil {
 		return nil, err
 	}
-	if isNull(data) {
+	if isNull(data.data) {
 		return nil, nil
 	}
 	var w networkWire

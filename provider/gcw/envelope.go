@@ -72,14 +72,19 @@ func isNull(raw json.RawMessage) bool {
 
 // decodeData unmarshals Data into v; null or absent Data leaves v untouched. Data it cannot read is an
 // *APIError for a read, and an *UnknownOutcomeError for a mutation: the server said Success, but what
-// it did (task id, created ids) is unknown.
-func decodeData(action provider.Action, requestID string, data json.RawMessage, v any) error {
-	if isNull(data) {
+// it did (task id, created ids) is unknown. The error's message and body are scrubbed of the secret
+// and the signature: the decoders quote the values they refuse, and a server may echo the query.
+func decodeData(action provider.Action, requestID string, r reply, v any) error {
+	if isNull(r.data) {
 		return nil
 	}
-	if err := json.Unmarshal(data, v); err != nil {
+	if err := json.Unmarshal(r.data, v); err != nil {
+		scrub := r.scrub
+		if scrub == nil {
+			scrub = noScrub
+		}
 		e := &provider.APIError{Action: action, RequestID: requestID, HTTPStatus: 200,
-			Message: "unexpected Data: " + err.Error(), Body: truncate(string(data), maxErrorBody)}
+			Message: scrub("unexpected Data: " + err.Error()), Body: truncate(scrub(string(r.data)), maxErrorBody)}
 		if info, _ := provider.LookupAction(action); info.Mutating {
 			return &provider.UnknownOutcomeError{Action: action, RequestID: requestID, Err: e}
 		}

@@ -206,3 +206,53 @@ func TestNewValidatesConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeErrorsScrubbed: errors about an unreadable envelope or Data quote the server's values (a
+// Code that is not a string, a number field holding text) and keep the Data as Body; a server echoing
+// the signed query or the secret there must not make them leak (found by FuzzDecodeResponse).
+func TestDecodeErrorsScrubbed(t *testing.T) {
+	tests := []struct {
+		name string
+		body func(sig string) string
+		call func(*Client) error
+	}{
+		{"read-data-field", func(sig string) string { return `{"Code":"Success","Data":{"bw":"` + sig + `"}}` },
+			func(c *Client) error {
+				_, err := c.QueryVm(context.Background(), provider.QueryVmRequest{VmID: "v"})
+				return err
+			}},
+		{"mutation-data-body", func(string) string { return `{"Code":"Success","Data":{"successVmIds":{"` + testSecret + `":1}}}` },
+			func(c *Client) error {
+				_, err := c.UpdateOrder(context.Background(), provider.UpdateOrderRequest{VmIDs: []string{"v"}})
+				return err
+			}},
+		{"envelope-code", func(string) string { return `{"Code":["` + testSecret + `"]}` },
+			func(c *Client) error {
+				_, err := c.UpdateOrder(context.Background(), provider.UpdateOrderRequest{VmIDs: []string{"v"}})
+				return err
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var sig string
+			f := newFake(t, func(_ int, r *http.Request, w http.ResponseWriter) {
+				sig = r.URL.Query().Get("Signature")
+				writeJSON(w, 200, tc.body(sig))
+			})
+			c, _ := newTestClient(t, f.srv.URL, func(cfg *Config) { cfg.MaxRetries = -1 })
+			err := tc.call(c)
+			ae, ok := provider.AsAPIError(err)
+			if !ok {
+				t.Fatalf("err = %v (%T), want an *APIError in the chain", err, err)
+			}
+			for _, s := range []string{err.Error(), ae.Message, ae.Body} {
+				if strings.Contains(s, testSecret) || (sig != "" && strings.Contains(s, sig)) {
+					t.Errorf("credential in %q", s)
+				}
+			}
+			if !strings.Contains(err.Error()+ae.Body, redacted) {
+				t.Errorf("error %q (body %q) does not show where the credential was", err, ae.Body)
+			}
+		})
+	}
+}
