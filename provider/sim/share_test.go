@@ -235,3 +235,62 @@ func TestSharedDataFileFiles(t *testing.T) {
 		t.Errorf("files %v, want %v (no temp file left)", names, want)
 	}
 }
+
+// TestNonceJournal: the journal survives a writer killed mid-record and is compacted without
+// forgetting the live nonces, also for a Sim that had read the old journal.
+func TestNonceJournal(t *testing.T) {
+	cases := []struct {
+		name, reason string
+		run          func(t *testing.T, file string, a, b *env)
+	}{
+		{"torn record", "records start with a newline, so a torn one is a line of its own and is skipped",
+			func(t *testing.T, file string, a, b *env) {
+				f, err := os.OpenFile(file+".nonces", os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.WriteString("\n1782101948000000000 \"testAK\\x00tor"); err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+				a.nonceOverride = "after-torn"
+				a.must(a.get("QuerySites", nil))
+				b.nonceOverride = "after-torn"
+				if r := b.get("QuerySites", nil); r.code() != "SignatureNonceUsed" {
+					t.Errorf("replay of the record written after a torn one: %v", r.raw)
+				}
+			}},
+		{"compaction", "expired records are dropped from the journal, live ones kept and seen by every Sim",
+			func(t *testing.T, file string, a, b *env) {
+				b.must(b.get("QuerySites", nil)) // B has read the journal before it is rewritten
+				for range 1100 {
+					a.clock.Advance(time.Second)
+					a.must(a.get("QuerySites", nil))
+				}
+				st, err := os.Stat(file + ".nonces")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Size() > 200*40 {
+					t.Errorf("journal of %d bytes after 1,100 nonces with a 60 s window: not compacted", st.Size())
+				}
+				b.nonceOverride = fmt.Sprintf("nonce-%d", a.nonce) // A's last one
+				if r := b.get("QuerySites", nil); r.code() != "SignatureNonceUsed" {
+					t.Errorf("replay of a live nonce after compaction: %v", r.raw)
+				}
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "sim.db")
+			clock := NewManualClock(t0)
+			a := newEnv(t, Options{DataFile: file, Clock: clock, TimestampWindow: time.Minute})
+			b := newEnv(t, Options{DataFile: file, Clock: clock, TimestampWindow: time.Minute})
+			b.nonce = 1 << 20
+			c.run(t, file, a, b)
+			if t.Failed() {
+				t.Log("reason:", c.reason)
+			}
+		})
+	}
+}
