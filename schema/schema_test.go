@@ -2,10 +2,12 @@ package schema
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deskfleet/deskfleet/spec"
 )
@@ -170,5 +172,51 @@ func TestValidateSharesMergedMappings(t *testing.T) {
 	}
 	if _, ds := spec.Parse("f.yaml", []byte(b.String())); len(ds) != 0 {
 		t.Errorf("want the loader to accept the merge chain too, got %v", ds)
+	}
+}
+
+func TestValidateRejectsAliasCycles(t *testing.T) {
+	// An anchor whose value contains an alias to itself: a sequence expanded forever (with pointers
+	// growing at each level), a mapping that would be a cyclic value for the validator. Found by
+	// FuzzValidate.
+	for _, tc := range []struct{ yaml, want string }{
+		{"a: &a [*a]\n", "f.yaml:1:8: schema: alias *a refers to a value that contains it"},
+		{"a: &a {b: *a}\n", "f.yaml:1:11: schema: alias *a refers to a value that contains it"},
+		{"version: 1\nfleet: t\nprofiles: &p {p: {<<: *p}}\n", "f.yaml:3:23: schema: alias *p refers to a value that contains it"},
+	} {
+		srcs, ds := spec.ParseSources("f.yaml", []byte(tc.yaml))
+		if len(ds) != 0 {
+			t.Fatalf("%q: parse: %v", tc.yaml, ds)
+		}
+		ds = Validate(srcs)
+		if len(ds) != 1 || ds[0].String() != tc.want {
+			t.Errorf("%q: got %v, want %s", tc.yaml, ds, tc.want)
+		}
+	}
+}
+
+func TestValidateBoundsMergeChainsAndDeepAliases(t *testing.T) {
+	// A merge chain where each mapping adds one key: linear to convert once shared, but n²/2 values
+	// (and as many unknown-key diagnostics) for the validator. And a doubling chain of 3000 anchors:
+	// values 3000 levels deep, whose pointers alone would take gigabytes.
+	var chain, deep strings.Builder
+	chain.WriteString("version: 1\nfleet: t\ndesktops:\n  - &m0 {name: a}\n")
+	for i := 1; i < 3000; i++ {
+		fmt.Fprintf(&chain, "  - &m%d {<<: *m%d, k%d: 1}\n", i, i-1, i)
+	}
+	deep.WriteString("version: 1\nfleet: t\nx0: &a0 [1, 1]\n")
+	for i := 1; i < 3000; i++ {
+		fmt.Fprintf(&deep, "x%d: &a%d [*a%d, *a%d]\n", i, i, i-1, i-1)
+	}
+	for name, src := range map[string]string{"merge chain": chain.String(), "deep aliases": deep.String()} {
+		srcs, _ := spec.ParseSources("f.yaml", []byte(src))
+		start := time.Now()
+		ds := Validate(srcs)
+		if len(ds) != 1 || ds[0].String() != "f.yaml:1:1: document too large to validate" {
+			t.Errorf("%s: want one 'too large' error, got %d: %.200v", name, len(ds), ds)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s: took %v", name, d)
+		}
 	}
 }

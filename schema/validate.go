@@ -21,6 +21,10 @@ import (
 // maxNodes bounds the YAML nodes converted per document, aliases expanded.
 const maxNodes = 200_000
 
+// maxPathBytes bounds the bytes of the JSON pointers kept for positions per document: through aliases,
+// a small document reaches values at depths, and under keys, far longer than its own text.
+const maxPathBytes = 32 << 20
+
 var compiled = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(schemaJSON)))
 	if err != nil {
@@ -59,7 +63,7 @@ func Validate(srcs []spec.Source) spec.Diagnostics {
 	var diags spec.Diagnostics
 	for _, s := range srcs {
 		cv := &converter{file: s.File, at: map[string]spec.Pos{}, keyAt: map[string]spec.Pos{},
-			memo: map[*yaml.Node]map[string]any{}, budget: maxNodes}
+			memo: map[*yaml.Node]map[string]any{}, active: map[*yaml.Node]bool{}, budget: maxNodes}
 		root := s.Node
 		if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 			root = root.Content[0]
@@ -67,6 +71,11 @@ func Validate(srcs []spec.Source) spec.Diagnostics {
 		v := cv.value(root, "")
 		if cv.budget <= 0 {
 			diags = append(diags, spec.Diagnostic{Pos: cv.pos(root), Message: "document too large to validate"})
+			continue
+		}
+		if cv.cycle != nil {
+			diags = append(diags, spec.Diagnostic{Pos: cv.pos(cv.cycle),
+				Message: "schema: alias *" + cv.cycle.Value + " refers to a value that contains it"})
 			continue
 		}
 		err := sch.Validate(v)
@@ -90,7 +99,21 @@ type converter struct {
 	at     map[string]spec.Pos // JSON pointer -> position of the value
 	keyAt  map[string]spec.Pos // JSON pointer -> position of the key naming it
 	memo   map[*yaml.Node]map[string]any
+	active map[*yaml.Node]bool // nodes being converted: reaching one again is an alias cycle
+	cycle  *yaml.Node          // the first alias found to close a cycle
 	budget int
+	bytes  int // of the pointers in at and keyAt
+}
+
+// record keeps the position of the value or key at ptr, charging its pointer to the budget.
+func (c *converter) record(into map[string]spec.Pos, ptr string, n *yaml.Node) {
+	if _, seen := into[ptr]; seen {
+		return
+	}
+	into[ptr] = c.pos(n)
+	if c.bytes += len(ptr); c.bytes > maxPathBytes {
+		c.budget = 0
+	}
 }
 
 func (c *converter) pos(n *yaml.Node) spec.Pos {
@@ -110,8 +133,18 @@ func follow(n *yaml.Node) *yaml.Node {
 
 // value converts n, found at ptr. A mapping reached again through an alias or merge key is converted
 // once and shared (memo), so merge chains cost linear time; positions are kept for its first path.
+//
+// An alias to a value being converted (an anchor that contains itself) would make the value cyclic,
+// or expand forever for a sequence: it is recorded in c.cycle and converted as null.
 func (c *converter) value(n *yaml.Node, ptr string) any {
+	alias := n
 	n = follow(n)
+	if c.active[n] {
+		if c.cycle == nil {
+			c.cycle = alias
+		}
+		return nil
+	}
 	if m, ok := c.memo[n]; ok {
 		return m
 	}
@@ -119,18 +152,23 @@ func (c *converter) value(n *yaml.Node, ptr string) any {
 	if c.budget <= 0 {
 		return nil
 	}
-	if _, seen := c.at[ptr]; !seen {
-		c.at[ptr] = c.pos(n)
-	}
+	c.record(c.at, ptr, n)
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := map[string]any{}
-		c.memo[n] = m
+		c.active[n] = true
 		c.mapping(n, ptr, m)
+		delete(c.active, n)
+		c.memo[n] = m
 		return m
 	case yaml.SequenceNode:
+		c.active[n] = true
+		defer delete(c.active, n)
 		l := make([]any, 0, len(n.Content))
 		for i, e := range n.Content {
+			if c.budget <= 0 {
+				break
+			}
 			l = append(l, c.value(e, ptr+"/"+strconv.Itoa(i)))
 		}
 		return l
@@ -147,11 +185,10 @@ func (c *converter) mapping(n *yaml.Node, ptr string, m map[string]any) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := follow(n.Content[i]), n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-			v = follow(v)
-			if v.Kind == yaml.SequenceNode {
-				merges = append(merges, v.Content...)
+			if fv := follow(v); fv.Kind == yaml.SequenceNode {
+				merges = append(merges, fv.Content...)
 			} else {
-				merges = append(merges, v)
+				merges = append(merges, v) // the alias itself, to name it if it closes a cycle
 			}
 			continue
 		}
@@ -160,7 +197,7 @@ func (c *converter) mapping(n *yaml.Node, ptr string, m map[string]any) {
 			key = fmt.Sprintf("<non-scalar key at line %d>", k.Line)
 		}
 		p := ptr + "/" + escape(key)
-		c.keyAt[p] = c.pos(k)
+		c.record(c.keyAt, p, k)
 		m[key] = c.value(v, p)
 	}
 	for _, mv := range merges {
@@ -168,7 +205,12 @@ func (c *converter) mapping(n *yaml.Node, ptr string, m map[string]any) {
 		if !ok {
 			continue
 		}
+		// Each merged key is a value of this mapping: charged, or a merge chain whose mappings each
+		// add a key would convert in linear time into quadratically many values (and diagnostics).
 		for k, v := range mm {
+			if c.budget--; c.budget <= 0 {
+				return
+			}
 			if _, set := m[k]; !set {
 				m[k] = v
 			}
