@@ -41,9 +41,8 @@ func FuzzValidate(f *testing.F) {
 		const file = "fleet.yaml"
 		srcs, parse := spec.ParseSources(file, data)
 		for _, d := range parse {
-			// yaml.v3 gives some syntax errors without a line (an unknown anchor): the file only.
-			if d.Pos.File != file || d.Message == "" {
-				t.Errorf("parse diagnostic without a file or a message: %s", d)
+			if d.Pos.File != file || d.Pos.Line < 1 || d.Message == "" {
+				t.Errorf("parse diagnostic without a file, a line or a message: %s", d)
 			}
 		}
 		for _, d := range Validate(srcs) {

@@ -37,6 +37,9 @@ func FuzzLoad(f *testing.F) {
 			if d.Message == "" {
 				t.Errorf("diagnostic without a message at %s", d.Pos)
 			}
+			if d.Severity == Error && d.Pos.Line < 1 {
+				t.Errorf("error without a line: %s", d)
+			}
 		}
 		if ds.HasErrors() {
 			return

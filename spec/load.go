@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -124,7 +125,7 @@ var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func ParseSources(file string, data []byte) (out []Source, diags Diagnostics) {
 	defer func() {
 		if r := recover(); r != nil {
-			diags = append(diags, Diagnostic{Pos: Pos{File: file}, Message: fmt.Sprintf("cannot parse YAML: %v", r)})
+			diags = append(diags, Diagnostic{Pos: Pos{File: file, Line: 1, Col: 1}, Message: fmt.Sprintf("cannot parse YAML: %v", r)})
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -135,7 +136,7 @@ func ParseSources(file string, data []byte) (out []Source, diags Diagnostics) {
 			break
 		}
 		if err != nil {
-			diags = append(diags, yamlError(file, err))
+			diags = append(diags, yamlError(file, data, err))
 			break
 		}
 		if len(n.Content) == 0 {
@@ -144,19 +145,52 @@ func ParseSources(file string, data []byte) (out []Source, diags Diagnostics) {
 		out = append(out, Source{File: file, Node: &n})
 	}
 	if len(out) == 0 && len(diags) == 0 {
-		diags = append(diags, Diagnostic{Pos: Pos{File: file}, Severity: Warning, Message: "no YAML document in this file"})
+		diags = append(diags, Diagnostic{Pos: Pos{File: file, Line: 1, Col: 1}, Severity: Warning, Message: "no YAML document in this file"})
 	}
 	return out, diags
 }
 
-// yamlError turns a yaml.v3 parse error ("yaml: line 3: ...") into a diagnostic at that line.
-func yamlError(file string, err error) Diagnostic {
+// yamlError turns a yaml.v3 parse error ("yaml: line 3: ...") into a diagnostic at that line. yaml.v3
+// gives some errors no line ("unknown anchor 'x' referenced"): those are placed at the first alias of
+// that name in data, or else at the start of the file, so that every diagnostic has a line.
+func yamlError(file string, data []byte, err error) Diagnostic {
 	msg := err.Error()
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return Diagnostic{Pos: Pos{File: file, Line: line}, Message: "YAML syntax: " + m[2]}
 	}
-	return Diagnostic{Pos: Pos{File: file}, Message: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	pos := Pos{File: file, Line: 1, Col: 1}
+	if m := unknownAnchorRe.FindStringSubmatch(msg); m != nil {
+		if line, col, ok := findAlias(data, m[1]); ok {
+			pos.Line, pos.Col = line, col
+		}
+		return Diagnostic{Pos: pos, Message: "YAML syntax: " + msg, Hint: "define the anchor with &" + m[1] + " before using *" + m[1]}
+	}
+	return Diagnostic{Pos: pos, Message: "YAML syntax: " + msg}
+}
+
+var unknownAnchorRe = regexp.MustCompile(`^unknown anchor '([^']*)' referenced$`)
+
+// findAlias returns the 1-based line and column (in characters) of the first "*name" alias in data
+// that is not followed by another anchor character.
+func findAlias(data []byte, name string) (line, col int, ok bool) {
+	token := []byte("*" + name)
+	for off := 0; ; {
+		i := bytes.Index(data[off:], token)
+		if i < 0 {
+			return 0, 0, false
+		}
+		at := off + i
+		end := at + len(token)
+		if end == len(data) || bytes.IndexByte([]byte(" \t\r\n,]}"), data[end]) >= 0 {
+			before := data[:at]
+			line = bytes.Count(before, []byte("\n")) + 1
+			col = utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
+			return line, col, true
+		}
+		off = end
+	}
 }
 
 // Load reads a spec from paths (files, or folders whose *.yaml and *.yml files are read, not recursing;
@@ -180,7 +214,7 @@ func Finish(srcs []Source, read Diagnostics) (*Fleet, Diagnostics) {
 			ds = nil
 		case len(read) > 0:
 			for i := range ds {
-				ds[i].Pos = Pos{File: read[0].Pos.File}
+				ds[i].Pos = Pos{File: read[0].Pos.File, Line: 1, Col: 1}
 			}
 		}
 	}

@@ -196,6 +196,11 @@ func TestLoadErrors(t *testing.T) {
 			want:   []string{`f.yaml:3: YAML syntax: mapping values are not allowed in this context`},
 		},
 		{
+			reason: "yaml.v3 gives an unknown anchor no line: it is placed at the alias, with a hint",
+			yaml:   "desktops:\n  - name: *nope\n",
+			want:   []string{`f.yaml:6:11: YAML syntax: unknown anchor 'nope' referenced · hint: define the anchor with &nope before using *nope`},
+		},
+		{
 			reason: "a profile declared twice across documents names both places",
 			yaml:   "---\nversion: 1\nfleet: t\nprofiles: {a5000-win: {product: x, image: y}}\n",
 			want:   []string{`f.yaml:8:12: profile "a5000-win" is declared twice (first at f.yaml:4:12)`},
