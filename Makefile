@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build test demo bench fuzz generate fmt vet
+.PHONY: build test demo bench fuzz fuzz-all generate fmt
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/deskfleet
@@ -24,9 +24,17 @@ demo: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./... | ./scripts/benchtable.sh
 
-# One minute of coverage-guided fuzzing of the spec loader.
+# One minute of coverage-guided fuzzing of the spec loader; fuzz-all adds a minute for each other
+# boundary that reads untrusted input (schema validation, API responses, the emulator's requests).
+# The committed seed corpora (testdata/fuzz/) run as ordinary tests in `make test`.
+FUZZ = $(GO) test $(1) -run '^$$' -fuzz '^$(2)$$' -fuzztime 1m -fuzzminimizetime 5s
 fuzz:
-	$(GO) test ./spec -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 1m -fuzzminimizetime 5s
+	$(call FUZZ,./spec,FuzzLoad)
+
+fuzz-all: fuzz
+	$(call FUZZ,./schema,FuzzValidate)
+	$(call FUZZ,./provider/gcw,FuzzDecodeResponse)
+	$(call FUZZ,./provider/sim,FuzzServeHTTP)
 
 generate:
 	$(GO) generate ./...
