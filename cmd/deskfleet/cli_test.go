@@ -115,8 +115,9 @@ func TestCLIVersion(t *testing.T) {
 // its catalog through the real client, as `make demo` does.
 func TestCLISimServeAndCatalog(t *testing.T) {
 	const secret = "CANARY-cli-secret-31f9"
-	url, stop := startSimServe(t, "--key", "demo:"+secret)
 	dir := t.TempDir()
+	data := filepath.Join(dir, "cloud.json")
+	url, stop := startSimServe(t, "--key", "demo:"+secret, "--data", data)
 
 	tests := []struct {
 		name     string
@@ -193,6 +194,23 @@ func TestCLISimServeAndCatalog(t *testing.T) {
 	final := stop()
 	if !regexp.MustCompile(`calls served: \d+`).MatchString(final) || !strings.Contains(final, "QuerySites") {
 		t.Errorf("sim serve should print its call counts when interrupted, got %q", final)
+	}
+	// The emulator's files (world, lock, nonce journal) never hold a secret.
+	files, _ := filepath.Glob(data + "*")
+	if len(files) == 0 {
+		t.Fatalf("sim serve --data %s wrote no file", data)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), secret) || strings.Contains(string(b), "CANARY-wrong-secret-77aa") {
+			t.Errorf("%s holds a secret", filepath.Base(f))
+		}
+		if st, _ := os.Stat(f); st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %o: others can read it", filepath.Base(f), st.Mode().Perm())
+		}
 	}
 }
 
