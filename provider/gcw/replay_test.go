@@ -17,7 +17,7 @@ import (
 // as a silent second RebuildVm).
 func TestMutatingGetNotReplayedOnReusedConnection(t *testing.T) {
 	f := newFake(t, func(n int, r *http.Request, w http.ResponseWriter) {
-		if r.URL.Query().Get("Action") == provider.ActionRebuildVm {
+		if provider.Action(r.URL.Query().Get("Action")) == provider.ActionRebuildVm {
 			hijackClose(w)
 			return
 		}
@@ -35,7 +35,7 @@ func TestMutatingGetNotReplayedOnReusedConnection(t *testing.T) {
 	}
 	n := 0
 	for _, s := range f.requests() {
-		if s.query.Get("Action") == provider.ActionRebuildVm {
+		if provider.Action(s.query.Get("Action")) == provider.ActionRebuildVm {
 			n++
 			if len(s.body) != 0 {
 				t.Errorf("RebuildVm carried a body: %q", s.body)
@@ -62,7 +62,7 @@ func TestReadRetriedWithFreshNonceAfterDrop(t *testing.T) {
 		nonce := r.URL.Query().Get("SignatureNonce")
 		replay := seenNonce[nonce]
 		seenNonce[nonce] = true
-		drop := r.URL.Query().Get("Action") == provider.ActionQueryVm && drops == 0
+		drop := provider.Action(r.URL.Query().Get("Action")) == provider.ActionQueryVm && drops == 0
 		if drop {
 			drops++
 		}
@@ -72,7 +72,7 @@ func TestReadRetriedWithFreshNonceAfterDrop(t *testing.T) {
 			writeJSON(w, 403, `{"Code":"SignatureNonceUsed","Message":"replay","Data":null}`)
 		case drop:
 			hijackClose(w)
-		case r.URL.Query().Get("Action") == provider.ActionQueryVm:
+		case provider.Action(r.URL.Query().Get("Action")) == provider.ActionQueryVm:
 			writeJSON(w, 200, `{"Code":"Success","Message":"","Data":{"vmName":"v"}}`)
 		default:
 			writeJSON(w, 200, `{"Code":"Success","Message":"","Data":[]}`)
