@@ -296,13 +296,6 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if info.Mutating && payload == nil {
-		// net/http's Transport re-sends a bodiless GET by itself when a reused connection closes
-		// before the response; a mutation sent as GET (RebuildVm) must reach the server at most
-		// once per attempt. A body without GetBody makes the request non-replayable (documented
-		// on http.Transport); being empty, no body goes on the wire.
-		req.Body, req.GetBody, req.ContentLength = io.NopCloser(bytes.NewReader(nil)), nil, 0
-	}
 	req.Header.Set("Accept", "application/json")
 
 	start := time.Now()
@@ -348,24 +341,20 @@ func (c *Client) classify(ctx context.Context, info provider.ActionInfo, request
 		return &provider.APIError{Action: info.Name, RequestID: requestID, HTTPStatus: res.status,
 			Message: res.scrub(msg), Body: truncate(res.scrub(string(res.body)), maxErrorBody)}
 	}
-	switch {
-	case res.status == http.StatusOK:
-	case res.status == http.StatusTooManyRequests || res.status == http.StatusServiceUnavailable:
-		// Assumption (undocumented API): 429 and 503 mean the request was refused before any work.
+	if res.status != http.StatusOK {
 		e := apiErr(http.StatusText(res.status))
 		fillEnvelopeCode(e, res.body, res.scrub)
-		return nil, true, e
-	case res.status >= 500:
-		e := apiErr(http.StatusText(res.status))
-		fillEnvelopeCode(e, res.body, res.scrub)
-		if info.Mutating {
+		switch {
+		case res.status == http.StatusTooManyRequests || res.status == http.StatusServiceUnavailable:
+			// Assumption (undocumented API): 429 and 503 mean the request was refused before any work.
+			return nil, true, e
+		case res.status >= 500 && info.Mutating:
 			return unknown(e)
+		case res.status >= 500:
+			return nil, true, e
+		default:
+			return nil, false, e
 		}
-		return nil, true, e
-	default:
-		e := apiErr(http.StatusText(res.status))
-		fillEnvelopeCode(e, res.body, res.scrub)
-		return nil, false, e
 	}
 	env, err := decodeEnvelope(res.body)
 	if err != nil {
@@ -376,7 +365,7 @@ func (c *Client) classify(ctx context.Context, info provider.ActionInfo, request
 		return nil, false, e
 	}
 	if !strings.EqualFold(env.code, "Success") {
-		e := apiErr(res.scrub(env.message))
+		e := apiErr(env.message)
 		e.Code = res.scrub(env.code)
 		return nil, false, e
 	}
