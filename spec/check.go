@@ -52,14 +52,14 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 		c.mergeDefaults(def, di.defaults)
 		for _, name := range sortedKeys(di.doc.Billing) {
 			if first, dup := fl.Billing[name]; dup {
-				c.errorf(di.billingPos[name], "", "billing plan %q is declared twice (first at %s)", name, first.Pos)
+				c.errorf(di.doc.Billing[name].Pos, "", "billing plan %q is declared twice (first at %s)", name, first.Pos)
 				continue
 			}
 			fl.Billing[name] = di.doc.Billing[name]
 		}
 		for _, name := range sortedKeys(di.doc.Profiles) {
 			if first, dup := fl.Profiles[name]; dup {
-				c.errorf(di.profilePos[name], "", "profile %q is declared twice (first at %s)", name, first.Pos)
+				c.errorf(di.doc.Profiles[name].Pos, "", "profile %q is declared twice (first at %s)", name, first.Pos)
 				continue
 			}
 			fl.Profiles[name] = di.doc.Profiles[name]

@@ -289,8 +289,6 @@ type docInfo struct {
 	fleetPos    Pos
 	hasVersion  bool
 	hasFleet    bool
-	billingPos  map[string]Pos
-	profilePos  map[string]Pos
 	bindingsSet bool
 	bindingsPos Pos
 	bindingAt   map[string]Pos // desktop name key
@@ -306,8 +304,7 @@ func (d *decoder) document(root *yaml.Node) *docInfo {
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
-	di := &docInfo{file: d.file, start: d.pos(n), billingPos: map[string]Pos{}, profilePos: map[string]Pos{},
-		bindingAt: map[string]Pos{}, bindingVal: map[string]Pos{}}
+	di := &docInfo{file: d.file, start: d.pos(n), bindingAt: map[string]Pos{}, bindingVal: map[string]Pos{}}
 	f, _, ok := d.fields(n, "the spec", topKeys...)
 	if !ok {
 		return nil
@@ -341,7 +338,6 @@ func (d *decoder) document(root *yaml.Node) *docInfo {
 			if plan, ok := d.billingPlan(e.v, e.k.Value); ok {
 				plan.Name, plan.Pos = e.k.Value, d.pos(e.k)
 				di.doc.Billing[e.k.Value] = plan
-				di.billingPos[e.k.Value] = d.pos(e.k)
 			}
 		}
 	}
@@ -352,7 +348,6 @@ func (d *decoder) document(root *yaml.Node) *docInfo {
 			if pr, ok := d.profile(e.v, e.k.Value); ok {
 				pr.Name, pr.Pos = e.k.Value, d.pos(e.k)
 				di.doc.Profiles[e.k.Value] = pr
-				di.profilePos[e.k.Value] = d.pos(e.k)
 			}
 		}
 	}
