@@ -15,12 +15,8 @@ type orderWire struct {
 }
 
 func (c *Client) order(ctx context.Context, action provider.Action, rid string, p map[string]any) (*provider.OrderResponse, error) {
-	data, err := c.call(ctx, action, p, rid)
-	if err != nil {
-		return nil, err
-	}
 	var w orderWire
-	if err := decodeData(action, rid, data, &w); err != nil {
+	if err := c.call(ctx, action, p, rid, &w); err != nil {
 		return nil, err
 	}
 	return &provider.OrderResponse{RequestID: orDefault(string(w.RequestID), rid), SuccessVmIDs: stringsOf(w.SuccessVmIDs),
@@ -60,12 +56,8 @@ func (c *Client) QuerySubAccounts(ctx context.Context, req provider.QuerySubAcco
 	setIf(p, "email", req.Email)
 	setIf(p, "name", req.Name)
 	setIf(p, "remark", req.Remark)
-	data, err := c.call(ctx, provider.ActionQuerySubAccounts, p, "")
-	if err != nil {
-		return nil, err
-	}
 	var ws []accountWire
-	if err := decodeData(provider.ActionQuerySubAccounts, "", data, &ws); err != nil {
+	if err := c.call(ctx, provider.ActionQuerySubAccounts, p, "", &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.SubAccount, len(ws))
@@ -78,7 +70,7 @@ func (c *Client) QuerySubAccounts(ctx context.Context, req provider.QuerySubAcco
 
 // sync performs a synchronous mutation whose Data is empty or ignored.
 func (c *Client) sync(ctx context.Context, action provider.Action, rid string, p map[string]any) (*provider.SyncResponse, error) {
-	if _, err := c.call(ctx, action, p, rid); err != nil {
+	if err := c.call(ctx, action, p, rid, nil); err != nil {
 		return nil, err
 	}
 	return &provider.SyncResponse{RequestID: rid}, nil
@@ -118,12 +110,8 @@ func (c *Client) CreateSubAccounts(ctx context.Context, req provider.CreateSubAc
 		}
 		accts[i] = m
 	}
-	data, err := c.call(ctx, provider.ActionCreateSubAccounts, map[string]any{"requestId": rid, "createAccountParams": accts}, rid)
-	if err != nil {
-		return nil, err
-	}
 	var w createAccountsWire
-	if err := decodeData(provider.ActionCreateSubAccounts, rid, data, &w); err != nil {
+	if err := c.call(ctx, provider.ActionCreateSubAccounts, map[string]any{"requestId": rid, "createAccountParams": accts}, rid, &w); err != nil {
 		return nil, err
 	}
 	out := &provider.CreateSubAccountsResponse{RequestID: rid, SuccessNum: int(w.SuccessNum), FailedNum: int(w.FailedNum)}

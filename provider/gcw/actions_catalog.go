@@ -16,12 +16,8 @@ type taskWire struct {
 // QueryTask implements provider.Client.
 func (c *Client) QueryTask(ctx context.Context, req provider.QueryTaskRequest) (*provider.Task, error) {
 	rid := c.requestID(req.RequestID)
-	data, err := c.call(ctx, provider.ActionQueryTask, map[string]any{"taskId": req.TaskID, "requestId": rid}, rid)
-	if err != nil {
-		return nil, err
-	}
 	var w taskWire
-	if err := decodeData(provider.ActionQueryTask, "", data, &w); err != nil {
+	if err := c.call(ctx, provider.ActionQueryTask, map[string]any{"taskId": req.TaskID, "requestId": rid}, rid, &w); err != nil {
 		return nil, err
 	}
 	t := &provider.Task{TaskID: string(w.TaskID), RequestID: string(w.RequestID),
@@ -49,12 +45,8 @@ type siteWire struct {
 func (c *Client) QuerySites(ctx context.Context, req provider.QuerySitesRequest) ([]provider.Site, error) {
 	p := map[string]any{}
 	setIf(p, "siteId", req.SiteID)
-	data, err := c.call(ctx, provider.ActionQuerySites, p, "")
-	if err != nil {
-		return nil, err
-	}
 	var ws []siteWire
-	if err := decodeData(provider.ActionQuerySites, "", data, &ws); err != nil {
+	if err := c.call(ctx, provider.ActionQuerySites, p, "", &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.Site, len(ws))
@@ -83,12 +75,8 @@ type productWire struct {
 func (c *Client) QueryProducts(ctx context.Context, req provider.QueryProductsRequest) ([]provider.Product, error) {
 	p := map[string]any{}
 	setIf(p, "siteId", req.SiteID)
-	data, err := c.call(ctx, provider.ActionQueryProducts, p, "")
-	if err != nil {
-		return nil, err
-	}
 	var ws []productWire
-	if err := decodeData(provider.ActionQueryProducts, "", data, &ws); err != nil {
+	if err := c.call(ctx, provider.ActionQueryProducts, p, "", &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.Product, len(ws))
@@ -145,12 +133,8 @@ func (c *Client) QueryImages(ctx context.Context, req provider.QueryImagesReques
 	p := map[string]any{}
 	setIf(p, "siteId", req.SiteID)
 	setIf(p, "productId", req.ProductID)
-	data, err := c.call(ctx, provider.ActionQueryImages, p, "")
-	if err != nil {
-		return nil, err
-	}
 	var ws []productImagesWire
-	if err := decodeData(provider.ActionQueryImages, "", data, &ws); err != nil {
+	if err := c.call(ctx, provider.ActionQueryImages, p, "", &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.ProductImages, len(ws))
@@ -176,12 +160,8 @@ func (c *Client) QueryVmPrice(ctx context.Context, req provider.QueryVmPriceRequ
 	setIf(p, "billCycle", string(req.BillCycle))
 	setInt(p, "num", req.Num)
 	setInt(p, "duration", req.Duration)
-	data, err := c.call(ctx, provider.ActionQueryVmPrice, p, rid)
-	if err != nil {
-		return nil, err
-	}
 	var w priceWire
-	if err := decodeData(provider.ActionQueryVmPrice, "", data, &w); err != nil {
+	if err := c.call(ctx, provider.ActionQueryVmPrice, p, rid, &w); err != nil {
 		return nil, err
 	}
 	return &provider.QueryVmPriceResponse{RequestID: orDefault(string(w.RequestID), rid), TradeAmount: float64(w.TradeAmount),
@@ -197,12 +177,8 @@ type expireWire struct {
 
 // QueryExpireVms implements provider.Client.
 func (c *Client) QueryExpireVms(ctx context.Context, _ provider.QueryExpireVmsRequest) ([]provider.ExpiringDesktop, error) {
-	data, err := c.call(ctx, provider.ActionQueryExpireVms, nil, "")
-	if err != nil {
-		return nil, err
-	}
 	var ws []expireWire
-	if err := decodeData(provider.ActionQueryExpireVms, "", data, &ws); err != nil {
+	if err := c.call(ctx, provider.ActionQueryExpireVms, nil, "", &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.ExpiringDesktop, len(ws))

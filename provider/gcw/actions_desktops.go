@@ -22,12 +22,8 @@ func (c *Client) QueryVms(ctx context.Context, req provider.QueryVmsRequest) (*p
 	setIf(p, "email", req.Email)
 	setIf(p, "vpcId", req.VpcID)
 	setIf(p, "vpcName", req.VpcName)
-	data, err := c.call(ctx, provider.ActionQueryVms, p, "")
-	if err != nil {
-		return nil, err
-	}
 	var w vmsWire
-	if err := decodeData(provider.ActionQueryVms, "", data, &w); err != nil {
+	if err := c.call(ctx, provider.ActionQueryVms, p, "", &w); err != nil {
 		return nil, err
 	}
 	out := stringsOf(w.VmIDs)
@@ -57,12 +53,8 @@ type vmWire struct {
 
 // QueryVm implements provider.Client. The returned desktop's ID is the id asked for.
 func (c *Client) QueryVm(ctx context.Context, req provider.QueryVmRequest) (*provider.QueryVmResponse, error) {
-	data, err := c.call(ctx, provider.ActionQueryVm, map[string]any{"vmId": req.VmID}, "")
-	if err != nil {
-		return nil, err
-	}
 	var w vmWire
-	if err := decodeData(provider.ActionQueryVm, "", data, &w); err != nil {
+	if err := c.call(ctx, provider.ActionQueryVm, map[string]any{"vmId": req.VmID}, "", &w); err != nil {
 		return nil, err
 	}
 	return &provider.Desktop{ID: req.VmID, Name: string(w.VmName), SiteID: string(w.SiteID), ProductID: string(w.ProductID),

@@ -15,12 +15,8 @@ type taskRespWire struct {
 }
 
 func (c *Client) task(ctx context.Context, action provider.Action, rid string, p map[string]any) (*taskRespWire, error) {
-	data, err := c.call(ctx, action, p, rid)
-	if err != nil {
-		return nil, err
-	}
 	var w taskRespWire
-	if err := decodeData(action, rid, data, &w); err != nil {
+	if err := c.call(ctx, action, p, rid, &w); err != nil {
 		return nil, err
 	}
 	if w.RequestID == "" {
@@ -113,16 +109,12 @@ func (w networkWire) network() provider.Network {
 // GetDefaultNet implements provider.Client. A Data of null (no default network) is (nil, nil).
 func (c *Client) GetDefaultNet(ctx context.Context, req provider.GetDefaultNetRequest) (*provider.Network, error) {
 	rid := c.requestID(req.RequestID)
-	data, err := c.call(ctx, provider.ActionGetDefaultNet, map[string]any{"requestId": rid, "siteId": req.SiteID}, rid)
-	if err != nil {
+	var w *networkWire // stays nil when Data is null
+	if err := c.call(ctx, provider.ActionGetDefaultNet, map[string]any{"requestId": rid, "siteId": req.SiteID}, rid, &w); err != nil {
 		return nil, err
 	}
-	if isNull(data.data) {
+	if w == nil {
 		return nil, nil
-	}
-	var w networkWire
-	if err := decodeData(provider.ActionGetDefaultNet, "", data, &w); err != nil {
-		return nil, err
 	}
 	n := w.network()
 	return &n, nil
@@ -131,12 +123,8 @@ func (c *Client) GetDefaultNet(ctx context.Context, req provider.GetDefaultNetRe
 // GetCustomNet implements provider.Client.
 func (c *Client) GetCustomNet(ctx context.Context, req provider.GetCustomNetRequest) ([]provider.Network, error) {
 	rid := c.requestID(req.RequestID)
-	data, err := c.call(ctx, provider.ActionGetCustomNet, map[string]any{"requestId": rid, "siteId": req.SiteID}, rid)
-	if err != nil {
-		return nil, err
-	}
 	var ws []networkWire
-	if err := decodeData(provider.ActionGetCustomNet, "", data, &ws); err != nil {
+	if err := c.call(ctx, provider.ActionGetCustomNet, map[string]any{"requestId": rid, "siteId": req.SiteID}, rid, &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.Network, len(ws))
@@ -171,12 +159,8 @@ type lineWire struct {
 // GetLineBillingScheme implements provider.Client.
 func (c *Client) GetLineBillingScheme(ctx context.Context, req provider.GetLineBillingSchemeRequest) ([]provider.Line, error) {
 	rid := c.requestID(req.RequestID)
-	data, err := c.call(ctx, provider.ActionGetLineBillingScheme, map[string]any{"requestId": rid, "siteId": req.SiteID}, rid)
-	if err != nil {
-		return nil, err
-	}
 	var ws []lineWire
-	if err := decodeData(provider.ActionGetLineBillingScheme, "", data, &ws); err != nil {
+	if err := c.call(ctx, provider.ActionGetLineBillingScheme, map[string]any{"requestId": rid, "siteId": req.SiteID}, rid, &ws); err != nil {
 		return nil, err
 	}
 	out := make([]provider.Line, len(ws))
@@ -220,12 +204,8 @@ func (c *Client) GetEipPrice(ctx context.Context, req provider.GetEipPriceReques
 	rid := c.requestID(req.RequestID)
 	p := map[string]any{"requestId": rid, "siteId": req.SiteID, "size": itoa(req.Size),
 		"bandwidthConfId": req.BandwidthConfID, "qos": itoa(req.QosMbps)}
-	data, err := c.call(ctx, provider.ActionGetEipPrice, p, rid)
-	if err != nil {
-		return nil, err
-	}
 	var w eipPriceWire
-	if err := decodeData(provider.ActionGetEipPrice, "", data, &w); err != nil {
+	if err := c.call(ctx, provider.ActionGetEipPrice, p, rid, &w); err != nil {
 		return nil, err
 	}
 	return &provider.EipPrice{Bandwidth: w.Bandwidth.price(), EIP: w.EIP.price(), Total: w.Total.price()}, nil

@@ -160,20 +160,14 @@ func (c *Client) requestID(id string) string {
 	return c.newReqID()
 }
 
-// reply is a successful call's Data with the scrubber of the attempt that produced it: a server may
-// echo the signed query back, so an error quoting the Data must be scrubbed like any other.
-type reply struct {
-	data  json.RawMessage
-	scrub func(string) string
-}
-
-// call performs one action and returns its envelope's Data. params are the action's own parameters
-// (string values, or []string / []map[string]string where the reference has arrays): signed in the
-// query for GET actions, the JSON body for POST ones. requestID is reported in errors and logs.
-func (c *Client) call(ctx context.Context, action provider.Action, params map[string]any, requestID string) (reply, error) {
+// call performs one action and decodes its envelope's Data into out (see decodeData; a nil out
+// ignores the Data). params are the action's own parameters (string values, or []string /
+// []map[string]string where the reference has arrays): signed in the query for GET actions, the JSON
+// body for POST ones. requestID is reported in errors and logs.
+func (c *Client) call(ctx context.Context, action provider.Action, params map[string]any, requestID string, out any) error {
 	info, ok := provider.LookupAction(action)
 	if !ok {
-		return reply{}, fmt.Errorf("gcw: unknown action %q", action)
+		return fmt.Errorf("gcw: unknown action %q", action)
 	}
 	var payload []byte
 	query := url.Values{}
@@ -183,13 +177,13 @@ func (c *Client) call(ctx context.Context, action provider.Action, params map[st
 		}
 		var err error
 		if payload, err = json.Marshal(params); err != nil {
-			return reply{}, fmt.Errorf("gcw %s: encoding body: %w", action, err)
+			return fmt.Errorf("gcw %s: encoding body: %w", action, err)
 		}
 	} else {
 		for k, v := range params {
 			s, ok := v.(string)
 			if !ok {
-				return reply{}, fmt.Errorf("gcw %s: parameter %s of a GET action must be a string", action, k)
+				return fmt.Errorf("gcw %s: parameter %s of a GET action must be a string", action, k)
 			}
 			query.Set(k, s)
 		}
@@ -198,7 +192,12 @@ func (c *Client) call(ctx context.Context, action provider.Action, params map[st
 		res := c.attempt(ctx, info, query, payload, requestID, attempt)
 		data, retry, err := c.classify(ctx, info, requestID, res)
 		if !retry || attempt >= c.maxRetries || ctx.Err() != nil {
-			return reply{data: data, scrub: res.scrub}, err
+			if err != nil || out == nil {
+				return err
+			}
+			// A server may echo the signed query back: an error quoting the Data is scrubbed with
+			// the scrubber of the attempt that produced it.
+			return decodeData(info, requestID, data, res.scrub, out)
 		}
 		d := c.backoff(attempt)
 		if res.retryAfter > d {
@@ -207,7 +206,7 @@ func (c *Client) call(ctx context.Context, action provider.Action, params map[st
 		c.log.DebugContext(ctx, "gcw retry", "action", action, "attempt", attempt+1, "requestId", requestID,
 			"backoff", d, "err", err)
 		if serr := c.sleep(ctx, d); serr != nil {
-			return reply{}, fmt.Errorf("%w (gave up retrying: %w)", err, serr)
+			return fmt.Errorf("%w (gave up retrying: %w)", err, serr)
 		}
 	}
 }

@@ -74,19 +74,15 @@ func isNull(raw json.RawMessage) bool {
 // *APIError for a read, and an *UnknownOutcomeError for a mutation: the server said Success, but what
 // it did (task id, created ids) is unknown. The error's message and body are scrubbed of the secret
 // and the signature: the decoders quote the values they refuse, and a server may echo the query.
-func decodeData(action provider.Action, requestID string, r reply, v any) error {
-	if isNull(r.data) {
+func decodeData(info provider.ActionInfo, requestID string, data json.RawMessage, scrub func(string) string, v any) error {
+	if isNull(data) {
 		return nil
 	}
-	if err := json.Unmarshal(r.data, v); err != nil {
-		scrub := r.scrub
-		if scrub == nil {
-			scrub = noScrub
-		}
-		e := &provider.APIError{Action: action, RequestID: requestID, HTTPStatus: 200,
-			Message: scrub("unexpected Data: " + err.Error()), Body: truncate(scrub(string(r.data)), maxErrorBody)}
-		if info, _ := provider.LookupAction(action); info.Mutating {
-			return &provider.UnknownOutcomeError{Action: action, RequestID: requestID, Err: e}
+	if err := json.Unmarshal(data, v); err != nil {
+		e := &provider.APIError{Action: info.Name, RequestID: requestID, HTTPStatus: 200,
+			Message: scrub("unexpected Data: " + err.Error()), Body: truncate(scrub(string(data)), maxErrorBody)}
+		if info.Mutating {
+			return &provider.UnknownOutcomeError{Action: info.Name, RequestID: requestID, Err: e}
 		}
 		return e
 	}
