@@ -108,33 +108,11 @@ func (st *store) changed() (bool, uint64) {
 // writeFile replaces DataFile by b atomically with generation g (mode 0600). Caller holds the
 // flock.
 func (st *store) writeFile(b []byte, g uint64) error {
-	dir := filepath.Dir(st.path)
-	f, err := os.CreateTemp(dir, ".sim-*.tmp")
+	tmp, fi, err := st.writeTemp(".sim-*.tmp", b)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
 	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
 	// Generation first: a writer dying between the two makes the others reload an unchanged file,
 	// the other order would make them miss a changed one.
 	if err := st.writeGen(g); err != nil {
@@ -146,6 +124,42 @@ func (st *store) writeFile(b []byte, g uint64) error {
 	st.gen, st.stamp = g, fi
 	st.saves++
 	return nil
+}
+
+// writeTemp writes b to a new temp file (mode 0600, synced) beside DataFile, for the caller to
+// rename into place or remove; it returns the file's name and identity, and removes it on failure.
+func (st *store) writeTemp(pattern string, b []byte) (string, os.FileInfo, error) {
+	f, err := os.CreateTemp(filepath.Dir(st.path), pattern)
+	if err != nil {
+		return "", nil, err
+	}
+	fi, err := func() (os.FileInfo, error) {
+		if err := f.Chmod(0o600); err != nil {
+			return nil, err
+		}
+		if _, err := f.Write(b); err != nil {
+			return nil, err
+		}
+		if err := f.Sync(); err != nil {
+			return nil, err
+		}
+		return f.Stat()
+	}()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", nil, err
+	}
+	return f.Name(), fi, nil
+}
+
+// nonceRecord appends one journal record to b. Every record is written as
+// "\n<unix nanos> <quoted key>\n", so the remains of a writer killed mid-record are a line of their
+// own that does not parse (see syncNonces).
+func nonceRecord(b []byte, key string, at time.Time) []byte {
+	return fmt.Appendf(b, "\n%d %s\n", at.UnixNano(), strconv.Quote(key))
 }
 
 // readFile returns DataFile's content and identity; nil content when it does not exist.
@@ -200,8 +214,8 @@ func (st *store) syncNonces(remember func(key string, at time.Time), forget func
 		return err
 	}
 	st.nonceOff += int64(n)
-	// Every record is written as "\n<unix nanos> <quoted key>\n", so the remains of a writer killed
-	// mid-record are a line of their own that does not parse, and are skipped.
+	// The remains of a writer killed mid-record are a line of their own that does not parse (see
+	// nonceRecord), and are skipped.
 	for line := range bytes.SplitSeq(b[:n], []byte("\n")) {
 		ns, q, ok := bytes.Cut(line, []byte(" "))
 		if !ok {
@@ -223,8 +237,7 @@ func (st *store) appendNonce(key string, at time.Time) error {
 	if st.nonces == nil {
 		return errors.New("sim: nonce journal not open")
 	}
-	rec := fmt.Appendf(nil, "\n%d %s\n", at.UnixNano(), strconv.Quote(key))
-	n, err := st.nonces.Write(rec)
+	n, err := st.nonces.Write(nonceRecord(nil, key, at))
 	st.nonceOff += int64(n)
 	st.nonceRecs++
 	return err
@@ -236,27 +249,15 @@ func (st *store) compactNonces(live []nonceEntry) error {
 	if st.nonceRecs < 1024 || st.nonceRecs < 2*len(live) {
 		return nil
 	}
-	var buf bytes.Buffer
+	var b []byte
 	for _, e := range live {
-		fmt.Fprintf(&buf, "\n%d %s\n", e.at.UnixNano(), strconv.Quote(e.key))
+		b = nonceRecord(b, e.key, e.at)
 	}
-	f, err := os.CreateTemp(filepath.Dir(st.path), ".sim-nonces-*.tmp")
+	tmp, _, err := st.writeTemp(".sim-nonces-*.tmp", b)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
 	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
 	if err := os.Rename(tmp, st.noncePath()); err != nil {
 		return err
 	}
