@@ -379,7 +379,7 @@ func billingView(d *Desktop, now time.Time) (int, string, string) {
 				exp = exp.In(cst).AddDate(0, 1, 0)
 			}
 		} else if status == StatusRunning || status == StatusStopped {
-			status = StatusMonthExpird
+			status = StatusMonthExpired
 		}
 	}
 	return 1, exp.UTC().Format(expireLayout), status

@@ -170,16 +170,16 @@ type Account struct {
 
 // Desktop status raw values, as the API spells them (NOTES.md).
 const (
-	StatusConfiguring = "configuring"
-	StatusRebooting   = "rebooting"
-	StatusStarting    = "starting"
-	StatusRunning     = "using"
-	StatusStopping    = "stoping"
-	StatusStopped     = "stop"
-	StatusDeleting    = "deleteing"
-	StatusDeleted     = "deleted"
-	StatusError       = "error"
-	StatusMonthExpird = "asMonthExpired"
+	StatusConfiguring  = "configuring"
+	StatusRebooting    = "rebooting"
+	StatusStarting     = "starting"
+	StatusRunning      = "using"
+	StatusStopping     = "stoping"
+	StatusStopped      = "stop"
+	StatusDeleting     = "deleteing"
+	StatusDeleted      = "deleted"
+	StatusError        = "error"
+	StatusMonthExpired = "asMonthExpired"
 )
 
 // busyStatus holds the transitional statuses: a desktop in one of them refuses other work (13002).
