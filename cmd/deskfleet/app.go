@@ -26,7 +26,7 @@ type exitCoder interface {
 	ExitCode() int
 }
 
-// exitError is an error with an exit code; a nil err with a code (e.g. 2, changes present) prints nothing.
+// codedError is an error with an exit code; a nil err with a code (e.g. 2, changes present) prints nothing.
 type codedError struct {
 	code int
 	err  error
