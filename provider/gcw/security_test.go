@@ -212,21 +212,22 @@ func TestNewValidatesConfig(t *testing.T) {
 // the signed query or the secret there must not make them leak (found by FuzzDecodeResponse).
 func TestDecodeErrorsScrubbed(t *testing.T) {
 	tests := []struct {
-		name string
-		body func(sig string) string
-		call func(*Client) error
+		name   string
+		reason string
+		body   func(sig string) string
+		call   func(*Client) error
 	}{
-		{"read-data-field", func(sig string) string { return `{"Code":"Success","Data":{"bw":"` + sig + `"}}` },
+		{"read-data-field", "a read's decoder quotes the field value it refuses, here the echoed signature", func(sig string) string { return `{"Code":"Success","Data":{"bw":"` + sig + `"}}` },
 			func(c *Client) error {
 				_, err := c.QueryVm(context.Background(), provider.QueryVmRequest{VmID: "v"})
 				return err
 			}},
-		{"mutation-data-body", func(string) string { return `{"Code":"Success","Data":{"successVmIds":{"` + testSecret + `":1}}}` },
+		{"mutation-data-body", "a mutation's unreadable Data is kept as the Body of the unknown outcome's APIError", func(string) string { return `{"Code":"Success","Data":{"successVmIds":{"` + testSecret + `":1}}}` },
 			func(c *Client) error {
 				_, err := c.UpdateOrder(context.Background(), provider.UpdateOrderRequest{VmIDs: []string{"v"}})
 				return err
 			}},
-		{"envelope-code", func(string) string { return `{"Code":["` + testSecret + `"]}` },
+		{"envelope-code", "an envelope whose Code is not a string is quoted in the malformed-response error", func(string) string { return `{"Code":["` + testSecret + `"]}` },
 			func(c *Client) error {
 				_, err := c.UpdateOrder(context.Background(), provider.UpdateOrderRequest{VmIDs: []string{"v"}})
 				return err
@@ -243,15 +244,15 @@ func TestDecodeErrorsScrubbed(t *testing.T) {
 			err := tc.call(c)
 			ae, ok := provider.AsAPIError(err)
 			if !ok {
-				t.Fatalf("err = %v (%T), want an *APIError in the chain", err, err)
+				t.Fatalf("err = %v (%T), want an *APIError in the chain (%s)", err, err, tc.reason)
 			}
 			for _, s := range []string{err.Error(), ae.Message, ae.Body} {
 				if strings.Contains(s, testSecret) || (sig != "" && strings.Contains(s, sig)) {
-					t.Errorf("credential in %q", s)
+					t.Errorf("credential in %q (%s)", s, tc.reason)
 				}
 			}
 			if !strings.Contains(err.Error()+ae.Body, redacted) {
-				t.Errorf("error %q (body %q) does not show where the credential was", err, ae.Body)
+				t.Errorf("error %q (body %q) does not show where the credential was (%s)", err, ae.Body, tc.reason)
 			}
 		})
 	}
