@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -336,17 +337,12 @@ func (s *Sim) getEipPrice(p *params) (any, error) {
 		return nil, p.err
 	}
 	for _, l := range s.w.lines {
-		if jsonInt(l.ConfID) == conf {
+		if strconv.Itoa(l.ConfID) == conf {
 			bw, ip := l.MbpsPricePerDay*float64(q), l.IPPricePerDay*float64(n)
 			return map[string]any{"bandwidth_price": priceView(bw), "eip_price": priceView(ip), "total_price": priceView(bw + ip)}, nil
 		}
 	}
 	return nil, fail("10003", "带宽conf_id无效")
-}
-
-func jsonInt(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
 }
 
 // vmView renders QueryVm's Data: no image, no account id, no auto-renewal (NOTES.md).
