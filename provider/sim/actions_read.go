@@ -11,8 +11,9 @@ import (
 // cst is Beijing time, in which the billing periods are counted.
 var cst = time.FixedZone("CST", 8*3600)
 
-// farExpire is what QueryVm shows as expireTime for a per-minute desktop (the reference's example).
-var farExpire = time.Date(2099, 1, 1, 0, 0, 0, 0, cst)
+// farExpire is what QueryVm shows as expireTime for a per-minute desktop (the reference's example),
+// formatted once: every per-minute desktop's read shows it.
+var farExpire = time.Date(2099, 1, 1, 0, 0, 0, 0, cst).UTC().Format(expireLayout)
 
 const (
 	expireLayout = "2006-01-02T15:04:05.000-0700"
@@ -366,7 +367,7 @@ func (s *Sim) vmView(d *Desktop, now time.Time) map[string]any {
 // without auto-renewal shows asMonthExpired.
 func billingView(d *Desktop, now time.Time) (int, string, string) {
 	if !d.Monthly {
-		return 0, farExpire.UTC().Format(expireLayout), d.Status
+		return 0, farExpire, d.Status
 	}
 	exp, status := d.ExpireTime, d.Status
 	if !now.Before(exp) {
