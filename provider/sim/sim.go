@@ -355,7 +355,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		var buf bytes.Buffer
 		if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 8<<20)); err != nil {
-			writeReply(w, envelope(spec.lower, "10003", errText["10003"]+"，请求体读取失败", nil))
+			writeReply(w, errReply(spec.lower, fail("10003", "请求体读取失败")))
 			return
 		}
 		body = buf.Bytes()
