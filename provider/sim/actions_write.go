@@ -50,13 +50,13 @@ func (s *Sim) finish(t *Task) {
 		ok := i < keep
 		d.TaskID = ""
 		switch t.Action {
-		case "CreateVm":
+		case provider.ActionCreateVm:
 			if !ok {
 				w.removeDesktop(id)
 				continue
 			}
 			d.Status = StatusRunning
-		case "OperateVm":
+		case provider.ActionOperateVm:
 			switch {
 			case !ok:
 				d.Status = d.PrevStatus
@@ -65,12 +65,12 @@ func (s *Sim) finish(t *Task) {
 			default:
 				d.Status = StatusRunning
 			}
-		case "RebuildVm":
+		case provider.ActionRebuildVm:
 			d.Status = StatusStopped
 			if !t.Fail {
 				d.ImageID = t.ImageID
 			}
-		case "DeleteVm":
+		case provider.ActionDeleteVm:
 			if t.Fail {
 				d.Status = d.PrevStatus
 				continue
@@ -84,11 +84,11 @@ func (s *Sim) finish(t *Task) {
 		return
 	}
 	switch t.Action {
-	case "CreateDefaultNet":
+	case provider.ActionCreateDefaultNet:
 		if w.defaultVPC(t.SiteID) == nil {
 			s.makeDefaultNet(t.SiteID, t)
 		}
-	case "SupplyDefaultNet":
+	case provider.ActionSupplyDefaultNet:
 		if v := w.defaultVPC(t.SiteID); v != nil {
 			s.supplyNet(v)
 		}
@@ -143,11 +143,11 @@ func (s *Sim) createDefaultNet(p *params) (any, error) {
 		return nil, fail("13500", "默认网络已存在")
 	}
 	for _, id := range s.w.pending {
-		if t := s.w.tasks[id]; t.Action == "CreateDefaultNet" && t.SiteID == site {
+		if t := s.w.tasks[id]; t.Action == provider.ActionCreateDefaultNet && t.SiteID == site {
 			return nil, fail("13500", "默认网络创建中")
 		}
 	}
-	t := s.newTask(p, "CreateDefaultNet", req)
+	t := s.newTask(p, provider.ActionCreateDefaultNet, req)
 	t.SiteID = site
 	return map[string]any{"requestId": req, "taskId": t.ID, "requestContent": p.requestContent()}, nil
 }
@@ -161,7 +161,7 @@ func (s *Sim) supplyDefaultNet(p *params) (any, error) {
 	if s.w.defaultVPC(site) == nil {
 		return nil, fail("13506", "该站点无默认网络")
 	}
-	t := s.newTask(p, "SupplyDefaultNet", req)
+	t := s.newTask(p, provider.ActionSupplyDefaultNet, req)
 	t.SiteID = site
 	return map[string]any{"requestId": req, "taskId": t.ID, "requestContent": p.requestContent()}, nil
 }
@@ -270,7 +270,7 @@ func (s *Sim) createVm(p *params) (any, error) {
 	if pr.Capacity > 0 && s.countLive(func(d *Desktop) bool { return d.SiteID == site && d.ProductID == prodID })+num > pr.Capacity {
 		return nil, fail("13000", "")
 	}
-	t := s.newTask(p, "CreateVm", req)
+	t := s.newTask(p, provider.ActionCreateVm, req)
 	for k := range num {
 		n := name
 		if k > 0 {
@@ -344,7 +344,7 @@ func (s *Sim) operateVm(p *params) (any, error) {
 			return nil, fail("13002", "云桌面"+d.ID+"当前状态"+d.Status+"不可操作")
 		}
 	}
-	t := s.newTask(p, "OperateVm", req)
+	t := s.newTask(p, provider.ActionOperateVm, req)
 	t.Op = op
 	for _, d := range ds {
 		hold(d, t, trans)
@@ -371,7 +371,7 @@ func (s *Sim) rebuildVm(p *params) (any, error) {
 	if err := s.usableImage(imageID, s.w.prodKey[d.ProductID+"|"+d.SiteID], d.SiteID); err != nil {
 		return nil, err
 	}
-	t := s.newTask(p, "RebuildVm", req)
+	t := s.newTask(p, provider.ActionRebuildVm, req)
 	t.ImageID = imageID
 	t.VMIDs = []string{id}
 	hold(d, t, StatusConfiguring)
@@ -390,7 +390,7 @@ func (s *Sim) deleteVm(p *params) (any, error) {
 	if busyStatus[d.Status] {
 		return nil, fail("13002", "云桌面操作中")
 	}
-	t := s.newTask(p, "DeleteVm", req)
+	t := s.newTask(p, provider.ActionDeleteVm, req)
 	t.VMIDs = []string{id}
 	hold(d, t, StatusDeleting)
 	return map[string]any{"requestId": req, "taskId": t.ID, "vmId": id, "requestContent": p.requestContent()}, nil
@@ -618,7 +618,7 @@ func (s *Sim) checkAccount(name, email, remark string, batch map[string]bool) st
 
 func (s *Sim) addNewAccount(p *params, name, email, remark string) {
 	s.w.addAccount(Account{ID: s.newID(), Name: name, Email: email, Remark: remark, Status: AccountCreating,
-		ReadyAt: p.now.Add(s.taskDuration("CreateSubAccount")), Fail: p.taskFail})
+		ReadyAt: p.now.Add(s.taskDuration(provider.ActionCreateSubAccount)), Fail: p.taskFail})
 }
 
 // createSubAccount: remark over 30 characters or a bad email is 10003, a taken email 11000. The
