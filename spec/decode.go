@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/mail"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,7 +184,7 @@ func (d *decoder) fields(n *yaml.Node, what string, allowed ...string) (map[stri
 	m := make(map[string]kv, len(ps))
 	var order []string
 	for _, p := range ps {
-		if !contains(allowed, p.k.Value) {
+		if !slices.Contains(allowed, p.k.Value) {
 			msg := fmt.Sprintf("unknown key %q in %s", p.k.Value, what)
 			if c := closest(p.k.Value, allowed); c != "" {
 				d.errorf(p.k, "", "%s; did you mean %q?", msg, c)
@@ -196,15 +197,6 @@ func (d *decoder) fields(n *yaml.Node, what string, allowed ...string) (map[stri
 		order = append(order, p.k.Value)
 	}
 	return m, order, true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // str decodes a string scalar. nonEmpty makes "" an error.
