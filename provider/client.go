@@ -2,8 +2,9 @@ package provider
 
 import "context"
 
-// Client is the GCW cloud-desktop API, one typed method per action. Implementations: provider/gcw
-// (HTTP) and provider/sim (emulator).
+// Client is the GCW cloud-desktop API, one typed method per action. Its implementation is
+// provider/gcw (HTTP); provider/sim is a server (an http.Handler), reached through a gcw.Client
+// pointed at it, so that every test and `--endpoint sim` run crosses the real wire.
 //
 // Contract shared by every method:
 //   - An error the server reported is a *APIError (see the Is* helpers and the Code constants).
