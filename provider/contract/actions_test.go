@@ -510,6 +510,9 @@ func TestActions(t *testing.T) {
 			if calls[a.Name] == 0 {
 				t.Errorf("action %s never reached the emulator", a.Name)
 			}
+			if sim.IsMutating(a.Name) != a.Mutating {
+				t.Errorf("action %s: mutating %v in provider.Actions, %v in the emulator", a.Name, a.Mutating, sim.IsMutating(a.Name))
+			}
 		}
 		if !slices.Equal(sim.Actions(), sortedNames()) {
 			t.Errorf("emulator actions %v differ from provider.Actions", sim.Actions())
