@@ -53,7 +53,11 @@ func CanonicalQuery(params url.Values) string {
 
 // StringToSign returns METHOD + "&%2F&" + percentEncode(canonical query).
 func StringToSign(method string, params url.Values) string {
-	return strings.ToUpper(method) + "&" + PercentEncode("/") + "&" + PercentEncode(CanonicalQuery(params))
+	return stringToSign(method, CanonicalQuery(params))
+}
+
+func stringToSign(method, canonical string) string {
+	return strings.ToUpper(method) + "&" + PercentEncode("/") + "&" + PercentEncode(canonical)
 }
 
 // Sign returns the base64 HMAC-SHA1 signature of the request, keyed with the raw secret
@@ -61,7 +65,13 @@ func StringToSign(method string, params url.Values) string {
 // common parameters and, for GET actions, the action's own parameters; POST bodies are not signed.
 // Sign is pure: it neither reads a clock nor generates a nonce, and it does not modify params.
 func Sign(method string, params url.Values, secret string) string {
+	return SignCanonical(method, CanonicalQuery(params), secret)
+}
+
+// SignCanonical is Sign for a query already made canonical by CanonicalQuery, for a client that
+// sends that same text as its URL's query and so canonicalises once per request.
+func SignCanonical(method, canonical, secret string) string {
 	mac := hmac.New(sha1.New, []byte(secret))
-	mac.Write([]byte(StringToSign(method, params)))
+	mac.Write([]byte(stringToSign(method, canonical)))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }

@@ -264,9 +264,10 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 			}
 		}
 	}
-	sig := provider.Sign(info.Method, params, c.secret)
+	canonical := provider.CanonicalQuery(params)
+	sig := provider.SignCanonical(info.Method, canonical, c.secret)
 	scrub := c.scrubber(sig)
-	rawURL := c.endpoint + "/?" + provider.CanonicalQuery(params) + "&Signature=" + provider.PercentEncode(sig)
+	rawURL := c.endpoint + "/?" + canonical + "&Signature=" + provider.PercentEncode(sig)
 
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
