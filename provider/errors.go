@@ -163,6 +163,10 @@ func IsUnknownOutcome(err error) bool {
 	return errors.As(err, &ue)
 }
 
+// transient reports an error of the server's side that says nothing about the request itself (HTTP
+// 429 or 5xx): asking again later may succeed.
+func (e *APIError) transient() bool { return e.HTTPStatus == 429 || e.HTTPStatus >= 500 }
+
 // IsThrottled reports an HTTP 429 (after the client's own retries).
 func IsThrottled(err error) bool {
 	ae, ok := AsAPIError(err)

@@ -30,8 +30,9 @@ var ErrTaskTimeout = errors.New("timed out waiting for task")
 // WaitTask polls QueryTask until the task is Completed or Failed and returns its last state.
 // A Completed task returns (task, nil); a Failed one (task, *TaskFailedError). An APIError from
 // QueryTask (e.g. 10006, no such task) ends the wait at once; other errors (transport, outcome
-// unknown) are tolerated and polling goes on until the timeout or ctx ends, whose error wraps the last
-// one. WaitTask makes no mutating call, so it is safe to resume after a crash.
+// unknown, and API errors with HTTP status 429 or 5xx) are tolerated and polling goes on until the
+// timeout or ctx ends, whose error wraps the last one. WaitTask makes no mutating call, so it is safe
+// to resume after a crash.
 func WaitTask(ctx context.Context, c Client, taskID, requestID string, opts PollOptions) (*Task, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = 2 * time.Second
@@ -72,7 +73,7 @@ func WaitTask(ctx context.Context, c Client, taskID, requestID string, opts Poll
 		case err == nil && t.Status == TaskFailed:
 			return t, &TaskFailedError{Task: *t}
 		case err != nil:
-			if _, ok := AsAPIError(err); ok && ctx.Err() == nil {
+			if ae, ok := AsAPIError(err); ok && !ae.transient() && ctx.Err() == nil {
 				return nil, err
 			}
 			lastErr = err

@@ -22,11 +22,15 @@ func (c *taskClient) QueryTask(_ context.Context, req QueryTaskRequest) (*Task, 
 	return c.script[i]()
 }
 
-func running() (*Task, error)  { return &Task{TaskID: "t", Status: TaskRunning}, nil }
-func done() (*Task, error)     { return &Task{TaskID: "t", Status: TaskCompleted}, nil }
-func failed() (*Task, error)   { return &Task{TaskID: "t", Status: TaskFailed, FailReason: "no"}, nil }
-func netErr() (*Task, error)   { return nil, errors.New("connection reset") }
-func notFound() (*Task, error) { return nil, &APIError{Code: CodeNotFound} }
+func running() (*Task, error)   { return &Task{TaskID: "t", Status: TaskRunning}, nil }
+func done() (*Task, error)      { return &Task{TaskID: "t", Status: TaskCompleted}, nil }
+func failed() (*Task, error)    { return &Task{TaskID: "t", Status: TaskFailed, FailReason: "no"}, nil }
+func netErr() (*Task, error)    { return nil, errors.New("connection reset") }
+func notFound() (*Task, error)  { return nil, &APIError{Code: CodeNotFound} }
+func throttled() (*Task, error) { return nil, &APIError{Code: "Throttling", HTTPStatus: 429} }
+func unavailable() (*Task, error) {
+	return nil, &APIError{Code: "ServiceUnavailable", HTTPStatus: 503}
+}
 
 func TestWaitTask(t *testing.T) {
 	tests := []struct {
@@ -53,6 +57,11 @@ func TestWaitTask(t *testing.T) {
 		{"notfound", []func() (*Task, error){notFound},
 			PollOptions{Interval: time.Second}, "",
 			IsNotFound, nil, "an API error ends the wait"},
+		{"throttled", []func() (*Task, error){throttled, unavailable, done},
+			PollOptions{Interval: time.Second, Factor: 1}, TaskCompleted,
+			func(err error) bool { return err == nil },
+			[]time.Duration{time.Second, time.Second},
+			"HTTP 429 and 5xx left over from the client's retries are transient: polling goes on"},
 		{"jitter", []func() (*Task, error){running, done},
 			PollOptions{Interval: 10 * time.Second, Jitter: 0.5, Rand: func() float64 { return 0 }}, TaskCompleted,
 			func(err error) bool { return err == nil },
