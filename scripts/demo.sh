@@ -14,7 +14,7 @@ say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 
 say "Start the API emulator (signature checks on, demo key)"
 # The demo key is not a secret: it only opens this throwaway emulator.
-"$bin" sim serve --addr 127.0.0.1:0 --key demo-id:demo-secret-not-real --task-time 1s >"$work/sim.log" 2>&1 &
+DESKFLEET_SIM_KEY=demo-id:demo-secret-not-real "$bin" sim serve --addr 127.0.0.1:0 --task-time 1s >"$work/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 100); do
 	addr=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/sim.log" | head -1)

@@ -56,7 +56,7 @@ func simServeCommand() *cli.Command {
 			"2/12 tasks that fail; the same --seed gives the same faults for the same requests.\n\n" +
 			"Examples:\n" +
 			"   deskfleet sim serve                                       # 127.0.0.1:8088, in memory\n" +
-			"   deskfleet sim serve --data cloud.json --key demo:s3cret   # signed, state kept in a file\n" +
+			"   DESKFLEET_SIM_KEY=demo:s3cret deskfleet sim serve --data cloud.json   # signed, state kept in a file\n" +
 			"   deskfleet sim serve --latency 20ms --fault-rate 0.12 --seed 7\n" +
 			"   CDS_SECRET_ID=demo CDS_SECRET_KEY=s3cret deskfleet catalog --endpoint http://127.0.0.1:8088/gcw",
 		Flags: []cli.Flag{
@@ -66,7 +66,8 @@ func simServeCommand() *cli.Command {
 			&cli.DurationFlag{Name: "task-time", Value: 5 * time.Second, Usage: "how long an asynchronous task runs"},
 			&cli.Float64Flag{Name: "fault-rate", Usage: "fraction of requests that get an injected fault (0 to 1)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of generated ids and faults"},
-			&cli.StringSliceFlag{Name: "key", Usage: "accepted credentials as ID:SECRET (repeatable); none: unsigned requests pass"},
+			&cli.StringSliceFlag{Name: "key", EnvVars: []string{"DESKFLEET_SIM_KEY"},
+				Usage: "accepted credentials as ID:SECRET (repeatable; prefer the environment variable, which ps and shell history do not show); none: unsigned requests pass"},
 		},
 		Action: runSimServe,
 	}
