@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/deskfleet/deskfleet/spec"
 )
@@ -210,13 +209,9 @@ func TestValidateBoundsMergeChainsAndDeepAliases(t *testing.T) {
 	}
 	for name, src := range map[string]string{"merge chain": chain.String(), "deep aliases": deep.String()} {
 		srcs, _ := spec.ParseSources("f.yaml", []byte(src))
-		start := time.Now()
 		ds := Validate(srcs)
 		if len(ds) != 1 || ds[0].String() != "f.yaml:1:1: document too large to validate" {
 			t.Errorf("%s: want one 'too large' error, got %d: %.200v", name, len(ds), ds)
-		}
-		if d := time.Since(start); d > 10*time.Second {
-			t.Errorf("%s: took %v", name, d)
 		}
 	}
 }
