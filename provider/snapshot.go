@@ -1,13 +1,17 @@
 package provider
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // Snapshot is a read-only view of the live account, made by observing (QueryVms + QueryVm per id,
 // QuerySubAccounts, GetDefaultNet/GetCustomNet per site, QueryExpireVms). The planner decides on it;
 // nothing in it is fetched lazily.
 //
-// Build it with NewSnapshot (or call Reindex after filling or decoding the fields); lookups work
-// without an index too, by scanning. Do not modify the fields after indexing.
+// A Snapshot may be built with NewSnapshot or by filling (or decoding) the fields; the lookup index is
+// built on the first lookup, so the fields must not change after it. Lookups are safe for concurrent
+// use. Pass a Snapshot by pointer.
 type Snapshot struct {
 	TakenAt  time.Time
 	Desktops []Desktop
@@ -16,7 +20,8 @@ type Snapshot struct {
 	Networks map[string]SiteNetworks
 	Expiring []ExpiringDesktop
 
-	idx *snapshotIndex
+	once sync.Once
+	idx  snapshotIndex
 }
 
 // SiteNetworks is what one site offers for new desktops.
@@ -32,99 +37,67 @@ type snapshotIndex struct {
 	accountByMail map[string]int
 }
 
-// NewSnapshot returns a snapshot of the given data, indexed for lookups.
+// NewSnapshot returns a snapshot of the given data.
 func NewSnapshot(takenAt time.Time, desktops []Desktop, accounts []SubAccount,
 	networks map[string]SiteNetworks, expiring []ExpiringDesktop) *Snapshot {
-	s := &Snapshot{TakenAt: takenAt, Desktops: desktops, Accounts: accounts, Networks: networks, Expiring: expiring}
-	s.Reindex()
-	return s
+	return &Snapshot{TakenAt: takenAt, Desktops: desktops, Accounts: accounts, Networks: networks, Expiring: expiring}
 }
 
-// Reindex rebuilds the lookup index from the exported fields.
-func (s *Snapshot) Reindex() {
-	ix := &snapshotIndex{
-		byID:          make(map[string]int, len(s.Desktops)),
-		byName:        make(map[string][]int, len(s.Desktops)),
-		accountByID:   make(map[string]int, len(s.Accounts)),
-		accountByMail: make(map[string]int, len(s.Accounts)),
-	}
-	for i, d := range s.Desktops {
-		ix.byID[d.ID] = i
-		ix.byName[d.Name] = append(ix.byName[d.Name], i)
-	}
-	for i, a := range s.Accounts {
-		ix.accountByID[a.AccountID] = i
-		ix.accountByMail[a.Email] = i
-	}
-	s.idx = ix
+// index returns the lookup index, building it from the fields on first use.
+func (s *Snapshot) index() *snapshotIndex {
+	s.once.Do(func() {
+		s.idx = snapshotIndex{
+			byID:          make(map[string]int, len(s.Desktops)),
+			byName:        make(map[string][]int, len(s.Desktops)),
+			accountByID:   make(map[string]int, len(s.Accounts)),
+			accountByMail: make(map[string]int, len(s.Accounts)),
+		}
+		for i, d := range s.Desktops {
+			s.idx.byID[d.ID] = i
+			s.idx.byName[d.Name] = append(s.idx.byName[d.Name], i)
+		}
+		for i, a := range s.Accounts {
+			s.idx.accountByID[a.AccountID] = i
+			s.idx.accountByMail[a.Email] = i
+		}
+	})
+	return &s.idx
 }
 
 // Desktop returns the desktop with this id.
 func (s *Snapshot) Desktop(id string) (Desktop, bool) {
-	if s.idx != nil {
-		i, ok := s.idx.byID[id]
-		if !ok {
-			return Desktop{}, false
-		}
-		return s.Desktops[i], true
+	i, ok := s.index().byID[id]
+	if !ok {
+		return Desktop{}, false
 	}
-	for _, d := range s.Desktops {
-		if d.ID == id {
-			return d, true
-		}
-	}
-	return Desktop{}, false
+	return s.Desktops[i], true
 }
 
 // DesktopsNamed returns every desktop with this name, in snapshot order: names may collide.
 func (s *Snapshot) DesktopsNamed(name string) []Desktop {
 	var out []Desktop
-	if s.idx != nil {
-		for _, i := range s.idx.byName[name] {
-			out = append(out, s.Desktops[i])
-		}
-		return out
-	}
-	for _, d := range s.Desktops {
-		if d.Name == name {
-			out = append(out, d)
-		}
+	for _, i := range s.index().byName[name] {
+		out = append(out, s.Desktops[i])
 	}
 	return out
 }
 
 // Account returns the sub-account with this id.
 func (s *Snapshot) Account(id string) (SubAccount, bool) {
-	if s.idx != nil {
-		i, ok := s.idx.accountByID[id]
-		if !ok {
-			return SubAccount{}, false
-		}
-		return s.Accounts[i], true
+	i, ok := s.index().accountByID[id]
+	if !ok {
+		return SubAccount{}, false
 	}
-	for _, a := range s.Accounts {
-		if a.AccountID == id {
-			return a, true
-		}
-	}
-	return SubAccount{}, false
+	return s.Accounts[i], true
 }
 
 // AccountByEmail returns the sub-account with this email (the API's key for renames and remarks).
 func (s *Snapshot) AccountByEmail(email string) (SubAccount, bool) {
-	if s.idx != nil {
-		i, ok := s.idx.accountByMail[email]
-		if !ok {
-			return SubAccount{}, false
-		}
-		return s.Accounts[i], true
+	i, ok := s.index().accountByMail[email]
+	if !ok {
+		return SubAccount{}, false
 	}
-	for _, a := range s.Accounts {
-		if a.Email == email {
-			return a, true
-		}
-	}
-	return SubAccount{}, false
+	return s.Accounts[i], true
 }
 
 // ExpiringNamed returns the QueryExpireVms entries with this desktop name.

@@ -14,7 +14,7 @@ func TestSnapshotLookups(t *testing.T) {
 		name   string
 		snap   *Snapshot
 		reason string
-	}{{"indexed", indexed, "NewSnapshot builds the index"}, {"scan", plain, "a decoded snapshot works without one"}} {
+	}{{"new", indexed, "NewSnapshot's lookups"}, {"filled", plain, "a snapshot filled or decoded field by field indexes itself on first use"}} {
 		t.Run(s.name, func(t *testing.T) {
 			if d, ok := s.snap.Desktop("b"); !ok || d.ID != "b" {
 				t.Errorf("Desktop(b) = %+v, %v (%s)", d, ok, s.reason)
