@@ -4,7 +4,9 @@
 // counts calls and can persist its world to a file that several processes may share.
 //
 // It is written from the reference, not from the client (provider/gcw): it shares only provider.Sign
-// with it, so that a wire bug in one is caught by the other.
+// and provider.Action with it, so that a wire bug in one is caught by the other. For the same reason
+// it keeps its own raw wire values (desktop and account statuses, power actions, billing) as plain
+// strings spelt as the reference spells them, rather than provider's normalised types.
 //
 // Wire contract for failures that the reference leaves open:
 //   - Signature failures (unknown key, bad signature, stale or future timestamp, reused nonce,
