@@ -105,21 +105,21 @@ type Client interface {
 	// (a repeat creates more desktops). Errors: 10007 permission, 10005 account data, 10003 bad
 	// parameters, 13001 creation failed, 12501/12502 monthly/per-minute quota, 13505 network check
 	// failed, 13000 no capacity, 10006 no such product.
-	CreateVm(ctx context.Context, req CreateVmRequest) (*CreateVmResponse, error)
+	CreateVm(ctx context.Context, req CreateVmRequest) (*TaskResponse, error)
 
 	// OperateVm powers desktops on or off, or reboots them. ASYNC (task), mutating, idempotent in effect
 	// for on/off (not reboot). Errors: 10003, 10005, 13002 operation failed (e.g. busy or wrong state),
 	// 10006 unsupported operation.
-	OperateVm(ctx context.Context, req OperateVmRequest) (*OperateVmResponse, error)
+	OperateVm(ctx context.Context, req OperateVmRequest) (*TaskResponse, error)
 
 	// RebuildVm reinstalls a stopped desktop (a mutation sent as GET). ASYNC (task), mutating, NOT
 	// idempotent (wipes the disk). Errors: 10007, 10005, 13004 not stopped, 10003, 13002 operation
 	// failed, 10006 no such desktop, 10008 internal data error.
-	RebuildVm(ctx context.Context, req RebuildVmRequest) (*VmTaskResponse, error)
+	RebuildVm(ctx context.Context, req RebuildVmRequest) (*TaskResponse, error)
 
 	// DeleteVm deletes a desktop. ASYNC (task), mutating, idempotent in effect (a repeat fails with
 	// 10006). Errors: 10003, 10007, 10005, 13002 operation failed, 10006 no such desktop.
-	DeleteVm(ctx context.Context, req DeleteVmRequest) (*VmTaskResponse, error)
+	DeleteVm(ctx context.Context, req DeleteVmRequest) (*TaskResponse, error)
 
 	// ChangeVmName renames a desktop. Sync, mutating, idempotent.
 	// Errors: 10003 bad parameters, 10006 no such desktop.

@@ -76,10 +76,14 @@ type SyncResponse struct {
 	RequestID string
 }
 
-// TaskResponse is the result of an asynchronous call: poll TaskID with QueryTask (or WaitTask),
-// passing RequestID.
+// TaskResponse is the result of every asynchronous call (CreateDefaultNet, SupplyDefaultNet, CreateVm,
+// OperateVm, RebuildVm, DeleteVm): poll TaskID with QueryTask (or WaitTask), passing RequestID.
+// VmIDs are the desktops the task works on: for CreateVm the ids of the desktops being created (known
+// at once, before the task ends), for OperateVm the response's vmIds, for RebuildVm and DeleteVm the
+// one desktop; empty for the network actions.
 type TaskResponse struct {
 	RequestID      string
 	TaskID         string
+	VmIDs          []string
 	RequestContent string
 }

@@ -72,27 +72,11 @@ type CreateVmRequest struct {
 	VGatewayConfID string
 }
 
-// CreateVmResponse carries the task and the ids of the desktops being created.
-type CreateVmResponse struct {
-	RequestID      string
-	TaskID         string
-	VmIDs          []string
-	RequestContent string
-}
-
 // OperateVmRequest powers desktops on, off or reboots them.
 type OperateVmRequest struct {
 	RequestID string
 	Action    PowerAction
 	VmIDs     []string
-}
-
-// OperateVmResponse carries the task and the desktops it covers.
-type OperateVmResponse struct {
-	RequestID      string
-	TaskID         string
-	VmIDs          []string
-	RequestContent string
 }
 
 // RebuildVmRequest reinstalls a stopped desktop from ImageID.
@@ -106,14 +90,6 @@ type RebuildVmRequest struct {
 type DeleteVmRequest struct {
 	RequestID string
 	VmID      string
-}
-
-// VmTaskResponse carries the task of a one-desktop asynchronous call (RebuildVm, DeleteVm).
-type VmTaskResponse struct {
-	RequestID      string
-	TaskID         string
-	VmID           string
-	RequestContent string
 }
 
 // ChangeVmNameRequest renames one desktop.

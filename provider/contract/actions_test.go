@@ -412,7 +412,7 @@ func TestActions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rb.VmID != vmID || rb.TaskID == "" || rb.RequestID == "" {
+		if len(rb.VmIDs) != 1 || rb.VmIDs[0] != vmID || rb.TaskID == "" || rb.RequestID == "" {
 			t.Fatalf("RebuildVm = %+v", rb)
 		}
 		e.mustWait(rb.TaskID, rb.RequestID)
@@ -488,7 +488,7 @@ func TestActions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.VmID != vm2 || resp.TaskID == "" {
+		if len(resp.VmIDs) != 1 || resp.VmIDs[0] != vm2 || resp.TaskID == "" {
 			t.Fatalf("DeleteVm = %+v", resp)
 		}
 		if d := e.vm(vm2); d.RawStatus != provider.RawDeleteing || d.Status != provider.StatusBusy {

@@ -66,7 +66,7 @@ func (c *Client) QueryVm(ctx context.Context, req provider.QueryVmRequest) (*pro
 
 // CreateVm implements provider.Client. The virtual gateway is sent as vgatewayNetId/vgatewayConfId
 // (lower-case g, the spelling the server accepted) and only when set.
-func (c *Client) CreateVm(ctx context.Context, req provider.CreateVmRequest) (*provider.CreateVmResponse, error) {
+func (c *Client) CreateVm(ctx context.Context, req provider.CreateVmRequest) (*provider.TaskResponse, error) {
 	rid := c.requestID(req.RequestID)
 	p := map[string]any{"requestId": rid, "siteId": req.SiteID, "productId": req.ProductID, "name": req.Name,
 		"imageId": req.ImageID, "qos": itoa(req.QosMbps), "vpcId": req.VpcID, "subnetNetId": req.SubnetNetID}
@@ -84,47 +84,27 @@ func (c *Client) CreateVm(ctx context.Context, req provider.CreateVmRequest) (*p
 	}
 	setIf(p, "vgatewayNetId", req.VGatewayNetID)
 	setIf(p, "vgatewayConfId", req.VGatewayConfID)
-	w, err := c.task(ctx, provider.ActionCreateVm, rid, p)
-	if err != nil {
-		return nil, err
-	}
-	return &provider.CreateVmResponse{RequestID: string(w.RequestID), TaskID: string(w.TaskID),
-		VmIDs: stringsOf(w.VmIDs), RequestContent: string(w.RequestContent)}, nil
+	return c.task(ctx, provider.ActionCreateVm, rid, p, "")
 }
 
 // OperateVm implements provider.Client.
-func (c *Client) OperateVm(ctx context.Context, req provider.OperateVmRequest) (*provider.OperateVmResponse, error) {
+func (c *Client) OperateVm(ctx context.Context, req provider.OperateVmRequest) (*provider.TaskResponse, error) {
 	rid := c.requestID(req.RequestID)
-	w, err := c.task(ctx, provider.ActionOperateVm, rid,
-		map[string]any{"requestId": rid, "action": string(req.Action), "vmIds": ids(req.VmIDs)})
-	if err != nil {
-		return nil, err
-	}
-	return &provider.OperateVmResponse{RequestID: string(w.RequestID), TaskID: string(w.TaskID),
-		VmIDs: stringsOf(w.VmIDs), RequestContent: string(w.RequestContent)}, nil
+	return c.task(ctx, provider.ActionOperateVm, rid,
+		map[string]any{"requestId": rid, "action": string(req.Action), "vmIds": ids(req.VmIDs)}, "")
 }
 
 // RebuildVm implements provider.Client. It is a mutation sent as GET: never retried once sent.
-func (c *Client) RebuildVm(ctx context.Context, req provider.RebuildVmRequest) (*provider.VmTaskResponse, error) {
+func (c *Client) RebuildVm(ctx context.Context, req provider.RebuildVmRequest) (*provider.TaskResponse, error) {
 	rid := c.requestID(req.RequestID)
-	w, err := c.task(ctx, provider.ActionRebuildVm, rid,
-		map[string]any{"requestId": rid, "vmId": req.VmID, "imageId": req.ImageID})
-	if err != nil {
-		return nil, err
-	}
-	return &provider.VmTaskResponse{RequestID: string(w.RequestID), TaskID: string(w.TaskID),
-		VmID: orDefault(string(w.VmID), req.VmID), RequestContent: string(w.RequestContent)}, nil
+	return c.task(ctx, provider.ActionRebuildVm, rid,
+		map[string]any{"requestId": rid, "vmId": req.VmID, "imageId": req.ImageID}, req.VmID)
 }
 
 // DeleteVm implements provider.Client.
-func (c *Client) DeleteVm(ctx context.Context, req provider.DeleteVmRequest) (*provider.VmTaskResponse, error) {
+func (c *Client) DeleteVm(ctx context.Context, req provider.DeleteVmRequest) (*provider.TaskResponse, error) {
 	rid := c.requestID(req.RequestID)
-	w, err := c.task(ctx, provider.ActionDeleteVm, rid, map[string]any{"requestId": rid, "vmId": req.VmID})
-	if err != nil {
-		return nil, err
-	}
-	return &provider.VmTaskResponse{RequestID: string(w.RequestID), TaskID: string(w.TaskID),
-		VmID: orDefault(string(w.VmID), req.VmID), RequestContent: string(w.RequestContent)}, nil
+	return c.task(ctx, provider.ActionDeleteVm, rid, map[string]any{"requestId": rid, "vmId": req.VmID}, req.VmID)
 }
 
 // ChangeVmName implements provider.Client.

@@ -14,24 +14,26 @@ type taskRespWire struct {
 	VmIDs          []fString `json:"vmIds"`
 }
 
-func (c *Client) task(ctx context.Context, action provider.Action, rid string, p map[string]any) (*taskRespWire, error) {
+// task calls an asynchronous action and returns its task. The desktops it covers are the response's
+// vmIds, else its vmId, else one (the id the request named, for the one-desktop actions).
+func (c *Client) task(ctx context.Context, action provider.Action, rid string, p map[string]any, one string) (*provider.TaskResponse, error) {
 	var w taskRespWire
 	if err := c.call(ctx, action, p, rid, &w); err != nil {
 		return nil, err
 	}
-	if w.RequestID == "" {
-		w.RequestID = fString(rid)
+	resp := &provider.TaskResponse{RequestID: orDefault(string(w.RequestID), rid), TaskID: string(w.TaskID),
+		VmIDs: stringsOf(w.VmIDs), RequestContent: string(w.RequestContent)}
+	if len(resp.VmIDs) == 0 {
+		if vm := orDefault(string(w.VmID), one); vm != "" {
+			resp.VmIDs = []string{vm}
+		}
 	}
-	return &w, nil
+	return resp, nil
 }
 
 func (c *Client) netTask(ctx context.Context, action provider.Action, reqID, siteID string) (*provider.TaskResponse, error) {
 	rid := c.requestID(reqID)
-	w, err := c.task(ctx, action, rid, map[string]any{"requestId": rid, "siteId": siteID})
-	if err != nil {
-		return nil, err
-	}
-	return &provider.TaskResponse{RequestID: string(w.RequestID), TaskID: string(w.TaskID), RequestContent: string(w.RequestContent)}, nil
+	return c.task(ctx, action, rid, map[string]any{"requestId": rid, "siteId": siteID}, "")
 }
 
 // CreateDefaultNet implements provider.Client.
