@@ -109,7 +109,7 @@ func openAPI(c *cli.Context) (*apiSession, error) {
 	}
 	cfg.AccessKeyID, cfg.Secret, err = gcw.CredentialsFromEnv()
 	if err != nil {
-		return nil, fmt.Errorf("%w\nhint: export both variables, or try the built-in emulator with --endpoint sim", err)
+		return nil, withHint(err, "export both variables, or try the built-in emulator with --endpoint sim")
 	}
 	client, err := gcw.New(cfg)
 	if err != nil {
@@ -138,7 +138,7 @@ func openInProcessSim(cfg gcw.Config, dataFile string) (*apiSession, error) {
 		TaskDuration: 2 * time.Second,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("emulator %s: %w\nhint: delete the file to start a fresh emulated cloud", dataFile, err)
+		return nil, withHint(fmt.Errorf("emulator %s: %w", dataFile, err), "delete the file to start a fresh emulated cloud")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

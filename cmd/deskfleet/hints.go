@@ -2,16 +2,28 @@ package main
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/deskfleet/deskfleet/provider"
 )
 
-// hintFor returns a one-line suggestion for errors whose cause a user can act on, or "" when the
-// error already says what to do (or nothing useful can be added).
+// hintedError is an error that carries the suggestion run prints after it.
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() }
+func (e *hintedError) Unwrap() error { return e.err }
+
+// withHint attaches a one-line suggestion to err; run prints it as "hint: ..." after the error.
+func withHint(err error, hint string) error { return &hintedError{err: err, hint: hint} }
+
+// hintFor returns a one-line suggestion for errors whose cause a user can act on: the hint attached
+// with withHint, else one derived from the API error's kind, else "".
 func hintFor(err error) string {
-	if strings.Contains(err.Error(), "\nhint: ") {
-		return ""
+	var h *hintedError
+	if errors.As(err, &h) {
+		return h.hint
 	}
 	var unknown *provider.UnknownOutcomeError
 	if errors.As(err, &unknown) {

@@ -101,11 +101,11 @@ func runSimServe(c *cli.Context) error {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("%w\nhint: check --data, or move the file away to start a fresh cloud", err)
+		return withHint(err, "check --data, or move the file away to start a fresh cloud")
 	}
 	ln, err := net.Listen("tcp", c.String("addr"))
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w\nhint: pick another --addr, or port 0 for a free one", c.String("addr"), err)
+		return withHint(fmt.Errorf("listen on %s: %w", c.String("addr"), err), "pick another --addr, or port 0 for a free one")
 	}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
