@@ -19,8 +19,8 @@ func catalogCommand() *cli.Command {
 		Name:      "catalog",
 		Usage:     "list the sites, products, prices, images and networks a spec can name (read-only)",
 		UsageText: "deskfleet catalog [--site NAME]... [--endpoint URL]",
-		Description: "Reads QuerySites, QueryProducts, QueryImages, GetDefaultNet and GetCustomNet and prints the names\n" +
-			"to use in a spec's site, product, image and network fields. It changes nothing.\n\n" +
+		Description: "Reads QuerySites, QueryProducts and QueryImages once, and GetDefaultNet and GetCustomNet per site,\n" +
+			"and prints the names to use in a spec's site, product, image and network fields. It changes nothing.\n\n" +
 			"Examples:\n" +
 			"   deskfleet catalog --endpoint sim                 # the built-in emulator\n" +
 			"   deskfleet catalog --site 宿迁A                    # one site, real API (CDS_SECRET_ID/CDS_SECRET_KEY)",
@@ -51,13 +51,18 @@ func runCatalog(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// One QueryProducts for every site: each product carries its siteId.
+	allProducts, err := client.QueryProducts(ctx, provider.QueryProductsRequest{})
+	if err != nil {
+		return err
+	}
+	productsAt := map[string][]provider.Product{}
+	for _, p := range allProducts {
+		productsAt[p.SiteID] = append(productsAt[p.SiteID], p)
+	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "Catalog of %s: %d sites\n", api.Endpoint, len(sites))
 	for _, s := range sites {
-		products, err := client.QueryProducts(ctx, provider.QueryProductsRequest{SiteID: s.SiteID})
-		if err != nil {
-			return fmt.Errorf("site %s: %w", s.SiteName, err)
-		}
 		def, err := client.GetDefaultNet(ctx, provider.GetDefaultNetRequest{SiteID: s.SiteID})
 		if err != nil {
 			return fmt.Errorf("site %s: %w", s.SiteName, err)
@@ -66,7 +71,7 @@ func runCatalog(c *cli.Context) error {
 		if err != nil {
 			return fmt.Errorf("site %s: %w", s.SiteName, err)
 		}
-		printSite(w, s, products, images, def, custom)
+		printSite(w, s, productsAt[s.SiteID], images, def, custom)
 	}
 	return nil
 }

@@ -195,6 +195,10 @@ func TestCLISimServeAndCatalog(t *testing.T) {
 	if !regexp.MustCompile(`calls served: \d+`).MatchString(final) || !strings.Contains(final, "QuerySites") {
 		t.Errorf("sim serve should print its call counts when interrupted, got %q", final)
 	}
+	// catalog reads the products of every site with one call: two full listings, two calls.
+	if !regexp.MustCompile(`QueryProducts\s+2\n`).MatchString(final) {
+		t.Errorf("want exactly 2 QueryProducts calls (one per catalog run), got:\n%s", final)
+	}
 	// The emulator's files (world, lock, nonce journal) never hold a secret.
 	files, _ := filepath.Glob(data + "*")
 	if len(files) == 0 {
