@@ -124,13 +124,6 @@ func escape(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
-func follow(n *yaml.Node) *yaml.Node {
-	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
 // value converts n, found at ptr. A mapping reached again through an alias or merge key is converted
 // once and shared (memo), so merge chains cost linear time; positions are kept for its first path.
 //
@@ -138,7 +131,7 @@ func follow(n *yaml.Node) *yaml.Node {
 // or expand forever for a sequence: it is recorded in c.cycle and converted as null.
 func (c *converter) value(n *yaml.Node, ptr string) any {
 	alias := n
-	n = follow(n)
+	n = spec.Unalias(n)
 	if c.active[n] {
 		if c.cycle == nil {
 			c.cycle = alias
@@ -183,9 +176,9 @@ func (c *converter) value(n *yaml.Node, ptr string) any {
 func (c *converter) mapping(n *yaml.Node, ptr string, m map[string]any) {
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := follow(n.Content[i]), n.Content[i+1]
+		k, v := spec.Unalias(n.Content[i]), n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-			if fv := follow(v); fv.Kind == yaml.SequenceNode {
+			if fv := spec.Unalias(v); fv.Kind == yaml.SequenceNode {
 				merges = append(merges, fv.Content...)
 			} else {
 				merges = append(merges, v) // the alias itself, to name it if it closes a cycle

@@ -62,8 +62,10 @@ func (d *decoder) deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// follow follows aliases without charging the budget; for positions of nodes already visited.
-func follow(n *yaml.Node) *yaml.Node {
+// Unalias returns the node an alias node stands for (following chains of aliases, at most 100 deep),
+// or n itself when it is not an alias. It charges no node budget: callers that expand user input must
+// bound their own work. The spec loader and the schema validator share it.
+func Unalias(n *yaml.Node) *yaml.Node {
 	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
 		n = n.Alias
 	}
@@ -577,7 +579,7 @@ func (d *decoder) account(n *yaml.Node) (Account, bool) {
 	if !ok {
 		return Account{}, false
 	}
-	nn := follow(n)
+	nn := Unalias(n)
 	a := Account{Pos: d.pos(nn), At: map[string]Pos{}}
 	good := true
 	for k, p := range f {
@@ -622,7 +624,7 @@ func (d *decoder) group(n *yaml.Node) (Group, bool) {
 	if !ok {
 		return Group{}, false
 	}
-	nn := follow(n)
+	nn := Unalias(n)
 	g := Group{Pos: d.pos(nn), At: map[string]Pos{}}
 	keys := make([]string, 0, len(f))
 	for k := range f {
