@@ -203,11 +203,11 @@ func Load(paths ...string) (*Fleet, Diagnostics) {
 	return Finish(srcs, diags)
 }
 
-// Finish completes Load for sources already read: it runs Assemble and adds its diagnostics to
-// those of reading (read), sorted. When nothing was read, the reason reading gave is kept and
-// "no fleet spec found" is added only when reading reported no error.
+// Finish completes Load for sources already read: it decodes and cross-checks them and adds the
+// diagnostics to those of reading (read), sorted. When nothing was read, the reason reading gave is
+// kept and "no fleet spec found" is added only when reading reported no error.
 func Finish(srcs []Source, read Diagnostics) (*Fleet, Diagnostics) {
-	fl, ds := Assemble(srcs)
+	fl, ds := decodeAll(srcs)
 	if len(srcs) == 0 {
 		switch {
 		case read.HasErrors():
@@ -229,10 +229,9 @@ func Parse(name string, data []byte) (*Fleet, Diagnostics) {
 	return Finish(srcs, diags)
 }
 
-// Assemble decodes parsed documents (from ReadSources or ParseSources) into one Fleet, as Load does,
-// and returns the diagnostics of decoding and cross-checking, sorted by position. No document at all
-// is an error.
-func Assemble(srcs []Source) (*Fleet, Diagnostics) {
+// decodeAll decodes parsed documents into one Fleet and returns the diagnostics of decoding and
+// cross-checking, unsorted (Finish sorts them with the others). No document at all is an error.
+func decodeAll(srcs []Source) (*Fleet, Diagnostics) {
 	var diags Diagnostics
 	docs := make([]*docInfo, 0, len(srcs))
 	for _, s := range srcs {
@@ -248,6 +247,5 @@ func Assemble(srcs []Source) (*Fleet, Diagnostics) {
 	if len(srcs) == 0 {
 		diags = append(diags, Diagnostic{Message: "no fleet spec found: no YAML document was read"})
 	}
-	diags.Sort()
 	return fl, diags
 }
