@@ -1,0 +1,281 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// FormatVersion is the version of the plan's JSON form (docs/plan-json.md). It changes when a field
+// changes meaning or disappears; new fields do not change it.
+const FormatVersion = 1
+
+// Plan is what Diff decides: the changes per desktop and account (for people), the steps that make them
+// (for the executor), what blocks them, and what the plan was made from (to detect a stale saved plan).
+// A plan never holds a secret.
+type Plan struct {
+	FormatVersion int       `json:"format_version"`
+	Fleet         string    `json:"fleet"`
+	CreatedAt     time.Time `json:"created_at"`
+	// SpecDigest is Desired.SpecDigest; StateSerial the state record's serial the plan was made from.
+	SpecDigest  string `json:"spec_digest"`
+	StateSerial int64  `json:"state_serial"`
+	// Observed fingerprints every live object the plan read ("vm:<id>", "account:<email>",
+	// "net:<siteId>") so a saved plan can be checked for staleness: Fingerprint of the same object read
+	// again differs when it moved.
+	Observed map[string]string `json:"observed"`
+	// Reads says how much was read to make the plan.
+	Reads Reads `json:"reads"`
+
+	// Changes are the per-object changes, in display order (accounts, then desktops in spec order, then
+	// deletions).
+	Changes []Change `json:"changes"`
+	// Steps are the API calls, in an order that respects After.
+	Steps []Step `json:"steps"`
+	// Errors are changes that cannot be planned (the rest of the plan stands).
+	Errors []Problem `json:"errors,omitempty"`
+	// Warnings are things the user should know that do not stop the plan.
+	Warnings []Problem `json:"warnings,omitempty"`
+	// Guards are the plan-wide checks that need a flag to apply (mass deletion, empty spec); a step's own
+	// guard is on the step.
+	Guards []GuardFinding `json:"guards,omitempty"`
+	// Unmanaged are the names of live desktops neither in the spec nor in the state: left alone.
+	Unmanaged []string `json:"unmanaged,omitempty"`
+	// Cost is filled by Price; nil when not priced.
+	Cost *Cost `json:"cost,omitempty"`
+}
+
+// Reads counts what Observe and ReadCatalog read.
+type Reads struct {
+	Desktops int           `json:"desktops"`
+	Accounts int           `json:"accounts"`
+	Sites    int           `json:"sites"`
+	Calls    int           `json:"api_calls"`
+	Elapsed  time.Duration `json:"elapsed_ns"`
+}
+
+// Empty reports whether the plan changes nothing (errors and warnings aside).
+func (p *Plan) Empty() bool { return len(p.Steps) == 0 && p.countChanges() == 0 }
+
+func (p *Plan) countChanges() int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Action != ActionNoop {
+			n++
+		}
+	}
+	return n
+}
+
+// Action is what happens to one object. Its String is the glyph the text plan shows.
+type Action int
+
+// The actions.
+const (
+	ActionNoop    Action = iota // nothing to do (shown only for context)
+	ActionCreate                // +
+	ActionUpdate                // ~ in place
+	ActionRebuild               // ! in place, destructive (wipes the system disk)
+	ActionReplace               // -/+ delete then create
+	ActionDelete                // -
+	ActionAdopt                 // = found by name, managed from now on
+	ActionForget                // . dropped from the state without touching the live object
+)
+
+var actionGlyphs = [...]string{" ", "+", "~", "!", "-/+", "-", "=", "."}
+var actionNames = [...]string{"noop", "create", "update", "rebuild", "replace", "delete", "adopt", "forget"}
+
+// String returns the action's glyph.
+func (a Action) String() string {
+	if int(a) < len(actionGlyphs) {
+		return actionGlyphs[a]
+	}
+	return "?"
+}
+
+// Name returns the action's word ("create", "update", ...), as the JSON form spells it.
+func (a Action) Name() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return fmt.Sprintf("action(%d)", int(a))
+}
+
+// MarshalText writes the action's name.
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.Name()), nil }
+
+// UnmarshalText reads an action's name.
+func (a *Action) UnmarshalText(b []byte) error {
+	for i, n := range actionNames {
+		if n == string(b) {
+			*a = Action(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown action %q", b)
+}
+
+// ObjectKind says what a change is about.
+type ObjectKind string
+
+const (
+	ObjectDesktop ObjectKind = "desktop"
+	ObjectAccount ObjectKind = "account"
+	ObjectNetwork ObjectKind = "network"
+)
+
+// Change is one change to one object, for display: what, from what to what, and why. A desktop with
+// several changes has several Changes.
+type Change struct {
+	Object ObjectKind `json:"object"`
+	// Name is the desktop's name, the account's email or the site's name; ID the vmId/accountId/siteId
+	// ("" for an object the plan creates).
+	Name   string `json:"name"`
+	ID     string `json:"id,omitempty"`
+	Action Action `json:"action"`
+	// Attribute is what changes: create, delete, adopt, forget, replace, rename, label, power, bind,
+	// billing, renew, rebuild, name, remark, network.
+	Attribute string `json:"attribute"`
+	// Before and After are display values ("" when not applicable).
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
+	// Detail adds context for people (e.g. the creation parameters); Reason says why, for display only.
+	Detail string `json:"detail,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Guard is the flag this change needs to apply (GuardNone when none).
+	Guard Guard `json:"guard,omitempty"`
+	// OutOfBand is true when the live value was changed outside deskfleet (it differs from what was last
+	// applied): the plan sets it back.
+	OutOfBand bool `json:"out_of_band,omitempty"`
+	// Account is the email of the account bound to the desktop (live, else wanted), for "who is affected".
+	Account string `json:"account,omitempty"`
+	// Steps are the ids of the steps that make the change.
+	Steps []int `json:"steps,omitempty"`
+}
+
+// Guard is a kind of change that needs an explicit flag (or typed confirmation) to apply.
+type Guard string
+
+const (
+	GuardNone    Guard = ""
+	GuardDelete  Guard = "delete"  // --allow-delete
+	GuardReplace Guard = "replace" // --allow-replace
+	GuardRebuild Guard = "rebuild" // --allow-rebuild
+	// Plan-wide guards.
+	GuardMassDelete Guard = "mass-delete" // --force (more than --max-delete-percent of the managed desktops)
+	GuardEmptySpec  Guard = "empty-spec"  // --force (an empty spec over a non-empty state)
+)
+
+// Flag returns the command-line flag that allows changes of this guard.
+func (g Guard) Flag() string {
+	switch g {
+	case GuardDelete:
+		return "--allow-delete"
+	case GuardReplace:
+		return "--allow-replace"
+	case GuardRebuild:
+		return "--allow-rebuild"
+	case GuardMassDelete, GuardEmptySpec:
+		return "--force"
+	}
+	return ""
+}
+
+// GuardFinding is a plan-wide guard that applies to this plan.
+type GuardFinding struct {
+	Guard   Guard  `json:"guard"`
+	Message string `json:"message"`
+}
+
+// Problem is an error or warning about one object of the plan.
+type Problem struct {
+	Object ObjectKind `json:"object"`
+	Name   string     `json:"name"`
+	// Pos is where the object is in the spec ("" when it is not in the spec), as file:line:col.
+	Pos     string `json:"pos,omitempty"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+}
+
+// Step is one API call of the plan.
+type Step struct {
+	// ID numbers the steps from 1 in plan order.
+	ID int
+	Op Op
+	// After lists the ids of the steps that must succeed first.
+	After []int
+	// Guard is the flag the step needs (GuardNone when none).
+	Guard Guard
+	// Reason says why, for display only.
+	Reason string
+}
+
+// stepJSON is a step's JSON form: the op's kind and action beside its own fields.
+type stepJSON struct {
+	ID     int             `json:"id"`
+	Op     OpKind          `json:"op"`
+	Action string          `json:"action"`
+	Async  bool            `json:"task"`
+	After  []int           `json:"after,omitempty"`
+	Guard  Guard           `json:"guard,omitempty"`
+	Reason string          `json:"reason,omitempty"`
+	Params json.RawMessage `json:"params"`
+}
+
+// MarshalJSON writes the step with its op's kind, action and parameters.
+func (s Step) MarshalJSON() ([]byte, error) {
+	if s.Op == nil {
+		return nil, fmt.Errorf("step %d has no op", s.ID)
+	}
+	params, err := json.Marshal(s.Op)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(stepJSON{ID: s.ID, Op: s.Op.Kind(), Action: string(s.Op.Action()), Async: s.Async(),
+		After: s.After, Guard: s.Guard, Reason: s.Reason, Params: params})
+}
+
+// UnmarshalJSON reads a step written by MarshalJSON.
+func (s *Step) UnmarshalJSON(b []byte) error {
+	var j stepJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	op, err := decodeOp(j.Op, j.Params)
+	if err != nil {
+		return fmt.Errorf("step %d: %w", j.ID, err)
+	}
+	*s = Step{ID: j.ID, Op: op, After: j.After, Guard: j.Guard, Reason: j.Reason}
+	return nil
+}
+
+// Async reports whether the step's call returns a task to wait for.
+func (s Step) Async() bool {
+	switch s.Op.(type) {
+	case CreateDefaultNet, SupplyDefaultNet, CreateDesktops, DeleteDesktop, RebuildDesktop, PowerDesktops:
+		return true
+	}
+	return false
+}
+
+// Cost is what a plan costs, from the API's own quotes (QueryVmPrice, GetEipPrice, QueryProducts).
+type Cost struct {
+	Currency string `json:"currency"`
+	// RunRateDelta is the change of the hourly run rate of per-minute desktops (negative: a saving).
+	RunRateDelta float64 `json:"run_rate_delta_per_hour"`
+	// Prepaid is what the plan commits up front (monthly creations, conversions and renewals).
+	Prepaid float64 `json:"prepaid"`
+	// Lines explain the totals.
+	Lines []CostLine `json:"lines"`
+}
+
+// CostLine is one priced item of a plan.
+type CostLine struct {
+	// What is priced, for people ("render x3, 1 month").
+	What string `json:"what"`
+	// PerHour is the change of hourly run rate; Prepaid the amount committed now.
+	PerHour float64 `json:"per_hour,omitempty"`
+	Prepaid float64 `json:"prepaid,omitempty"`
+	// Steps are the steps the line prices.
+	Steps []int `json:"steps,omitempty"`
+}
