@@ -1,0 +1,795 @@
+package engine
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/state"
+)
+
+// DefaultMaxDeletePercent is the share of the managed desktops a plan may delete without --force.
+const DefaultMaxDeletePercent = 30
+
+// Options tune Diff.
+type Options struct {
+	// Now is the time renewals are measured from (Snapshot.TakenAt when zero).
+	Now time.Time
+	// Targets, when not empty, limit the plan to the desktops (by name) and accounts (by email) that
+	// match one of these globs (path.Match); Excludes leave out those that match. An account a targeted
+	// desktop is bound to is planned too, so that the binding can be made.
+	Targets, Excludes []string
+	// MaxDeletePercent: deleting more than this share of the managed desktops raises the mass-delete
+	// guard. 0 means DefaultMaxDeletePercent; a negative value disables the guard.
+	MaxDeletePercent int
+}
+
+// Diff decides what to do: it compares the desired fleet with the live snapshot and the state record
+// and returns the plan. It is a pure function: no I/O, no clock (Options.Now), the same inputs give the
+// same plan. rec may be nil (nothing managed yet: live desktops the spec names are adopted).
+//
+// The decision table (SPEC.md) is implemented by deskDecision and accountDecision; steps are then
+// batched (one call per kind and parameter set) and ordered by the API's rules (see phaseDeps).
+func Diff(d *Desired, snap *provider.Snapshot, rec *state.Record, opt Options) *Plan {
+	if opt.Now.IsZero() {
+		opt.Now = snap.TakenAt
+	}
+	if opt.MaxDeletePercent == 0 {
+		opt.MaxDeletePercent = DefaultMaxDeletePercent
+	}
+	if rec == nil {
+		rec = &state.Record{Fleet: d.Fleet}
+	}
+	df := &differ{
+		d: d, snap: snap, rec: rec, opt: opt,
+		plan: &Plan{
+			FormatVersion: FormatVersion,
+			Fleet:         d.Fleet,
+			CreatedAt:     opt.Now,
+			SpecDigest:    d.SpecDigest,
+			StateSerial:   rec.Serial,
+			Observed:      Fingerprints(snap),
+		},
+		recByName: map[string]state.Desktop{},
+		claimed:   map[string]bool{},
+		newAcct:   map[string]bool{},
+	}
+	for _, r := range rec.Desktops {
+		df.recByName[r.Name] = r
+	}
+	df.accounts()
+	df.desktops()
+	df.deletions()
+	df.unmanaged()
+	df.guards()
+	df.build()
+	return df.plan
+}
+
+// phase orders the kinds of work: a step only ever depends on steps of earlier phases.
+type phase int
+
+const (
+	phNet phase = iota
+	phAccountCreate
+	phAccountName
+	phAccountRemark
+	phDelete
+	phCreate
+	phRenameFix
+	phRename
+	phUpdateOrder
+	phRenew
+	phPowerOff
+	phRebuild
+	phUnbind
+	phChange
+	phBind
+	phLabel
+	phPowerOn
+	numPhases
+)
+
+// phaseDeps lists, for each phase, the earlier phases whose steps on the same desktop must finish
+// first: the API's ordering rules (ARCHITECTURE.md rule 7). Dependencies across objects (network
+// before create, account before bind) are added where the tasks are made.
+var phaseDeps = [numPhases][]phase{
+	phCreate:    {phDelete},
+	phRenameFix: {phCreate},
+	phPowerOff:  {phCreate},
+	phRebuild:   {phPowerOff},
+	phUnbind:    {phPowerOff},
+	phChange:    {phPowerOff},
+	phBind:      {phCreate, phRenameFix},
+	phLabel:     {phCreate},
+	phPowerOn:   {phPowerOff, phRebuild, phUnbind, phChange},
+}
+
+// task is one object's share of a step; tasks of one phase with one key become one step.
+type task struct {
+	phase  phase
+	key    string
+	desk   string // desktop name, "" for account and network work
+	group  string // the desktop's group (creates)
+	target Target
+	change int // index in plan.Changes, -1 for none
+	guard  Guard
+	reason string
+	// extra are dependencies on other objects' steps: "net:<siteId>", "acct:<email>", "create:<desk>".
+	extra []string
+
+	power   provider.PowerAction
+	label   string
+	account AccountRef
+	from    string
+	billing Billing
+	image   Image
+	create  *CreateDesktops
+	newAcct NewAccount
+	remark  string
+	site    Site
+}
+
+type differ struct {
+	d    *Desired
+	snap *provider.Snapshot
+	rec  *state.Record
+	opt  Options
+	plan *Plan
+
+	recByName map[string]state.Desktop
+	claimed   map[string]bool // vmIds matched to a desired desktop
+	newAcct   map[string]bool // emails created by this plan
+	tasks     []task
+}
+
+// selected reports whether --target/--exclude let the named object into the plan.
+func (df *differ) selected(name string) bool {
+	for _, g := range df.opt.Excludes {
+		if ok, _ := path.Match(g, name); ok {
+			return false
+		}
+	}
+	if len(df.opt.Targets) == 0 {
+		return true
+	}
+	for _, g := range df.opt.Targets {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (df *differ) addChange(c Change) int {
+	df.plan.Changes = append(df.plan.Changes, c)
+	return len(df.plan.Changes) - 1
+}
+
+func (df *differ) add(t task) { df.tasks = append(df.tasks, t) }
+
+func (df *differ) problem(list *[]Problem, obj ObjectKind, name string, pos fmt.Stringer, msg, hint string) {
+	p := Problem{Object: obj, Name: name, Message: msg, Hint: hint}
+	if pos != nil {
+		p.Pos = pos.String()
+	}
+	*list = append(*list, p)
+}
+
+// accounts plans the sub-accounts: create, rename, remark; forget those removed from the spec.
+func (df *differ) accounts() {
+	wanted := map[string]bool{}
+	bound := map[string]bool{}
+	for name, email := range df.d.Bindings {
+		if df.selected(name) {
+			bound[email] = true
+		}
+	}
+	for _, a := range df.d.Accounts {
+		wanted[a.Email] = true
+		if !df.selected(a.Email) && !bound[a.Email] {
+			continue
+		}
+		live, ok := df.snap.AccountByEmail(a.Email)
+		if !ok {
+			remark := ""
+			detail := fmt.Sprintf("name %q", a.Name)
+			if a.Remark != nil {
+				remark = *a.Remark
+				detail += fmt.Sprintf(", remark %q", remark)
+			}
+			ci := df.addChange(Change{Object: ObjectAccount, Name: a.Email, Action: ActionCreate,
+				Attribute: "create", After: a.Name, Detail: detail})
+			df.newAcct[a.Email] = true
+			df.add(task{phase: phAccountCreate, change: ci,
+				newAcct: NewAccount{Email: a.Email, Name: a.Name, Remark: remark}})
+			continue
+		}
+		if live.Status == provider.AccountError {
+			df.problem(&df.plan.Warnings, ObjectAccount, a.Email, a.Pos,
+				"the sub-account is in status error", "check it in the console; bindings to it may fail")
+		}
+		ref := AccountRef{Email: a.Email, ID: live.AccountID}
+		recA, managed := df.rec.Account(a.Email)
+		if !managed {
+			df.addChange(Change{Object: ObjectAccount, Name: a.Email, ID: live.AccountID, Action: ActionAdopt,
+				Attribute: "adopt", Reason: "found by email; managed from now on"})
+		}
+		if live.Name != a.Name {
+			ci := df.addChange(Change{Object: ObjectAccount, Name: a.Email, ID: live.AccountID,
+				Action: ActionUpdate, Attribute: "name", Before: live.Name, After: a.Name,
+				OutOfBand: managed && recA.Name == a.Name})
+			df.add(task{phase: phAccountName, key: a.Email, change: ci, account: ref, from: live.Name, label: a.Name})
+		}
+		if a.Remark != nil && live.Remark != *a.Remark {
+			ci := df.addChange(Change{Object: ObjectAccount, Name: a.Email, ID: live.AccountID,
+				Action: ActionUpdate, Attribute: "remark", Before: live.Remark, After: *a.Remark,
+				OutOfBand: managed && recA.Remark != nil && *recA.Remark == *a.Remark})
+			df.add(task{phase: phAccountRemark, key: *a.Remark, change: ci, account: ref, remark: *a.Remark})
+		}
+	}
+	emails := make([]string, 0, len(df.rec.Accounts))
+	for e := range df.rec.Accounts {
+		if !wanted[e] && df.selected(e) {
+			emails = append(emails, e)
+		}
+	}
+	sort.Strings(emails)
+	for _, e := range emails {
+		df.addChange(Change{Object: ObjectAccount, Name: e, ID: df.rec.Accounts[e].AccountID,
+			Action: ActionForget, Attribute: "forget", Reason: "removed from the spec; the API cannot delete a sub-account"})
+		df.problem(&df.plan.Warnings, ObjectAccount, e, nil,
+			"removed from the spec: forgotten, not deleted (the API has no call to delete a sub-account)", "")
+	}
+}
+
+// accountRef returns the reference to the account with this email, and the dependency on its creation
+// when this plan creates it.
+func (df *differ) accountRef(email string) (AccountRef, []string) {
+	if a, ok := df.snap.AccountByEmail(email); ok {
+		return AccountRef{Email: email, ID: a.AccountID}, nil
+	}
+	if df.newAcct[email] {
+		return AccountRef{Email: email}, []string{"acct:" + email}
+	}
+	return AccountRef{Email: email}, nil
+}
+
+// match finds the live desktop a desired desktop is, and how it was found.
+type match struct {
+	live    provider.Desktop
+	found   bool
+	managed bool          // known to the state record
+	rec     state.Desktop // when managed
+	renamed string        // the live name when it differs from the desired one
+	gone    bool          // managed, but deleted outside deskfleet
+}
+
+func (df *differ) find(dd DesiredDesktop) (match, *Problem) {
+	if r, ok := df.recByName[dd.Name]; ok {
+		live, ok := df.snap.Desktop(r.VmID)
+		if !ok || live.Status == provider.StatusGone {
+			return match{managed: true, rec: r, gone: true}, nil
+		}
+		m := match{live: live, found: true, managed: true, rec: r}
+		if live.Name != dd.Name {
+			m.renamed = live.Name
+		}
+		return m, nil
+	}
+	if dd.RenamedFrom != "" {
+		if r, ok := df.recByName[dd.RenamedFrom]; ok {
+			if live, ok := df.snap.Desktop(r.VmID); ok && live.Status != provider.StatusGone {
+				return match{live: live, found: true, managed: true, rec: r, renamed: live.Name}, nil
+			}
+		}
+	}
+	var cands []provider.Desktop
+	for _, l := range df.snap.DesktopsNamed(dd.Name) {
+		if _, owned := df.rec.Desktop(l.ID); owned || l.Status == provider.StatusGone {
+			continue // another managed desktop's, renamed outside deskfleet; or on its way out
+		}
+		cands = append(cands, l)
+	}
+	if len(cands) == 0 && dd.RenamedFrom != "" {
+		for _, l := range df.snap.DesktopsNamed(dd.RenamedFrom) {
+			if _, owned := df.rec.Desktop(l.ID); !owned && l.Status != provider.StatusGone {
+				cands = append(cands, l)
+			}
+		}
+	}
+	switch len(cands) {
+	case 0:
+		return match{}, nil
+	case 1:
+		m := match{live: cands[0], found: true}
+		if cands[0].Name != dd.Name {
+			m.renamed = cands[0].Name
+		}
+		return m, nil
+	}
+	ids := make([]string, len(cands))
+	for i, c := range cands {
+		ids[i] = c.ID
+	}
+	return match{}, &Problem{Object: ObjectDesktop, Name: dd.Name, Pos: dd.Pos.String(),
+		Message: fmt.Sprintf("the name %q matches %d live desktops (%s)", cands[0].Name, len(cands), strings.Join(ids, ", ")),
+		Hint:    "rename or delete the extra ones in the console, then plan again"}
+}
+
+// desktops plans every desired desktop: create, adopt, replace, rename, and the in-place changes.
+func (df *differ) desktops() {
+	for _, dd := range df.d.Desktops {
+		if !df.selected(dd.Name) {
+			// Still claim it, so that it is not taken for unmanaged or deleted.
+			if m, p := df.find(dd); p == nil && m.found {
+				df.claimed[m.live.ID] = true
+			}
+			continue
+		}
+		m, p := df.find(dd)
+		if p != nil {
+			df.plan.Errors = append(df.plan.Errors, *p)
+			for _, l := range df.snap.DesktopsNamed(dd.Name) {
+				df.claimed[l.ID] = true
+			}
+			continue
+		}
+		if m.found {
+			df.claimed[m.live.ID] = true
+			df.existing(dd, m)
+			continue
+		}
+		reason := ""
+		oob := false
+		if m.gone {
+			reason = fmt.Sprintf("deleted outside deskfleet (was %s)", short(m.rec.VmID))
+			oob = true
+		}
+		df.createDesktop(dd, reason, oob, "")
+	}
+}
+
+// createDesktop plans a new desktop with its binding, label and power. replaced is the step key of
+// the deletion it waits for ("" for none).
+func (df *differ) createDesktop(dd DesiredDesktop, reason string, oob bool, replaced string) {
+	ci := -1
+	if replaced == "" {
+		ci = df.addChange(Change{Object: ObjectDesktop, Name: dd.Name, Action: ActionCreate, Attribute: "create",
+			After: describeCreate(dd), Detail: describeExtras(dd, df.d), Reason: reason, OutOfBand: oob,
+			Account: df.d.Bindings[dd.Name]})
+	} else {
+		ci = len(df.plan.Changes) - 1 // the replace change made by the caller
+	}
+	var extra []string
+	if dd.Network.Default && dd.Network.Fix != NetReady {
+		extra = append(extra, "net:"+dd.Site.ID)
+		df.add(task{phase: phNet, key: dd.Site.ID, change: -1, site: dd.Site, label: dd.Network.Fix.String()})
+	}
+	op := &CreateDesktops{Names: []string{dd.Name}, Site: dd.Site, ProductID: dd.Product.ProductID,
+		Product: productLabel(dd.Product), GoodsID: dd.Product.GoodsID, Image: dd.Image, Bandwidth: dd.Bandwidth,
+		Billing: dd.Billing, Network: dd.Network}
+	df.add(task{phase: phCreate, key: createKey(op), desk: dd.Name, group: dd.Group, target: Target{Name: dd.Name},
+		change: ci, create: op, extra: extra, reason: reason})
+	t := Target{Name: dd.Name}
+	if df.d.BindingsSet {
+		if email, ok := df.d.Bindings[dd.Name]; ok {
+			ref, dep := df.accountRef(email)
+			df.add(task{phase: phBind, key: email, desk: dd.Name, target: t, change: ci, account: ref, extra: dep})
+		}
+	}
+	if dd.Label != nil && *dd.Label != "" {
+		df.add(task{phase: phLabel, key: *dd.Label, desk: dd.Name, target: t, change: ci, label: *dd.Label})
+	}
+	if dd.Power != nil && *dd.Power == provider.PowerOff {
+		df.add(task{phase: phPowerOff, desk: dd.Name, target: t, change: ci, power: provider.PowerOff})
+	}
+}
+
+// existing plans the changes to a desktop that exists (managed, or adopted now).
+func (df *differ) existing(dd DesiredDesktop, m match) {
+	live := m.live
+	t := Target{Name: dd.Name, VmID: live.ID}
+	base := Change{Object: ObjectDesktop, Name: dd.Name, ID: live.ID, Account: live.AccountEmail}
+	if !m.managed {
+		c := base
+		c.Action, c.Attribute, c.Reason = ActionAdopt, "adopt", "found by name; managed from now on"
+		if m.renamed != "" {
+			c.Reason = fmt.Sprintf("found as %q (renamedFrom); managed from now on", m.renamed)
+		}
+		df.addChange(c)
+	}
+	switch live.Status {
+	case provider.StatusFailed, provider.StatusExpired, provider.StatusUnknown:
+		df.problem(&df.plan.Warnings, ObjectDesktop, dd.Name, dd.Pos,
+			fmt.Sprintf("the desktop is in status %s (%s): changes to it may fail", live.Status, live.RawStatus),
+			"check it in the console")
+	}
+
+	// Replacement: what cannot change in place.
+	if why := replaceReasons(dd, live); len(why) > 0 {
+		if dd.Protect || m.rec.Protect {
+			df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
+				"protected: cannot be replaced to change "+strings.Join(why, ", "),
+				"set protect: false and apply first, or put the old values back")
+			return
+		}
+		c := base
+		c.Action, c.Attribute, c.Guard = ActionReplace, "replace", GuardReplace
+		c.Before, c.After = strings.Join(replaceBefore(dd, live), ", "), strings.Join(why, ", ")
+		c.Reason = "cannot change in place: " + strings.Join(why, ", ")
+		ci := df.addChange(c)
+		df.add(task{phase: phDelete, key: live.ID, desk: dd.Name, target: t, change: ci, guard: GuardReplace,
+			reason: "replace"})
+		df.createDesktop(dd, "replace", false, live.ID)
+		return
+	}
+
+	if m.renamed != "" {
+		c := base
+		c.Action, c.Attribute, c.Before, c.After = ActionUpdate, "rename", m.renamed, dd.Name
+		if m.managed && m.renamed != dd.RenamedFrom {
+			c.OutOfBand = true
+		}
+		ci := df.addChange(c)
+		df.add(task{phase: phRename, key: dd.Name, desk: dd.Name, target: t, change: ci, from: m.renamed})
+	}
+
+	df.billing(dd, live, t, base)
+
+	// What needs the desktop stopped: rebuild, unbind, re-bind.
+	needStop := false
+	rebuild := m.managed && m.rec.ImageID != "" && m.rec.ImageID != dd.Image.ID
+	if rebuild {
+		if dd.Protect || m.rec.Protect {
+			df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
+				fmt.Sprintf("protected: cannot be rebuilt from image %s to %s", m.rec.ImageID, dd.Image.Name),
+				"set protect: false and apply first, or put the old image back")
+			rebuild = false
+		} else {
+			c := base
+			c.Action, c.Attribute, c.Guard = ActionRebuild, "rebuild", GuardRebuild
+			c.Before, c.After = m.rec.ImageID, dd.Image.Name
+			c.Reason = "image changed: wipes the system disk"
+			ci := df.addChange(c)
+			df.add(task{phase: phRebuild, key: dd.Name, desk: dd.Name, target: t, change: ci, guard: GuardRebuild,
+				image: dd.Image, from: m.rec.ImageID})
+			needStop = true
+		}
+	}
+
+	if df.d.BindingsSet {
+		want := df.d.Bindings[dd.Name]
+		have := live.AccountEmail
+		if want != have {
+			c := base
+			c.Action, c.Before, c.After = ActionUpdate, have, want
+			c.OutOfBand = m.managed && m.rec.Account != nil && *m.rec.Account == want
+			switch {
+			case want == "":
+				c.Attribute = "unbind"
+				ci := df.addChange(c)
+				df.add(task{phase: phUnbind, desk: dd.Name, target: t, change: ci})
+				needStop = true
+			case have == "":
+				c.Attribute = "bind"
+				ci := df.addChange(c)
+				ref, dep := df.accountRef(want)
+				df.add(task{phase: phBind, key: want, desk: dd.Name, target: t, change: ci, account: ref, extra: dep})
+			default:
+				c.Attribute = "bind"
+				ci := df.addChange(c)
+				ref, dep := df.accountRef(want)
+				df.add(task{phase: phChange, key: dd.Name, desk: dd.Name, target: t, change: ci, account: ref,
+					from: have, extra: dep})
+				needStop = true
+			}
+		}
+	}
+
+	if dd.Label != nil && *dd.Label != live.Label {
+		c := base
+		c.Action, c.Attribute, c.Before, c.After = ActionUpdate, "label", live.Label, *dd.Label
+		c.OutOfBand = m.managed && m.rec.Label != nil && *m.rec.Label == *dd.Label
+		ci := df.addChange(c)
+		df.add(task{phase: phLabel, key: *dd.Label, desk: dd.Name, target: t, change: ci, label: *dd.Label})
+	}
+
+	df.power(dd, live, t, base, m, needStop)
+}
+
+// power plans the power steps: a stop before the work that needs one, a start after it when the
+// desktop is wanted on (or was running and its power is not managed), and the spec's own power state.
+func (df *differ) power(dd DesiredDesktop, live provider.Desktop, t Target, base Change, m match, needStop bool) {
+	running := live.Status == provider.StatusRunning
+	stopped := live.Status == provider.StatusStopped
+	if !running && !stopped {
+		if needStop || dd.Power != nil {
+			df.problem(&df.plan.Warnings, ObjectDesktop, dd.Name, dd.Pos,
+				fmt.Sprintf("the desktop is %s (%s): its power is not planned", live.Status, live.RawStatus),
+				"plan again once it has settled")
+		}
+		return
+	}
+	wantOn := running
+	if dd.Power != nil {
+		wantOn = *dd.Power == provider.PowerOn
+	}
+	liveWord, wantWord := powerWord(running), powerWord(wantOn)
+	if needStop {
+		if running {
+			c := base
+			c.Action, c.Attribute, c.Before, c.After = ActionUpdate, "power", liveWord, "off"
+			c.Reason = "the change needs it stopped"
+			if wantOn {
+				c.After = "off, then on"
+			}
+			ci := df.addChange(c)
+			df.add(task{phase: phPowerOff, desk: dd.Name, target: t, change: ci, power: provider.PowerOff})
+			if wantOn {
+				df.add(task{phase: phPowerOn, desk: dd.Name, target: t, change: ci, power: provider.PowerOn})
+			}
+			return
+		}
+		if wantOn {
+			c := base
+			c.Action, c.Attribute, c.Before, c.After = ActionUpdate, "power", liveWord, wantWord
+			ci := df.addChange(c)
+			df.add(task{phase: phPowerOn, desk: dd.Name, target: t, change: ci, power: provider.PowerOn})
+		}
+		return
+	}
+	if dd.Power == nil || wantOn == running {
+		return
+	}
+	c := base
+	c.Action, c.Attribute, c.Before, c.After = ActionUpdate, "power", liveWord, wantWord
+	c.OutOfBand = m.managed && m.rec.Power == string(*dd.Power)
+	ci := df.addChange(c)
+	ph := phPowerOn
+	if !wantOn {
+		ph = phPowerOff
+	}
+	df.add(task{phase: ph, desk: dd.Name, target: t, change: ci, power: *dd.Power})
+}
+
+func powerWord(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+// billing plans per-minute to monthly (UpdateOrder) and renewals (RenewalOrder); monthly back to
+// per-minute is impossible and reported as an error for this desktop.
+func (df *differ) billing(dd DesiredDesktop, live provider.Desktop, t Target, base Change) {
+	monthly := live.BillMethod == provider.BillMethodMonthly
+	switch {
+	case dd.Billing.Monthly() && !monthly:
+		c := base
+		c.Action, c.Attribute = ActionUpdate, "billing"
+		c.Before, c.After = "per-minute", describeBilling(dd.Billing)
+		c.Reason = "one-way: the API cannot switch back"
+		ci := df.addChange(c)
+		df.add(task{phase: phUpdateOrder, key: billingKey(dd.Billing), desk: dd.Name, target: t, change: ci,
+			billing: dd.Billing})
+	case !dd.Billing.Monthly() && monthly:
+		df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
+			"billing: the desktop is monthly and the spec wants per-minute; the API has no way back",
+			"set a monthly billing plan for it, or replace it by deleting it and creating it again")
+	case dd.Billing.Monthly() && monthly && dd.Billing.RenewWithin > 0 && !live.ExpireTime.Time.IsZero():
+		left := live.ExpireTime.Time.Sub(df.opt.Now)
+		if left < dd.Billing.RenewWithin {
+			c := base
+			c.Action, c.Attribute = ActionUpdate, "renew"
+			c.Before = "expires " + live.ExpireTime.Time.UTC().Format("2006-01-02")
+			c.After = fmt.Sprintf("+%d month(s)", dd.Billing.Months)
+			c.Reason = fmt.Sprintf("expires within renewWithin (%s)", dd.Billing.RenewWithin)
+			ci := df.addChange(c)
+			df.add(task{phase: phRenew, key: billingKey(dd.Billing), desk: dd.Name, target: t, change: ci,
+				billing: dd.Billing})
+		}
+	}
+}
+
+// replaceReasons lists what differs that only a replacement can change.
+func replaceReasons(dd DesiredDesktop, live provider.Desktop) []string {
+	var why []string
+	if live.SiteID != dd.Site.ID {
+		why = append(why, "site "+dd.Site.Name)
+	}
+	if live.ProductID != dd.Product.ProductID {
+		why = append(why, "product "+productLabel(dd.Product))
+	}
+	if dd.Bandwidth != 0 && live.BandwidthMbps != dd.Bandwidth {
+		why = append(why, fmt.Sprintf("bandwidth %d Mbps", dd.Bandwidth))
+	}
+	if dd.Network.VpcID != "" && live.VpcID != "" && live.VpcID != dd.Network.VpcID {
+		why = append(why, "network "+firstNonEmpty(dd.Network.VpcName, dd.Network.VpcID))
+	}
+	return why
+}
+
+func replaceBefore(dd DesiredDesktop, live provider.Desktop) []string {
+	var was []string
+	if live.SiteID != dd.Site.ID {
+		was = append(was, "site "+live.SiteID)
+	}
+	if live.ProductID != dd.Product.ProductID {
+		was = append(was, "product "+live.ProductID)
+	}
+	if dd.Bandwidth != 0 && live.BandwidthMbps != dd.Bandwidth {
+		was = append(was, fmt.Sprintf("bandwidth %d Mbps", live.BandwidthMbps))
+	}
+	if dd.Network.VpcID != "" && live.VpcID != "" && live.VpcID != dd.Network.VpcID {
+		was = append(was, "network "+firstNonEmpty(live.VpcName, live.VpcID))
+	}
+	return was
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// deletions plans the managed desktops that are no longer in the spec: deleted unless protected;
+// forgotten when they are already gone.
+func (df *differ) deletions() {
+	wanted := map[string]bool{}
+	for _, dd := range df.d.Desktops {
+		wanted[dd.Name] = true
+	}
+	ids := make([]string, 0, len(df.rec.Desktops))
+	for id := range df.rec.Desktops {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		a, b := df.rec.Desktops[ids[i]], df.rec.Desktops[ids[j]]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.VmID < b.VmID
+	})
+	for _, id := range ids {
+		r := df.rec.Desktops[id]
+		if df.claimed[id] || wanted[r.Name] || !df.selected(r.Name) {
+			continue
+		}
+		live, ok := df.snap.Desktop(id)
+		if !ok || live.Status == provider.StatusGone {
+			df.addChange(Change{Object: ObjectDesktop, Name: r.Name, ID: id, Action: ActionForget,
+				Attribute: "forget", Reason: "removed from the spec and already gone"})
+			continue
+		}
+		if r.Protect {
+			df.problem(&df.plan.Warnings, ObjectDesktop, r.Name, nil,
+				"removed from the spec but protected: kept (and still managed)",
+				"to delete it, put it back with protect: false, apply, then remove it")
+			continue
+		}
+		ci := df.addChange(Change{Object: ObjectDesktop, Name: r.Name, ID: id, Action: ActionDelete,
+			Attribute: "delete", Reason: "removed from the spec", Guard: GuardDelete, Account: live.AccountEmail})
+		df.add(task{phase: phDelete, key: id, desk: r.Name, target: Target{Name: r.Name, VmID: id}, change: ci,
+			guard: GuardDelete, reason: "removed from the spec"})
+	}
+}
+
+// unmanaged lists the live desktops neither claimed by the spec nor in the state.
+func (df *differ) unmanaged() {
+	for _, l := range df.snap.Desktops {
+		if df.claimed[l.ID] || l.Status == provider.StatusGone {
+			continue
+		}
+		if _, ok := df.rec.Desktop(l.ID); ok {
+			continue
+		}
+		df.plan.Unmanaged = append(df.plan.Unmanaged, l.Name)
+	}
+	sort.Strings(df.plan.Unmanaged)
+}
+
+// guards adds the plan-wide guards: mass deletion and an empty spec over a non-empty state.
+func (df *differ) guards() {
+	managed := len(df.rec.Desktops)
+	deletes := 0
+	for _, c := range df.plan.Changes {
+		if c.Object == ObjectDesktop && c.Action == ActionDelete {
+			deletes++
+		}
+	}
+	if len(df.d.Desktops) == 0 && managed > 0 {
+		df.plan.Guards = append(df.plan.Guards, GuardFinding{Guard: GuardEmptySpec,
+			Message: fmt.Sprintf("the spec has no desktops but the state manages %d: applying deletes every one", managed)})
+	}
+	if df.opt.MaxDeletePercent >= 0 && managed > 0 && deletes*100 > df.opt.MaxDeletePercent*managed {
+		df.plan.Guards = append(df.plan.Guards, GuardFinding{Guard: GuardMassDelete,
+			Message: fmt.Sprintf("deletes %d of %d managed desktops (%d%%), more than --max-delete-percent %d",
+				deletes, managed, deletes*100/managed, df.opt.MaxDeletePercent)})
+	}
+}
+
+func createKey(o *CreateDesktops) string {
+	return fmt.Sprintf("%s|%s|%s|%d|%+v|%+v", o.Site.ID, o.ProductID, o.Image.ID, o.Bandwidth, o.Billing, o.Network)
+}
+
+func billingKey(b Billing) string {
+	return fmt.Sprintf("%d|%t|%t|%t", b.Months, b.ToMonthEnd, b.FullMonthPrice, b.AutoRenew)
+}
+
+func productLabel(p provider.Product) string {
+	s := strings.TrimSpace(strings.TrimPrefix(p.GPUModel, "NVIDIA ") + " " + p.OS)
+	if s == "" {
+		return p.ProductID
+	}
+	return s
+}
+
+func describeBilling(b Billing) string {
+	if !b.Monthly() {
+		return "per-minute"
+	}
+	s := fmt.Sprintf("monthly x%d", b.Months)
+	if b.ToMonthEnd {
+		s += ", to month end"
+	}
+	if b.AutoRenew {
+		s += ", auto-renew"
+	}
+	return s
+}
+
+func describeCreate(dd DesiredDesktop) string {
+	return fmt.Sprintf("%s · %s · %s · %d Mbps · %s", productLabel(dd.Product), dd.Image.Name, dd.Site.Name,
+		dd.Bandwidth, describeBilling(dd.Billing))
+}
+
+func describeExtras(dd DesiredDesktop, d *Desired) string {
+	var parts []string
+	if dd.Label != nil && *dd.Label != "" {
+		parts = append(parts, fmt.Sprintf("label %q", *dd.Label))
+	}
+	if e, ok := d.Bindings[dd.Name]; ok && d.BindingsSet {
+		parts = append(parts, "bound to "+e)
+	}
+	if dd.Power != nil && *dd.Power == provider.PowerOff {
+		parts = append(parts, "powered off after creation")
+	}
+	if dd.Network.Fix != NetReady {
+		parts = append(parts, "network: "+dd.Network.Fix.String()+" the default VPC of "+dd.Site.Name+" first")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// short shortens an id for display: its first four characters and an ellipsis.
+func short(id string) string {
+	r := []rune(id)
+	if len(r) <= 6 {
+		return id
+	}
+	return string(r[:4]) + "…"
+}
+
+// groupIndex returns the desktop's place in its group, from its name (group, group_001, ...), and
+// whether the name follows the group's naming.
+func groupIndex(group, name string) (int, bool) {
+	if name == group {
+		return 0, true
+	}
+	suffix, ok := strings.CutPrefix(name, group+"_")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(suffix)
+	if err != nil || n <= 0 || fmt.Sprintf("%03d", n) != suffix {
+		return 0, false
+	}
+	return n, true
+}
