@@ -360,7 +360,7 @@ func (df *differ) createDesktop(dd DesiredDesktop, reason string, oob bool, repl
 	ci := -1
 	if replaced == "" {
 		ci = df.addChange(Change{Object: ObjectDesktop, Name: dd.Name, Action: ActionCreate, Attribute: "create",
-			After: describeCreate(dd), Detail: describeExtras(dd, df.d), Reason: reason, OutOfBand: oob,
+			After: describeCreate(dd), Detail: describeExtras(dd), Reason: reason, OutOfBand: oob,
 			Account: df.d.Bindings[dd.Name]})
 	} else {
 		ci = len(df.plan.Changes) - 1 // the replace change made by the caller
@@ -373,7 +373,7 @@ func (df *differ) createDesktop(dd DesiredDesktop, reason string, oob bool, repl
 	op := &CreateDesktops{Names: []string{dd.Name}, Site: dd.Site, ProductID: dd.Product.ProductID,
 		Product: productLabel(dd.Product), GoodsID: dd.Product.GoodsID, Image: dd.Image, Bandwidth: dd.Bandwidth,
 		Billing: dd.Billing, Network: dd.Network}
-	df.add(task{phase: phCreate, key: createKey(op), desk: dd.Name, group: dd.Group, target: Target{Name: dd.Name},
+	df.add(task{phase: phCreate, key: dd.Group + "|" + createKey(op), desk: dd.Name, group: dd.Group, target: Target{Name: dd.Name},
 		change: ci, create: op, extra: extra, reason: reason})
 	t := Target{Name: dd.Name}
 	if df.d.BindingsSet {
@@ -716,6 +716,10 @@ func (df *differ) guards() {
 	}
 }
 
+// createKey is what desktops must share to be created by one CreateVm. The group is part of it: CreateVm
+// names a batch after its first desktop, so batching two groups would create one group's desktops under
+// the other's names and rename them after; a failed rename would then leave a desktop under a name the
+// spec may later claim. Within a group that cost is accepted to grow it with one call.
 func createKey(o *CreateDesktops) string {
 	return fmt.Sprintf("%s|%s|%s|%d|%+v|%+v", o.Site.ID, o.ProductID, o.Image.ID, o.Bandwidth, o.Billing, o.Network)
 }
@@ -751,13 +755,10 @@ func describeCreate(dd DesiredDesktop) string {
 		dd.Bandwidth, describeBilling(dd.Billing))
 }
 
-func describeExtras(dd DesiredDesktop, d *Desired) string {
+func describeExtras(dd DesiredDesktop) string {
 	var parts []string
 	if dd.Label != nil && *dd.Label != "" {
 		parts = append(parts, fmt.Sprintf("label %q", *dd.Label))
-	}
-	if e, ok := d.Bindings[dd.Name]; ok && d.BindingsSet {
-		parts = append(parts, "bound to "+e)
 	}
 	if dd.Power != nil && *dd.Power == provider.PowerOff {
 		parts = append(parts, "powered off after creation")

@@ -65,6 +65,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		HideHelpCommand:           true,
 		Commands: []*cli.Command{
 			validateCommand(),
+			planCommand(),
 			schemaCommand(),
 			catalogCommand(),
 			simCommand(),

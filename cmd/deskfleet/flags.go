@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -77,6 +78,26 @@ type apiSession struct {
 	Client   provider.Client
 	Endpoint string // for display: never carries credentials
 	close    func() error
+	calls    *countingTransport
+}
+
+// Calls returns the number of HTTP requests sent so far (retries included): the "API calls" of a plan.
+func (s *apiSession) Calls() int {
+	if s.calls == nil {
+		return 0
+	}
+	return int(s.calls.n.Load())
+}
+
+// countingTransport counts the requests that go through it.
+type countingTransport struct {
+	base http.RoundTripper
+	n    atomic.Int64
+}
+
+func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.base.RoundTrip(r)
 }
 
 // Close releases the session; for --endpoint sim it stops the emulator and saves its file.
@@ -95,7 +116,9 @@ func openAPI(c *cli.Context) (*apiSession, error) {
 	if err != nil {
 		return nil, err
 	}
+	counter := &countingTransport{base: http.DefaultTransport}
 	cfg := gcw.Config{
+		HTTPClient:    &http.Client{Transport: counter},
 		Endpoint:      c.String(flagEndpoint),
 		Rate:          c.Float64(flagRate),
 		MaxConcurrent: c.Int(flagParallelism),
@@ -105,7 +128,11 @@ func openAPI(c *cli.Context) (*apiSession, error) {
 		return nil, fmt.Errorf("--parallelism %d: want 1 or more", cfg.MaxConcurrent)
 	}
 	if cfg.Endpoint == simEndpoint || strings.HasPrefix(cfg.Endpoint, simEndpoint+":") {
-		return openInProcessSim(cfg, strings.TrimPrefix(strings.TrimPrefix(cfg.Endpoint, simEndpoint), ":"))
+		s, err := openInProcessSim(cfg, strings.TrimPrefix(strings.TrimPrefix(cfg.Endpoint, simEndpoint), ":"))
+		if s != nil {
+			s.calls = counter
+		}
+		return s, err
 	}
 	cfg.AccessKeyID, cfg.Secret, err = gcw.CredentialsFromEnv()
 	if err != nil {
@@ -115,7 +142,7 @@ func openAPI(c *cli.Context) (*apiSession, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &apiSession{Client: client, Endpoint: cfg.Endpoint}, nil
+	return &apiSession{Client: client, Endpoint: cfg.Endpoint, calls: counter}, nil
 }
 
 // openInProcessSim starts the emulator on dataFile (default .deskfleet/sim.db, created 0600 in a 0700

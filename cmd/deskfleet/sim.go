@@ -139,10 +139,13 @@ func printCalls(w io.Writer, calls map[provider.Action]int) {
 		n      int
 	}
 	var rows []row
-	total := 0
+	total, mutating := 0, 0
 	for a, n := range calls {
 		rows = append(rows, row{a, n})
 		total += n
+		if info, ok := provider.LookupAction(a); ok && info.Mutating {
+			mutating += n
+		}
 	}
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].n != rows[j].n {
@@ -150,7 +153,7 @@ func printCalls(w io.Writer, calls map[provider.Action]int) {
 		}
 		return rows[i].action < rows[j].action
 	})
-	fmt.Fprintf(w, "calls served: %d\n", total)
+	fmt.Fprintf(w, "calls served: %d (mutating: %d)\n", total, mutating)
 	for _, r := range rows {
 		fmt.Fprintf(w, "  %-24s %d\n", r.action, r.n)
 	}

@@ -1,7 +1,7 @@
 # Writes testdata/scenarios/*/scenario.yaml: one row of the planner's decision table each.
 # Run once by hand when adding scenarios (python3 gen_scenarios.py); the goldens beside each
 # scenario come from `go test ./engine -run TestScenarios -update`.
-import os, textwrap
+import json, os, textwrap
 
 HEAD = """version: 1
 fleet: test
@@ -241,7 +241,7 @@ for name, (reason, spec, live, state, options, expect) in S.items():
     d = os.path.join(here, "scenarios", name)
     os.makedirs(d, exist_ok=True)
     ind = lambda s: textwrap.indent(s, "  ") if s else ""
-    out = "reason: " + reason + "\nspec: |\n" + ind(HEAD + spec)
+    out = "reason: " + json.dumps(reason, ensure_ascii=False) + "\nspec: |\n" + ind(HEAD + spec)
     if live: out += "live:\n" + ind(live)
     if state: out += "state:\n" + ind(state)
     if options: out += "options:\n" + ind(options + "\n")

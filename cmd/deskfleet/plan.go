@@ -1,0 +1,198 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/engine/render"
+	"github.com/deskfleet/deskfleet/spec"
+	"github.com/deskfleet/deskfleet/state"
+)
+
+// Flags of plan (apply and drift will share them).
+const (
+	flagOut              = "out"
+	flagFormat           = "format"
+	flagDetailedExitcode = "detailed-exitcode"
+	flagTarget           = "target"
+	flagExclude          = "exclude"
+	flagNoColor          = "no-color"
+)
+
+func planCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "plan",
+		Usage:     "read the live fleet, compare it with the spec, and print what apply would do",
+		UsageText: "deskfleet plan [-f PATH]... [--format text|markdown|json] [--out FILE] [--target GLOB]... [--exclude GLOB]...",
+		Description: "Reads the spec, resolves its names against the API's catalog, reads the live desktops and\n" +
+			"sub-accounts (reads only: plan never changes anything), and prints the ordered, batched plan with\n" +
+			"its cost. Changes that need a flag to apply (delete, replace, rebuild, mass deletion) say so.\n\n" +
+			"Exit codes: 0 planned (with --detailed-exitcode: 0 no changes, 2 changes), 1 error, including a\n" +
+			"change that cannot be planned (the rest of the plan is still printed).\n\n" +
+			"Examples:\n" +
+			"   deskfleet plan --endpoint sim                         # on the built-in emulator\n" +
+			"   deskfleet plan -f fleet/ --out plan.json              # save the plan for `apply plan.json`\n" +
+			"   deskfleet plan --format markdown > comment.md         # a pull-request comment\n" +
+			"   deskfleet plan --detailed-exitcode || [ $? -eq 2 ]    # CI: exit 2 when there are changes\n" +
+			"   deskfleet plan --target 'render*' --exclude render_009",
+		Flags: append([]cli.Flag{
+			specFlag(),
+			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "output: text, markdown (a pull-request comment) or json"},
+			&cli.StringFlag{Name: flagOut, Usage: "also save the plan to `FILE` (JSON, mode 0600) for `deskfleet apply FILE`"},
+			&cli.BoolFlag{Name: flagDetailedExitcode, Usage: "exit 2 when the plan has changes, 0 when it has none"},
+			&cli.StringSliceFlag{Name: flagTarget, Usage: "plan only desktops and accounts matching `GLOB` (repeatable)"},
+			&cli.StringSliceFlag{Name: flagExclude, Usage: "leave out desktops and accounts matching `GLOB` (repeatable)"},
+			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
+		}, apiFlags()...),
+		Action: runPlan,
+	}
+}
+
+func runPlan(c *cli.Context) error {
+	format := c.String(flagFormat)
+	switch format {
+	case "text", "markdown", "json":
+	default:
+		return withHint(fmt.Errorf("--format %q: want text, markdown or json", format), "")
+	}
+	res, err := makePlan(c)
+	if err != nil {
+		return err
+	}
+	p := res.Plan
+	if out := c.String(flagOut); out != "" {
+		if err := engine.SavePlan(out, p); err != nil {
+			return fmt.Errorf("saving the plan: %w", err)
+		}
+	}
+	w := c.App.Writer
+	switch format {
+	case "markdown":
+		err = render.Markdown(w, p, render.MarkdownOptions{})
+	case "json":
+		err = render.JSON(w, p)
+	default:
+		err = render.Text(w, p, render.TextOptions{Color: useColor(c, w)})
+	}
+	if err != nil {
+		return err
+	}
+	if out := c.String(flagOut); out != "" && format == "text" {
+		fmt.Fprintf(w, "\nSaved to %s: `deskfleet apply %s` applies exactly this plan.\n", out, out)
+	}
+	if len(p.Errors) > 0 {
+		return withCode(exitError, fmt.Errorf("%s cannot be planned (see Errors above); the rest of the plan is shown",
+			plural(len(p.Errors), "change")))
+	}
+	if c.Bool(flagDetailedExitcode) && !p.Empty() {
+		return withCode(exitChanges, nil)
+	}
+	return nil
+}
+
+// planResult is a plan and what it was made from.
+type planResult struct {
+	Plan    *engine.Plan
+	Fleet   *spec.Fleet
+	Catalog *engine.Catalog
+}
+
+// makePlan runs the read path: load and check the spec, read the catalog and the live state, resolve,
+// diff against the state record, and price. It makes no mutating call.
+func makePlan(c *cli.Context) (*planResult, error) {
+	paths := c.StringSlice("file")
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	diags, fl, files := validate(paths)
+	if diags.HasErrors() {
+		printDiagnostics(c.App.ErrWriter, diags, fl, files)
+		return nil, withCode(exitError, nil)
+	}
+	for _, d := range diags {
+		fmt.Fprintln(c.App.ErrWriter, d.String())
+	}
+	digest, err := specDigest(fl.Files)
+	if err != nil {
+		return nil, err
+	}
+
+	api, err := openAPI(c)
+	if err != nil {
+		return nil, err
+	}
+	defer api.Close()
+	ctx := c.Context
+	start := time.Now()
+	before := api.Calls()
+
+	cat, err := engine.ReadCatalog(ctx, api.Client, fl)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := engine.Observe(ctx, api.Client, engine.ObserveOptions{SiteIDs: cat.SiteIDs(fl),
+		Parallelism: c.Int(flagParallelism)})
+	if err != nil {
+		return nil, err
+	}
+	desired, rdiags := engine.Resolve(fl, cat, snap)
+	if rdiags.HasErrors() {
+		printDiagnostics(c.App.ErrWriter, rdiags, fl, files)
+		return nil, withCode(exitError, nil)
+	}
+	desired.SpecDigest = digest
+
+	// The state store arrives with apply: until then every live desktop the spec names is adopted
+	// and nothing is deleted.
+	rec := &state.Record{Fleet: fl.Name}
+	p := engine.Diff(desired, snap, rec, engine.Options{
+		Targets:  c.StringSlice(flagTarget),
+		Excludes: c.StringSlice(flagExclude),
+	})
+	cost, err := engine.Price(ctx, api.Client, p, engine.PriceInput{Products: cat.Products, Snapshot: snap})
+	if err != nil {
+		p.Warnings = append(p.Warnings, engine.Problem{Object: engine.ObjectNetwork, Name: "cost",
+			Message: "the plan could not be priced: " + err.Error()})
+	} else {
+		p.Cost = cost
+	}
+	p.Reads = engine.Reads{Desktops: len(snap.Desktops), Accounts: len(snap.Accounts), Sites: len(snap.Networks),
+		Calls: api.Calls() - before, Elapsed: time.Since(start)}
+	return &planResult{Plan: p, Fleet: fl, Catalog: cat}, nil
+}
+
+// specDigest is the SHA-256 of the spec's files, in order: a saved plan records it to notice a spec
+// that changed since.
+func specDigest(files []string) (string, error) {
+	h := sha256.New()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
+		h.Write(b)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// useColor reports whether output to w gets colour: only at a terminal, and never with --no-color or
+// NO_COLOR set (https://no-color.org).
+func useColor(c *cli.Context, w io.Writer) bool {
+	if c.Bool(flagNoColor) || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
