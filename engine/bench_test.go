@@ -1,0 +1,189 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/provider/gcw"
+	"github.com/deskfleet/deskfleet/provider/sim"
+	"github.com/deskfleet/deskfleet/spec"
+	"github.com/deskfleet/deskfleet/state"
+)
+
+// benchFleet is an in-sync fleet of n desktops: a spec of one group, the emulator holding exactly those
+// desktops, and a state record that manages them.
+func benchFleet(b *testing.B, n int, latency time.Duration, parallelism int) (*spec.Fleet, *sim.Sim, provider.Client, *state.Record) {
+	b.Helper()
+	// Groups of at most spec.MaxCount desktops: ws0, ws0_001, ..., ws1, ...
+	src := `version: 1
+fleet: bench
+defaults: {site: 宿迁A}
+profiles:
+  win: {product: {gpu: NVIDIA A5000, os: windows}, image: Windows10-公共镜像-图像处理型}
+desktops:
+`
+	var names []string
+	for g := 0; g*spec.MaxCount < n; g++ {
+		count := min(spec.MaxCount, n-g*spec.MaxCount)
+		src += fmt.Sprintf("  - {name: ws%d, count: %d, profile: win, label: lab, power: on}\n", g, count)
+		for i := range count {
+			names = append(names, spec.DesktopName(fmt.Sprintf("ws%d", g), i))
+		}
+	}
+	fl, diags := spec.Parse("bench.yaml", []byte(src))
+	if diags.HasErrors() {
+		b.Fatal(diags)
+	}
+	s, err := sim.New(sim.Options{Latency: latency, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	net, _ := s.DefaultNet(sim.SiteSuqianA)
+	rec := &state.Record{Fleet: "bench", Desktops: map[string]state.Desktop{}}
+	label := "lab"
+	for i, name := range names {
+		id, err := s.AddDesktop(sim.Desktop{ID: fmt.Sprintf("vm-%05d", i), Name: name, SiteID: sim.SiteSuqianA,
+			ProductID: sim.ProductA5000Win, ImageID: sim.ImageWin10, VPCID: net.ID, Qos: 5, Label: label,
+			Status: sim.StatusRunning})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rec.Desktops[id] = state.Desktop{VmID: id, Name: name, ImageID: sim.ImageWin10, Label: &label, Power: "on"}
+	}
+	srv := httptest.NewServer(s)
+	b.Cleanup(srv.Close)
+	c, err := gcw.New(gcw.Config{Endpoint: srv.URL, AccessKeyID: "bench", Secret: "bench-secret", Rate: -1,
+		MaxConcurrent: parallelism})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.ResetCalls()
+	return fl, s, c, rec
+}
+
+// readPlan is the planner's read path and decision: catalog, observe, resolve, diff.
+func readPlan(b *testing.B, fl *spec.Fleet, c provider.Client, rec *state.Record, parallelism int) *engine.Plan {
+	ctx := context.Background()
+	cat, err := engine.ReadCatalog(ctx, c, fl)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap, err := engine.Observe(ctx, c, engine.ObserveOptions{SiteIDs: cat.SiteIDs(fl), Parallelism: parallelism})
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, diags := engine.Resolve(fl, cat, snap)
+	if diags.HasErrors() {
+		b.Fatal(diags)
+	}
+	return engine.Diff(d, snap, rec, engine.Options{})
+}
+
+// BenchmarkPlanInSync plans 1,000 in-sync desktops on the emulator with 20 ms per request and reports
+// the wall time as a ratio to QUALITY.md's bound: reads / parallelism x latency, within 1.5x.
+func BenchmarkPlanInSync(b *testing.B) {
+	const n, parallelism, latency = 1000, 8, 20 * time.Millisecond
+	fl, s, c, rec := benchFleet(b, n, latency, parallelism)
+	var cpu0, cpu1 runtime.MemStats
+	runtime.ReadMemStats(&cpu0)
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		if p := readPlan(b, fl, c, rec, parallelism); !p.Empty() {
+			b.Fatalf("an in-sync fleet planned %d changes, %d steps", len(p.Changes), len(p.Steps))
+		}
+	}
+	elapsed := time.Since(start) / time.Duration(b.N)
+	b.StopTimer()
+	runtime.ReadMemStats(&cpu1)
+	reads := 0
+	for _, k := range s.Calls() {
+		reads += k
+	}
+	reads /= b.N
+	bound := time.Duration((reads+parallelism-1)/parallelism) * latency
+	b.ReportMetric(float64(reads), "reads/op")
+	b.ReportMetric(float64(cpu1.TotalAlloc-cpu0.TotalAlloc)/float64(b.N)/(1<<20), "MiB_alloc/op")
+	b.ReportMetric(float64(elapsed)/float64(bound), "x_bound")
+	b.ReportMetric(1.5, "limit_x")
+}
+
+// BenchmarkDiff10000 plans 10,000 desktops from a snapshot already read (resolve and diff: the CPU
+// work of a plan), against QUALITY.md's bound of 1 s CPU; memory is reported against 200 MiB as
+// allocated bytes per plan (an upper bound of the peak).
+func BenchmarkDiff10000(b *testing.B) {
+	const n = 10000
+	fl, _, c, rec := benchFleet(b, n, 0, 16)
+	ctx := context.Background()
+	cat, err := engine.ReadCatalog(ctx, c, fl)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap, err := engine.Observe(ctx, c, engine.ObserveOptions{SiteIDs: cat.SiteIDs(fl), Parallelism: 16})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A change on every tenth desktop, so the diff has work to batch.
+	for i := range snap.Desktops {
+		if i%10 == 0 {
+			snap.Desktops[i].Label = "old"
+		}
+	}
+	snap = provider.NewSnapshot(snap.TakenAt, snap.Desktops, snap.Accounts, snap.Networks, snap.Expiring)
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	b.ResetTimer()
+	var p *engine.Plan
+	for range b.N {
+		d, diags := engine.Resolve(fl, cat, snap)
+		if diags.HasErrors() {
+			b.Fatal(diags)
+		}
+		p = engine.Diff(d, snap, rec, engine.Options{})
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&m1)
+	if len(p.Steps) != 1 {
+		b.Fatalf("want one batched UpdateVmLabels step, got %d steps", len(p.Steps))
+	}
+	perOp := time.Duration(b.Elapsed().Nanoseconds() / int64(b.N))
+	alloc := float64(m1.TotalAlloc-m0.TotalAlloc) / float64(b.N)
+	b.ReportMetric(float64(perOp)/float64(time.Second), "x_bound")
+	b.ReportMetric(1, "limit_x")
+	b.ReportMetric(alloc/(1<<20), "MiB_alloc/op")
+}
+
+// BenchmarkDiff10000Memory reports the memory of BenchmarkDiff10000's plan against 200 MiB.
+func BenchmarkDiff10000Memory(b *testing.B) {
+	const n = 10000
+	fl, _, c, rec := benchFleet(b, n, 0, 16)
+	ctx := context.Background()
+	cat, err := engine.ReadCatalog(ctx, c, fl)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap, err := engine.Observe(ctx, c, engine.ObserveOptions{SiteIDs: cat.SiteIDs(fl), Parallelism: 16})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	b.ResetTimer()
+	for range b.N {
+		d, _ := engine.Resolve(fl, cat, snap)
+		engine.Diff(d, snap, rec, engine.Options{})
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&m1)
+	alloc := float64(m1.TotalAlloc-m0.TotalAlloc) / float64(b.N)
+	b.ReportMetric(alloc/float64(200<<20), "x_bound")
+	b.ReportMetric(1, "limit_x")
+}
