@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/schema"
 	"github.com/deskfleet/deskfleet/spec"
 )
@@ -20,27 +21,48 @@ func specFlag() *cli.StringSliceFlag {
 	}
 }
 
+// flagOnline is validate's switch to resolve the spec against the API after the offline checks.
+const flagOnline = "online"
+
 // validateCommand checks a spec offline: YAML syntax, strict decoding, cross-references, then the JSON
-// Schema. Exit 0 when valid (warnings allowed), 1 when not.
+// Schema; with --online it then resolves every name against the API (reads only). Exit 0 when valid
+// (warnings allowed), 1 when not or when the API cannot be read.
 func validateCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "validate",
-		Usage:     "check a fleet spec offline: syntax, unknown keys, references, schema",
-		UsageText: "deskfleet validate [-f PATH]...",
+		Usage:     "check a fleet spec: syntax, unknown keys, references, schema; --online: names against the API",
+		UsageText: "deskfleet validate [-f PATH]... [--online [--endpoint URL]]",
 		Description: "Reads the spec (every *.yaml and *.yml of the current folder unless -f says otherwise) and\n" +
 			"prints each problem on its own line as file:line:col: message, warnings marked \"warning:\",\n" +
 			"then a count. Exits 0 when the spec is valid (warnings allowed) and 1 when it is not.\n\n" +
+			"With --online, a spec that passes the offline checks is then resolved against the API, read-only\n" +
+			"(QuerySites, QueryProducts, QueryImages, QuerySubAccounts, and GetDefaultNet and GetCustomNet\n" +
+			"per site used): every site, product selector, image, VPC, subnet and gateway must name what the\n" +
+			"account offers, reported at its file:line:col with the candidates as a hint.\n\n" +
 			"Examples:\n" +
 			"   deskfleet validate                          # the spec in the current folder\n" +
 			"   deskfleet validate -f fleet/                # a folder\n" +
-			"   deskfleet validate -f base.yaml -f lab.yaml # two files that make one fleet",
-		Flags: []cli.Flag{specFlag()},
+			"   deskfleet validate -f base.yaml -f lab.yaml # two files that make one fleet\n" +
+			"   deskfleet validate -f fleet/ --online       # also resolve the names with the API (CDS_SECRET_ID/KEY)\n" +
+			"   deskfleet validate --online --endpoint sim  # ... against the built-in emulator",
+		Flags: append([]cli.Flag{specFlag(),
+			&cli.BoolFlag{Name: flagOnline, Usage: "after the offline checks, resolve sites, products, images and networks with the API (read-only)"},
+		}, apiFlags()...),
 		Action: func(c *cli.Context) error {
 			paths := c.StringSlice("file")
 			if len(paths) == 0 {
 				paths = []string{"."}
 			}
 			diags, fl, files := validate(paths)
+			if c.Bool(flagOnline) && !diags.HasErrors() {
+				online, endpoint, err := validateOnline(c, fl)
+				if err != nil {
+					return err
+				}
+				diags = append(diags, online...)
+				diags.Sort()
+				fmt.Fprintf(c.App.Writer, "names resolved online against %s\n", endpoint)
+			}
 			printDiagnostics(c.App.Writer, diags, fl, files)
 			if diags.HasErrors() {
 				return withCode(exitError, nil)
@@ -48,6 +70,28 @@ func validateCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// validateOnline resolves a valid spec against the API: the catalog, then the networks of the sites in
+// play and the sub-accounts (not the desktops), then engine.Resolve. It makes no mutating call. It
+// returns Resolve's diagnostics and the endpoint read; an error means the API could not be read.
+func validateOnline(c *cli.Context, fl *spec.Fleet) (spec.Diagnostics, string, error) {
+	api, err := openAPI(c)
+	if err != nil {
+		return nil, "", err
+	}
+	defer api.Close()
+	cat, err := engine.ReadCatalog(c.Context, api.Client, fl)
+	if err != nil {
+		return nil, "", err
+	}
+	snap, err := engine.Observe(c.Context, api.Client, engine.ObserveOptions{SiteIDs: cat.SiteIDs(fl),
+		Parallelism: c.Int(flagParallelism), SkipDesktops: true})
+	if err != nil {
+		return nil, "", err
+	}
+	_, diags := engine.Resolve(fl, cat, snap)
+	return diags, api.Endpoint, nil
 }
 
 // validate loads the spec and, when the loader finds no error, also checks every document against the
