@@ -142,7 +142,7 @@ func (df *differ) makeOp(ph phase, ts []task, put func(task)) Op {
 	case phPowerOn:
 		return PowerDesktops{Power: provider.PowerOn, Targets: targets()}
 	case phRebuild:
-		return RebuildDesktop{Desktop: t0.target, From: Image{ID: t0.from}, To: t0.image}
+		return RebuildDesktop{Desktop: t0.target, From: Image{ID: t0.from, Name: t0.label}, To: t0.image}
 	case phUnbind:
 		return UnbindAccounts{Targets: targets()}
 	case phChange:

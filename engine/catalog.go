@@ -247,3 +247,24 @@ func (c *Catalog) siteName(id string) string {
 	}
 	return id
 }
+
+// ImageByID returns the image with this id.
+func (c *Catalog) ImageByID(id string) (provider.Image, bool) {
+	idx := c.index()
+	i, ok := idx.imageByID[id]
+	if !ok {
+		return provider.Image{}, false
+	}
+	return idx.images[i], true
+}
+
+// ProductByID returns the product with this id (at any site: a product's description is the same at
+// every site that offers it).
+func (c *Catalog) ProductByID(id string) (provider.Product, bool) {
+	for _, p := range c.Products {
+		if p.ProductID == id {
+			return p, true
+		}
+	}
+	return provider.Product{}, false
+}

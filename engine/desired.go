@@ -22,6 +22,9 @@ type Desired struct {
 	BindingsSet bool
 	// Bindings maps a desktop name to the email of its account.
 	Bindings map[string]string
+	// Catalog is what the names were resolved against; the plan uses it to show names, not ids, for
+	// what the live state and the record only know by id (a product, the image last applied). May be nil.
+	Catalog *Catalog
 }
 
 // Site is a resolved site.

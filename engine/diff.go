@@ -420,7 +420,7 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 		}
 		c := base
 		c.Action, c.Attribute, c.Guard = ActionReplace, "replace", GuardReplace
-		c.Before, c.After = strings.Join(replaceBefore(dd, live), ", "), strings.Join(why, ", ")
+		c.Before, c.After = strings.Join(df.replaceBefore(dd, live), ", "), strings.Join(why, ", ")
 		c.Reason = "cannot change in place: " + strings.Join(why, ", ")
 		ci := df.addChange(c)
 		df.add(task{phase: phDelete, key: live.ID, desk: dd.Name, target: t, change: ci, guard: GuardReplace,
@@ -447,17 +447,17 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 	if rebuild {
 		if dd.Protect || m.rec.Protect {
 			df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
-				fmt.Sprintf("protected: cannot be rebuilt from image %s to %s", m.rec.ImageID, dd.Image.Name),
+				fmt.Sprintf("protected: cannot be rebuilt from image %s to %s", df.imageName(m.rec.ImageID), dd.Image.Name),
 				"set protect: false and apply first, or put the old image back")
 			rebuild = false
 		} else {
 			c := base
 			c.Action, c.Attribute, c.Guard = ActionRebuild, "rebuild", GuardRebuild
-			c.Before, c.After = m.rec.ImageID, dd.Image.Name
+			c.Before, c.After = df.imageName(m.rec.ImageID), dd.Image.Name
 			c.Reason = "image changed: wipes the system disk"
 			ci := df.addChange(c)
 			df.add(task{phase: phRebuild, key: dd.Name, desk: dd.Name, target: t, change: ci, guard: GuardRebuild,
-				image: dd.Image, from: m.rec.ImageID})
+				image: dd.Image, from: m.rec.ImageID, label: df.imageName(m.rec.ImageID)})
 			needStop = true
 		}
 	}
@@ -608,27 +608,55 @@ func replaceReasons(dd DesiredDesktop, live provider.Desktop) []string {
 	if dd.Bandwidth != 0 && live.BandwidthMbps != dd.Bandwidth {
 		why = append(why, fmt.Sprintf("bandwidth %d Mbps", dd.Bandwidth))
 	}
-	if dd.Network.VpcID != "" && live.VpcID != "" && live.VpcID != dd.Network.VpcID {
+	if live.SiteID == dd.Site.ID && dd.Network.VpcID != "" && live.VpcID != "" && live.VpcID != dd.Network.VpcID {
 		why = append(why, "network "+firstNonEmpty(dd.Network.VpcName, dd.Network.VpcID))
 	}
 	return why
 }
 
-func replaceBefore(dd DesiredDesktop, live provider.Desktop) []string {
+func (df *differ) replaceBefore(dd DesiredDesktop, live provider.Desktop) []string {
 	var was []string
 	if live.SiteID != dd.Site.ID {
-		was = append(was, "site "+live.SiteID)
+		was = append(was, "site "+df.siteName(live.SiteID))
 	}
 	if live.ProductID != dd.Product.ProductID {
-		was = append(was, "product "+live.ProductID)
+		was = append(was, "product "+df.productName(live.ProductID))
 	}
 	if dd.Bandwidth != 0 && live.BandwidthMbps != dd.Bandwidth {
 		was = append(was, fmt.Sprintf("bandwidth %d Mbps", live.BandwidthMbps))
 	}
-	if dd.Network.VpcID != "" && live.VpcID != "" && live.VpcID != dd.Network.VpcID {
+	if live.SiteID == dd.Site.ID && dd.Network.VpcID != "" && live.VpcID != "" && live.VpcID != dd.Network.VpcID {
 		was = append(was, "network "+firstNonEmpty(live.VpcName, live.VpcID))
 	}
 	return was
+}
+
+// imageName, siteName and productName show a catalog object by name, else by its id.
+func (df *differ) imageName(id string) string {
+	if df.d.Catalog != nil {
+		if im, ok := df.d.Catalog.ImageByID(id); ok {
+			return im.ImageName
+		}
+	}
+	return id
+}
+
+func (df *differ) siteName(id string) string {
+	if df.d.Catalog != nil {
+		if s, ok := df.d.Catalog.SiteByNameOrID(id); ok {
+			return s.SiteName
+		}
+	}
+	return id
+}
+
+func (df *differ) productName(id string) string {
+	if df.d.Catalog != nil {
+		if p, ok := df.d.Catalog.ProductByID(id); ok {
+			return productLabel(p)
+		}
+	}
+	return id
 }
 
 func firstNonEmpty(s ...string) string {
