@@ -196,11 +196,10 @@ func (df *differ) accounts() {
 		}
 		live, ok := df.snap.AccountByEmail(a.Email)
 		if !ok {
-			remark := ""
-			detail := fmt.Sprintf("name %q", a.Name)
+			remark, detail := "", ""
 			if a.Remark != nil {
 				remark = *a.Remark
-				detail += fmt.Sprintf(", remark %q", remark)
+				detail = fmt.Sprintf("remark %q", remark)
 			}
 			ci := df.addChange(Change{Object: ObjectAccount, Name: a.Email, Action: ActionCreate,
 				Attribute: "create", After: a.Name, Detail: detail})

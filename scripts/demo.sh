@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # make demo: the main job on the built-in emulator, from a fresh clone, with no account and no network.
 #
-# Today (foundation stage) it: starts the API emulator with a demo key on a free loopback port, lists its
-# catalog (sites, products, images, networks) through the real signed HTTP client, validates the example
-# fleets, and stops the emulator. plan/apply/drift join the demo as the planner and executor land.
+# Today (planner stage) it: starts the API emulator with a demo key on a free loopback port, lists its
+# catalog (sites, products, images, networks) through the real signed HTTP client, validates each example
+# fleet offline and online, plans it (text, and the studio's plan as a pull-request comment), and stops the
+# emulator, which reports the calls it served: planning makes none that mutate. apply and drift join the
+# demo with the executor (issue 5).
 set -euo pipefail
 bin=${1:-bin/deskfleet}
 work=$(mktemp -d)
@@ -29,15 +31,19 @@ export CDS_SECRET_ID=demo-id CDS_SECRET_KEY=demo-secret-not-real
 say "deskfleet catalog: what the cloud offers, read through the signed HTTP client"
 "$bin" catalog --endpoint "$addr"
 
-if [ -d examples ] && ls examples/*/*.yaml >/dev/null 2>&1; then
-	for dir in examples/*/; do
-		say "deskfleet validate -f $dir"
-		"$bin" validate -f "$dir"
-	done
-fi
+for dir in examples/*/; do
+	say "deskfleet validate -f $dir --online"
+	"$bin" validate -f "$dir" --online --endpoint "$addr"
+	say "deskfleet plan -f $dir"
+	"$bin" plan -f "$dir" --endpoint "$addr"
+done
+
+say "deskfleet plan -f examples/studio --format markdown (the pull-request comment)"
+"$bin" plan -f examples/studio --endpoint "$addr" --format markdown
 
 say "What the emulator served (it prints its call counts when it stops)"
 kill -INT "$sim_pid"
 wait "$sim_pid" || true
 cat "$work/sim.log"
-echo "Done. The planner (deskfleet plan/apply/drift) is the next milestone; see README.md."
+grep -q 'mutating: 0)' "$work/sim.log" || { echo "planning made a mutating call" >&2; exit 1; }
+echo "Done: every example validated and planned, with no mutating call. apply and drift are the next milestone; see README.md."
