@@ -1,0 +1,198 @@
+package render
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+)
+
+// listLimit is the most names a shortened list shows in full; a longer list shows listHead names and
+// "and N more".
+const (
+	listLimit = 4
+	listHead  = 3
+)
+
+// shortList joins names with ", ", showing the first listHead and "and N more" when there are more
+// than listLimit.
+func shortList(names []string) string {
+	if len(names) <= listLimit {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:listHead], ", ") + fmt.Sprintf(" and %d more", len(names)-listHead)
+}
+
+// shortInts is shortList for step ids.
+func shortInts(ids []int) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(id)
+	}
+	return shortList(s)
+}
+
+// minIDLen is the shortest a shortened id gets.
+const minIDLen = 4
+
+// shortID shortens an API id to its first n characters and "…"; an id of n characters or fewer is
+// kept whole.
+func shortID(id string, n int) string {
+	r := []rune(id)
+	if len(r) <= n {
+		return id
+	}
+	return string(r[:n]) + "…"
+}
+
+// idLen is the prefix length that tells the distinct ids apart: minIDLen, longer only when two ids
+// share their first minIDLen characters (as git shortens hashes).
+func idLen(ids []string) int {
+	distinct := map[string]bool{}
+	for _, id := range ids {
+		distinct[id] = true
+	}
+	for n := minIDLen; ; n++ {
+		seen := map[string]bool{}
+		clash, longest := false, 0
+		for id := range distinct {
+			longest = max(longest, len([]rune(id)))
+			k := shortID(id, n)
+			clash = clash || seen[k]
+			seen[k] = true
+		}
+		if !clash || n >= longest {
+			return n
+		}
+	}
+}
+
+// shortEmail shortens an email to its local part and "@…" ("alice@…"); a string without "@" is
+// kept whole.
+func shortEmail(email string) string {
+	if i := strings.IndexByte(email, '@'); i > 0 {
+		return email[:i] + "@…"
+	}
+	return email
+}
+
+// plural returns "1 desktop" or "3 desktops".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// elapsed shows a duration rounded for people: tenths of a second under a minute, whole seconds above.
+func elapsed(d time.Duration) string {
+	if d < time.Minute {
+		return strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', 1, 64) + "s"
+	}
+	return d.Round(time.Second).String()
+}
+
+// currencySymbol maps an ISO 4217 code to the symbol the plan shows; an unknown code is shown as
+// itself followed by a space.
+func currencySymbol(code string) string {
+	switch code {
+	case "CNY", "RMB":
+		return "¥"
+	case "USD":
+		return "$"
+	case "":
+		return ""
+	}
+	return code + " "
+}
+
+// money formats an amount rounded to cents with thousands separators: "¥20,184.00", "-¥11.21".
+// withPlus adds "+" to a positive amount (for rate changes). An amount that rounds to zero has no sign.
+func money(currency string, amount float64, withPlus bool) string {
+	cents := int64(math.Round(amount * 100))
+	sign := ""
+	switch {
+	case cents < 0:
+		sign, cents = "-", -cents
+	case cents > 0 && withPlus:
+		sign = "+"
+	}
+	return fmt.Sprintf("%s%s%s.%02d", sign, currencySymbol(currency), thousands(cents/100), cents%100)
+}
+
+// rate formats an hourly run-rate change: "+¥3.40/h", "-¥11.21/h".
+func rate(currency string, perHour float64) string { return money(currency, perHour, true) + "/h" }
+
+// thousands writes n with "," every three digits.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+// quoteInner escapes s as a Go string literal does (control characters, quotes, invalid UTF-8) and
+// drops the surrounding quotes, so the pieces of a diff can be quoted as one string.
+func quoteInner(s string) string {
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
+// displayWidth is the number of terminal columns s takes: East Asian wide and full-width runes count
+// two, ANSI colour sequences none.
+func displayWidth(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\x1b' {
+			for i < len(s) && s[i] != 'm' {
+				i++
+			}
+			continue
+		}
+		if s[i] < 0x80 {
+			n++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+		i += size - 1
+	}
+	return n
+}
+
+// pad right-pads s with spaces to w columns (s is returned as is when it is wider).
+func pad(s string, w int) string {
+	if d := w - displayWidth(s); d > 0 {
+		return s + strings.Repeat(" ", d)
+	}
+	return s
+}
+
+// padLeft left-pads s with spaces to w columns.
+func padLeft(s string, w int) string {
+	if d := w - displayWidth(s); d > 0 {
+		return strings.Repeat(" ", d) + s
+	}
+	return s
+}
