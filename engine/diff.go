@@ -53,6 +53,8 @@ func Diff(d *Desired, snap *provider.Snapshot, rec *state.Record, opt Options) *
 			SpecDigest:    d.SpecDigest,
 			StateSerial:   rec.Serial,
 			Observed:      Fingerprints(snap),
+			Changes:       []Change{},
+			Steps:         []Step{},
 		},
 		recByName: map[string]state.Desktop{},
 		claimed:   map[string]bool{},
@@ -202,7 +204,7 @@ func (df *differ) accounts() {
 				detail = fmt.Sprintf("remark %q", remark)
 			}
 			ci := df.addChange(Change{Object: ObjectAccount, Name: a.Email, Action: ActionCreate,
-				Attribute: "create", After: a.Name, Detail: detail})
+				Attribute: AttrCreate, After: a.Name, Detail: detail})
 			df.newAcct[a.Email] = true
 			df.add(task{phase: phAccountCreate, change: ci,
 				newAcct: NewAccount{Email: a.Email, Name: a.Name, Remark: remark}})
@@ -216,17 +218,17 @@ func (df *differ) accounts() {
 		recA, managed := df.rec.Account(a.Email)
 		if !managed {
 			df.addChange(Change{Object: ObjectAccount, Name: a.Email, ID: live.AccountID, Action: ActionAdopt,
-				Attribute: "adopt", Reason: "found by email; managed from now on"})
+				Attribute: AttrAdopt, Reason: "found by email; managed from now on"})
 		}
 		if live.Name != a.Name {
 			ci := df.addChange(Change{Object: ObjectAccount, Name: a.Email, ID: live.AccountID,
-				Action: ActionUpdate, Attribute: "name", Before: live.Name, After: a.Name,
+				Action: ActionUpdate, Attribute: AttrName, Before: live.Name, After: a.Name,
 				OutOfBand: managed && recA.Name == a.Name})
 			df.add(task{phase: phAccountName, key: a.Email, change: ci, account: ref, from: live.Name, label: a.Name})
 		}
 		if a.Remark != nil && live.Remark != *a.Remark {
 			ci := df.addChange(Change{Object: ObjectAccount, Name: a.Email, ID: live.AccountID,
-				Action: ActionUpdate, Attribute: "remark", Before: live.Remark, After: *a.Remark,
+				Action: ActionUpdate, Attribute: AttrRemark, Before: live.Remark, After: *a.Remark,
 				OutOfBand: managed && recA.Remark != nil && *recA.Remark == *a.Remark})
 			df.add(task{phase: phAccountRemark, key: *a.Remark, change: ci, account: ref, remark: *a.Remark})
 		}
@@ -240,7 +242,7 @@ func (df *differ) accounts() {
 	sort.Strings(emails)
 	for _, e := range emails {
 		df.addChange(Change{Object: ObjectAccount, Name: e, ID: df.rec.Accounts[e].AccountID,
-			Action: ActionForget, Attribute: "forget", Reason: "removed from the spec; the API cannot delete a sub-account"})
+			Action: ActionForget, Attribute: AttrForget, Reason: "removed from the spec; the API cannot delete a sub-account"})
 		df.problem(&df.plan.Warnings, ObjectAccount, e, nil,
 			"removed from the spec: forgotten, not deleted (the API has no call to delete a sub-account)", "")
 	}
@@ -358,7 +360,7 @@ func (df *differ) desktops() {
 func (df *differ) createDesktop(dd DesiredDesktop, reason string, oob bool, replaced string) {
 	ci := -1
 	if replaced == "" {
-		ci = df.addChange(Change{Object: ObjectDesktop, Name: dd.Name, Action: ActionCreate, Attribute: "create",
+		ci = df.addChange(Change{Object: ObjectDesktop, Name: dd.Name, Action: ActionCreate, Attribute: AttrCreate,
 			After: describeCreate(dd), Detail: describeExtras(dd), Reason: reason, OutOfBand: oob,
 			Account: df.d.Bindings[dd.Name]})
 	} else {
@@ -396,7 +398,7 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 	base := Change{Object: ObjectDesktop, Name: dd.Name, ID: live.ID, Account: live.AccountEmail}
 	if !m.managed {
 		c := base
-		c.Action, c.Attribute, c.Reason = ActionAdopt, "adopt", "found by name; managed from now on"
+		c.Action, c.Attribute, c.Reason = ActionAdopt, AttrAdopt, "found by name; managed from now on"
 		if m.renamed != "" {
 			c.Reason = fmt.Sprintf("found as %q (renamedFrom); managed from now on", m.renamed)
 		}
@@ -418,7 +420,7 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 			return
 		}
 		c := base
-		c.Action, c.Attribute, c.Guard = ActionReplace, "replace", GuardReplace
+		c.Action, c.Attribute, c.Guard = ActionReplace, AttrReplace, GuardReplace
 		c.Before, c.After = strings.Join(df.replaceBefore(dd, live), ", "), strings.Join(why, ", ")
 		c.Reason = "cannot change in place: " + strings.Join(why, ", ")
 		ci := df.addChange(c)
@@ -430,7 +432,7 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 
 	if m.renamed != "" {
 		c := base
-		c.Action, c.Attribute, c.Before, c.After = ActionUpdate, "rename", m.renamed, dd.Name
+		c.Action, c.Attribute, c.Before, c.After = ActionUpdate, AttrRename, m.renamed, dd.Name
 		if m.managed && m.renamed != dd.RenamedFrom {
 			c.OutOfBand = true
 		}
@@ -451,7 +453,7 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 			rebuild = false
 		} else {
 			c := base
-			c.Action, c.Attribute, c.Guard = ActionRebuild, "rebuild", GuardRebuild
+			c.Action, c.Attribute, c.Guard = ActionRebuild, AttrRebuild, GuardRebuild
 			c.Before, c.After = df.imageName(m.rec.ImageID), dd.Image.Name
 			c.Reason = "image changed: wipes the system disk"
 			ci := df.addChange(c)
@@ -470,17 +472,17 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 			c.OutOfBand = m.managed && m.rec.Account != nil && *m.rec.Account == want
 			switch {
 			case want == "":
-				c.Attribute = "unbind"
+				c.Attribute = AttrUnbind
 				ci := df.addChange(c)
 				df.add(task{phase: phUnbind, desk: dd.Name, target: t, change: ci})
 				needStop = true
 			case have == "":
-				c.Attribute = "bind"
+				c.Attribute = AttrBind
 				ci := df.addChange(c)
 				ref, dep := df.accountRef(want)
 				df.add(task{phase: phBind, key: want, desk: dd.Name, target: t, change: ci, account: ref, extra: dep})
 			default:
-				c.Attribute = "bind"
+				c.Attribute = AttrBind
 				ci := df.addChange(c)
 				ref, dep := df.accountRef(want)
 				df.add(task{phase: phChange, key: dd.Name, desk: dd.Name, target: t, change: ci, account: ref,
@@ -492,7 +494,7 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 
 	if dd.Label != nil && *dd.Label != live.Label {
 		c := base
-		c.Action, c.Attribute, c.Before, c.After = ActionUpdate, "label", live.Label, *dd.Label
+		c.Action, c.Attribute, c.Before, c.After = ActionUpdate, AttrLabel, live.Label, *dd.Label
 		c.OutOfBand = m.managed && m.rec.Label != nil && *m.rec.Label == *dd.Label
 		ci := df.addChange(c)
 		df.add(task{phase: phLabel, key: *dd.Label, desk: dd.Name, target: t, change: ci, label: *dd.Label})
@@ -522,7 +524,7 @@ func (df *differ) power(dd DesiredDesktop, live provider.Desktop, t Target, base
 	if needStop {
 		if running {
 			c := base
-			c.Action, c.Attribute, c.Before, c.After = ActionUpdate, "power", liveWord, "off"
+			c.Action, c.Attribute, c.Before, c.After = ActionUpdate, AttrPower, liveWord, "off"
 			c.Reason = "the change needs it stopped"
 			if wantOn {
 				c.After = "off, then on"
@@ -536,7 +538,7 @@ func (df *differ) power(dd DesiredDesktop, live provider.Desktop, t Target, base
 		}
 		if wantOn {
 			c := base
-			c.Action, c.Attribute, c.Before, c.After = ActionUpdate, "power", liveWord, wantWord
+			c.Action, c.Attribute, c.Before, c.After = ActionUpdate, AttrPower, liveWord, wantWord
 			ci := df.addChange(c)
 			df.add(task{phase: phPowerOn, desk: dd.Name, target: t, change: ci, power: provider.PowerOn})
 		}
@@ -546,7 +548,7 @@ func (df *differ) power(dd DesiredDesktop, live provider.Desktop, t Target, base
 		return
 	}
 	c := base
-	c.Action, c.Attribute, c.Before, c.After = ActionUpdate, "power", liveWord, wantWord
+	c.Action, c.Attribute, c.Before, c.After = ActionUpdate, AttrPower, liveWord, wantWord
 	c.OutOfBand = m.managed && m.rec.Power == string(*dd.Power)
 	ci := df.addChange(c)
 	ph := phPowerOn
@@ -570,7 +572,7 @@ func (df *differ) billing(dd DesiredDesktop, live provider.Desktop, t Target, ba
 	switch {
 	case dd.Billing.Monthly() && !monthly:
 		c := base
-		c.Action, c.Attribute = ActionUpdate, "billing"
+		c.Action, c.Attribute = ActionUpdate, AttrBilling
 		c.Before, c.After = "per-minute", describeBilling(dd.Billing)
 		c.Reason = "one-way: the API cannot switch back"
 		ci := df.addChange(c)
@@ -584,7 +586,7 @@ func (df *differ) billing(dd DesiredDesktop, live provider.Desktop, t Target, ba
 		left := live.ExpireTime.Time.Sub(df.opt.Now)
 		if left < dd.Billing.RenewWithin {
 			c := base
-			c.Action, c.Attribute = ActionUpdate, "renew"
+			c.Action, c.Attribute = ActionUpdate, AttrRenew
 			c.Before = "expires " + live.ExpireTime.Time.UTC().Format("2006-01-02")
 			c.After = fmt.Sprintf("+%d month(s)", dd.Billing.Months)
 			c.Reason = fmt.Sprintf("expires within renewWithin (%s)", dd.Billing.RenewWithin)
@@ -693,7 +695,7 @@ func (df *differ) deletions() {
 		live, ok := df.snap.Desktop(id)
 		if !ok || live.Status == provider.StatusGone {
 			df.addChange(Change{Object: ObjectDesktop, Name: r.Name, ID: id, Action: ActionForget,
-				Attribute: "forget", Reason: "removed from the spec and already gone"})
+				Attribute: AttrForget, Reason: "removed from the spec and already gone"})
 			continue
 		}
 		if r.Protect {
@@ -703,7 +705,7 @@ func (df *differ) deletions() {
 			continue
 		}
 		ci := df.addChange(Change{Object: ObjectDesktop, Name: r.Name, ID: id, Action: ActionDelete,
-			Attribute: "delete", Reason: "removed from the spec", Guard: GuardDelete, Account: live.AccountEmail})
+			Attribute: AttrDelete, Reason: "removed from the spec", Guard: GuardDelete, Account: live.AccountEmail})
 		df.add(task{phase: phDelete, key: id, desk: r.Name, target: Target{Name: r.Name, VmID: id}, change: ci,
 			guard: GuardDelete, reason: "removed from the spec"})
 	}

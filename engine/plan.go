@@ -133,9 +133,8 @@ type Change struct {
 	Name   string `json:"name"`
 	ID     string `json:"id,omitempty"`
 	Action Action `json:"action"`
-	// Attribute is what changes: create, delete, adopt, forget, replace, rename, label, power, bind,
-	// billing, renew, rebuild, name, remark, network.
-	Attribute string `json:"attribute"`
+	// Attribute is what changes.
+	Attribute Attribute `json:"attribute"`
 	// Before and After are display values ("" when not applicable).
 	Before string `json:"before,omitempty"`
 	After  string `json:"after,omitempty"`
@@ -151,6 +150,38 @@ type Change struct {
 	Account string `json:"account,omitempty"`
 	// Steps are the ids of the steps that make the change.
 	Steps []int `json:"steps,omitempty"`
+}
+
+// Attribute names what a Change changes.
+type Attribute string
+
+// The attributes.
+const (
+	AttrCreate  Attribute = "create"
+	AttrDelete  Attribute = "delete"
+	AttrAdopt   Attribute = "adopt"
+	AttrForget  Attribute = "forget"
+	AttrReplace Attribute = "replace"
+	AttrRebuild Attribute = "rebuild"
+	AttrRename  Attribute = "rename" // a desktop's name
+	AttrLabel   Attribute = "label"
+	AttrPower   Attribute = "power"
+	AttrBind    Attribute = "bind"
+	AttrUnbind  Attribute = "unbind"
+	AttrBilling Attribute = "billing"
+	AttrRenew   Attribute = "renew"
+	AttrName    Attribute = "name"   // a sub-account's name
+	AttrRemark  Attribute = "remark" // a sub-account's remark
+)
+
+// FreeText reports whether the attribute's values are free text (shown as a string diff) rather than
+// one of a few words or a description.
+func (a Attribute) FreeText() bool {
+	switch a {
+	case AttrLabel, AttrRename, AttrName, AttrRemark:
+		return true
+	}
+	return false
 }
 
 // Guard is a kind of change that needs an explicit flag (or typed confirmation) to apply.

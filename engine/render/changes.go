@@ -23,7 +23,6 @@ type changeSection struct {
 }
 
 // stringAttrs are the attributes whose values are free text, shown quoted and diffed.
-var stringAttrs = []string{"label", "rename", "name", "remark"}
 
 // changes writes the sections of changes: networks, sub-accounts, desktops, then the changes that set
 // back what was changed outside deskfleet. The columns line up across all sections.
@@ -121,7 +120,7 @@ func (t *textWriter) rows(keep func(engine.Change) bool, outOfBand bool) []row {
 			}
 		}
 		for n, c := range cs {
-			r := row{action: c.Action, attr: c.Attribute, parts: t.valueParts(c, outOfBand)}
+			r := row{action: c.Action, attr: string(c.Attribute), parts: t.valueParts(c, outOfBand)}
 			if n == 0 {
 				r.name, r.id = c.Name, shortID(c.ID, t.idLen)
 				if c.Object != engine.ObjectDesktop {
@@ -152,7 +151,7 @@ func sameCreate(a, b engine.Change) bool {
 func (t *textWriter) mergedRow(cs []engine.Change) row {
 	first := cs[0]
 	first.Account = ""
-	r := row{action: first.Action, attr: first.Attribute, parts: t.valueParts(first, false)}
+	r := row{action: first.Action, attr: string(first.Attribute), parts: t.valueParts(first, false)}
 	names := make([]string, len(cs))
 	var bound, accounts []string
 	for i, c := range cs {
@@ -188,7 +187,7 @@ func (t *textWriter) valueParts(c engine.Change, outOfBand bool) []string {
 	if c.Reason != "" {
 		parts = append(parts, c.Reason)
 	}
-	if c.Account != "" && c.Attribute != "bind" && (c.Action == engine.ActionCreate || isDestructive(c)) {
+	if c.Account != "" && c.Attribute != engine.AttrBind && (c.Action == engine.ActionCreate || isDestructive(c)) {
 		parts = append(parts, "bound to "+c.Account)
 	}
 	if c.Guard != engine.GuardNone {
@@ -203,7 +202,7 @@ func (t *textWriter) values(c engine.Change, outOfBand bool) string {
 	if c.Before == "" && c.After == "" {
 		return ""
 	}
-	if slices.Contains(stringAttrs, c.Attribute) {
+	if c.Attribute.FreeText() {
 		if outOfBand {
 			return "live " + quote(c.Before) + " -> " + quote(c.After)
 		}

@@ -87,7 +87,7 @@ func studioPlan() *engine.Plan {
 // values that diff well and badly, and a detail long enough to wrap.
 func everyAttributePlan() *engine.Plan {
 	p := base("lab")
-	d := func(name, id string, a engine.Action, attr, before, after string) engine.Change {
+	d := func(name, id string, a engine.Action, attr engine.Attribute, before, after string) engine.Change {
 		return engine.Change{Object: engine.ObjectDesktop, Name: name, ID: id, Action: a, Attribute: attr, Before: before, After: after}
 	}
 	long := d("a-desktop-name-well-over-the-column-cap", "deadbeef01", engine.ActionUpdate, "power", "off", "on")

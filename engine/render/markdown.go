@@ -215,7 +215,7 @@ func (m mdWriter) destructive() mdBlock {
 		if c.Account != "" {
 			parts = append(parts, "bound to "+mdEscape(c.Account))
 		}
-		b.items = append(b.items, "- "+code(c.Name)+" "+c.Attribute+": "+strings.Join(parts, " · ")+"\n")
+		b.items = append(b.items, "- "+code(c.Name)+" "+string(c.Attribute)+": "+strings.Join(parts, " · ")+"\n")
 	}
 	slices.Sort(flags)
 	b.head = "\n**Destructive**"
@@ -251,8 +251,8 @@ func (m mdWriter) affected() mdBlock {
 			i = len(ds) - 1
 			index[k] = i
 		}
-		if !slices.Contains(ds[i].attrs, c.Attribute) {
-			ds[i].attrs = append(ds[i].attrs, c.Attribute)
+		if !slices.Contains(ds[i].attrs, string(c.Attribute)) {
+			ds[i].attrs = append(ds[i].attrs, string(c.Attribute))
 		}
 		byAccount[c.Account] = ds
 	}
@@ -322,7 +322,7 @@ func (m mdWriter) outOfBand() mdBlock {
 		if !c.OutOfBand || c.Action == engine.ActionNoop {
 			continue
 		}
-		item := "- " + code(c.Name) + " " + c.Attribute
+		item := "- " + code(c.Name) + " " + string(c.Attribute)
 		if v := m.plain.values(c, true); v != "" {
 			item += ": " + mdEscape(v)
 		}
