@@ -558,6 +558,14 @@ func (df *differ) power(dd DesiredDesktop, live provider.Desktop, t Target, base
 	df.add(task{phase: ph, desk: dd.Name, target: t, change: ci, power: *dd.Power})
 }
 
+// days shows a duration in whole days when it is one ("7d"), else as Go does ("36h0m0s").
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
 func powerWord(on bool) string {
 	if on {
 		return "on"
@@ -589,7 +597,7 @@ func (df *differ) billing(dd DesiredDesktop, live provider.Desktop, t Target, ba
 			c.Action, c.Attribute = ActionUpdate, AttrRenew
 			c.Before = "expires " + live.ExpireTime.Time.UTC().Format("2006-01-02")
 			c.After = fmt.Sprintf("+%d month(s)", dd.Billing.Months)
-			c.Reason = fmt.Sprintf("expires within renewWithin (%s)", dd.Billing.RenewWithin)
+			c.Reason = fmt.Sprintf("expires within renewWithin (%s)", days(dd.Billing.RenewWithin))
 			ci := df.addChange(c)
 			df.add(task{phase: phRenew, key: billingKey(dd.Billing), desk: dd.Name, target: t, change: ci,
 				billing: dd.Billing})

@@ -340,3 +340,55 @@ func golden(t *testing.T, path string, got []byte) {
 		t.Errorf("%s differs from the plan made now (go test ./engine -run TestScenarios -update rewrites it):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
+
+// TestExamplesPlanSeeded plans every example of examples/ against an emulator that already holds part
+// of the fleet (the first desktop of each group, made in the console) and desktops of its own: each
+// plans without an error, adopts what it finds and leaves the rest alone.
+func TestExamplesPlanSeeded(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "examples", "*", "fleet.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(filepath.Dir(file)), func(t *testing.T) {
+			fl, diags := spec.Load(file)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			var lv live
+			seen := map[string]bool{}
+			for _, d := range fl.Desktops {
+				if seen[d.Group] {
+					continue
+				}
+				seen[d.Group] = true
+				lv.Desktops = append(lv.Desktops, liveDesktop{Name: d.Name, Site: d.Site, Bandwidth: d.Bandwidth,
+					Product: map[string]string{"windows": "a5000-win", "linux": "a5000-linux"}[strings.ToLower(d.Product.OS)],
+					Image:   map[string]string{"Windows10-公共镜像-图像处理型": "win10", "Ubuntu20.04-公共镜像-图像处理型": "ubuntu", "定制模板": "custom"}[d.Image],
+					Monthly: d.Billing.Cycle == spec.CycleMonth})
+			}
+			lv.Desktops = append(lv.Desktops, liveDesktop{Name: "legacy-ws"})
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := newScnEnv(t, lv)
+			p := planScenario(t, e, scenario{Spec: string(raw)}, nil)
+			if len(p.Errors) > 0 {
+				t.Fatalf("plan errors: %+v", p.Errors)
+			}
+			adopted := 0
+			for _, c := range p.Changes {
+				if c.Action == engine.ActionAdopt && c.Object == engine.ObjectDesktop {
+					adopted++
+				}
+			}
+			if adopted != len(seen) {
+				t.Errorf("adopted %d desktops, want %d (one per group)", adopted, len(seen))
+			}
+			if strings.Join(p.Unmanaged, ",") != "legacy-ws" {
+				t.Errorf("unmanaged %v, want [legacy-ws]", p.Unmanaged)
+			}
+		})
+	}
+}
