@@ -55,9 +55,12 @@ func Diff(d *Desired, snap *provider.Snapshot, rec *state.Record, opt Options) *
 			Observed:      Fingerprints(snap),
 			Changes:       []Change{},
 			Steps:         []Step{},
+			Want:          []state.Desktop{},
+			WantAccounts:  []state.Account{},
 		},
 		recByName: map[string]state.Desktop{},
 		claimed:   map[string]bool{},
+		replaced:  map[string]bool{},
 		newAcct:   map[string]bool{},
 	}
 	for _, r := range rec.Desktops {
@@ -145,6 +148,7 @@ type differ struct {
 
 	recByName map[string]state.Desktop
 	claimed   map[string]bool // vmIds matched to a desired desktop
+	replaced  map[string]bool // desktop names this plan replaces
 	newAcct   map[string]bool // emails created by this plan
 	tasks     []task
 }
@@ -197,6 +201,8 @@ func (df *differ) accounts() {
 			continue
 		}
 		live, ok := df.snap.AccountByEmail(a.Email)
+		df.plan.WantAccounts = append(df.plan.WantAccounts, state.Account{Email: a.Email, AccountID: live.AccountID,
+			Name: a.Name, Remark: a.Remark})
 		if !ok {
 			remark, detail := "", ""
 			if a.Remark != nil {
@@ -343,6 +349,7 @@ func (df *differ) desktops() {
 		if m.found {
 			df.claimed[m.live.ID] = true
 			df.existing(dd, m)
+			df.want(dd, m.live.ID)
 			continue
 		}
 		reason := ""
@@ -352,7 +359,27 @@ func (df *differ) desktops() {
 			oob = true
 		}
 		df.createDesktop(dd, reason, oob, "")
+		df.want(dd, "")
 	}
+}
+
+// want records what the state will hold for a desktop once the plan is applied: the values the API
+// cannot report (image, auto-renewal, protect) and those deskfleet enforces. vmID is "" for a desktop
+// this plan creates (also when it replaces one); the executor fills it from the create step.
+func (df *differ) want(dd DesiredDesktop, vmID string) {
+	if df.replaced[dd.Name] {
+		vmID = ""
+	}
+	w := state.Desktop{VmID: vmID, Name: dd.Name, ImageID: dd.Image.ID, AutoRenew: dd.Billing.AutoRenew,
+		Protect: dd.Protect, Label: dd.Label}
+	if df.d.BindingsSet {
+		email := df.d.Bindings[dd.Name]
+		w.Account = &email
+	}
+	if dd.Power != nil {
+		w.Power = string(*dd.Power)
+	}
+	df.plan.Want = append(df.plan.Want, w)
 }
 
 // createDesktop plans a new desktop with its binding, label and power. replaced is the step key of
@@ -427,6 +454,7 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 		df.add(task{phase: phDelete, key: live.ID, desk: dd.Name, target: t, change: ci, guard: GuardReplace,
 			reason: "replace"})
 		df.createDesktop(dd, "replace", false, live.ID)
+		df.replaced[dd.Name] = true
 		return
 	}
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/deskfleet/deskfleet/state"
 )
 
 // FormatVersion is the version of the plan's JSON form (docs/plan-json.md). It changes when a field
@@ -39,6 +41,12 @@ type Plan struct {
 	// Guards are the plan-wide checks that need a flag to apply (mass deletion, empty spec); a step's own
 	// guard is on the step.
 	Guards []GuardFinding `json:"guards,omitempty"`
+	// Want and WantAccounts are what the state record holds for the desktops and accounts the plan
+	// covers once it is applied: the values the API cannot report back (image, auto-renewal, protect)
+	// and the ones deskfleet enforces. VmID is "" for a desktop the plan creates: the executor takes it
+	// from the create step. Desktops with a plan error are not in Want.
+	Want         []state.Desktop `json:"want_desktops"`
+	WantAccounts []state.Account `json:"want_accounts"`
 	// Unmanaged are the names of live desktops neither in the spec nor in the state: left alone.
 	Unmanaged []string `json:"unmanaged,omitempty"`
 	// Cost is filled by Price; nil when not priced.

@@ -19,7 +19,19 @@ type Record struct {
 	Desktops map[string]Desktop `json:"desktops,omitempty"`
 	// Accounts are the managed sub-accounts, by email.
 	Accounts map[string]Account `json:"accounts,omitempty"`
+	// Intents are the mutating calls of applies, oldest first; open ones (pending, sent) are settled
+	// by the next apply before anything else. Closed ones are kept for the journal (trimmed to the
+	// newest MaxIntents).
+	Intents []Intent `json:"intents,omitempty"`
+	// Runs is the apply journal, oldest first (trimmed to the newest MaxRuns).
+	Runs []Run `json:"runs,omitempty"`
 }
+
+// Journal limits: the record keeps the newest entries only.
+const (
+	MaxRuns    = 200
+	MaxIntents = 5000
+)
 
 // Desktop is a managed desktop and the values deskfleet last applied to it.
 type Desktop struct {
@@ -68,4 +80,72 @@ func (r *Record) Account(email string) (Account, bool) {
 	}
 	a, ok := r.Accounts[email]
 	return a, ok
+}
+
+// Intent is one mutating call of an apply, recorded before the call is made (rule 4: intent before
+// side effect) and completed as it goes. A run that crashed leaves intents not Done: the next apply
+// settles them first, never by repeating a call whose outcome is unknown.
+type Intent struct {
+	// ID is unique within the record ("<runID>/<step>").
+	ID    string `json:"id"`
+	RunID string `json:"runId"`
+	Step  int    `json:"step"`
+	// Op is the plan step's op kind and Action its API action.
+	Op     string `json:"op"`
+	Action string `json:"action"`
+	// RequestID is the requestId the call carries (set before the call).
+	RequestID string `json:"requestId"`
+	// Targets are the desktop names (or account emails) the call touches; VmIDs their ids where known
+	// (for a create, the ids the response returned).
+	Targets []string `json:"targets"`
+	VmIDs   []string `json:"vmIds,omitempty"`
+	// TaskID is the task the call returned, for asynchronous actions.
+	TaskID string `json:"taskId,omitempty"`
+	// Params is the step's op as JSON, so that a later run can settle the intent without the plan.
+	Params []byte `json:"params,omitempty"`
+	// Status: pending (recorded, call maybe sent), sent (response received), then done or failed.
+	Status    IntentStatus `json:"status"`
+	Error     string       `json:"error,omitempty"`
+	StartedAt time.Time    `json:"startedAt"`
+	EndedAt   time.Time    `json:"endedAt,omitempty"`
+}
+
+// IntentStatus is where an intent stands.
+type IntentStatus string
+
+const (
+	IntentPending IntentStatus = "pending" // recorded before the call: it may or may not have reached the API
+	IntentSent    IntentStatus = "sent"    // the API answered (task id and vmIds recorded): only its task is awaited
+	IntentDone    IntentStatus = "done"
+	IntentFailed  IntentStatus = "failed"
+)
+
+// Open reports whether the intent still needs settling.
+func (i Intent) Open() bool { return i.Status == IntentPending || i.Status == IntentSent }
+
+// Run is one apply in the journal.
+type Run struct {
+	ID        string    `json:"id"`
+	User      string    `json:"user"`
+	Host      string    `json:"host"`
+	Command   string    `json:"command"`
+	StartedAt time.Time `json:"startedAt"`
+	EndedAt   time.Time `json:"endedAt,omitempty"`
+	// SpecDigest is the plan's; GitCommit the commit of the spec's Git work tree ("" outside one).
+	SpecDigest string `json:"specDigest"`
+	GitCommit  string `json:"gitCommit,omitempty"`
+	// Outcome: running, done, partial, failed, interrupted.
+	Outcome string `json:"outcome"`
+	// Steps are the outcome of each step of the plan, by step id.
+	Steps []StepOutcome `json:"steps,omitempty"`
+}
+
+// StepOutcome is how one step of a run ended.
+type StepOutcome struct {
+	Step    int    `json:"step"`
+	Action  string `json:"action"`
+	Targets string `json:"targets"` // for display
+	// Status: done, failed, skipped (a dependency failed), partial (some items failed).
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
 }

@@ -1,0 +1,82 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Store keeps fleets' records. Implementations: state/bolt (a bbolt file, the default) and
+// state/memory (tests); one conformance suite (state/statetest) runs on every implementation, and a
+// shared store (PostgreSQL) must pass it too. No implementation type appears in this interface.
+//
+// Contract:
+//   - Lock takes the fleet's lock for holder, waiting up to timeout (0: do not wait). When another
+//     holder has it, Lock returns a *LockedError naming that holder. The returned Lock must be
+//     released with Unlock; while held, the store keeps its heartbeat fresh (implementations may do so
+//     on every Update). Only the lock's holder may Update the fleet's record.
+//   - Read returns a copy of the fleet's record (an empty record, Serial 0, when none exists). It does
+//     not need the lock.
+//   - Update runs fn on a copy of the record in one transaction: when fn returns nil the new record is
+//     stored with Serial+1, atomically and durably (it survives a crash of the process right after
+//     Update returns); when fn fails nothing changes. Update fails with ErrNotLocked when the lock
+//     passed is not (or no longer) the fleet's current lock.
+//   - Fleets lists the fleets with a record.
+//   - Unlock of a lock already released is not an error. ForceUnlock clears whatever lock the fleet
+//     has and returns the holder it removed (nil when none).
+type Store interface {
+	Lock(ctx context.Context, fleet string, holder Holder, timeout time.Duration) (*Lock, error)
+	Unlock(ctx context.Context, l *Lock) error
+	ForceUnlock(ctx context.Context, fleet string) (*Holder, error)
+	// LockHolder returns the current holder of the fleet's lock, nil when it is free.
+	LockHolder(ctx context.Context, fleet string) (*Holder, error)
+	Read(ctx context.Context, fleet string) (*Record, error)
+	Update(ctx context.Context, l *Lock, fn func(*Record) error) error
+	Fleets(ctx context.Context) ([]string, error)
+	Close() error
+}
+
+// Holder says who holds a lock: what contenders print.
+type Holder struct {
+	User      string    `json:"user"`
+	Host      string    `json:"host"`
+	PID       int       `json:"pid"`
+	Command   string    `json:"command"`
+	Since     time.Time `json:"since"`
+	Heartbeat time.Time `json:"heartbeat"`
+}
+
+// String names the holder: "ana@build-7 (pid 4182, deskfleet apply, since 09:00:01 UTC)".
+func (h Holder) String() string {
+	return fmt.Sprintf("%s@%s (pid %d, %s, since %s)", h.User, h.Host, h.PID, h.Command,
+		h.Since.UTC().Format("2006-01-02 15:04:05 UTC"))
+}
+
+// Lock is a held lock on one fleet.
+type Lock struct {
+	Fleet  string
+	Holder Holder
+	// Token identifies this holding: a lock taken again (after a forced unlock) has another token, so
+	// the old holder's Updates are refused.
+	Token string
+}
+
+// LockedError is Lock's error when another holder has the lock.
+type LockedError struct {
+	Fleet  string
+	Holder Holder
+	// Stale is true when the holder's process is known to be gone (same host, pid not running).
+	Stale bool
+}
+
+func (e *LockedError) Error() string {
+	s := fmt.Sprintf("fleet %s is locked by %s", e.Fleet, e.Holder)
+	if e.Stale {
+		s += "; that process is gone: the lock is stale"
+	}
+	return s
+}
+
+// ErrNotLocked is Update's error when the lock is not held (released, or taken by a forced unlock).
+var ErrNotLocked = errors.New("the fleet's lock is not held by this process (released or taken over)")
