@@ -37,6 +37,10 @@ const (
 // simEndpoint is the --endpoint value that runs the emulator in-process on a local file.
 const simEndpoint = "sim"
 
+// simTaskTimeEnv sets how long the in-process emulator's tasks take (default 2s): tests and demos
+// shorten it.
+const simTaskTimeEnv = "DESKFLEET_SIM_TASK_TIME"
+
 // defaultSimData is where `--endpoint sim` keeps its cloud, so successive runs see one cloud.
 var defaultSimData = filepath.Join(".deskfleet", "sim.db")
 
@@ -159,10 +163,18 @@ func openInProcessSim(cfg gcw.Config, dataFile string) (*apiSession, error) {
 		return nil, err
 	}
 	const keyID = "deskfleet-sim"
+	taskTime := 2 * time.Second
+	if v := os.Getenv(simTaskTimeEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%s=%q: want a duration such as 2s or 50ms", simTaskTimeEnv, v)
+		}
+		taskTime = d
+	}
 	emu, err := sim.New(sim.Options{
 		Keys:         map[string]string{keyID: secret},
 		DataFile:     dataFile,
-		TaskDuration: 2 * time.Second,
+		TaskDuration: taskTime,
 	})
 	if err != nil {
 		return nil, withHint(fmt.Errorf("emulator %s: %w", dataFile, err), "delete the file to start a fresh emulated cloud")
