@@ -2,9 +2,9 @@
 // (with the values it last applied, which the API cannot always tell back), and, once apply exists, the
 // lock, pending intents and the apply journal.
 //
-// This file defines the Record the planner reads. The Store that persists it (bbolt, in memory) is
-// built with `deskfleet apply`; until then a plan is made against an empty Record, so every live
-// desktop that the spec names is adopted and nothing is deleted.
+// This file defines the Record the planner reads; store.go the Store that persists it (state/bolt,
+// state/memory). A fleet with no record reads as an empty Record: every live desktop that the spec
+// names is adopted and nothing is deleted.
 package state
 
 import "time"

@@ -19,9 +19,9 @@ import (
 //   - Read returns a copy of the fleet's record (an empty record, Serial 0, when none exists). It does
 //     not need the lock.
 //   - Update runs fn on a copy of the record in one transaction: when fn returns nil the new record is
-//     stored with Serial+1, atomically and durably (it survives a crash of the process right after
-//     Update returns); when fn fails nothing changes. Update fails with ErrNotLocked when the lock
-//     passed is not (or no longer) the fleet's current lock.
+//     stored with Serial+1 and its journal trimmed (Record.Trim), atomically and durably (it survives
+//     a crash of the process right after Update returns); when fn fails nothing changes. Update fails
+//     with ErrNotLocked when the lock passed is not (or no longer) the fleet's current lock.
 //   - Fleets lists the fleets with a record.
 //   - Unlock of a lock already released is not an error. ForceUnlock clears whatever lock the fleet
 //     has and returns the holder it removed (nil when none).
