@@ -1,0 +1,423 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/state"
+)
+
+// DriftFormatVersion is the version of the drift report's JSON form. It changes when a field changes
+// meaning or disappears; new fields do not change it.
+const DriftFormatVersion = 1
+
+// DefaultExpiringWithin is the window of DriftOptions.ExpiringWithin when it is not set: the seven
+// days QueryExpireVms covers.
+const DefaultExpiringWithin = 7 * 24 * time.Hour
+
+// AttrDeleted is the attribute of a drift item about a managed desktop (or account) that is gone live:
+// deleted outside deskfleet. The plan recreates it (an ActionCreate change marked OutOfBand).
+const AttrDeleted Attribute = "deleted"
+
+// DriftOptions tune Drift.
+type DriftOptions struct {
+	// Now is the time expiries are measured from (Snapshot.TakenAt when zero).
+	Now time.Time
+	// ExpiringWithin: monthly desktops whose term ends sooner than this are reported (expired ones
+	// too). Zero or less means DefaultExpiringWithin.
+	ExpiringWithin time.Duration
+}
+
+// Cause says why a managed value differs from the spec.
+type Cause string
+
+const (
+	// CauseOutside: the live value differs from what deskfleet last applied: changed outside deskfleet.
+	CauseOutside Cause = "outside"
+	// CauseSpec: the spec asks for something else than what was last applied: the spec changed since
+	// the last apply (the live value may still be what was applied).
+	CauseSpec Cause = "spec"
+	// CauseUnknown: the state record does not remember the value (billing, site, product, bandwidth).
+	CauseUnknown Cause = "unknown"
+)
+
+// DriftReport is what `deskfleet drift` finds: the managed objects whose live values differ from the
+// spec, the desktops expiring soon, those in error, and the live desktops deskfleet does not manage.
+// Every list is sorted (drift in spec order, accounts first; the rest by name) and is [] when empty.
+type DriftReport struct {
+	FormatVersion int       `json:"format_version"`
+	Fleet         string    `json:"fleet"`
+	At            time.Time `json:"at"`
+	// ExpiringWithin is the window of Expiring.
+	ExpiringWithin time.Duration `json:"expiring_within_ns"`
+	// ManagedDesktops and ManagedAccounts count the state record's objects.
+	ManagedDesktops int `json:"managed_desktops"`
+	ManagedAccounts int `json:"managed_accounts"`
+	// StateSerial is the serial of the record the report was made from.
+	StateSerial int64 `json:"state_serial"`
+	// Reads says how much was read (filled by the caller, like Plan.Reads).
+	Reads Reads `json:"reads"`
+
+	// Items are the managed values that differ from the spec, one item per object and attribute.
+	Items []DriftItem `json:"drifted"`
+	// Expiring are the monthly desktops (managed or not) whose term ends within ExpiringWithin.
+	Expiring []ExpiringItem `json:"expiring"`
+	// InError are the live desktops (managed or not) in an error or expired status.
+	InError []StatusItem `json:"in_error"`
+	// Unmanaged are the live desktops neither in the spec nor in the state record (Plan.Unmanaged).
+	Unmanaged []string `json:"unmanaged"`
+	// Unadopted are the live desktops the spec names that the state does not manage yet: the next
+	// apply adopts them (Plan's adopt changes). They are not drift.
+	Unadopted []string `json:"unadopted"`
+}
+
+// DriftItem is one managed value that differs from the spec.
+type DriftItem struct {
+	Object ObjectKind `json:"object"`
+	// Name is the desktop's name in the spec (or the account's email); ID its vmId/accountId.
+	Name string `json:"name"`
+	ID   string `json:"id,omitempty"`
+	// Attribute is what differs: rename, label, power, bind, unbind, billing, replace, deleted (desktops);
+	// name, remark, deleted (accounts). They are the Attribute of the plan's Change that sets it back
+	// (AttrDeleted: the plan's OutOfBand create).
+	Attribute Attribute `json:"attribute"`
+	// Want is the spec's value and Live the live one, as the plan shows them ("" for none).
+	Want string `json:"want"`
+	Live string `json:"live"`
+	// Cause says whether the value was changed outside deskfleet or the spec changed since the last apply.
+	Cause Cause `json:"cause"`
+	// Note says what apply does about it when that is not simply setting it back ("needs
+	// --allow-replace", "the API cannot switch back", ...).
+	Note string `json:"note,omitempty"`
+}
+
+// ExpiringItem is a monthly desktop whose term ends soon (or has ended).
+type ExpiringItem struct {
+	Name string `json:"name"`
+	ID   string `json:"id,omitempty"`
+	// ExpireTime is the end of the term (zero when QueryExpireVms listed it without a readable time).
+	ExpireTime time.Time `json:"expire_time"`
+	// Expired is true when the term has already ended.
+	Expired bool `json:"expired"`
+	// Managed is true for a desktop of the state record.
+	Managed bool `json:"managed"`
+	// AutoRenew is the auto-renewal deskfleet last requested (the API does not report it): nil when
+	// the record does not know it.
+	AutoRenew *bool `json:"auto_renew,omitempty"`
+	// Source says where the expiry was read: "QueryVm" (the desktop's expireTime) or "QueryExpireVms".
+	Source string `json:"source"`
+}
+
+// StatusItem is a desktop in an error or expired status.
+type StatusItem struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
+	// Status is the normalised status (failed, expired), RawStatus the API's word for it.
+	Status    string `json:"status"`
+	RawStatus string `json:"raw_status"`
+	Managed   bool   `json:"managed"`
+}
+
+// Drifted reports whether the fleet needs attention: a managed value differs from the spec, or a
+// managed desktop is in error, expired, or expiring within the window. Unmanaged desktops (and their
+// statuses and expiries) are reported but do not count: they are not the fleet's, and an account
+// shared with other fleets would otherwise never be clean. `deskfleet drift` exits 6 when it is true.
+func (r *DriftReport) Drifted() bool {
+	if len(r.Items) > 0 {
+		return true
+	}
+	for _, e := range r.Expiring {
+		if e.Managed {
+			return true
+		}
+	}
+	for _, s := range r.InError {
+		if s.Managed {
+			return true
+		}
+	}
+	return false
+}
+
+// Drift compares the live fleet with the spec for the objects deskfleet manages. It is a pure function
+// (no I/O, no clock: DriftOptions.Now) and makes no call: d, snap and rec were read before (Resolve,
+// Observe, the state store). rec may be nil (nothing managed: nothing drifts; spec-named desktops are
+// Unadopted).
+//
+// Contract:
+//   - Only managed objects (in rec) and in the spec drift: a managed desktop is matched to the spec as
+//     Diff matches it (by its recorded name, or by renamedFrom). Each item is a value Diff would
+//     change for that object with a Change of the same Attribute (or, for a monthly desktop the spec
+//     wants per-minute and for a protected desktop that needs a replacement, a plan error): drift and
+//     plan never disagree. The image is not compared: QueryVm does not report it, so an image
+//     change is the spec's, not drift.
+//   - A desktop that needs a replacement (site, product, bandwidth, network) is one replace item, and
+//     its other attributes are not compared (the replacement sets them all), as in Diff.
+//   - Power is compared only where the spec enforces it and the desktop is running or stopped;
+//     bindings only when the spec has a bindings key; labels and remarks only where the spec sets them.
+//   - Expiring lists monthly desktops whose expiry (QueryVm's expireTime, else QueryExpireVms's) is
+//     before Now+ExpiringWithin; a QueryExpireVms entry is matched to a live desktop by name.
+//   - Unmanaged is Diff's Unmanaged; Unadopted are the desktops Diff adopts.
+func Drift(d *Desired, snap *provider.Snapshot, rec *state.Record, opt DriftOptions) *DriftReport {
+	if opt.Now.IsZero() {
+		opt.Now = snap.TakenAt
+	}
+	if opt.ExpiringWithin <= 0 {
+		opt.ExpiringWithin = DefaultExpiringWithin
+	}
+	if rec == nil {
+		rec = &state.Record{Fleet: d.Fleet}
+	}
+	r := &DriftReport{
+		FormatVersion: DriftFormatVersion, Fleet: d.Fleet, At: opt.Now.UTC(), ExpiringWithin: opt.ExpiringWithin,
+		ManagedDesktops: len(rec.Desktops), ManagedAccounts: len(rec.Accounts), StateSerial: rec.Serial,
+		Items: []DriftItem{}, Expiring: []ExpiringItem{}, InError: []StatusItem{}, Unmanaged: []string{},
+		Unadopted: []string{},
+	}
+	dr := &drifter{d: d, snap: snap, rec: rec, r: r, recByName: map[string]state.Desktop{}}
+	for _, x := range rec.Desktops {
+		dr.recByName[x.Name] = x
+	}
+	dr.accounts()
+	dr.desktops()
+	dr.expiring(opt)
+	dr.statuses()
+
+	p := Diff(d, snap, rec, Options{Now: opt.Now})
+	r.Unmanaged = append(r.Unmanaged, p.Unmanaged...)
+	for _, c := range p.Changes {
+		if c.Object == ObjectDesktop && c.Action == ActionAdopt {
+			r.Unadopted = append(r.Unadopted, c.Name)
+		}
+	}
+	sort.Strings(r.Unadopted)
+	return r
+}
+
+type drifter struct {
+	d         *Desired
+	snap      *provider.Snapshot
+	rec       *state.Record
+	r         *DriftReport
+	recByName map[string]state.Desktop
+}
+
+func (dr *drifter) add(it DriftItem) { dr.r.Items = append(dr.r.Items, it) }
+
+// cause is CauseOutside when the spec still wants what was last applied, CauseSpec when not.
+func cause(applied, want string) Cause {
+	if applied == want {
+		return CauseOutside
+	}
+	return CauseSpec
+}
+
+func (dr *drifter) accounts() {
+	for _, a := range dr.d.Accounts {
+		recA, managed := dr.rec.Account(a.Email)
+		if !managed {
+			continue
+		}
+		live, ok := dr.snap.AccountByEmail(a.Email)
+		if !ok {
+			dr.add(DriftItem{Object: ObjectAccount, Name: a.Email, ID: recA.AccountID, Attribute: AttrDeleted,
+				Want: "exists", Live: "deleted", Cause: CauseOutside, Note: "apply creates it again"})
+			continue
+		}
+		if live.Name != a.Name {
+			dr.add(DriftItem{Object: ObjectAccount, Name: a.Email, ID: live.AccountID, Attribute: AttrName,
+				Want: a.Name, Live: live.Name, Cause: cause(recA.Name, a.Name)})
+		}
+		if a.Remark != nil && live.Remark != *a.Remark {
+			c := CauseSpec
+			if recA.Remark != nil && *recA.Remark == *a.Remark {
+				c = CauseOutside
+			}
+			dr.add(DriftItem{Object: ObjectAccount, Name: a.Email, ID: live.AccountID, Attribute: AttrRemark,
+				Want: *a.Remark, Live: live.Remark, Cause: c})
+		}
+	}
+}
+
+// managedMatch finds the managed desktop a desired desktop is, as Diff's find does for managed ones:
+// by the recorded name, else by renamedFrom. gone is true when the record's desktop is not live.
+func (dr *drifter) managedMatch(dd DesiredDesktop) (rec state.Desktop, live provider.Desktop, managed, gone bool) {
+	if r, ok := dr.recByName[dd.Name]; ok {
+		l, ok := dr.snap.Desktop(r.VmID)
+		if !ok || l.Status == provider.StatusGone {
+			return r, provider.Desktop{}, true, true
+		}
+		return r, l, true, false
+	}
+	if dd.RenamedFrom != "" {
+		if r, ok := dr.recByName[dd.RenamedFrom]; ok {
+			if l, ok := dr.snap.Desktop(r.VmID); ok && l.Status != provider.StatusGone {
+				return r, l, true, false
+			}
+		}
+	}
+	return state.Desktop{}, provider.Desktop{}, false, false
+}
+
+func (dr *drifter) desktops() {
+	df := &differ{d: dr.d} // for the catalog's names (siteName, productName)
+	for _, dd := range dr.d.Desktops {
+		rec, live, managed, gone := dr.managedMatch(dd)
+		if !managed {
+			continue
+		}
+		base := DriftItem{Object: ObjectDesktop, Name: dd.Name, ID: live.ID}
+		if gone {
+			it := base
+			it.ID = rec.VmID
+			it.Attribute, it.Want, it.Live, it.Cause = AttrDeleted, "exists", "deleted", CauseOutside
+			it.Note = "deleted outside deskfleet; apply creates it again"
+			dr.add(it)
+			continue
+		}
+		if why := replaceReasons(dd, live); len(why) > 0 {
+			it := base
+			it.Attribute, it.Cause = AttrReplace, CauseUnknown
+			it.Want, it.Live = strings.Join(why, ", "), strings.Join(df.replaceBefore(dd, live), ", ")
+			it.Note = "cannot change in place: apply replaces it with --allow-replace"
+			if dd.Protect || rec.Protect {
+				it.Note = "cannot change in place, and it is protected: apply will not replace it"
+			}
+			dr.add(it)
+			continue
+		}
+		if live.Name != dd.Name {
+			it := base
+			it.Attribute, it.Want, it.Live = AttrRename, dd.Name, live.Name
+			it.Cause = CauseOutside
+			if live.Name == rec.Name {
+				it.Cause = CauseSpec // renamedFrom: the spec renames it
+			}
+			dr.add(it)
+		}
+		monthly := live.BillMethod == provider.BillMethodMonthly
+		if dd.Billing.Monthly() != monthly {
+			it := base
+			it.Attribute, it.Cause = AttrBilling, CauseUnknown
+			it.Want = describeBilling(dd.Billing)
+			it.Live = "per-minute"
+			if monthly {
+				it.Live = "monthly"
+				it.Note = "the API cannot switch a monthly desktop back to per-minute: apply reports an error"
+			}
+			dr.add(it)
+		}
+		if dr.d.BindingsSet {
+			want, have := dr.d.Bindings[dd.Name], live.AccountEmail
+			if want != have {
+				it := base
+				it.Attribute, it.Want, it.Live = AttrBind, want, have
+				if want == "" {
+					it.Attribute = AttrUnbind
+				}
+				it.Cause = CauseSpec
+				if rec.Account != nil && *rec.Account == want {
+					it.Cause = CauseOutside
+				}
+				dr.add(it)
+			}
+		}
+		if dd.Label != nil && *dd.Label != live.Label {
+			it := base
+			it.Attribute, it.Want, it.Live = AttrLabel, *dd.Label, live.Label
+			it.Cause = CauseSpec
+			if rec.Label != nil && *rec.Label == *dd.Label {
+				it.Cause = CauseOutside
+			}
+			dr.add(it)
+		}
+		running := live.Status == provider.StatusRunning
+		if dd.Power != nil && (running || live.Status == provider.StatusStopped) {
+			wantOn := *dd.Power == provider.PowerOn
+			if wantOn != running {
+				it := base
+				it.Attribute, it.Want, it.Live = AttrPower, powerWord(wantOn), powerWord(running)
+				it.Cause = cause(rec.Power, string(*dd.Power))
+				dr.add(it)
+			}
+		}
+	}
+}
+
+// expiring lists the monthly desktops whose term ends before Now+ExpiringWithin.
+func (dr *drifter) expiring(opt DriftOptions) {
+	limit := opt.Now.Add(opt.ExpiringWithin)
+	seen := map[string]bool{} // names covered by a live desktop's own expiry
+	item := func(name, id string, exp time.Time, source string) ExpiringItem {
+		it := ExpiringItem{Name: name, ID: id, ExpireTime: exp, Source: source}
+		if !exp.IsZero() {
+			it.ExpireTime = exp.UTC()
+			it.Expired = !exp.After(opt.Now)
+		}
+		if r, ok := dr.rec.Desktop(id); ok && id != "" {
+			it.Managed = true
+			it.AutoRenew = new(r.AutoRenew)
+		}
+		return it
+	}
+	for _, l := range dr.snap.Desktops {
+		if l.Status == provider.StatusGone || l.BillMethod != provider.BillMethodMonthly || l.ExpireTime.IsZero() {
+			continue
+		}
+		seen[l.Name] = true
+		if l.ExpireTime.Time.Before(limit) {
+			dr.r.Expiring = append(dr.r.Expiring, item(l.Name, l.ID, l.ExpireTime.Time, "QueryVm"))
+		}
+	}
+	for _, e := range dr.snap.Expiring {
+		if seen[e.Name] || (!e.ExpireTime.IsZero() && !e.ExpireTime.Time.Before(limit)) {
+			continue
+		}
+		seen[e.Name] = true
+		id := ""
+		var live []provider.Desktop
+		for _, l := range dr.snap.DesktopsNamed(e.Name) {
+			if l.Status != provider.StatusGone {
+				live = append(live, l)
+			}
+		}
+		if len(live) == 1 {
+			id = live[0].ID
+		}
+		dr.r.Expiring = append(dr.r.Expiring, item(e.Name, id, e.ExpireTime.Time, "QueryExpireVms"))
+	}
+	sort.SliceStable(dr.r.Expiring, func(i, j int) bool {
+		a, b := dr.r.Expiring[i], dr.r.Expiring[j]
+		if !a.ExpireTime.Equal(b.ExpireTime) {
+			return a.ExpireTime.Before(b.ExpireTime)
+		}
+		return a.Name < b.Name
+	})
+}
+
+// statuses lists the live desktops in an error or expired status.
+func (dr *drifter) statuses() {
+	for _, l := range dr.snap.Desktops {
+		if l.Status != provider.StatusFailed && l.Status != provider.StatusExpired {
+			continue
+		}
+		_, managed := dr.rec.Desktop(l.ID)
+		dr.r.InError = append(dr.r.InError, StatusItem{Name: l.Name, ID: l.ID, Status: l.Status.String(),
+			RawStatus: l.RawStatus, Managed: managed})
+	}
+	sort.SliceStable(dr.r.InError, func(i, j int) bool {
+		a, b := dr.r.InError[i], dr.r.InError[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.ID < b.ID
+	})
+}
+
+// String describes the item in one line, for logs and test failures.
+func (it DriftItem) String() string {
+	return fmt.Sprintf("%s %s %s: want %q live %q (%s)", it.Object, it.Name, it.Attribute, it.Want, it.Live, it.Cause)
+}
