@@ -12,6 +12,7 @@ import (
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/engine/render"
+	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
 )
@@ -107,6 +108,51 @@ type planResult struct {
 // makePlan runs the read path: load and check the spec, read the catalog and the live state, resolve,
 // diff against the state record, and price. It makes no mutating call.
 func makePlan(c *cli.Context) (*planResult, error) {
+	fr, err := readFleet(c)
+	if err != nil {
+		return nil, err
+	}
+	defer fr.API.Close()
+	ctx, api := c.Context, fr.API
+	fl, cat, snap := fr.Fleet, fr.Catalog, fr.Snapshot
+
+	// The state store arrives with apply: until then every live desktop the spec names is adopted
+	// and nothing is deleted.
+	rec := &state.Record{Fleet: fl.Name}
+	p := engine.Diff(fr.Desired, snap, rec, engine.Options{
+		Targets:  c.StringSlice(flagTarget),
+		Excludes: c.StringSlice(flagExclude),
+	})
+	cost, err := engine.Price(ctx, api.Client, p, engine.PriceInput{Products: cat.Products, Snapshot: snap})
+	if err != nil {
+		p.Warnings = append(p.Warnings, engine.Problem{Object: engine.ObjectNetwork, Name: "cost",
+			Message: "the plan could not be priced: " + err.Error()})
+	} else {
+		p.Cost = cost
+	}
+	p.Reads = engine.Reads{Desktops: len(snap.Desktops), Accounts: len(snap.Accounts), Sites: len(snap.Networks),
+		Calls: api.Calls(), Elapsed: time.Since(fr.Start)}
+	return &planResult{Plan: p, Fleet: fl, Catalog: cat}, nil
+}
+
+// fleetRead is the spec with what the live account holds, read and resolved: what plan and drift
+// start from.
+type fleetRead struct {
+	// API is the open session (the caller closes it); Start is when it was opened, for Reads.Elapsed.
+	API      *apiSession
+	Start    time.Time
+	Fleet    *spec.Fleet
+	Catalog  *engine.Catalog
+	Snapshot *provider.Snapshot
+	// Desired is the resolved spec, with its SpecDigest set.
+	Desired *engine.Desired
+}
+
+// readFleet loads and checks the spec (-f), then opens the API (--endpoint), reads the catalog and the
+// live state, and resolves the spec against them. It makes no mutating call. Diagnostics are printed
+// to stderr; an invalid spec (offline or against the API) is an exit-1 error with nothing more to
+// print. On success the caller must close fleetRead.API; on error it is closed already.
+func readFleet(c *cli.Context) (_ *fleetRead, err error) {
 	paths := c.StringSlice("file")
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -123,16 +169,17 @@ func makePlan(c *cli.Context) (*planResult, error) {
 	if err != nil {
 		return nil, err
 	}
-
 	api, err := openAPI(c)
 	if err != nil {
 		return nil, err
 	}
-	defer api.Close()
-	ctx := c.Context
+	defer func() {
+		if err != nil {
+			api.Close()
+		}
+	}()
 	start := time.Now()
-	before := api.Calls()
-
+	ctx := c.Context
 	cat, err := engine.ReadCatalog(ctx, api.Client, fl)
 	if err != nil {
 		return nil, err
@@ -148,24 +195,7 @@ func makePlan(c *cli.Context) (*planResult, error) {
 		return nil, withCode(exitError, nil)
 	}
 	desired.SpecDigest = digest
-
-	// The state store arrives with apply: until then every live desktop the spec names is adopted
-	// and nothing is deleted.
-	rec := &state.Record{Fleet: fl.Name}
-	p := engine.Diff(desired, snap, rec, engine.Options{
-		Targets:  c.StringSlice(flagTarget),
-		Excludes: c.StringSlice(flagExclude),
-	})
-	cost, err := engine.Price(ctx, api.Client, p, engine.PriceInput{Products: cat.Products, Snapshot: snap})
-	if err != nil {
-		p.Warnings = append(p.Warnings, engine.Problem{Object: engine.ObjectNetwork, Name: "cost",
-			Message: "the plan could not be priced: " + err.Error()})
-	} else {
-		p.Cost = cost
-	}
-	p.Reads = engine.Reads{Desktops: len(snap.Desktops), Accounts: len(snap.Accounts), Sites: len(snap.Networks),
-		Calls: api.Calls() - before, Elapsed: time.Since(start)}
-	return &planResult{Plan: p, Fleet: fl, Catalog: cat}, nil
+	return &fleetRead{API: api, Start: start, Fleet: fl, Catalog: cat, Snapshot: snap, Desired: desired}, nil
 }
 
 // specDigest is the SHA-256 of the spec's files, in order: a saved plan records it to notice a spec
