@@ -1,0 +1,465 @@
+// Package bolt is the default state.Store: one bbolt file (by default .deskfleet/state.db) holding
+// every fleet's record and lock.
+//
+// Sharing the file between processes. bbolt locks its file (flock) for as long as a DB is open, and a
+// second process opening it waits. So this store never keeps the file open: every operation opens it,
+// runs one bbolt transaction and closes it, holding bbolt's file lock for milliseconds. Reads (Read,
+// LockHolder, Fleets) open it read-only under a shared file lock; writes (Lock, Unlock, ForceUnlock,
+// Update) read-write under an exclusive one. Waiting for bbolt's file lock is bounded by
+// Options.Timeout (1s by default): a file held longer by another process is an error, never a hang.
+//
+// The fleet lock is therefore not a held transaction but a record in the file (holder, token,
+// heartbeat), taken and released by short write transactions: a second deskfleet process reads it
+// and reports the holder at once, and a process killed while holding it leaves the record behind,
+// reported Stale (same host, pid gone) until `deskfleet state unlock` clears it.
+//
+// Layout: bucket "records" maps a fleet's name to its Record as JSON; bucket "locks" maps it to its
+// lock as JSON; bucket "meta" holds the format ("deskfleet-state/1").
+//
+// Files: nothing is created until the first write (Lock, Update). Then the folder is created 0700 if
+// missing and the file 0600. Open tightens an existing file readable or writable by group or others
+// to 0600, and fails when it cannot. Every write transaction is fsynced (bbolt's default).
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/deskfleet/deskfleet/state"
+	"github.com/deskfleet/deskfleet/state/internal/locking"
+)
+
+// DefaultTimeout is Options.Timeout's default.
+const DefaultTimeout = time.Second
+
+// Format is the format the file's meta bucket names; a file with another is refused.
+const Format = "deskfleet-state/1"
+
+var (
+	bucketRecords = []byte("records")
+	bucketLocks   = []byte("locks")
+	bucketMeta    = []byte("meta")
+	keyFormat     = []byte("format")
+)
+
+// ErrClosed is the error of every operation after Close.
+var ErrClosed = errors.New("state store closed")
+
+// Options tune a Store.
+type Options struct {
+	// Timeout bounds each wait for bbolt's own file lock, which another process holds only during one
+	// operation (0: DefaultTimeout). It is not the fleet lock's timeout, which Lock takes.
+	Timeout time.Duration
+}
+
+// Store is a state.Store in one bbolt file. It is safe for concurrent use, by goroutines and by
+// processes: no file handle is kept between operations.
+type Store struct {
+	path    string
+	timeout time.Duration
+	mu      *sync.RWMutex // this process's share of the file: see fileMutex
+
+	closeMu sync.RWMutex
+	closed  bool
+}
+
+var _ state.Store = (*Store)(nil)
+
+// fileMutexes serialise this process's operations on one file (by absolute path): flock conflicts
+// between two descriptors of one process too, so goroutines (or two Stores on one path) would
+// otherwise wait on each other's file lock with a timeout.
+var fileMutexes sync.Map // string -> *sync.RWMutex
+
+// Open returns the store in the file at path. It creates nothing (see the package comment); when the
+// file exists it must be a deskfleet state file (or an empty bbolt file), and a mode looser than 0600
+// is tightened to 0600.
+func Open(path string, opt Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("state file: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("state file %s: %w", path, err)
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultTimeout
+	}
+	mu, _ := fileMutexes.LoadOrStore(abs, new(sync.RWMutex))
+	s := &Store{path: path, timeout: opt.Timeout, mu: mu.(*sync.RWMutex)}
+
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s, nil
+	case err != nil:
+		return nil, fmt.Errorf("state file: %w", err)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("state file %s is not a regular file", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return nil, fmt.Errorf("state file %s has mode %04o (others may read it) and cannot be made private: %w", path, perm, err)
+		}
+	}
+	// Check the format now, so that `--state fleet.yaml` fails at once.
+	if _, err := s.view(func(*bbolt.Tx) error { return nil }); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path is the file's path, as given to Open.
+func (s *Store) Path() string { return s.path }
+
+// Lock takes fleet's lock for holder: when another holder has it, Lock polls every 100ms for up to
+// timeout, then returns a *state.LockedError naming that holder, Stale when the holder's process is
+// gone. A stale lock is never taken over (ForceUnlock clears it). The store sets the holder's
+// Heartbeat, and Since when zero. The first Lock creates the file.
+func (s *Store) Lock(ctx context.Context, fleet string, holder state.Holder, timeout time.Duration) (*state.Lock, error) {
+	return locking.Wait(ctx, timeout, func() (*state.Lock, error) {
+		// Look before writing: waiting processes poll with shared read transactions, not fsynced writes.
+		if h, err := s.LockHolder(ctx, fleet); err != nil {
+			return nil, err
+		} else if h != nil {
+			return nil, &state.LockedError{Fleet: fleet, Holder: *h, Stale: h.ProcessGone()}
+		}
+		var l *state.Lock
+		err := s.update(func(tx *bbolt.Tx) error {
+			cur, err := getLock(tx, fleet)
+			if err != nil {
+				return err
+			}
+			if cur != nil {
+				return &state.LockedError{Fleet: fleet, Holder: cur.Holder, Stale: cur.Holder.ProcessGone()}
+			}
+			now := time.Now()
+			h := holder
+			if h.Since.IsZero() {
+				h.Since = now
+			}
+			h.Heartbeat = now
+			nl := &lockRecord{Holder: h, Token: locking.NewToken()}
+			if err := putJSON(tx.Bucket(bucketLocks), fleet, nl); err != nil {
+				return err
+			}
+			l = &state.Lock{Fleet: fleet, Holder: h, Token: nl.Token}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return l, nil
+	})
+}
+
+// Unlock releases l; a lock already released or taken over is left alone, without error. It never
+// creates the file.
+func (s *Store) Unlock(_ context.Context, l *state.Lock) error {
+	if l == nil {
+		return nil
+	}
+	if !s.exists() {
+		return s.checkOpen()
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		cur, err := getLock(tx, l.Fleet)
+		if err != nil || cur == nil || cur.Token != l.Token {
+			return err
+		}
+		return tx.Bucket(bucketLocks).Delete([]byte(l.Fleet))
+	})
+}
+
+// ForceUnlock clears fleet's lock, whoever holds it, and returns the holder removed (nil: none). It
+// never creates the file.
+func (s *Store) ForceUnlock(_ context.Context, fleet string) (*state.Holder, error) {
+	if !s.exists() {
+		return nil, s.checkOpen()
+	}
+	var removed *state.Holder
+	err := s.update(func(tx *bbolt.Tx) error {
+		cur, err := getLock(tx, fleet)
+		if err != nil || cur == nil {
+			return err
+		}
+		removed = &cur.Holder
+		return tx.Bucket(bucketLocks).Delete([]byte(fleet))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return removed, nil
+}
+
+// LockHolder returns the holder of fleet's lock (nil when it is free). It reads only.
+func (s *Store) LockHolder(_ context.Context, fleet string) (*state.Holder, error) {
+	var h *state.Holder
+	_, err := s.view(func(tx *bbolt.Tx) error {
+		cur, err := getLock(tx, fleet)
+		if cur != nil {
+			h = &cur.Holder
+		}
+		return err
+	})
+	return h, err
+}
+
+// Read returns fleet's record (an empty one, Serial 0, when it has none or the file does not exist).
+// It reads only and never creates the file.
+func (s *Store) Read(_ context.Context, fleet string) (*state.Record, error) {
+	rec := &state.Record{Fleet: fleet}
+	_, err := s.view(func(tx *bbolt.Tx) error {
+		var err error
+		rec, err = getRecord(tx, fleet)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// Update runs fn on a copy of the fleet's record inside one bbolt write transaction (so fn must be
+// quick and must not call the store): when fn returns nil the record is stored with Serial+1 and its
+// journal trimmed, the lock's heartbeat is refreshed, and the transaction is fsynced before Update
+// returns. When fn fails nothing changes. ErrNotLocked when l is not the fleet's current lock.
+func (s *Store) Update(_ context.Context, l *state.Lock, fn func(*state.Record) error) error {
+	if l == nil {
+		return state.ErrNotLocked
+	}
+	if !s.exists() {
+		if err := s.checkOpen(); err != nil {
+			return err
+		}
+		return state.ErrNotLocked // no file, so no lock
+	}
+	return s.update(func(tx *bbolt.Tx) error {
+		cur, err := getLock(tx, l.Fleet)
+		if err != nil {
+			return err
+		}
+		if cur == nil || cur.Token != l.Token {
+			return state.ErrNotLocked
+		}
+		rec, err := getRecord(tx, l.Fleet)
+		if err != nil {
+			return err
+		}
+		serial := rec.Serial
+		if err := fn(rec); err != nil {
+			return err
+		}
+		rec.Fleet, rec.Serial = l.Fleet, serial+1
+		rec.Trim()
+		if err := putJSON(tx.Bucket(bucketRecords), l.Fleet, rec); err != nil {
+			return err
+		}
+		cur.Holder.Heartbeat = time.Now()
+		return putJSON(tx.Bucket(bucketLocks), l.Fleet, cur)
+	})
+}
+
+// Fleets lists the fleets with a record, sorted. It reads only.
+func (s *Store) Fleets(context.Context) ([]string, error) {
+	var names []string
+	_, err := s.view(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketRecords)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, _ []byte) error {
+			names = append(names, string(k))
+			return nil
+		})
+	})
+	return names, err
+}
+
+// Close marks the store closed: later operations fail with ErrClosed. No file is open between
+// operations, so there is nothing else to release; an operation in flight finishes first.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	s.closed = true
+	return nil
+}
+
+// lockRecord is a fleet's lock as stored.
+type lockRecord struct {
+	Holder state.Holder `json:"holder"`
+	Token  string       `json:"token"`
+}
+
+func (s *Store) checkOpen() error {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) exists() bool {
+	fi, err := os.Stat(s.path)
+	return err == nil && fi.Size() > 0
+}
+
+// view runs fn in a read-only transaction on the file opened read-only (shared file lock). found is
+// false, and fn is not called, when the file does not exist or is empty (being created by another
+// process); fn then sees nothing, which is what an empty store holds.
+func (s *Store) view(fn func(*bbolt.Tx) error) (found bool, err error) {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return false, ErrClosed
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if !s.exists() {
+		return false, nil
+	}
+	db, err := bbolt.Open(s.path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: s.timeout})
+	if err != nil {
+		if !s.exists() { // removed, or created but not yet initialised, since the first look
+			return false, nil
+		}
+		return false, s.openError(err)
+	}
+	defer db.Close()
+	return true, db.View(func(tx *bbolt.Tx) error {
+		if err := checkFormat(tx, s.path); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// update runs fn in one write transaction on the file opened read-write (exclusive file lock),
+// creating the folder (0700) and the file (0600) when missing, and the buckets when new. The commit
+// is fsynced; the file is closed before update returns.
+func (s *Store) update(fn func(*bbolt.Tx) error) error {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if dir := filepath.Dir(s.path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("state folder: %w", err)
+		}
+	}
+	db, err := bbolt.Open(s.path, 0o600, &bbolt.Options{Timeout: s.timeout})
+	if err != nil {
+		return s.openError(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		if err := checkFormat(tx, s.path); err != nil {
+			return err
+		}
+		if tx.Bucket(bucketMeta) == nil {
+			meta, err := tx.CreateBucket(bucketMeta)
+			if err != nil {
+				return err
+			}
+			if err := meta.Put(keyFormat, []byte(Format)); err != nil {
+				return err
+			}
+		}
+		for _, name := range [][]byte{bucketRecords, bucketLocks} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
+	if cerr := db.Close(); err == nil && cerr != nil {
+		return fmt.Errorf("state file %s: %w", s.path, cerr)
+	}
+	return err
+}
+
+func (s *Store) openError(err error) error {
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return fmt.Errorf("state file %s: another process kept it busy for more than %v: %w", s.path, s.timeout, err)
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("state file: %w", err)
+	}
+	// bbolt's errors for a file that is not a database vary (invalid, checksum, version, size).
+	return fmt.Errorf("state file %s is not a deskfleet state file (or is damaged): %w", s.path, err)
+}
+
+// checkFormat refuses a bbolt file that is not a deskfleet state file of this format. A file with no
+// bucket at all is a new one.
+func checkFormat(tx *bbolt.Tx, path string) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		empty := true
+		tx.ForEach(func([]byte, *bbolt.Bucket) error { //nolint:errcheck // fn never fails
+			empty = false
+			return nil
+		})
+		if empty {
+			return nil
+		}
+		return fmt.Errorf("state file %s is a bbolt file but not deskfleet's (no %q bucket)", path, bucketMeta)
+	}
+	if f := string(meta.Get(keyFormat)); f != Format {
+		return fmt.Errorf("state file %s has format %q; this deskfleet reads %q only", path, f, Format)
+	}
+	return nil
+}
+
+func getLock(tx *bbolt.Tx, fleet string) (*lockRecord, error) {
+	b := tx.Bucket(bucketLocks)
+	if b == nil {
+		return nil, nil
+	}
+	v := b.Get([]byte(fleet))
+	if v == nil {
+		return nil, nil
+	}
+	l := &lockRecord{}
+	if err := json.Unmarshal(v, l); err != nil {
+		return nil, fmt.Errorf("decoding the lock of %s: %w", fleet, err)
+	}
+	return l, nil
+}
+
+// getRecord decodes fleet's record: a fresh value, so callers own it (bbolt's bytes are only valid
+// within the transaction).
+func getRecord(tx *bbolt.Tx, fleet string) (*state.Record, error) {
+	rec := &state.Record{Fleet: fleet}
+	b := tx.Bucket(bucketRecords)
+	if b == nil {
+		return rec, nil
+	}
+	v := b.Get([]byte(fleet))
+	if v == nil {
+		return rec, nil
+	}
+	if err := json.Unmarshal(v, rec); err != nil {
+		return nil, fmt.Errorf("decoding the record of %s: %w", fleet, err)
+	}
+	return rec, nil
+}
+
+func putJSON(b *bbolt.Bucket, key string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", key, err)
+	}
+	return b.Put([]byte(key), data)
+}
