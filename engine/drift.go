@@ -72,6 +72,9 @@ type DriftReport struct {
 	// Unadopted are the live desktops the spec names that the state does not manage yet: the next
 	// apply adopts them (Plan's adopt changes). They are not drift.
 	Unadopted []string `json:"unadopted"`
+	// Uncreated are the desktops of the spec that are neither live nor managed: the next apply creates
+	// them (Plan's create changes, deleted managed desktops aside). They are not drift.
+	Uncreated []string `json:"uncreated"`
 }
 
 // DriftItem is one managed value that differs from the spec.
@@ -160,7 +163,8 @@ func (r *DriftReport) Drifted() bool {
 //     bindings only when the spec has a bindings key; labels and remarks only where the spec sets them.
 //   - Expiring lists monthly desktops whose expiry (QueryVm's expireTime, else QueryExpireVms's) is
 //     before Now+ExpiringWithin; a QueryExpireVms entry is matched to a live desktop by name.
-//   - Unmanaged is Diff's Unmanaged; Unadopted are the desktops Diff adopts.
+//   - Unmanaged is Diff's Unmanaged; Unadopted are the desktops Diff adopts, Uncreated those it
+//     creates (in spec order), deleted managed ones aside.
 func Drift(d *Desired, snap *provider.Snapshot, rec *state.Record, opt DriftOptions) *DriftReport {
 	if opt.Now.IsZero() {
 		opt.Now = snap.TakenAt
@@ -175,7 +179,7 @@ func Drift(d *Desired, snap *provider.Snapshot, rec *state.Record, opt DriftOpti
 		FormatVersion: DriftFormatVersion, Fleet: d.Fleet, At: opt.Now.UTC(), ExpiringWithin: opt.ExpiringWithin,
 		ManagedDesktops: len(rec.Desktops), ManagedAccounts: len(rec.Accounts), StateSerial: rec.Serial,
 		Items: []DriftItem{}, Expiring: []ExpiringItem{}, InError: []StatusItem{}, Unmanaged: []string{},
-		Unadopted: []string{},
+		Unadopted: []string{}, Uncreated: []string{},
 	}
 	dr := &drifter{d: d, snap: snap, rec: rec, r: r, recByName: map[string]state.Desktop{}}
 	for _, x := range rec.Desktops {
@@ -189,8 +193,12 @@ func Drift(d *Desired, snap *provider.Snapshot, rec *state.Record, opt DriftOpti
 	p := Diff(d, snap, rec, Options{Now: opt.Now})
 	r.Unmanaged = append(r.Unmanaged, p.Unmanaged...)
 	for _, c := range p.Changes {
-		if c.Object == ObjectDesktop && c.Action == ActionAdopt {
+		switch {
+		case c.Object != ObjectDesktop:
+		case c.Action == ActionAdopt:
 			r.Unadopted = append(r.Unadopted, c.Name)
+		case c.Action == ActionCreate && !c.OutOfBand:
+			r.Uncreated = append(r.Uncreated, c.Name)
 		}
 	}
 	sort.Strings(r.Unadopted)

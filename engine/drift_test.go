@@ -111,6 +111,7 @@ func TestDrift(t *testing.T) {
 		wantInError  []string // "name raw managed"
 		wantUnmanage []string
 		wantUnadopt  []string
+		wantUncreate []string
 	}{
 		{name: "in sync", reason: "a live fleet that matches the spec drifts in nothing",
 			wantDrifted: false},
@@ -165,6 +166,9 @@ func TestDrift(t *testing.T) {
 		{name: "unadopted", reason: "a live desktop the spec names but the state does not manage is adopted by apply, not drift",
 			state:       "accounts: []\n",
 			wantUnadopt: []string{"cad"}},
+		{name: "uncreated", reason: "a spec desktop neither live nor managed is created by apply, not drift",
+			spec:         strings.Replace(driftSpec, "desktops:\n", "desktops:\n  - {name: new, count: 2}\n", 1),
+			wantUncreate: []string{"new", "new_001"}},
 		{name: "error status", reason: "a managed desktop in error is reported with its raw status and counts as drift",
 			live:        strings.Replace(driftLive, "monthly: true,", "monthly: true, status: error,", 1),
 			wantInError: []string{"cad error true"}, wantDrifted: true},
@@ -227,6 +231,7 @@ func TestDrift(t *testing.T) {
 			check("in error", errs, tc.wantInError)
 			check("unmanaged", r.Unmanaged, tc.wantUnmanage)
 			check("unadopted", r.Unadopted, tc.wantUnadopt)
+			check("uncreated", r.Uncreated, tc.wantUncreate)
 			if r.Drifted() != tc.wantDrifted {
 				t.Errorf("%s: Drifted() = %v, want %v", tc.reason, r.Drifted(), tc.wantDrifted)
 			}

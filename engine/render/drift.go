@@ -94,6 +94,9 @@ func DriftText(w io.Writer, r *engine.DriftReport, opt TextOptions) error {
 	if len(r.Unadopted) > 0 {
 		line(fmt.Sprintf("Not adopted yet (%d): %s · `deskfleet apply` adopts them", len(r.Unadopted), cappedList(r.Unadopted)))
 	}
+	if len(r.Uncreated) > 0 {
+		line(fmt.Sprintf("Not created yet (%d): %s · `deskfleet apply` creates them", len(r.Uncreated), cappedList(r.Uncreated)))
+	}
 	line(st.bold(driftVerdict(r)))
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -114,6 +117,8 @@ func driftVerdict(r *engine.DriftReport) string {
 		return "exit 6: drift found · `deskfleet apply` sets it back"
 	case r.Drifted():
 		return "exit 6: managed desktops need attention (expiring or in error) · renew them or check them in the console"
+	case len(r.Unadopted)+len(r.Uncreated) > 0:
+		return "No drift in what deskfleet manages; the spec's other desktops are not applied yet (`deskfleet plan` shows them)."
 	}
 	return "No drift: the live fleet matches the spec."
 }
@@ -267,6 +272,11 @@ func DriftMarkdown(w io.Writer, r *engine.DriftReport, opt MarkdownOptions) erro
 		ad = append(ad, "- "+code(n)+"\n")
 	}
 	block(fmt.Sprintf("\n<details><summary>Not adopted yet (%d): the next apply adopts them</summary>\n\n", len(ad)), ad, "\n</details>\n")
+	var uc []string
+	for _, n := range r.Uncreated {
+		uc = append(uc, "- "+code(n)+"\n")
+	}
+	block(fmt.Sprintf("\n<details><summary>Not created yet (%d): the next apply creates them</summary>\n\n", len(uc)), uc, "\n</details>\n")
 	if left > 0 {
 		body.WriteString(fmt.Sprintf("\n_%d more items left out to stay under %d bytes: `deskfleet drift --format json` lists them all._\n", left, limit))
 	}

@@ -18,7 +18,7 @@ func driftBase() *engine.DriftReport {
 		ManagedDesktops: 14, ManagedAccounts: 3, StateSerial: 12,
 		Reads: engine.Reads{Desktops: 17, Accounts: 3, Sites: 2, Calls: 23, Elapsed: 900 * time.Millisecond},
 		Items: []engine.DriftItem{}, Expiring: []engine.ExpiringItem{}, InError: []engine.StatusItem{},
-		Unmanaged: []string{}, Unadopted: []string{},
+		Unmanaged: []string{}, Unadopted: []string{}, Uncreated: []string{},
 	}
 }
 
@@ -44,6 +44,7 @@ func studioDrift() *engine.DriftReport {
 	}
 	r.Unmanaged = []string{"legacy-ws-01", "legacy-ws-02", "old-render"}
 	r.Unadopted = []string{"lab-01"}
+	r.Uncreated = []string{"render", "render_001"}
 	return r
 }
 
@@ -119,6 +120,13 @@ func TestDriftText(t *testing.T) {
 			report: driftBase, want: []string{"No drift: the live fleet matches the spec.\n"}, notWant: []string{"Drifted", "exit 6"}},
 		{name: "spec cause", reason: "a value the spec changed says so, so nobody hunts for a console change",
 			report: studioDrift, want: []string{`want "carol@example.com"  live none  the spec changed since the last apply`}},
+		{name: "pending", reason: "desktops apply would create are named, and the verdict does not claim a match",
+			report: func() *engine.DriftReport {
+				r := driftBase()
+				r.Uncreated = []string{"render"}
+				return r
+			}, want: []string{"Not created yet (1): render · `deskfleet apply` creates them\n", "No drift in what deskfleet manages"},
+			notWant: []string{"matches the spec"}},
 		{name: "managed error", reason: "a managed desktop in error gets its own line with its raw status",
 			report: studioDrift, want: []string{"In error (1): lab-07 (failed, status error)\n"}},
 		{name: "unadopted", reason: "desktops apply would adopt are named, not counted as drift",
