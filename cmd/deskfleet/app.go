@@ -69,6 +69,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			planCommand(),
 			schemaCommand(),
 			catalogCommand(),
+			stateCommand(),
 			simCommand(),
 			versionCommand(),
 		},

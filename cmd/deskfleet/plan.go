@@ -14,7 +14,6 @@ import (
 	"github.com/deskfleet/deskfleet/engine/render"
 	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/spec"
-	"github.com/deskfleet/deskfleet/state"
 )
 
 // Flags of plan (apply and drift will share them).
@@ -51,7 +50,7 @@ func planCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: flagTarget, Usage: "plan only desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.StringSliceFlag{Name: flagExclude, Usage: "leave out desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
-		}, apiFlags()...),
+		}, append(apiFlags(), stateFlags()...)...),
 		Action: runPlan,
 	}
 }
@@ -116,9 +115,17 @@ func makePlan(c *cli.Context) (*planResult, error) {
 	ctx, api := c.Context, fr.API
 	fl, cat, snap := fr.Fleet, fr.Catalog, fr.Snapshot
 
-	// The state store arrives with apply: until then every live desktop the spec names is adopted
-	// and nothing is deleted.
-	rec := &state.Record{Fleet: fl.Name}
+	// The record is read without the lock (plan changes nothing); a missing state file reads as an
+	// empty record and is not created.
+	st, err := openStore(c)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	rec, err := st.Read(ctx, fl.Name)
+	if err != nil {
+		return nil, err
+	}
 	p := engine.Diff(fr.Desired, snap, rec, engine.Options{
 		Targets:  c.StringSlice(flagTarget),
 		Excludes: c.StringSlice(flagExclude),
