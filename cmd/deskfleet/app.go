@@ -67,6 +67,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			validateCommand(),
 			planCommand(),
+			driftCommand(),
+			importCommand(),
 			schemaCommand(),
 			catalogCommand(),
 			stateCommand(),

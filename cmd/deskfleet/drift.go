@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/engine/render"
+	"github.com/deskfleet/deskfleet/spec"
+)
+
+// flagExpiringWithin is drift's window for expiring desktops.
+const flagExpiringWithin = "expiring-within"
+
+func driftCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "drift",
+		Usage:     "read-only: report what differs between the live fleet and the spec, what expires soon, what is in error",
+		UsageText: "deskfleet drift [-f PATH]... [--expiring-within 7d] [--format text|markdown|json]",
+		Description: "Reads the spec, the state record and the live desktops and sub-accounts (reads only: drift never\n" +
+			"changes anything, not even the state), and reports:\n" +
+			"  - managed desktops and accounts whose live values differ from the spec: label, name, power (where\n" +
+			"    the spec sets it), binding (when the spec has bindings), billing, a site/product/bandwidth that\n" +
+			"    needs a replacement, a desktop deleted outside deskfleet; each says whether it was changed\n" +
+			"    outside deskfleet or the spec changed since the last apply. `deskfleet plan` shows how apply\n" +
+			"    sets them back;\n" +
+			"  - monthly desktops expiring within --expiring-within (QueryVm's expireTime and QueryExpireVms),\n" +
+			"    with the auto-renewal deskfleet last requested (the API does not report it);\n" +
+			"  - desktops in an error or expired status, with the API's status;\n" +
+			"  - live desktops neither in the spec nor in the state (left alone), and those the next apply adopts.\n\n" +
+			"Exit codes: 0 nothing to report for the fleet, 6 drift found (a drifted value, or a managed desktop\n" +
+			"in error or expiring), 1 error. Unmanaged desktops are reported but do not make it exit 6.\n\n" +
+			"Examples:\n" +
+			"   deskfleet drift --endpoint sim                          # on the built-in emulator\n" +
+			"   deskfleet drift -f fleet/ --expiring-within 14d\n" +
+			"   deskfleet drift --format markdown > issue.md || [ $? -eq 6 ]   # a scheduled job's issue body\n" +
+			"   deskfleet drift --format json | jq '.drifted[] | .name'",
+		Flags: append(append([]cli.Flag{
+			specFlag(),
+			&cli.StringFlag{Name: flagExpiringWithin, Value: "7d",
+				Usage: "report monthly desktops expiring within `DURATION`: a Go duration (36h) or whole days (14d)"},
+			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "output: text, markdown (an issue body) or json"},
+			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
+		}, apiFlags()...), stateFlags()...),
+		Action: runDrift,
+	}
+}
+
+func runDrift(c *cli.Context) error {
+	format := c.String(flagFormat)
+	switch format {
+	case "text", "markdown", "json":
+	default:
+		return withHint(fmt.Errorf("--format %q: want text, markdown or json", format), "")
+	}
+	within, err := spec.ParseDuration(c.String(flagExpiringWithin))
+	if err != nil {
+		return fmt.Errorf("--expiring-within %q: %v; use a Go duration like 36h or days like 7d", c.String(flagExpiringWithin), err)
+	}
+	r, err := makeDrift(c, within)
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	switch format {
+	case "markdown":
+		err = render.DriftMarkdown(w, r, render.MarkdownOptions{})
+	case "json":
+		err = render.DriftJSON(w, r)
+	default:
+		err = render.DriftText(w, r, render.TextOptions{Color: useColor(c, w)})
+	}
+	if err != nil {
+		return err
+	}
+	if r.Drifted() {
+		return withCode(exitDrift, nil)
+	}
+	return nil
+}
+
+// makeDrift reads the spec, the live fleet (readFleet) and the state record, and compares them. It
+// makes no mutating call and does not take the state lock (reading the record does not need it).
+func makeDrift(c *cli.Context, within time.Duration) (*engine.DriftReport, error) {
+	fr, err := readFleet(c)
+	if err != nil {
+		return nil, err
+	}
+	defer fr.API.Close()
+	store, err := openStore(c)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	rec, err := store.Read(c.Context, fr.Fleet.Name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the state of fleet %s: %w", fr.Fleet.Name, err)
+	}
+	snap := fr.Snapshot
+	r := engine.Drift(fr.Desired, snap, rec, engine.DriftOptions{ExpiringWithin: within})
+	r.Reads = engine.Reads{Desktops: len(snap.Desktops), Accounts: len(snap.Accounts), Sites: len(snap.Networks),
+		Calls: fr.API.Calls(), Elapsed: time.Since(fr.Start)}
+	return r, nil
+}
