@@ -304,8 +304,14 @@ func (im *importer) profile(d provider.Desktop) string {
 	} else if !sure {
 		imgNote = "TODO: check the image (QueryVm does not report it; this is the first usable one)"
 	}
-	for _, p := range im.profiles {
+	for i := range im.profiles {
+		p := &im.profiles[i]
 		if p.product == prod && p.image == imgRef {
+			// Sure at one site, a guess at another: the guess wins, so the spec says to check it.
+			if imgNote != "" && p.imageNote == "" {
+				p.imageNote = imgNote
+				im.out.Warnings = append(im.out.Warnings, fmt.Sprintf("profile %s (%s at %s): %s", p.name, d.Name, im.siteRef(d.SiteID), imgNote))
+			}
 			return p.name
 		}
 	}

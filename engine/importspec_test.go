@@ -8,6 +8,7 @@ import (
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/provider/sim"
 	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
 )
@@ -130,8 +131,18 @@ func TestImportRoundTrip(t *testing.T) {
 			t.Errorf("the spec holds %q (unbound account, duplicate name, deleted desktop):\n%s", notWant, y)
 		}
 	}
-	if len(im.Warnings) == 0 || !strings.Contains(strings.Join(im.Warnings, "\n"), `named "dup"`) {
-		t.Errorf("warnings %q: want one about the duplicate name", im.Warnings)
+	if w := strings.Join(im.Warnings, "\n"); !strings.Contains(w, `named "dup"`) || !strings.Contains(w, "check the image") {
+		t.Errorf("warnings %q: want one about the duplicate name and one about the guessed image", im.Warnings)
+	}
+	// Two images fit A5000 windows at 宿迁A (Windows 10 and the custom one): the spec says to check
+	// it, and the guess is not recorded; at 宿迁B only Windows 10 is usable: sure.
+	if !strings.Contains(y, "image: Windows10-公共镜像-图像处理型  # TODO: check the image") {
+		t.Errorf("the guessed image has no TODO:\n%s", y)
+	}
+	for _, d := range im.Desktops {
+		if want := d.SiteID != sim.SiteSuqianA || d.ProductID == sim.ProductA5000Linux; im.ImageSure[d.ID] != want {
+			t.Errorf("%s: image sure = %v, want %v", d.Name, im.ImageSure[d.ID], want)
+		}
 	}
 
 	p := planImported(t, im, cat, snap, nil)
