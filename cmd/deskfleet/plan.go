@@ -14,6 +14,7 @@ import (
 	"github.com/deskfleet/deskfleet/engine/render"
 	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/spec"
+	"github.com/deskfleet/deskfleet/state"
 )
 
 // Flags of plan (apply and drift will share them).
@@ -24,6 +25,7 @@ const (
 	flagTarget           = "target"
 	flagExclude          = "exclude"
 	flagNoColor          = "no-color"
+	flagMaxDeletePercent = "max-delete-percent" // apply's; read by the shared planning code
 )
 
 func planCommand() *cli.Command {
@@ -112,8 +114,6 @@ func makePlan(c *cli.Context) (*planResult, error) {
 		return nil, err
 	}
 	defer fr.API.Close()
-	ctx, api := c.Context, fr.API
-	fl, cat, snap := fr.Fleet, fr.Catalog, fr.Snapshot
 
 	// The record is read without the lock (plan changes nothing); a missing state file reads as an
 	// empty record and is not created.
@@ -122,15 +122,23 @@ func makePlan(c *cli.Context) (*planResult, error) {
 		return nil, err
 	}
 	defer st.Close()
-	rec, err := st.Read(ctx, fl.Name)
+	rec, err := st.Read(c.Context, fr.Fleet.Name)
 	if err != nil {
 		return nil, err
 	}
+	return diffAndPrice(c, fr, rec), nil
+}
+
+// diffAndPrice plans what was read against the state record and prices the plan; a pricing failure
+// is a warning in the plan, not an error.
+func diffAndPrice(c *cli.Context, fr *fleetRead, rec *state.Record) *planResult {
+	snap, cat, api := fr.Snapshot, fr.Catalog, fr.API
 	p := engine.Diff(fr.Desired, snap, rec, engine.Options{
-		Targets:  c.StringSlice(flagTarget),
-		Excludes: c.StringSlice(flagExclude),
+		Targets:          c.StringSlice(flagTarget),
+		Excludes:         c.StringSlice(flagExclude),
+		MaxDeletePercent: maxDeletePercent(c),
 	})
-	cost, err := engine.Price(ctx, api.Client, p, engine.PriceInput{Products: cat.Products, Snapshot: snap})
+	cost, err := engine.Price(c.Context, api.Client, p, engine.PriceInput{Products: cat.Products, Snapshot: snap})
 	if err != nil {
 		p.Warnings = append(p.Warnings, engine.Problem{Object: engine.ObjectNetwork, Name: "cost",
 			Message: "the plan could not be priced: " + err.Error()})
@@ -138,19 +146,31 @@ func makePlan(c *cli.Context) (*planResult, error) {
 		p.Cost = cost
 	}
 	p.Reads = engine.Reads{Desktops: len(snap.Desktops), Accounts: len(snap.Accounts), Sites: len(snap.Networks),
-		Calls: api.Calls(), Elapsed: time.Since(fr.Start)}
-	return &planResult{Plan: p, Fleet: fl, Catalog: cat}, nil
+		Calls: api.Calls() - fr.CallsBefore, Elapsed: time.Since(fr.Start)}
+	return &planResult{Plan: p, Fleet: fr.Fleet, Catalog: cat}
+}
+
+// maxDeletePercent is --max-delete-percent where the command has it (apply), else the default.
+func maxDeletePercent(c *cli.Context) int {
+	if c.IsSet(flagMaxDeletePercent) {
+		if n := c.Int(flagMaxDeletePercent); n != 0 {
+			return n
+		}
+		return -1 // 0% means any deletion needs --force; Diff reads 0 as "default"
+	}
+	return engine.DefaultMaxDeletePercent
 }
 
 // fleetRead is the spec with what the live account holds, read and resolved: what plan and drift
 // start from.
 type fleetRead struct {
 	// API is the open session (the caller closes it); Start is when it was opened, for Reads.Elapsed.
-	API      *apiSession
-	Start    time.Time
-	Fleet    *spec.Fleet
-	Catalog  *engine.Catalog
-	Snapshot *provider.Snapshot
+	API         *apiSession
+	Start       time.Time
+	CallsBefore int
+	Fleet       *spec.Fleet
+	Catalog     *engine.Catalog
+	Snapshot    *provider.Snapshot
 	// Desired is the resolved spec, with its SpecDigest set.
 	Desired *engine.Desired
 }
@@ -160,11 +180,33 @@ type fleetRead struct {
 // to stderr; an invalid spec (offline or against the API) is an exit-1 error with nothing more to
 // print. On success the caller must close fleetRead.API; on error it is closed already.
 func readFleet(c *cli.Context) (_ *fleetRead, err error) {
-	paths := c.StringSlice("file")
-	if len(paths) == 0 {
-		paths = []string{"."}
+	ls, err := loadSpec(c)
+	if err != nil {
+		return nil, err
 	}
-	diags, fl, files := validate(paths)
+	api, err := openAPI(c)
+	if err != nil {
+		return nil, err
+	}
+	fr, err := readLive(c, api, ls)
+	if err != nil {
+		api.Close()
+		return nil, err
+	}
+	return fr, nil
+}
+
+// loadedSpec is a checked spec and its digest.
+type loadedSpec struct {
+	Fleet  *spec.Fleet
+	Digest string
+	files  int
+}
+
+// loadSpec loads and checks the spec (-f, default the current folder) offline, printing its
+// diagnostics to stderr; an invalid spec is an exit-1 error with nothing more to print.
+func loadSpec(c *cli.Context) (*loadedSpec, error) {
+	diags, fl, files := validate(specPaths(c))
 	if diags.HasErrors() {
 		printDiagnostics(c.App.ErrWriter, diags, fl, files)
 		return nil, withCode(exitError, nil)
@@ -176,17 +218,22 @@ func readFleet(c *cli.Context) (_ *fleetRead, err error) {
 	if err != nil {
 		return nil, err
 	}
-	api, err := openAPI(c)
-	if err != nil {
-		return nil, err
+	return &loadedSpec{Fleet: fl, Digest: digest, files: files}, nil
+}
+
+// specPaths returns the -f paths, "." when none is given.
+func specPaths(c *cli.Context) []string {
+	if paths := c.StringSlice("file"); len(paths) > 0 {
+		return paths
 	}
-	defer func() {
-		if err != nil {
-			api.Close()
-		}
-	}()
-	start := time.Now()
-	ctx := c.Context
+	return []string{"."}
+}
+
+// readLive reads the catalog and the live state through api and resolves the spec against them. It
+// makes no mutating call; it does not close api.
+func readLive(c *cli.Context, api *apiSession, ls *loadedSpec) (*fleetRead, error) {
+	start, before := time.Now(), api.Calls()
+	ctx, fl := c.Context, ls.Fleet
 	cat, err := engine.ReadCatalog(ctx, api.Client, fl)
 	if err != nil {
 		return nil, err
@@ -198,11 +245,12 @@ func readFleet(c *cli.Context) (_ *fleetRead, err error) {
 	}
 	desired, rdiags := engine.Resolve(fl, cat, snap)
 	if rdiags.HasErrors() {
-		printDiagnostics(c.App.ErrWriter, rdiags, fl, files)
+		printDiagnostics(c.App.ErrWriter, rdiags, fl, ls.files)
 		return nil, withCode(exitError, nil)
 	}
-	desired.SpecDigest = digest
-	return &fleetRead{API: api, Start: start, Fleet: fl, Catalog: cat, Snapshot: snap, Desired: desired}, nil
+	desired.SpecDigest = ls.Digest
+	return &fleetRead{API: api, Start: start, CallsBefore: before, Fleet: fl, Catalog: cat, Snapshot: snap,
+		Desired: desired}, nil
 }
 
 // specDigest is the SHA-256 of the spec's files, in order: a saved plan records it to notice a spec
