@@ -1,0 +1,601 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"net/http/httptest"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/provider/gcw"
+	"github.com/deskfleet/deskfleet/provider/sim"
+	"github.com/deskfleet/deskfleet/state"
+)
+
+// memStore is a minimal in-memory state.Store for these tests (state/memory is the real one): one
+// fleet, records deep-copied through JSON, Update all or nothing.
+type memStore struct {
+	mu  sync.Mutex
+	rec *state.Record
+}
+
+func newMemStore(rec *state.Record) *memStore {
+	if rec == nil {
+		rec = &state.Record{Fleet: "test"}
+	}
+	return &memStore{rec: copyRecord(rec)}
+}
+
+func copyRecord(r *state.Record) *state.Record {
+	b, err := json.Marshal(r)
+	if err != nil {
+		panic(err)
+	}
+	var out state.Record
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return &out
+}
+
+func (m *memStore) Lock(_ context.Context, fleet string, h state.Holder, _ time.Duration) (*state.Lock, error) {
+	return &state.Lock{Fleet: fleet, Holder: h, Token: "t"}, nil
+}
+func (m *memStore) Unlock(context.Context, *state.Lock) error                  { return nil }
+func (m *memStore) ForceUnlock(context.Context, string) (*state.Holder, error) { return nil, nil }
+func (m *memStore) LockHolder(context.Context, string) (*state.Holder, error)  { return nil, nil }
+func (m *memStore) Fleets(context.Context) ([]string, error)                   { return []string{"test"}, nil }
+func (m *memStore) Close() error                                               { return nil }
+func (m *memStore) Read(context.Context, string) (*state.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return copyRecord(m.rec), nil
+}
+func (m *memStore) Update(_ context.Context, _ *state.Lock, fn func(*state.Record) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := copyRecord(m.rec)
+	if err := fn(r); err != nil {
+		return err
+	}
+	r.Serial++
+	m.rec = r
+	return nil
+}
+
+// crashStore simulates a process killed right after its n-th intent is stored: from then on no
+// Update reaches the store. beforeCall makes the n-th intent's own Update report a failure (stored,
+// but the process dies before making the call); otherwise the call is made and nothing after it
+// is recorded.
+type crashStore struct {
+	*memStore
+	n          int
+	beforeCall bool
+	intents    atomic.Int32
+	dead       atomic.Bool
+}
+
+var errCrashed = errors.New("crashed (simulated)")
+
+func (c *crashStore) Update(ctx context.Context, l *state.Lock, fn func(*state.Record) error) error {
+	if c.dead.Load() {
+		return errCrashed
+	}
+	added := false
+	err := c.memStore.Update(ctx, l, func(r *state.Record) error {
+		before := len(r.Intents)
+		if err := fn(r); err != nil {
+			return err
+		}
+		added = len(r.Intents) > before
+		return nil
+	})
+	if err == nil && added && int(c.intents.Add(1)) == c.n {
+		c.dead.Store(true)
+		if c.beforeCall {
+			return errCrashed
+		}
+	}
+	return err
+}
+
+// execEnv is a scenario's emulator and a store seeded with its state record.
+type execEnv struct {
+	*scnEnv
+	sc    scenario
+	clock *sim.ManualClock
+	st    *memStore
+	lock  *state.Lock
+}
+
+func loadScenario(t testing.TB, name string) scenario {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "scenarios", name, "scenario.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc scenario
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&sc); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return sc
+}
+
+func newExecEnv(t testing.TB, name string) *execEnv {
+	t.Helper()
+	sc := loadScenario(t, name)
+	e := newScnEnv(t, sc.Live)
+	clock, ok := e.sim.Clock().(*sim.ManualClock)
+	if !ok {
+		t.Fatal("the scenario emulator has no manual clock")
+	}
+	// The same emulator behind a client without the default rate limit (10/s): the tests read
+	// fifty desktops many times over.
+	srv := httptest.NewServer(e.sim)
+	t.Cleanup(srv.Close)
+	c, err := gcw.New(gcw.Config{Endpoint: srv.URL, AccessKeyID: "scenario", Secret: "scenario-secret", Rate: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.client = c
+	st := newMemStore(sc.State.toState())
+	lock, _ := st.Lock(context.Background(), "test", state.Holder{User: "test"}, 0)
+	return &execEnv{scnEnv: e, sc: sc, clock: clock, st: st, lock: lock}
+}
+
+// opts runs the executor on the emulator's clock: every wait advances it instead of sleeping, so
+// 5-second tasks take no real time.
+func (e *execEnv) opts() engine.ExecOptions {
+	var n atomic.Int64
+	return engine.ExecOptions{
+		PollInterval: time.Second,
+		Now:          e.clock.Now,
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			e.clock.Advance(d)
+			return nil
+		},
+		NewRequestID: func() string { return fmt.Sprintf("req-%04d", n.Add(1)) },
+		Run:          state.Run{User: "test", Host: "test", Command: "deskfleet apply"},
+	}
+}
+
+func (e *execEnv) record(t testing.TB) *state.Record {
+	t.Helper()
+	rec, err := e.st.Read(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// plan plans the scenario against the store's record, resetting the call counts first.
+func (e *execEnv) plan(t testing.TB) *engine.Plan {
+	t.Helper()
+	e.sim.ResetCalls()
+	return planScenario(t, e.scnEnv, e.sc, e.record(t))
+}
+
+func (e *execEnv) apply(t testing.TB, p *engine.Plan, opt engine.ExecOptions) (*engine.Result, error) {
+	t.Helper()
+	e.sim.ResetCalls()
+	return engine.Apply(context.Background(), e.client, e.st, e.lock, p, opt)
+}
+
+// checkConverged plans again: nothing to do; every wanted desktop exists once, managed.
+func (e *execEnv) checkConverged(t *testing.T) {
+	t.Helper()
+	p := e.plan(t)
+	if !p.Empty() || len(p.Errors) > 0 {
+		var lines []string
+		for _, c := range p.Changes {
+			lines = append(lines, fmt.Sprintf("%s %s %s %q -> %q (%s)", c.Action.Name(), c.Name, c.Attribute, c.Before, c.After, c.Reason))
+		}
+		for _, s := range p.Steps {
+			lines = append(lines, fmt.Sprintf("step %d %s %v", s.ID, s.Op.Action(), s.Op.Desktops()))
+		}
+		t.Fatalf("plan after apply is not empty:\n  %s\nerrors: %+v", strings.Join(lines, "\n  "), p.Errors)
+	}
+	rec := e.record(t)
+	for _, in := range rec.Intents {
+		if in.Open() {
+			t.Errorf("intent %s (%s) left %s", in.ID, in.Action, in.Status)
+		}
+	}
+	count := map[string]int{}
+	for _, d := range e.sim.Desktops() {
+		count[d.Name]++
+	}
+	for _, w := range p.Want {
+		if count[w.Name] != 1 {
+			t.Errorf("desktop %s exists %d times, want once", w.Name, count[w.Name])
+		}
+		if w.VmID == "" {
+			t.Errorf("desktop %s: no id in the plan after apply", w.Name)
+		} else if _, ok := rec.Desktops[w.VmID]; !ok {
+			t.Errorf("desktop %s (%s) is not in the record", w.Name, w.VmID)
+		}
+	}
+}
+
+func statuses(res *engine.Result) string {
+	var parts []string
+	for _, s := range res.Steps {
+		x := fmt.Sprintf("%d:%s=%s", s.Step, s.Action, s.Status)
+		if s.Err != nil && s.Status != engine.StepDone {
+			x += fmt.Sprintf(" (%v)", s.Err)
+		}
+		parts = append(parts, x)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// TestApplyScenarios applies golden scenarios on the emulator and plans again: the plan must be
+// empty (the project's key property), with one mutating call per step and the journal complete.
+func TestApplyScenarios(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		reason string
+	}{
+		{"create-with-everything", "label, binding and power off follow the CreateVm on the desktop it returned"},
+		{"fifty-identical", "one CreateVm for fifty, then one call per operation; the new account is waited for before the bind"},
+		{"rebuild-running", "the rebuild waits until the power-off has left the desktop stopped, then it is started again"},
+		{"unbind-running", "unbind needs the desktop stopped: off, unbind, on"},
+		{"rebind-stopped-wanted-off", "a stopped desktop is re-bound in place and stays off"},
+		{"billing-to-monthly", "UpdateOrder converts both desktops in one call and records the auto-renewal"},
+		{"create-group-scale-up", "growing a group creates only the missing desktops, named as the spec wants"},
+		{"create-network-missing", "CreateVm reads the default network that CreateDefaultNet made and chooses subnet and gateway"},
+		{"replace-product", "the old desktop is deleted (and leaves the record) before its replacement is created"},
+		{"delete-removed", "a desktop removed from the spec is deleted and leaves the record"},
+		{"accounts-batch-create", "three accounts in one CreateSubAccounts, recorded with their ids"},
+		{"rename-outside", "a desktop renamed in the console is renamed back"},
+		{"label-batched", "one UpdateVmLabels for every desktop sharing the label"},
+		{"create-group-batched", "a group created in one call under the names CreateVm gives"},
+		{"adopt-and-fix-label", "an adopted desktop is recorded at the start and its label set"},
+		{"power-batched", "one OperateVm for all desktops to power"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newExecEnv(t, tc.name)
+			p := e.plan(t)
+			if len(p.Steps) == 0 {
+				t.Fatal("the scenario plans no step")
+			}
+			var events []engine.Event
+			opt := e.opts()
+			opt.Observer = func(ev engine.Event) { events = append(events, ev) } // serialised by Apply
+			res, err := e.apply(t, p, opt)
+			if err != nil || res.Outcome != engine.OutcomeDone {
+				t.Fatalf("%s: apply: %v (%s)", tc.reason, err, statuses(res))
+			}
+			if got := e.sim.MutatingCalls(); got != len(p.Steps) {
+				t.Errorf("%s: %d mutating calls for %d steps: %v", tc.reason, got, len(p.Steps), e.sim.Calls())
+			}
+			rec := e.record(t)
+			run := rec.Runs[len(rec.Runs)-1]
+			if run.Outcome != "done" || len(run.Steps) != len(p.Steps) || run.ID != res.RunID {
+				t.Errorf("journal: %+v", run)
+			}
+			if len(rec.Intents) != len(p.Steps) {
+				t.Errorf("%d intents for %d steps", len(rec.Intents), len(p.Steps))
+			}
+			started, ended := map[int]bool{}, map[int]bool{}
+			for _, ev := range events {
+				switch ev.Kind {
+				case engine.EventStepStarted:
+					started[ev.Step] = true
+				case engine.EventStepDone:
+					ended[ev.Step] = true
+				}
+			}
+			if len(started) != len(p.Steps) || len(ended) != len(p.Steps) {
+				t.Errorf("events: %d started, %d done, want %d", len(started), len(ended), len(p.Steps))
+			}
+			e.checkConverged(t)
+		})
+	}
+}
+
+// TestApplyFailures: a failed step skips its dependants and no other step; partial results are
+// results; the next apply converges.
+func TestApplyFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name, scenario string
+		reason         string
+		fault          func(s *sim.Sim)
+		want           map[int]engine.StepStatus
+		outcome        engine.Outcome
+		check          func(t *testing.T, e *execEnv, res *engine.Result)
+	}{
+		{
+			name: "create-task-fails", scenario: "fifty-identical",
+			reason: "a failed CreateVm skips the power, bind and label after it; the account, independent, is created",
+			fault:  func(s *sim.Sim) { s.FailNext(provider.ActionCreateVm, sim.FaultTaskFailed, 1) },
+			want: map[int]engine.StepStatus{1: engine.StepDone, 2: engine.StepFailed, 3: engine.StepSkipped,
+				4: engine.StepSkipped, 5: engine.StepSkipped},
+			outcome: engine.OutcomePartial,
+			check: func(t *testing.T, e *execEnv, res *engine.Result) {
+				// The emulator keeps half the desktops of a failed CreateVm: they stay managed.
+				if n := len(e.record(t).Desktops); n != 25 {
+					t.Errorf("%d desktops in the record, want the 25 the failed task kept", n)
+				}
+				if res.Steps[1].Message == "" || res.Steps[2].SkippedFor[0] != 2 {
+					t.Errorf("failed step without the task's reason, or skipped without its cause: %+v", res.Steps[1:3])
+				}
+			},
+		},
+		{
+			name: "update-order-partial", scenario: "billing-to-monthly",
+			reason:  "UpdateOrder's failedVmIds make the step partial: one desktop monthly, the other failed",
+			fault:   func(s *sim.Sim) { s.FailNext(provider.ActionUpdateOrder, sim.FaultTaskFailed, 1) },
+			want:    map[int]engine.StepStatus{1: engine.StepPartial},
+			outcome: engine.OutcomePartial,
+			check: func(t *testing.T, e *execEnv, res *engine.Result) {
+				if got := res.Steps[0].Failed; len(got) != 1 || got[0] != "d_001" {
+					t.Errorf("failed items %v, want [d_001]", got)
+				}
+			},
+		},
+		{
+			name: "account-batch-partial", scenario: "accounts-batch-create",
+			reason: "CreateSubAccounts reports a refused entry: the others are created and recorded",
+			fault: func(s *sim.Sim) {
+				_, _ = s.AddAccount(sim.Account{ID: "acct-b", Email: "b@example.com", Name: "b", Status: "create"})
+			},
+			want:    map[int]engine.StepStatus{1: engine.StepPartial},
+			outcome: engine.OutcomePartial,
+			check: func(t *testing.T, e *execEnv, res *engine.Result) {
+				rec := e.record(t)
+				if _, ok := rec.Accounts["b@example.com"]; ok || rec.Accounts["a@example.com"].AccountID == "" {
+					t.Errorf("accounts recorded: %+v", rec.Accounts)
+				}
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newExecEnv(t, tc.scenario)
+			p := e.plan(t)
+			tc.fault(e.sim)
+			res, err := e.apply(t, p, e.opts())
+			if res == nil {
+				t.Fatalf("no result: %v", err)
+			}
+			if res.Outcome != tc.outcome || (err == nil) != (tc.outcome == engine.OutcomeDone) {
+				t.Fatalf("%s: outcome %s, err %v; want %s (%s)", tc.reason, res.Outcome, err, tc.outcome, statuses(res))
+			}
+			for id, want := range tc.want {
+				if got := res.Steps[id-1].Status; got != want {
+					t.Errorf("%s: step %d %s, want %s (%s)", tc.reason, id, got, want, statuses(res))
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, e, res)
+			}
+			// The next apply does what is left.
+			p2 := e.plan(t)
+			res2, err := e.apply(t, p2, e.opts())
+			if err != nil {
+				t.Fatalf("second apply: %v (%s)", err, statuses(res2))
+			}
+			e.checkConverged(t)
+		})
+	}
+}
+
+// TestApplyUnknownOutcome: a CreateVm whose answer is lost leaves a pending intent and stops the run;
+// Settle adopts the desktop by name; the next apply finishes without creating it twice.
+func TestApplyUnknownOutcome(t *testing.T) {
+	e := newExecEnv(t, "create-with-everything")
+	p := e.plan(t)
+	e.sim.FailNext(provider.ActionCreateVm, sim.FaultDropAfter, 1)
+	res, err := e.apply(t, p, e.opts())
+	if !errors.Is(err, engine.ErrRunStopped) || !provider.IsUnknownOutcome(err) || res.Outcome != engine.OutcomeFailed {
+		t.Fatalf("want a stopped run with an unknown outcome, got %v (%s)", err, statuses(res))
+	}
+	if res.Steps[0].Status != engine.StepUnknown {
+		t.Errorf("CreateVm step %s, want unknown", res.Steps[0].Status)
+	}
+	rec := e.record(t)
+	if len(rec.Intents) != 1 || rec.Intents[0].Status != state.IntentPending || rec.Intents[0].RequestID == "" {
+		t.Fatalf("intents %+v, want one pending", rec.Intents)
+	}
+	// Apply refuses to run over an open intent.
+	if _, err := e.apply(t, e.plan(t), e.opts()); !errors.Is(err, engine.ErrOpenIntents) {
+		t.Fatalf("apply over an open intent: %v", err)
+	}
+	sr, err := engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sr.Intents) != 1 || sr.Intents[0].Status != state.IntentDone || strings.Join(sr.Intents[0].Adopted, ",") != "cad" {
+		t.Fatalf("settle: %+v", sr.Intents)
+	}
+	if n := e.sim.MutatingCalls(); n != 0 {
+		t.Errorf("settle made mutating calls: %v", e.sim.Calls())
+	}
+	p2 := e.plan(t)
+	for _, s := range p2.Steps {
+		if s.Op.Action() == provider.ActionCreateVm {
+			t.Fatalf("the plan after settle creates again: %+v", s)
+		}
+	}
+	if res, err := e.apply(t, p2, e.opts()); err != nil {
+		t.Fatalf("apply after settle: %v (%s)", err, statuses(res))
+	}
+	e.checkConverged(t)
+}
+
+// TestApplyInterrupted: a cancelled context starts no new step, lets the call in flight be recorded
+// and leaves its task to Settle.
+func TestApplyInterrupted(t *testing.T) {
+	e := newExecEnv(t, "create-with-everything")
+	p := e.plan(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opt := e.opts()
+	opt.Observer = func(ev engine.Event) {
+		if ev.Kind == engine.EventTaskPolled && ev.Step == 1 {
+			cancel()
+		}
+	}
+	res, err := engine.Apply(ctx, e.client, e.st, e.lock, p, opt)
+	if !errors.Is(err, context.Canceled) || res.Outcome != engine.OutcomeInterrupted {
+		t.Fatalf("got %v, %s", err, statuses(res))
+	}
+	if res.Steps[0].Status != engine.StepInterrupted || res.Steps[1].Status != engine.StepSkipped {
+		t.Errorf("steps: %s", statuses(res))
+	}
+	rec := e.record(t)
+	if rec.Intents[0].Status != state.IntentSent || rec.Intents[0].TaskID == "" || len(rec.Desktops) != 1 {
+		t.Fatalf("after the interruption: intents %+v, desktops %+v", rec.Intents, rec.Desktops)
+	}
+	if rec.Runs[len(rec.Runs)-1].Outcome != "interrupted" {
+		t.Errorf("journal outcome %q", rec.Runs[len(rec.Runs)-1].Outcome)
+	}
+	if _, err := engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts()); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e.apply(t, e.plan(t), e.opts()); err != nil {
+		t.Fatalf("apply after settle: %v (%s)", err, statuses(res))
+	}
+	e.checkConverged(t)
+}
+
+// TestApplyCrash kills the apply (simulated: the store takes no more writes) right after each of its
+// intents is stored, before or after the call is made; then Settle, plan and apply again converge
+// with no duplicate desktop and no deletion.
+func TestApplyCrash(t *testing.T) {
+	for _, name := range []string{"create-with-everything", "fifty-identical", "unbind-running", "create-network-missing"} {
+		steps := len(newExecEnv(t, name).plan(t).Steps)
+		for n := 1; n <= steps; n++ {
+			for _, before := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s/intent-%d/before-call=%t", name, n, before), func(t *testing.T) {
+					t.Parallel()
+					e := newExecEnv(t, name)
+					p := e.plan(t)
+					cs := &crashStore{memStore: e.st, n: n, beforeCall: before}
+					_, err := engine.Apply(context.Background(), e.client, cs, e.lock, p, e.opts())
+					if err == nil {
+						t.Fatal("the crashed apply reported success")
+					}
+					// "Restart": the store holds what was written before the crash.
+					sr, err := engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
+					if err != nil {
+						t.Fatalf("settle: %v", err)
+					}
+					_ = sr
+					e.sim.ResetCalls()
+					p2 := e.plan(t)
+					res, err := e.apply(t, p2, e.opts())
+					if err != nil {
+						t.Fatalf("apply after the crash: %v (%s)", err, statuses(res))
+					}
+					if n := e.sim.Calls()[provider.ActionDeleteVm]; n != 0 {
+						t.Errorf("%d deletions after the crash", n)
+					}
+					e.checkConverged(t)
+				})
+			}
+		}
+	}
+}
+
+// TestSettleRebuildNeedsAPerson: a RebuildVm whose answer is lost cannot be settled by reading; the
+// error says what to check and ResolveIntent records the answer.
+func TestSettleRebuildNeedsAPerson(t *testing.T) {
+	e := newExecEnv(t, "rebuild-running")
+	p := e.plan(t)
+	e.sim.FailNext(provider.ActionRebuildVm, sim.FaultDropAfter, 1)
+	if _, err := e.apply(t, p, e.opts()); !provider.IsUnknownOutcome(err) {
+		t.Fatalf("want an unknown outcome, got %v", err)
+	}
+	_, err := engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
+	var ue *engine.UnsettledError
+	if !errors.As(err, &ue) || len(ue.Intents) != 1 {
+		t.Fatalf("settle: %v", err)
+	}
+	msg := ue.Error()
+	in := ue.Intents[0].Intent
+	for _, want := range []string{"lab", "vm-lab", in.RequestID, in.ID, "console", "deskfleet state settle", "定制模板"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the message does not say %q:\n%s", want, msg)
+		}
+	}
+	if e.sim.MutatingCalls() != 2 {
+		t.Errorf("settle repeated a call: %v", e.sim.Calls())
+	}
+	if err := engine.ResolveIntent(context.Background(), e.st, e.lock, in.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.ResolveIntent(context.Background(), e.st, e.lock, in.ID, true); !errors.Is(err, engine.ErrIntentNotOpen) {
+		t.Errorf("resolving twice: %v", err)
+	}
+	if err := engine.ResolveIntent(context.Background(), e.st, e.lock, "nope", true); err == nil {
+		t.Error("resolving an unknown intent succeeded")
+	}
+	if d := e.record(t).Desktops["vm-lab"]; d.ImageID != sim.ImageCustom {
+		t.Errorf("image after ResolveIntent(done): %q", d.ImageID)
+	}
+	if _, err := engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts()); err != nil {
+		t.Fatal(err)
+	}
+	// The run stopped before the power-on: the next apply starts the desktop again, if planned.
+	if res, err := e.apply(t, e.plan(t), e.opts()); err != nil {
+		t.Fatalf("apply: %v (%s)", err, statuses(res))
+	}
+	e.checkConverged(t)
+}
+
+// TestSettleIdempotentPending: the pending intents of calls that are safe to repeat are closed as
+// failed, never repeated by Settle; the next plan redoes what is needed.
+func TestSettleIdempotentPending(t *testing.T) {
+	e := newExecEnv(t, "label-batched")
+	p := e.plan(t)
+	e.sim.FailNext(provider.ActionUpdateVmLabels, sim.FaultDropBefore, 1)
+	if _, err := e.apply(t, p, e.opts()); !provider.IsUnknownOutcome(err) {
+		t.Fatalf("want an unknown outcome, got %v", err)
+	}
+	e.sim.ResetCalls()
+	sr, err := engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
+	if err != nil || len(sr.Intents) != 1 || sr.Intents[0].Status != state.IntentFailed {
+		t.Fatalf("settle: %v %+v", err, sr)
+	}
+	if e.sim.MutatingCalls() != 0 {
+		t.Errorf("settle made a mutating call: %v", e.sim.Calls())
+	}
+	if res, err := e.apply(t, e.plan(t), e.opts()); err != nil {
+		t.Fatalf("apply: %v (%s)", err, statuses(res))
+	}
+	e.checkConverged(t)
+}
+
+// TestApplyRefusesStalePlan: a plan made from another serial of the state is refused before any call.
+func TestApplyRefusesStalePlan(t *testing.T) {
+	e := newExecEnv(t, "label-batched")
+	p := e.plan(t)
+	p.StateSerial--
+	if _, err := e.apply(t, p, e.opts()); !errors.Is(err, engine.ErrStalePlan) {
+		t.Fatalf("got %v", err)
+	}
+	if e.sim.MutatingCalls() != 0 {
+		t.Error("a stale plan made calls")
+	}
+}

@@ -1,0 +1,446 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/state"
+)
+
+// SettledIntent is what Settle made of one open intent.
+type SettledIntent struct {
+	ID      string
+	Step    int
+	Action  string
+	Targets []string
+	// Was is the status found (pending or sent); Status the one recorded (done or failed), or Was
+	// when the intent stays open.
+	Was    state.IntentStatus
+	Status state.IntentStatus
+	// Note says how the outcome was found ("task completed", "found 3 desktops by name", ...).
+	Note string
+	// Adopted are the names of desktops found and recorded as managed (a CreateVm whose answer was
+	// lost).
+	Adopted []string
+}
+
+// SettleResult lists the intents Settle looked at, oldest first.
+type SettleResult struct {
+	Intents []SettledIntent
+}
+
+// UnsettledError is Settle's error when some intents' outcomes cannot be found out by reading the
+// API (a RebuildVm or RenewalOrder whose answer was lost): a person must look in the console and
+// tell deskfleet with ResolveIntent (`deskfleet state settle`). Until then Apply refuses to run.
+type UnsettledError struct {
+	Intents []UnsettledIntent
+}
+
+// UnsettledIntent is one intent a person must settle, with what to check.
+type UnsettledIntent struct {
+	Intent state.Intent
+	// Check says what to look at and how to answer.
+	Check string
+}
+
+func (e *UnsettledError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d call(s) of an earlier apply have an outcome deskfleet cannot find out by itself:", len(e.Intents))
+	for _, u := range e.Intents {
+		b.WriteString("\n  - ")
+		b.WriteString(u.Check)
+	}
+	return b.String()
+}
+
+// ErrIntentNotOpen is ResolveIntent's error for an intent that is already settled.
+var ErrIntentNotOpen = errors.New("the intent is not open")
+
+// Settle finds out how the calls that an earlier apply left open ended, and records it: run it before
+// planning, with the fleet's lock held. It never repeats a mutating call: it reads only.
+//
+//   - sent with a task id: the task is polled to its end (TaskTimeout), and its outcome recorded (a
+//     finished CreateVm's desktops are read back and named; a DeleteVm's desktop leaves the record).
+//   - pending (no answer recorded): CreateVm: live desktops with the intent's names (as the spec or
+//     as CreateVm names them) that the record does not manage are adopted, none means it was not
+//     created; CreateSubAccount(s): by email; UpdateOrder: the desktops' billing tells; DeleteVm:
+//     whether the desktop still exists; CreateDefaultNet: whether the default network exists; the
+//     idempotent calls are closed as failed (unknown) so that the next plan redoes what is still
+//     needed; RebuildVm and RenewalOrder cannot be told apart by reading: they stay open and Settle
+//     returns an *UnsettledError saying what to check and how to answer (ResolveIntent).
+//
+// Each settled intent is recorded at once (one Update each). Errors: the store's; ctx's; an
+// *UnsettledError (the others are settled all the same); an error when a task still runs after
+// TaskTimeout (it stays open: settle again later). Observer receives intent_settled events.
+func Settle(ctx context.Context, c provider.Client, st state.Store, lock *state.Lock, opt ExecOptions) (*SettleResult, error) {
+	opt = opt.withDefaults()
+	rec, err := st.Read(ctx, lock.Fleet)
+	if err != nil {
+		return nil, fmt.Errorf("settle: reading the state: %w", err)
+	}
+	s := &settler{c: c, st: st, lock: lock, opt: opt, recCtx: context.WithoutCancel(ctx)}
+	res := &SettleResult{}
+	var unsettled []UnsettledIntent
+	var errs []error
+	for _, in := range openIntents(rec) {
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("settle: %w", err)
+		}
+		si, check, err := s.settle(ctx, in)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("settle %s (%s): %w", in.ID, in.Action, err))
+		}
+		if check != "" {
+			unsettled = append(unsettled, UnsettledIntent{Intent: in, Check: check})
+		}
+		res.Intents = append(res.Intents, si)
+		if opt.Observer != nil {
+			opt.Observer(Event{Kind: EventIntentSettled, At: opt.Now(), Step: in.Step, Action: provider.Action(in.Action),
+				Targets: describeList(in.Targets), TaskID: in.TaskID, Intent: in.ID, Status: si.Status, Err: err})
+		}
+	}
+	if len(unsettled) > 0 {
+		errs = append(errs, &UnsettledError{Intents: unsettled})
+	}
+	return res, errors.Join(errs...)
+}
+
+type settler struct {
+	c      provider.Client
+	st     state.Store
+	lock   *state.Lock
+	opt    ExecOptions
+	recCtx context.Context
+}
+
+// settle finds out one intent's outcome and records it. check is set when a person must.
+func (s *settler) settle(ctx context.Context, in state.Intent) (SettledIntent, string, error) {
+	si := SettledIntent{ID: in.ID, Step: in.Step, Action: in.Action, Targets: in.Targets, Was: in.Status, Status: in.Status}
+	pj, perr := decodeParams(in.Params)
+	switch {
+	case in.Status == state.IntentSent && in.TaskID == "":
+		return s.close(si, state.IntentDone, "answered; nothing to wait for", nil)
+	case in.Status == state.IntentSent:
+		return s.settleTask(ctx, in, pj, si)
+	case perr != nil:
+		return si, s.humanCheck(in, pj), nil
+	}
+	switch op := pj.Step.Op.(type) {
+	case CreateDesktops:
+		return s.settleCreate(ctx, in, op, pj.Want, si)
+	case CreateSubAccounts:
+		list, err := s.c.QuerySubAccounts(ctx, provider.QuerySubAccountsRequest{})
+		if err != nil {
+			return si, "", err
+		}
+		var found []state.Account
+		for _, a := range op.New {
+			for _, l := range list {
+				if strings.EqualFold(l.Email, a.Email) {
+					acc := state.Account{Email: a.Email, AccountID: l.AccountID, Name: a.Name}
+					if a.Remark != "" {
+						acc.Remark = ptr(a.Remark)
+					}
+					found = append(found, acc)
+				}
+			}
+		}
+		if len(found) == 0 {
+			return s.close(si, state.IntentFailed, "no account with these emails: not created", nil)
+		}
+		return s.close(si, state.IntentDone, fmt.Sprintf("%d of %d accounts found by email", len(found), len(op.New)), func(rec *state.Record) {
+			if rec.Accounts == nil {
+				rec.Accounts = map[string]state.Account{}
+			}
+			for _, a := range found {
+				rec.Accounts[a.Email] = a
+			}
+		})
+	case UpdateOrder:
+		var monthly []string
+		for _, t := range op.Targets {
+			d, err := s.c.QueryVm(ctx, provider.QueryVmRequest{VmID: t.VmID})
+			if err != nil && !provider.IsNotFound(err) {
+				return si, "", err
+			}
+			if err == nil && d.BillMethod == provider.BillMethodMonthly {
+				monthly = append(monthly, t.VmID)
+			}
+		}
+		status := state.IntentDone
+		if len(monthly) < len(op.Targets) {
+			status = state.IntentFailed
+		}
+		return s.close(si, status, fmt.Sprintf("%d of %d desktops are monthly", len(monthly), len(op.Targets)), func(rec *state.Record) {
+			for _, id := range monthly {
+				if d, ok := rec.Desktops[id]; ok {
+					d.AutoRenew = op.Billing.AutoRenew
+					rec.Desktops[id] = d
+				}
+			}
+		})
+	case DeleteDesktop:
+		live := waitDesktops(ctx, s.c, s.opt, []string{op.Desktop.VmID})
+		if d := live[op.Desktop.VmID]; d == nil {
+			return s.close(si, state.IntentDone, "the desktop is gone", func(rec *state.Record) { delete(rec.Desktops, op.Desktop.VmID) })
+		}
+		return s.close(si, state.IntentFailed, "the desktop still exists: not deleted", nil)
+	case CreateDefaultNet:
+		net, err := s.c.GetDefaultNet(ctx, provider.GetDefaultNetRequest{SiteID: op.Site.ID})
+		if err != nil {
+			return si, "", err
+		}
+		if net != nil {
+			return s.close(si, state.IntentDone, "the default network exists", nil)
+		}
+		return s.close(si, state.IntentFailed, "no default network: not created", nil)
+	case RebuildDesktop, RenewOrder:
+		return si, s.humanCheck(in, pj), nil
+	default:
+		// ChangeVmName, UpdateVmLabels, OperateVm on/off, BindAccounts, UnbindAccounts, ChangeAccount,
+		// ChangeSubAccountName/Remark, SupplyDefaultNet: safe to repeat. A power call may have set
+		// its desktops moving: let them settle so that the next plan sees where they stand.
+		if len(in.VmIDs) > 0 {
+			waitDesktops(ctx, s.c, s.opt, in.VmIDs)
+		}
+		return s.close(si, state.IntentFailed, "outcome unknown; the call is safe to repeat: the next plan redoes it if still needed", nil)
+	}
+}
+
+// settleTask polls a recorded task to its end.
+func (s *settler) settleTask(ctx context.Context, in state.Intent, pj paramsJSON, si SettledIntent) (SettledIntent, string, error) {
+	_, err := pollTask(ctx, s.c, s.opt, in.TaskID, in.RequestID, nil)
+	var tf *provider.TaskFailedError
+	if err != nil && !errors.As(err, &tf) {
+		return si, "", err // still running (or unreadable): stays open
+	}
+	status, note := state.IntentDone, "task completed"
+	if tf != nil {
+		status, note = state.IntentFailed, "task failed: "+tf.Task.FailReason
+	}
+	var live map[string]*provider.Desktop
+	switch pj.Step.Op.(type) {
+	case CreateDesktops, DeleteDesktop, PowerDesktops, RebuildDesktop:
+		live = waitDesktops(ctx, s.c, s.opt, in.VmIDs)
+	}
+	return s.close(si, status, note, func(rec *state.Record) {
+		switch op := pj.Step.Op.(type) {
+		case CreateDesktops:
+			names := assignNames(op, in.VmIDs, live)
+			for _, id := range in.VmIDs {
+				if d, ok := live[id]; ok && d == nil {
+					delete(rec.Desktops, id)
+					continue
+				}
+				if e, ok := rec.Desktops[id]; ok {
+					if n, ok := names[id]; ok {
+						e.Name = n
+					}
+					rec.Desktops[id] = e
+				}
+			}
+		case DeleteDesktop:
+			if status == state.IntentDone {
+				delete(rec.Desktops, op.Desktop.VmID)
+			}
+		case RebuildDesktop:
+			if status == state.IntentDone {
+				if d, ok := rec.Desktops[op.Desktop.VmID]; ok {
+					d.ImageID = op.To.ID
+					rec.Desktops[op.Desktop.VmID] = d
+				}
+			}
+		}
+	})
+}
+
+// settleCreate adopts the desktops a CreateVm whose answer was lost may have made: live desktops with
+// the intent's names (the spec's, or CreateVm's) that nobody manages.
+func (s *settler) settleCreate(ctx context.Context, in state.Intent, op CreateDesktops, want []state.Desktop, si SettledIntent) (SettledIntent, string, error) {
+	rec, err := s.st.Read(ctx, s.lock.Fleet)
+	if err != nil {
+		return si, "", err
+	}
+	names := map[string]bool{}
+	for _, n := range op.Names {
+		names[n] = true
+	}
+	for _, n := range op.APINames() {
+		names[n] = true
+	}
+	list, err := s.c.QueryVms(ctx, provider.QueryVmsRequest{SiteID: op.Site.ID, ProductID: op.ProductID})
+	if err != nil {
+		return si, "", err
+	}
+	var ids []string
+	for _, id := range list.VmIDs {
+		if _, managed := rec.Desktops[id]; !managed {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	live := map[string]*provider.Desktop{}
+	var cands []string
+	for _, id := range ids {
+		d, err := s.c.QueryVm(ctx, provider.QueryVmRequest{VmID: id})
+		if provider.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return si, "", err
+		}
+		d.ID = id
+		if names[d.Name] && d.Status != provider.StatusGone {
+			live[id] = d
+			cands = append(cands, id)
+		}
+	}
+	if len(cands) == 0 {
+		return s.close(si, state.IntentFailed, "no desktop with these names: not created", nil)
+	}
+	// One desktop per wanted name at most; extra ones are left unmanaged.
+	assigned := assignNames(op, cands, live)
+	var adopt []string
+	for _, id := range cands {
+		if _, ok := assigned[id]; ok {
+			adopt = append(adopt, id)
+		}
+	}
+	settled := waitDesktops(ctx, s.c, s.opt, adopt)
+	now := s.opt.Now()
+	for _, id := range adopt {
+		si.Adopted = append(si.Adopted, assigned[id])
+	}
+	slices.Sort(si.Adopted)
+	return s.close(si, state.IntentDone, fmt.Sprintf("found %d of %d desktops by name: adopted", len(adopt), len(op.Names)), func(rec *state.Record) {
+		if rec.Desktops == nil {
+			rec.Desktops = map[string]state.Desktop{}
+		}
+		for _, id := range adopt {
+			if d, ok := settled[id]; ok && d == nil {
+				continue
+			}
+			name := assigned[id]
+			d := state.Desktop{VmID: id, Name: name, ImageID: op.Image.ID, AutoRenew: op.Billing.AutoRenew, AppliedAt: now}
+			for _, w := range want {
+				if w.Name == name {
+					d.Protect = w.Protect
+				}
+			}
+			rec.Desktops[id] = d
+		}
+		i := findIntent(rec, in.ID)
+		if i >= 0 {
+			rec.Intents[i].VmIDs = adopt
+		}
+	})
+}
+
+// close records the intent's outcome (and fn's changes to the record) in one Update.
+func (s *settler) close(si SettledIntent, status state.IntentStatus, note string, fn func(*state.Record)) (SettledIntent, string, error) {
+	now := s.opt.Now()
+	err := s.st.Update(s.recCtx, s.lock, func(rec *state.Record) error {
+		i := findIntent(rec, si.ID)
+		if i < 0 || !rec.Intents[i].Open() {
+			return fmt.Errorf("intent %s: %w", si.ID, ErrIntentNotOpen)
+		}
+		if fn != nil {
+			fn(rec)
+		}
+		i = findIntent(rec, si.ID)
+		rec.Intents[i].Status, rec.Intents[i].EndedAt = status, now
+		rec.Intents[i].Error = "settled: " + note
+		return nil
+	})
+	if err != nil {
+		return si, "", err
+	}
+	si.Status, si.Note = status, note
+	return si, "", nil
+}
+
+func findIntent(rec *state.Record, id string) int {
+	for i := range rec.Intents {
+		if rec.Intents[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// humanCheck says what a person must look at to settle the intent, and how to answer.
+func (s *settler) humanCheck(in state.Intent, pj paramsJSON) string {
+	at := in.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+	answer := fmt.Sprintf("then run `deskfleet state settle %s --done` if it took effect, or `deskfleet state settle %s --not-done` if it did not", in.ID, in.ID)
+	desks := func() string {
+		var parts []string
+		for i, t := range in.Targets {
+			id := ""
+			if i < len(in.VmIDs) {
+				id = in.VmIDs[i]
+			}
+			parts = append(parts, fmt.Sprintf("%s (vmId %s)", t, id))
+		}
+		return strings.Join(parts, ", ")
+	}
+	switch op := pj.Step.Op.(type) {
+	case RebuildDesktop:
+		return fmt.Sprintf("RebuildVm of desktop %s (vmId %s), requestId %s, sent %s (intent %s): the API does not report a desktop's image. "+
+			"Check in the Capital Online console whether %s was reinstalled from image %s (%s) at that time (its task list, or log in and look); %s.",
+			op.Desktop.Name, op.Desktop.VmID, in.RequestID, at, in.ID, op.Desktop.Name, op.To.Name, op.To.ID, answer)
+	case RenewOrder:
+		return fmt.Sprintf("RenewalOrder of %s, requestId %s, sent %s (intent %s): a renewal cannot be told from an earlier one by reading. "+
+			"Check in the Capital Online console (orders, and each desktop's expiry) whether they were renewed by %d month(s) at that time; %s.",
+			desks(), in.RequestID, at, in.ID, op.Billing.Months, answer)
+	}
+	return fmt.Sprintf("%s of %s, requestId %s, sent %s (intent %s): its parameters cannot be read, so its outcome cannot be checked automatically. "+
+		"Check in the Capital Online console whether it took effect; %s.", in.Action, desks(), in.RequestID, at, in.ID, answer)
+}
+
+// ResolveIntent records a person's answer about an open intent that Settle could not settle (what
+// `deskfleet state settle` exposes): done true means the call took effect, false that it did not.
+// For a done RebuildVm the desktop's image becomes the new one; for a done RenewalOrder the
+// auto-renewal it set is recorded; for a done DeleteVm the desktop leaves the record. The caller holds
+// lock. Idempotent in effect: an intent already settled is refused with ErrIntentNotOpen; an unknown
+// id is an error naming it.
+func ResolveIntent(ctx context.Context, st state.Store, lock *state.Lock, intentID string, done bool) error {
+	return st.Update(ctx, lock, func(rec *state.Record) error {
+		i := findIntent(rec, intentID)
+		if i < 0 {
+			return fmt.Errorf("no intent %s in the state of fleet %s", intentID, lock.Fleet)
+		}
+		in := rec.Intents[i]
+		if !in.Open() {
+			return fmt.Errorf("intent %s is %s: %w", intentID, in.Status, ErrIntentNotOpen)
+		}
+		status, note := state.IntentFailed, "settled by hand: did not take effect"
+		if done {
+			status, note = state.IntentDone, "settled by hand: took effect"
+			if pj, err := decodeParams(in.Params); err == nil {
+				switch op := pj.Step.Op.(type) {
+				case RebuildDesktop:
+					if d, ok := rec.Desktops[op.Desktop.VmID]; ok {
+						d.ImageID = op.To.ID
+						rec.Desktops[op.Desktop.VmID] = d
+					}
+				case RenewOrder:
+					for _, t := range op.Targets {
+						if d, ok := rec.Desktops[t.VmID]; ok {
+							d.AutoRenew = op.Billing.AutoRenew
+							rec.Desktops[t.VmID] = d
+						}
+					}
+				case DeleteDesktop:
+					delete(rec.Desktops, op.Desktop.VmID)
+				}
+			}
+		}
+		rec.Intents[i].Status, rec.Intents[i].Error, rec.Intents[i].EndedAt = status, note, time.Now()
+		return nil
+	})
+}
