@@ -26,13 +26,13 @@ func simCommand() *cli.Command {
 		Usage: "the built-in API emulator",
 		Description: "An emulator of the cloud-desktop API, written from the vendor's reference: the same wire\n" +
 			"format, rules and error codes, asynchronous tasks, seeded faults. Any command takes --endpoint sim\n" +
-			"to run it in-process on .deskfleet/sim.db; `sim serve` runs it over HTTP for other tools.\n\n" +
+			"to run it in-process on .deskfleet/sim.db; `sim serve` runs it over HTTP for other tools; label,\n" +
+			"rename, power, delete and bind change its desktops outside deskfleet, as the provider's console would.\n\n" +
 			"Examples:\n" +
 			"   deskfleet sim serve --addr 127.0.0.1:8088\n" +
-			"   deskfleet catalog --endpoint sim",
-		Subcommands: []*cli.Command{
-			simServeCommand(),
-		},
+			"   deskfleet catalog --endpoint sim\n" +
+			"   deskfleet sim label design_001 tmp       # a change made outside deskfleet, for drift to find",
+		Subcommands: append([]*cli.Command{simServeCommand()}, simConsoleCommands()...),
 	}
 }
 
