@@ -483,7 +483,7 @@ func TestApplyInterrupted(t *testing.T) {
 // intents is stored, before or after the call is made; then Settle, plan and apply again converge
 // with no duplicate desktop and no deletion.
 func TestApplyCrash(t *testing.T) {
-	for _, name := range []string{"create-with-everything", "fifty-identical", "unbind-running", "create-network-missing"} {
+	for _, name := range []string{"create-with-everything", "fifty-identical", "unbind-running", "create-network-missing", "rebuild-running"} {
 		steps := len(newExecEnv(t, name).plan(t).Steps)
 		for n := 1; n <= steps; n++ {
 			for _, before := range []bool{true, false} {
@@ -497,11 +497,18 @@ func TestApplyCrash(t *testing.T) {
 						t.Fatal("the crashed apply reported success")
 					}
 					// "Restart": the store holds what was written before the crash.
-					sr, err := engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
+					_, err = engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
+					var ue *engine.UnsettledError
+					if errors.As(err, &ue) {
+						// A person looks in the console (once the desktop has settled) and answers.
+						for _, u := range ue.Intents {
+							answerRebuild(t, e, u.Intent)
+						}
+						_, err = engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
+					}
 					if err != nil {
 						t.Fatalf("settle: %v", err)
 					}
-					_ = sr
 					e.sim.ResetCalls()
 					p2 := e.plan(t)
 					res, err := e.apply(t, p2, e.opts())
@@ -597,5 +604,22 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 	}
 	if e.sim.MutatingCalls() != 0 {
 		t.Error("a stale plan made calls")
+	}
+}
+
+// answerRebuild plays the person who checks a RebuildVm in the console: wait until the desktop is no
+// longer being reinstalled, then say whether its image is the new one.
+func answerRebuild(t *testing.T, e *execEnv, in state.Intent) {
+	t.Helper()
+	if in.Action != string(provider.ActionRebuildVm) || len(in.VmIDs) != 1 {
+		t.Fatalf("unexpected unsettled intent %+v", in)
+	}
+	d, ok := e.sim.Desktop(in.VmIDs[0])
+	for i := 0; ok && d.TaskID != "" && i < 100; i++ {
+		e.clock.Advance(time.Second)
+		d, ok = e.sim.Desktop(in.VmIDs[0])
+	}
+	if err := engine.ResolveIntent(context.Background(), e.st, e.lock, in.ID, ok && d.ImageID == sim.ImageCustom); err != nil {
+		t.Fatal(err)
 	}
 }
