@@ -67,6 +67,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			validateCommand(),
 			planCommand(),
+			applyCommand(),
 			driftCommand(),
 			importCommand(),
 			schemaCommand(),

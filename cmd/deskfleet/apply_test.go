@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deskfleet/deskfleet/provider/sim"
+)
+
+// fastSim makes `--endpoint sim` tasks short and polling quick, so scenarios run in seconds.
+var fastSim = []string{"DESKFLEET_SIM_TASK_TIME=50ms", "DESKFLEET_POLL_INTERVAL=20ms"}
+
+// desktopCounts returns how many live desktops carry each name.
+func desktopCounts(t *testing.T, dir string) map[string]int {
+	counts := map[string]int{}
+	simConsole(t, dir, func(s *sim.Sim) {
+		for _, d := range s.Desktops() {
+			if d.Status != "deleted" {
+				counts[d.Name]++
+			}
+		}
+	})
+	return counts
+}
+
+func copyExample(t *testing.T, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("..", "..", "examples", name, "fleet.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fleet.yaml"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func mustRun(t *testing.T, dir string, wantCode int, args ...string) result {
+	t.Helper()
+	r := runBin(t, dir, fastSim, args...)
+	if r.code != wantCode {
+		t.Fatalf("deskfleet %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, wantCode, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func planIsEmpty(t *testing.T, dir string, why string) {
+	t.Helper()
+	r := mustRun(t, dir, 0, "plan", "--endpoint", "sim", "--detailed-exitcode")
+	if !strings.Contains(r.stdout, "No changes") {
+		t.Fatalf("%s: plan again is not empty:\n%s", why, r.stdout)
+	}
+}
+
+// TestCLIApplyExamples applies every example on the emulator, then plans again (no changes); then the
+// state file is lost and the plan adopts everything by name and creates nothing twice.
+func TestCLIApplyExamples(t *testing.T) {
+	for _, ex := range []string{"studio", "render-farm", "classroom"} {
+		t.Run(ex, func(t *testing.T) {
+			t.Parallel()
+			dir := copyExample(t, ex)
+			r := mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve")
+			if !strings.Contains(r.stdout, "to create") {
+				t.Fatalf("apply printed no plan:\n%s", r.stdout)
+			}
+			planIsEmpty(t, dir, "after apply")
+			before := desktopCounts(t, dir)
+			for name, n := range before {
+				if n != 1 {
+					t.Errorf("%d desktops named %s", n, name)
+				}
+			}
+
+			if err := os.Remove(filepath.Join(dir, ".deskfleet", "state.db")); err != nil {
+				t.Fatal(err)
+			}
+			r = mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve")
+			if strings.Contains(r.stdout, "to create") || !strings.Contains(r.stdout, "to adopt") {
+				t.Fatalf("after losing the state, apply must adopt and create nothing:\n%s", r.stdout)
+			}
+			planIsEmpty(t, dir, "after adopting")
+			after := desktopCounts(t, dir)
+			if fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("desktops changed by the adoption: before %v, after %v", before, after)
+			}
+		})
+	}
+}
+
+const oobSpec = `version: 1
+fleet: oob
+defaults: {site: 宿迁A, profile: win}
+profiles:
+  win: {product: {gpu: NVIDIA A5000, os: windows}, image: Windows10-公共镜像-图像处理型}
+accounts:
+  - {email: alice@example.com, name: alice}
+  - {email: bob@example.com, name: bob}
+desktops:
+  - {name: cad, count: 2, label: team-a, power: on}
+  - {name: vault, protect: true}
+bindings:
+  cad: alice@example.com
+  cad_001: bob@example.com
+`
+
+// TestCLIOutOfBand makes each kind of change in the console: drift finds it (exit 6) and apply sets it
+// back (plan empty after).
+func TestCLIOutOfBand(t *testing.T) {
+	cases := []struct {
+		name, reason string
+		change       func(t *testing.T, s *sim.Sim)
+		want         string // in drift's output
+	}{
+		{"label", "a label changed in the console is drift and is set back", func(t *testing.T, s *sim.Sim) {
+			d, _ := s.DesktopByName("cad")
+			must(t, s.ConsoleSetLabel(d.ID, "tmp"))
+		}, "label"},
+		{"rename", "a desktop renamed in the console gets its name back", func(t *testing.T, s *sim.Sim) {
+			d, _ := s.DesktopByName("cad_001")
+			must(t, s.ConsoleRename(d.ID, "cad-x"))
+		}, "cad_001"},
+		{"power", "a desktop stopped in the console is started again (power: on)", func(t *testing.T, s *sim.Sim) {
+			d, _ := s.DesktopByName("cad")
+			must(t, s.ConsolePower(d.ID, false))
+		}, "power"},
+		{"unbind", "a binding removed in the console is made again", func(t *testing.T, s *sim.Sim) {
+			d, _ := s.DesktopByName("cad")
+			must(t, s.ConsoleBind(d.ID, ""))
+		}, "cad"},
+		{"rebind", "a desktop bound to another account in the console is bound back", func(t *testing.T, s *sim.Sim) {
+			d, _ := s.DesktopByName("cad")
+			a, _ := s.AccountByEmail("bob@example.com")
+			must(t, s.ConsoleBind(d.ID, a.ID))
+		}, "cad"},
+		{"delete", "a desktop deleted in the console is created again", func(t *testing.T, s *sim.Sim) {
+			d, _ := s.DesktopByName("cad_001")
+			must(t, s.ConsoleDelete(d.ID))
+		}, "cad_001"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(oobSpec), 0o644))
+			mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve")
+			mustRun(t, dir, 0, "drift", "--endpoint", "sim")
+			simConsole(t, dir, func(s *sim.Sim) { tc.change(t, s) })
+			r := mustRun(t, dir, exitDrift, "drift", "--endpoint", "sim")
+			if !strings.Contains(r.stdout, tc.want) {
+				t.Errorf("%s: drift does not mention %q:\n%s", tc.reason, tc.want, r.stdout)
+			}
+			mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve")
+			planIsEmpty(t, dir, tc.reason)
+			mustRun(t, dir, 0, "drift", "--endpoint", "sim")
+		})
+	}
+}
+
+// TestCLIProtectedNotDeleted removes a protected desktop from the spec: it is kept, and a plain one
+// removed with it is deleted only with --allow-delete (exit 5 without).
+func TestCLIProtectedNotDeleted(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(oobSpec), 0o644))
+	mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve")
+	smaller := strings.Replace(oobSpec, "  - {name: vault, protect: true}\n", "", 1)
+	smaller = strings.Replace(smaller, "count: 2", "count: 1", 1)
+	smaller = strings.Replace(smaller, "  cad_001: bob@example.com\n", "", 1)
+	must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(smaller), 0o644))
+	r := mustRun(t, dir, exitGuard, "apply", "--endpoint", "sim", "--auto-approve")
+	if !strings.Contains(r.stderr, "--allow-delete") {
+		t.Errorf("the guard does not name its flag:\n%s", r.stderr)
+	}
+	mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve", "--allow-delete", "--force")
+	counts := desktopCounts(t, dir)
+	if counts["vault"] != 1 || counts["cad_001"] != 0 || counts["cad"] != 1 {
+		t.Errorf("want vault kept, cad_001 deleted, cad kept; live: %v", counts)
+	}
+}
+
+// TestCLIConcurrentApplies starts two applies on one state: one proceeds, the other exits 4 within a
+// second naming the holder.
+func TestCLIConcurrentApplies(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(oobSpec), 0o644))
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "DESKFLEET_SIM_TASK_TIME=1s", "DESKFLEET_POLL_INTERVAL=50ms"}
+	first := exec.Command(binPath, "apply", "--endpoint", "sim", "--auto-approve")
+	first.Dir, first.Env = dir, env
+	var out1 lockedBuffer
+	first.Stdout, first.Stderr = &out1, &out1
+	must(t, first.Start())
+	// Wait until the first holds the lock (its plan is printed).
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out1.String(), "Plan:") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	r := runBin(t, dir, []string{"DESKFLEET_SIM_TASK_TIME=1s"}, "apply", "--endpoint", "sim", "--auto-approve")
+	took := time.Since(start)
+	if err := first.Wait(); err != nil {
+		t.Fatalf("the first apply failed: %v\n%s", err, out1.String())
+	}
+	if r.code != exitLockHeld || !regexp.MustCompile(`locked by \S+@\S+ \(pid \d+, deskfleet apply`).MatchString(r.stderr) {
+		t.Fatalf("second apply: exit %d (want 4), stderr:\n%s", r.code, r.stderr)
+	}
+	if took > 3*time.Second { // a second for the lock, plus process start and reading the spec
+		t.Errorf("the second apply took %v to give up", took)
+	}
+}
+
+// TestCLICrashResume kills apply (SIGKILL, through the DESKFLEET_CRASH_AFTER_INTENT hook) right after
+// each of the first ten intents it records, then applies again: it converges every time with no
+// duplicate desktop, none deleted, and an empty plan after.
+func TestCLICrashResume(t *testing.T) {
+	// Ten mutating calls: accounts, three creates, a power-off, three binds, two labels.
+	const spec = `version: 1
+fleet: crash
+defaults: {site: 宿迁A, profile: win}
+profiles:
+  win: {product: {gpu: NVIDIA A5000, os: windows}, image: Windows10-公共镜像-图像处理型}
+accounts:
+  - {email: a@example.com, name: a}
+  - {email: b@example.com, name: b}
+  - {email: c@example.com, name: c}
+desktops:
+  - {name: cad, count: 3, label: team-a, power: off}
+  - {name: lab, count: 2, label: team-b, power: on}
+  - {name: vault, protect: true}
+bindings:
+  cad: a@example.com
+  cad_001: b@example.com
+  cad_002: c@example.com
+  lab: a@example.com
+  lab_001: b@example.com
+`
+	for n := 1; n <= 10; n++ {
+		t.Run(fmt.Sprintf("after-intent-%d", n), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(spec), 0o644))
+			r := runBin(t, dir, append([]string{fmt.Sprintf("DESKFLEET_CRASH_AFTER_INTENT=%d", n)}, fastSim...),
+				"apply", "--endpoint", "sim", "--auto-approve")
+			if r.code == 0 {
+				t.Fatalf("the run ended before intent %d: the scenario has fewer intents than the test needs", n)
+			}
+			mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve")
+			planIsEmpty(t, dir, "after the crash and a second apply")
+			counts := desktopCounts(t, dir)
+			for _, name := range []string{"cad", "cad_001", "cad_002", "lab", "lab_001", "vault"} {
+				if counts[name] != 1 {
+					t.Errorf("%d live desktops named %s, want 1 (all: %v)", counts[name], name, counts)
+				}
+			}
+			if len(counts) != 6 {
+				t.Errorf("want exactly 6 desktops, live: %v", counts)
+			}
+		})
+	}
+}
+
+// lockedBuffer is a buffer a child process writes to while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
