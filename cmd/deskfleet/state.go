@@ -36,12 +36,14 @@ func stateCommand() *cli.Command {
 			"   deskfleet state list\n" +
 			"   deskfleet state show studio\n" +
 			"   deskfleet state history studio --limit 5\n" +
-			"   deskfleet state unlock studio",
+			"   deskfleet state unlock studio\n" +
+			"   deskfleet state settle 20261126T090001Z-1a2b3c4d/7 --done",
 		Subcommands: []*cli.Command{
 			stateListCommand(),
 			stateShowCommand(),
 			stateHistoryCommand(),
 			stateUnlockCommand(),
+			stateSettleCommand(),
 		},
 	}
 }

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/deskfleet/deskfleet/engine"
+)
+
+// stateSettleCommand records a person's answer about a call whose outcome deskfleet cannot read back
+// (a RebuildVm or RenewalOrder whose response was lost): apply refuses to run until it is settled.
+func stateSettleCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "settle",
+		Usage:     "record whether a call of an interrupted apply took effect (when deskfleet cannot tell)",
+		UsageText: "deskfleet state settle INTENT-ID --done|--not-done",
+		Description: "An apply that stopped while a RebuildVm or RenewalOrder was in flight leaves an intent whose\n" +
+			"outcome the API cannot tell (apply names it, with the desktop and the requestId to look up in the\n" +
+			"console). Check the console, then record the answer: --done if the call took effect, --not-done\n" +
+			"if it did not. The intent is found in whichever fleet of the state holds it; that fleet's lock is\n" +
+			"taken for the change.\n\n" +
+			"Examples:\n" +
+			"   deskfleet state settle 20261126T090001Z-1a2b3c4d/7 --done\n" +
+			"   deskfleet state settle 20261126T090001Z-1a2b3c4d/7 --not-done",
+		Flags: []cli.Flag{
+			stateFileFlag(),
+			&cli.BoolFlag{Name: "done", Usage: "the call took effect"},
+			&cli.BoolFlag{Name: "not-done", Usage: "the call did not take effect"},
+		},
+		Action: func(c *cli.Context) error {
+			args, err := positionalArgs(c, 1)
+			if err != nil {
+				return err
+			}
+			if len(args) != 1 {
+				return withHint(errors.New("name the intent to settle"), "apply printed its id: deskfleet state settle ID --done|--not-done")
+			}
+			if c.Bool("done") == c.Bool("not-done") {
+				return errors.New("say either --done or --not-done")
+			}
+			st, err := openStore(c)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ctx := c.Context
+			fleets, err := st.Fleets(ctx)
+			if err != nil {
+				return err
+			}
+			for _, fleet := range fleets {
+				rec, err := st.Read(ctx, fleet)
+				if err != nil {
+					return err
+				}
+				for _, in := range rec.Intents {
+					if in.ID != args[0] {
+						continue
+					}
+					lock, err := st.Lock(ctx, fleet, currentHolder("deskfleet state settle"), 0)
+					if err != nil {
+						return withCode(exitLockHeld, err)
+					}
+					defer st.Unlock(ctx, lock) //nolint:errcheck // released at exit anyway
+					if err := engine.ResolveIntent(ctx, st, lock, in.ID, c.Bool("done")); err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.Writer, "intent %s (%s %s) of fleet %s settled: %s\n", in.ID, in.Action,
+						joinTargets(in.Targets), fleet, map[bool]string{true: "done", false: "not done"}[c.Bool("done")])
+					return nil
+				}
+			}
+			return fmt.Errorf("no intent %s in the state", args[0])
+		},
+	}
+}
+
+func joinTargets(t []string) string {
+	if len(t) > 3 {
+		return fmt.Sprintf("%s, %s, %s and %d more", t[0], t[1], t[2], len(t)-3)
+	}
+	out := ""
+	for i, s := range t {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
