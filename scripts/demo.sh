@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # make demo: the main job on the built-in emulator, from a fresh clone, with no account and no network.
 #
-# Today (planner stage) it: starts the API emulator with a demo key on a free loopback port, lists its
-# catalog (sites, products, images, networks) through the real signed HTTP client, validates each example
-# fleet offline and online, plans it (text, and the studio's plan as a pull-request comment), and stops the
-# emulator, which reports the calls it served: planning makes none that mutate. apply and drift join the
-# demo with the executor (issue 5).
+# It starts the API emulator as its own process (signature checks on, a demo key, its cloud in a data
+# file), then on the studio example runs the whole loop: validate (offline and against the API), plan,
+# apply, plan again (no changes), a change made outside deskfleet (`deskfleet sim label`), drift (finds
+# it, exit 6), apply (sets it back), drift (clean). The other examples are validated and planned, the
+# studio's plan is shown as a pull-request comment, and the emulator reports the calls it served.
 set -euo pipefail
 bin=${1:-bin/deskfleet}
 work=$(mktemp -d)
@@ -13,10 +13,17 @@ trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; 
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+expect_exit() { # expect_exit CODE COMMAND...: run it, and fail unless it exits with CODE
+	local want=$1 got=0
+	shift
+	"$@" || got=$?
+	[ "$got" -eq "$want" ] || { echo "demo: '$*' exited $got, want $want" >&2; exit 1; }
+}
 
-say "Start the API emulator (signature checks on, demo key)"
+say "Start the API emulator (signature checks on, demo key, tasks of 1s)"
 # The demo key is not a secret: it only opens this throwaway emulator.
-DESKFLEET_SIM_KEY=demo-id:demo-secret-not-real "$bin" sim serve --addr 127.0.0.1:0 --task-time 1s >"$work/sim.log" 2>&1 &
+DESKFLEET_SIM_KEY=demo-id:demo-secret-not-real "$bin" sim serve --addr 127.0.0.1:0 --task-time 1s \
+	--data "$work/cloud.json" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 100); do
 	addr=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/sim.log" | head -1)
@@ -27,23 +34,48 @@ done
 echo "emulator at $addr"
 
 export CDS_SECRET_ID=demo-id CDS_SECRET_KEY=demo-secret-not-real
+export DESKFLEET_ENDPOINT=$addr DESKFLEET_STATE=$work/state.db DESKFLEET_POLL_INTERVAL=300ms
+studio=examples/studio
 
 say "deskfleet catalog: what the cloud offers, read through the signed HTTP client"
-"$bin" catalog --endpoint "$addr"
+"$bin" catalog
 
 for dir in examples/*/; do
 	say "deskfleet validate -f $dir --online"
-	"$bin" validate -f "$dir" --online --endpoint "$addr"
+	"$bin" validate -f "$dir" --online
+done
+for dir in examples/render-farm examples/classroom; do
 	say "deskfleet plan -f $dir"
-	"$bin" plan -f "$dir" --endpoint "$addr"
+	"$bin" plan -f "$dir"
 done
 
-say "deskfleet plan -f examples/studio --format markdown (the pull-request comment)"
-"$bin" plan -f examples/studio --endpoint "$addr" --format markdown
+say "deskfleet plan -f $studio --format markdown (the pull-request comment)"
+"$bin" plan -f "$studio" --format markdown
+
+say "deskfleet apply -f $studio --auto-approve"
+"$bin" apply -f "$studio" --auto-approve
+
+say "deskfleet plan -f $studio --detailed-exitcode (after apply: no changes, exit 0)"
+"$bin" plan -f "$studio" --detailed-exitcode
+
+say "Someone relabels design_001 and starts review (wanted off) in the console, outside deskfleet"
+"$bin" sim label design_001 tmp --data "$work/cloud.json"
+"$bin" sim power review on --data "$work/cloud.json"
+
+say "deskfleet drift -f $studio (finds both, exit 6)"
+expect_exit 6 "$bin" drift -f "$studio"
+
+say "deskfleet apply -f $studio --auto-approve (sets them back)"
+"$bin" apply -f "$studio" --auto-approve
+
+say "deskfleet drift -f $studio (clean, exit 0)"
+"$bin" drift -f "$studio"
+
+say "deskfleet state history studio"
+"$bin" state history studio
 
 say "What the emulator served (it prints its call counts when it stops)"
 kill -INT "$sim_pid"
 wait "$sim_pid" || true
 cat "$work/sim.log"
-grep -q 'mutating: 0)' "$work/sim.log" || { echo "planning made a mutating call" >&2; exit 1; }
-echo "Done: every example validated and planned, with no mutating call. apply and drift are the next milestone; see README.md."
+echo "Done: validate, plan, apply, plan (no changes), a change outside deskfleet, drift, apply, drift (clean)."
