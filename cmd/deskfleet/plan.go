@@ -17,7 +17,7 @@ import (
 	"github.com/deskfleet/deskfleet/state"
 )
 
-// Flags of plan (apply and drift will share them).
+// Flags of plan (apply and drift share some of them).
 const (
 	flagOut              = "out"
 	flagFormat           = "format"
