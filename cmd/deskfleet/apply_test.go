@@ -186,8 +186,8 @@ func TestCLIProtectedNotDeleted(t *testing.T) {
 	}
 }
 
-// TestCLIConcurrentApplies starts two applies on one state: one proceeds, the other exits 4 within a
-// second naming the holder.
+// TestCLIConcurrentApplies starts two applies on one state: one proceeds, the other exits 4 at once
+// (--lock-timeout 0) naming the holder; how long it took is logged.
 func TestCLIConcurrentApplies(t *testing.T) {
 	dir := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(oobSpec), 0o644))
@@ -211,9 +211,9 @@ func TestCLIConcurrentApplies(t *testing.T) {
 	if r.code != exitLockHeld || !regexp.MustCompile(`locked by \S+@\S+ \(pid \d+, deskfleet apply`).MatchString(r.stderr) {
 		t.Fatalf("second apply: exit %d (want 4), stderr:\n%s", r.code, r.stderr)
 	}
-	if took > 3*time.Second { // a second for the lock, plus process start and reading the spec
-		t.Errorf("the second apply took %v to give up", took)
-	}
+	// Reported, not asserted (no test fails on a wall-clock threshold): the lock is read once, without
+	// waiting, so this is process start and reading the spec.
+	t.Logf("the second apply gave up after %v", took.Round(time.Millisecond))
 }
 
 // TestCLICrashResume kills apply (SIGKILL, through the DESKFLEET_CRASH_AFTER_INTENT hook) right after
