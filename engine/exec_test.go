@@ -54,11 +54,10 @@ func copyRecord(r *state.Record) *state.Record {
 func (m *memStore) Lock(_ context.Context, fleet string, h state.Holder, _ time.Duration) (*state.Lock, error) {
 	return &state.Lock{Fleet: fleet, Holder: h, Token: "t"}, nil
 }
-func (m *memStore) Unlock(context.Context, *state.Lock) error                  { return nil }
-func (m *memStore) ForceUnlock(context.Context, string) (*state.Holder, error) { return nil, nil }
-func (m *memStore) LockHolder(context.Context, string) (*state.Holder, error)  { return nil, nil }
-func (m *memStore) Fleets(context.Context) ([]string, error)                   { return []string{"test"}, nil }
-func (m *memStore) Close() error                                               { return nil }
+func (m *memStore) Unlock(context.Context, *state.Lock) error                { return nil }
+func (m *memStore) CurrentLock(context.Context, string) (*state.Lock, error) { return nil, nil }
+func (m *memStore) Fleets(context.Context) ([]string, error)                 { return []string{"test"}, nil }
+func (m *memStore) Close() error                                             { return nil }
 func (m *memStore) Read(context.Context, string) (*state.Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

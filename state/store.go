@@ -23,14 +23,15 @@ import (
 //     a crash of the process right after Update returns); when fn fails nothing changes. Update fails
 //     with ErrNotLocked when the lock passed is not (or no longer) the fleet's current lock.
 //   - Fleets lists the fleets with a record.
-//   - Unlock of a lock already released is not an error. ForceUnlock clears whatever lock the fleet
-//     has and returns the holder it removed (nil when none).
+//   - Unlock removes the fleet's lock only while l's token still holds it, so it never removes a lock
+//     taken by someone else meanwhile; unlocking a lock already released is not an error. To clear a
+//     stale or abandoned lock, Unlock the lock CurrentLock returned: that removes exactly the lock that
+//     was looked at, or nothing if it changed hands since.
+//   - CurrentLock returns the fleet's lock (holder and token), nil when it is free.
 type Store interface {
 	Lock(ctx context.Context, fleet string, holder Holder, timeout time.Duration) (*Lock, error)
 	Unlock(ctx context.Context, l *Lock) error
-	ForceUnlock(ctx context.Context, fleet string) (*Holder, error)
-	// LockHolder returns the current holder of the fleet's lock, nil when it is free.
-	LockHolder(ctx context.Context, fleet string) (*Holder, error)
+	CurrentLock(ctx context.Context, fleet string) (*Lock, error)
 	Read(ctx context.Context, fleet string) (*Record, error)
 	Update(ctx context.Context, l *Lock, fn func(*Record) error) error
 	Fleets(ctx context.Context) ([]string, error)
@@ -57,8 +58,8 @@ func (h Holder) String() string {
 type Lock struct {
 	Fleet  string
 	Holder Holder
-	// Token identifies this holding: a lock taken again (after a forced unlock) has another token, so
-	// the old holder's Updates are refused.
+	// Token identifies this holding: a lock taken again (after its holder's lock was cleared) has
+	// another token, so the old holder's Updates and Unlock are refused.
 	Token string
 }
 

@@ -116,9 +116,17 @@ func runApply(c *cli.Context) error {
 	if errors.As(err, &stale) && stale.Stale {
 		// The holder ran on this host and its process is gone (killed, crashed): nobody can be using
 		// the lock. Take it over, saying so; what that run left in flight is settled below.
+		// Unlock removes exactly the stale lock read here: if another process took the fleet over
+		// meanwhile, its lock stays and the Lock below names it.
 		fmt.Fprintf(c.App.ErrWriter, "deskfleet: taking over the stale lock of %s: that process is gone\n", stale.Holder)
-		if _, ferr := st.ForceUnlock(ctx, fleet); ferr != nil {
-			return ferr
+		cur, cerr := st.CurrentLock(ctx, fleet)
+		if cerr != nil {
+			return cerr
+		}
+		if cur != nil && cur.Holder.ProcessGone() {
+			if uerr := st.Unlock(ctx, cur); uerr != nil {
+				return uerr
+			}
 		}
 		lock, err = st.Lock(ctx, fleet, holder, c.Duration(flagLockTimeout))
 	}

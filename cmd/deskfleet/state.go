@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -211,7 +212,7 @@ func runStateList(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		h, err := st.LockHolder(ctx, name)
+		h, err := lockHolder(ctx, st, name)
 		if err != nil {
 			return err
 		}
@@ -241,7 +242,7 @@ func runStateShow(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	h, err := st.LockHolder(ctx, fleet)
+	h, err := lockHolder(ctx, st, fleet)
 	if err != nil {
 		return err
 	}
@@ -406,33 +407,32 @@ func runStateUnlock(c *cli.Context) error {
 	}
 	defer st.Close()
 	ctx, w := c.Context, c.App.Writer
-	h, err := st.LockHolder(ctx, fleet)
+	cur, err := st.CurrentLock(ctx, fleet)
 	if err != nil {
 		return err
 	}
-	if h == nil {
+	if cur == nil {
 		fmt.Fprintf(w, "Fleet %s is not locked.\n", fleet)
 		return nil
 	}
+	h := &cur.Holder
 	stale := h.ProcessGone()
 	if !stale && !c.Bool(flagUnlockForce) {
 		return withCode(exitLockHeld, withHint(fmt.Errorf("fleet %s is locked by %s, %s; not removed",
 			fleet, h, liveness(*h, time.Now())),
 			"make sure that run is stopped, then `deskfleet state unlock "+fleet+" --force`"))
 	}
-	removed, err := st.ForceUnlock(ctx, fleet)
-	if err != nil {
+	// Unlock removes exactly the lock looked at: if it changed hands meanwhile, nothing is removed.
+	if err := st.Unlock(ctx, cur); err != nil {
 		return err
 	}
-	if removed == nil {
-		fmt.Fprintf(w, "Fleet %s is not locked (its holder released the lock meanwhile).\n", fleet)
-		return nil
+	if now, err := st.CurrentLock(ctx, fleet); err != nil {
+		return err
+	} else if now != nil && now.Token != cur.Token {
+		return withCode(exitLockHeld, fmt.Errorf("fleet %s is now locked by %s, who took it after %s released it; not removed",
+			fleet, now.Holder, h))
 	}
-	if !sameHolder(*removed, *h) {
-		// Taken by someone else between the look and the removal: say so loudly.
-		return fmt.Errorf("removed the lock of fleet %s held by %s, which took it after %s released it; "+
-			"if that run is still going it can no longer record its progress", fleet, removed, h)
-	}
+	removed := h
 	if stale {
 		fmt.Fprintf(w, "Removed the stale lock of fleet %s held by %s: that process is gone.\n", fleet, removed)
 	} else {
@@ -474,10 +474,6 @@ func liveness(h state.Holder, now time.Time) string {
 	default:
 		return "on another host, last heartbeat " + now.Sub(h.Heartbeat).Round(time.Second).String() + " ago"
 	}
-}
-
-func sameHolder(a, b state.Holder) bool {
-	return a.Host == b.Host && a.PID == b.PID && a.User == b.User && a.Since.Equal(b.Since)
 }
 
 func stepGlyph(status string) string {
@@ -531,4 +527,13 @@ func truncateList(items []string, n int) string {
 		return dash(strings.Join(items, ","))
 	}
 	return strings.Join(items[:n], ",") + " +" + strconv.Itoa(len(items)-n) + " more"
+}
+
+// lockHolder returns the holder of fleet's lock, nil when it is free.
+func lockHolder(ctx context.Context, st state.Store, fleet string) (*state.Holder, error) {
+	l, err := st.CurrentLock(ctx, fleet)
+	if err != nil || l == nil {
+		return nil, err
+	}
+	return &l.Holder, nil
 }

@@ -249,7 +249,7 @@ func TestCLIStateUnlock(t *testing.T) {
 
 			r = runBin(t, dir, nil, tt.args...)
 			checkStateResult(t, tt.reason, r, tt.wantCode, tt.wantOut, nil, tt.wantErr)
-			got, err := st.LockHolder(context.Background(), "studio")
+			got, err := st.CurrentLock(context.Background(), "studio")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,7 +4,7 @@
 // Sharing the file between processes. bbolt locks its file (flock) for as long as a DB is open, and a
 // second process opening it waits. So this store never keeps the file open: every operation opens it,
 // runs one bbolt transaction and closes it, holding bbolt's file lock for milliseconds. Reads (Read,
-// LockHolder, Fleets) open it read-only under a shared file lock; writes (Lock, Unlock, ForceUnlock,
+// CurrentLock, Fleets) open it read-only under a shared file lock; writes (Lock, Unlock,
 // Update) read-write under an exclusive one. Waiting for bbolt's file lock is bounded by
 // Options.Timeout (1s by default): a file held longer by another process is an error, never a hang.
 //
@@ -123,15 +123,15 @@ func (s *Store) Path() string { return s.path }
 
 // Lock takes fleet's lock for holder: when another holder has it, Lock polls every 100ms for up to
 // timeout, then returns a *state.LockedError naming that holder, Stale when the holder's process is
-// gone. A stale lock is never taken over (ForceUnlock clears it). The store sets the holder's
+// gone. A stale lock is never taken over (Unlock of the lock CurrentLock returns clears it). The store sets the holder's
 // Heartbeat, and Since when zero. The first Lock creates the file.
 func (s *Store) Lock(ctx context.Context, fleet string, holder state.Holder, timeout time.Duration) (*state.Lock, error) {
 	return locking.Wait(ctx, timeout, func() (*state.Lock, error) {
 		// Look before writing: waiting processes poll with shared read transactions, not fsynced writes.
-		if h, err := s.LockHolder(ctx, fleet); err != nil {
+		if cur, err := s.CurrentLock(ctx, fleet); err != nil {
 			return nil, err
-		} else if h != nil {
-			return nil, &state.LockedError{Fleet: fleet, Holder: *h, Stale: h.ProcessGone()}
+		} else if cur != nil {
+			return nil, &state.LockedError{Fleet: fleet, Holder: cur.Holder, Stale: cur.Holder.ProcessGone()}
 		}
 		var l *state.Lock
 		err := s.update(func(tx *bbolt.Tx) error {
@@ -180,38 +180,18 @@ func (s *Store) Unlock(_ context.Context, l *state.Lock) error {
 	})
 }
 
-// ForceUnlock clears fleet's lock, whoever holds it, and returns the holder removed (nil: none). It
-// never creates the file.
-func (s *Store) ForceUnlock(_ context.Context, fleet string) (*state.Holder, error) {
-	if !s.exists() {
-		return nil, s.checkOpen()
-	}
-	var removed *state.Holder
-	err := s.update(func(tx *bbolt.Tx) error {
-		cur, err := getLock(tx, fleet)
-		if err != nil || cur == nil {
-			return err
-		}
-		removed = &cur.Holder
-		return tx.Bucket(bucketLocks).Delete([]byte(fleet))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return removed, nil
-}
-
-// LockHolder returns the holder of fleet's lock (nil when it is free). It reads only.
-func (s *Store) LockHolder(_ context.Context, fleet string) (*state.Holder, error) {
-	var h *state.Holder
+// CurrentLock returns fleet's lock (holder and token), nil when it is free. It reads only and never
+// creates the file.
+func (s *Store) CurrentLock(_ context.Context, fleet string) (*state.Lock, error) {
+	var l *state.Lock
 	_, err := s.view(func(tx *bbolt.Tx) error {
 		cur, err := getLock(tx, fleet)
 		if cur != nil {
-			h = &cur.Holder
+			l = &state.Lock{Fleet: fleet, Holder: cur.Holder, Token: cur.Token}
 		}
 		return err
 	})
-	return h, err
+	return l, err
 }
 
 // Read returns fleet's record (an empty one, Serial 0, when it has none or the file does not exist).

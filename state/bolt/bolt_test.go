@@ -177,8 +177,7 @@ func TestFiles(t *testing.T) {
 	}{
 		{"read", "plan reads the record of a fresh checkout: no file may appear", func() error { _, err := s.Read(ctx, "studio"); return err }},
 		{"fleets", "state list on a fresh checkout creates nothing", func() error { _, err := s.Fleets(ctx); return err }},
-		{"lock holder", "reading the lock creates nothing", func() error { _, err := s.LockHolder(ctx, "studio"); return err }},
-		{"force unlock", "state unlock --force with no file creates nothing", func() error { _, err := s.ForceUnlock(ctx, "studio"); return err }},
+		{"current lock", "reading the lock (state unlock, state list) creates nothing", func() error { _, err := s.CurrentLock(ctx, "studio"); return err }},
 		{"unlock", "releasing a lock that cannot exist creates nothing", func() error {
 			return s.Unlock(ctx, &state.Lock{Fleet: "studio", Token: "x"})
 		}},
@@ -297,8 +296,8 @@ func TestSurvivesReopen(t *testing.T) {
 	if rec.Serial != 1 || d.Name != "render_001" || !d.Protect || d.Label == nil || *d.Label != "gpu" || len(rec.Runs) != 1 {
 		t.Errorf("record after reopening: %+v", rec)
 	}
-	if h, err := s2.LockHolder(ctx, "studio"); err != nil || h == nil || h.User != "ana" {
-		t.Errorf("lock after reopening: %v, %v", h, err)
+	if l, err := s2.CurrentLock(ctx, "studio"); err != nil || l == nil || l.Holder.User != "ana" {
+		t.Errorf("lock after reopening: %v, %v", l, err)
 	}
 	// The lock taken before reopening still works: it is the token on disk that counts.
 	if err := s2.Update(ctx, l, func(*state.Record) error { return nil }); err != nil {
@@ -360,7 +359,7 @@ func TestTwoProcesses(t *testing.T) {
 }
 
 // TestKilledHolderIsStale: a holder killed with SIGKILL leaves its lock, reported stale (same host,
-// pid gone) and not taken over; ForceUnlock clears it.
+// pid gone) and not taken over; Unlock of the lock CurrentLock returns clears it.
 func TestKilledHolderIsStale(t *testing.T) {
 	ctx := context.Background()
 	path := statePath(t)
@@ -378,9 +377,12 @@ func TestKilledHolderIsStale(t *testing.T) {
 	if !errors.As(err, &le) || !le.Stale || le.Holder.PID != pid || !strings.Contains(err.Error(), "stale") {
 		t.Fatalf("Lock after the holder was killed = %v; want a stale LockedError naming pid %d", err, pid)
 	}
-	h, err := s.ForceUnlock(ctx, "studio")
-	if err != nil || h == nil || h.PID != pid {
-		t.Fatalf("ForceUnlock = %v, %v", h, err)
+	cur, err := s.CurrentLock(ctx, "studio")
+	if err != nil || cur == nil || cur.Holder.PID != pid {
+		t.Fatalf("CurrentLock = %v, %v", cur, err)
+	}
+	if err := s.Unlock(ctx, cur); err != nil {
+		t.Fatalf("Unlock of the stale lock: %v", err)
 	}
 	if _, err := s.Lock(ctx, "studio", statetest.Holder("ana"), 0); err != nil {
 		t.Errorf("Lock after clearing the stale lock: %v", err)

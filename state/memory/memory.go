@@ -42,7 +42,7 @@ func New() *Store {
 
 // Lock takes fleet's lock for holder, polling every 100ms for up to timeout while another holder has
 // it; then it returns a *state.LockedError naming that holder (Stale when its process is gone). A
-// stale lock is never taken over: ForceUnlock clears it. The store sets the holder's Heartbeat (and
+// stale lock is never taken over: Unlock of the lock CurrentLock returns clears it. The store sets the holder's Heartbeat (and
 // Since when zero).
 func (s *Store) Lock(ctx context.Context, fleet string, holder state.Holder, timeout time.Duration) (*state.Lock, error) {
 	return locking.Wait(ctx, timeout, func() (*state.Lock, error) {
@@ -81,8 +81,8 @@ func (s *Store) Unlock(_ context.Context, l *state.Lock) error {
 	return nil
 }
 
-// ForceUnlock clears fleet's lock, whoever holds it, and returns the holder removed (nil: none).
-func (s *Store) ForceUnlock(_ context.Context, fleet string) (*state.Holder, error) {
+// CurrentLock returns fleet's lock (holder and token), nil when it is free.
+func (s *Store) CurrentLock(_ context.Context, fleet string) (*state.Lock, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -92,22 +92,7 @@ func (s *Store) ForceUnlock(_ context.Context, fleet string) (*state.Holder, err
 	if !ok {
 		return nil, nil
 	}
-	delete(s.locks, fleet)
-	return &h.holder, nil
-}
-
-// LockHolder returns the holder of fleet's lock, nil when it is free.
-func (s *Store) LockHolder(_ context.Context, fleet string) (*state.Holder, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, ErrClosed
-	}
-	h, ok := s.locks[fleet]
-	if !ok {
-		return nil, nil
-	}
-	return &h.holder, nil
+	return &state.Lock{Fleet: fleet, Holder: h.holder, Token: h.token}, nil
 }
 
 // Read returns a copy of fleet's record; an empty one (Serial 0) when the fleet has none.

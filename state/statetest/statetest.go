@@ -61,8 +61,8 @@ var cases = []testCase{
 			if err != nil || len(fleets) != 0 {
 				t.Errorf("%s: Fleets = %v, %v", reason, fleets, err)
 			}
-			if h, err := s.LockHolder(ctx, fleet); err != nil || h != nil {
-				t.Errorf("%s: LockHolder = %v, %v; want nil, nil", reason, h, err)
+			if l, err := s.CurrentLock(ctx, fleet); err != nil || l != nil {
+				t.Errorf("%s: CurrentLock = %v, %v; want nil, nil", reason, l, err)
 			}
 		},
 	},
@@ -137,16 +137,14 @@ var cases = []testCase{
 			}
 
 			old := lock(t, s, fleet, "ana")
-			if _, err := s.ForceUnlock(ctx, fleet); err != nil {
-				t.Fatal(err)
-			}
-			check("a lock forced away", old)
+			clearLock(t, s, fleet)
+			check("a lock cleared", old)
 			other := lock(t, s, fleet, "bo")
-			check("a lock forced away and taken by another", old)
+			check("a lock cleared and taken by another", old)
 			if err := s.Unlock(ctx, old); err != nil {
 				t.Errorf("%s: Unlock of a lock taken over = %v, want nil", reason, err)
 			}
-			if h, _ := s.LockHolder(ctx, fleet); h == nil || h.User != "bo" {
+			if h := holderOf(t, s, fleet); h == nil || h.User != "bo" {
 				t.Errorf("%s: the old holder's Unlock released the new holder's lock (holder now %v)", reason, h)
 			}
 			update(t, s, other, noop)
@@ -178,8 +176,8 @@ var cases = []testCase{
 					t.Errorf("%s: with timeout %v Lock returned after only %v", reason, timeout, took)
 				}
 			}
-			if h, err := s.LockHolder(ctx, fleet); err != nil || h == nil || h.User != "ana" {
-				t.Errorf("%s: LockHolder = %v, %v", reason, h, err)
+			if h := holderOf(t, s, fleet); h == nil || h.User != "ana" {
+				t.Errorf("%s: CurrentLock's holder = %v", reason, h)
 			}
 			// Another fleet's lock is independent.
 			lock(t, s, "farm", "bo")
@@ -224,22 +222,37 @@ var cases = []testCase{
 		},
 	},
 	{
-		name:   "force unlock returns the holder",
-		reason: "ForceUnlock removes any lock and returns its holder (nil when there was none); the fleet can then be locked",
+		name:   "clearing a lock",
+		reason: "Unlock of the lock CurrentLock returned clears it (the fleet can then be locked), and never removes a lock taken after it was read",
 		run: func(t *testing.T, reason string, s state.Store) {
 			ctx := context.Background()
-			if h, err := s.ForceUnlock(ctx, fleet); err != nil || h != nil {
-				t.Errorf("%s: ForceUnlock of a free fleet = %v, %v", reason, h, err)
+			if l, err := s.CurrentLock(ctx, fleet); err != nil || l != nil {
+				t.Errorf("%s: CurrentLock of a free fleet = %v, %v", reason, l, err)
 			}
 			first := lock(t, s, fleet, "ana")
-			h, err := s.ForceUnlock(ctx, fleet)
-			if err != nil || h == nil || h.User != "ana" || h.PID != first.Holder.PID {
-				t.Fatalf("%s: ForceUnlock = %v, %v", reason, h, err)
+			h := clearLock(t, s, fleet)
+			if h == nil || h.User != "ana" || h.PID != first.Holder.PID {
+				t.Fatalf("%s: cleared %v", reason, h)
 			}
-			if h, _ := s.LockHolder(ctx, fleet); h != nil {
+			if h := holderOf(t, s, fleet); h != nil {
 				t.Errorf("%s: still held by %v", reason, h)
 			}
 			lock(t, s, fleet, "bo")
+
+			// Read the lock, then it changes hands before the clearing Unlock: nothing is removed.
+			read, err := s.CurrentLock(ctx, fleet)
+			if err != nil || read == nil {
+				t.Fatalf("%s: CurrentLock = %v, %v", reason, read, err)
+			}
+			clearLock(t, s, fleet)
+			third := lock(t, s, fleet, "cy")
+			if err := s.Unlock(ctx, read); err != nil {
+				t.Fatal(err)
+			}
+			if h := holderOf(t, s, fleet); h == nil || h.User != "cy" {
+				t.Errorf("%s: an Unlock of a lock read before it changed hands removed the new one (holder now %v)", reason, h)
+			}
+			update(t, s, third, func(*state.Record) error { return nil })
 		},
 	},
 	{
@@ -257,9 +270,8 @@ var cases = []testCase{
 			if !errors.As(err, &le) || !le.Stale || le.Holder.PID != gone.PID {
 				t.Fatalf("%s: Lock = %v", reason, err)
 			}
-			h, err := s.ForceUnlock(ctx, fleet)
-			if err != nil || h == nil || h.PID != gone.PID {
-				t.Fatalf("%s: ForceUnlock = %v, %v", reason, h, err)
+			if h := clearLock(t, s, fleet); h == nil || h.PID != gone.PID {
+				t.Fatalf("%s: cleared %v", reason, h)
 			}
 			lock(t, s, fleet, "bo")
 		},
@@ -268,15 +280,14 @@ var cases = []testCase{
 		name:   "heartbeat",
 		reason: "Lock sets the holder's heartbeat and Update refreshes it",
 		run: func(t *testing.T, reason string, s state.Store) {
-			ctx := context.Background()
 			l := lock(t, s, fleet, "ana")
-			h1, err := s.LockHolder(ctx, fleet)
-			if err != nil || h1 == nil || h1.Heartbeat.IsZero() {
-				t.Fatalf("%s: LockHolder = %v, %v", reason, h1, err)
+			h1 := holderOf(t, s, fleet)
+			if h1 == nil || h1.Heartbeat.IsZero() {
+				t.Fatalf("%s: CurrentLock's holder = %v", reason, h1)
 			}
 			time.Sleep(20 * time.Millisecond)
 			update(t, s, l, func(*state.Record) error { return nil })
-			h2, _ := s.LockHolder(ctx, fleet)
+			h2 := holderOf(t, s, fleet)
 			if h2 == nil || !h2.Heartbeat.After(h1.Heartbeat) {
 				t.Errorf("%s: heartbeat %v after Update, was %v", reason, h2, h1.Heartbeat)
 			}
@@ -454,4 +465,35 @@ func read(t *testing.T, s state.Store, fleet string) *state.Record {
 		t.Fatalf("Read(%s): %v", fleet, err)
 	}
 	return rec
+}
+
+// holderOf returns the holder of fleet's lock (CurrentLock), nil when it is free.
+func holderOf(t *testing.T, s state.Store, fleet string) *state.Holder {
+	t.Helper()
+	l, err := s.CurrentLock(context.Background(), fleet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l == nil {
+		return nil
+	}
+	return &l.Holder
+}
+
+// clearLock clears fleet's lock as `deskfleet state unlock` does (Unlock of CurrentLock's lock) and
+// returns the holder it removed, nil when the fleet was free.
+func clearLock(t *testing.T, s state.Store, fleet string) *state.Holder {
+	t.Helper()
+	ctx := context.Background()
+	l, err := s.CurrentLock(ctx, fleet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l == nil {
+		return nil
+	}
+	if err := s.Unlock(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	return &l.Holder
 }
