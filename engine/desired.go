@@ -131,13 +131,3 @@ type DesiredAccount struct {
 	Remark *string
 	Pos    spec.Pos
 }
-
-// Desktop returns the desired desktop with this name.
-func (d *Desired) Desktop(name string) (DesiredDesktop, bool) {
-	for _, x := range d.Desktops {
-		if x.Name == name {
-			return x, true
-		}
-	}
-	return DesiredDesktop{}, false
-}

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/provider"
-	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
 )
 
@@ -59,24 +57,7 @@ desktops:
 // then Drift and Diff on the same inputs. It fails the test on any mutating call.
 func readForDrift(t *testing.T, e *scnEnv, specYAML string, rec *state.Record, within time.Duration) (*engine.DriftReport, *engine.Plan) {
 	t.Helper()
-	ctx := context.Background()
-	fl, diags := spec.Parse("fleet.yaml", []byte(specYAML))
-	if diags.HasErrors() {
-		t.Fatalf("spec: %v", diags)
-	}
-	cat, err := engine.ReadCatalog(ctx, e.client, fl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := engine.Observe(ctx, e.client, engine.ObserveOptions{SiteIDs: cat.SiteIDs(fl)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap.TakenAt = scenarioNow
-	desired, rdiags := engine.Resolve(fl, cat, snap)
-	if rdiags.HasErrors() {
-		t.Fatalf("resolve: %v", rdiags)
-	}
+	_, snap, desired := readScenario(t, e, specYAML)
 	r := engine.Drift(desired, snap, rec, engine.DriftOptions{Now: scenarioNow, ExpiringWithin: within})
 	p := engine.Diff(desired, snap, rec, engine.Options{Now: scenarioNow})
 	if n := e.sim.MutatingCalls(); n != 0 {

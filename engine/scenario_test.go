@@ -184,12 +184,12 @@ func (r record) toState() *state.Record {
 	return rec
 }
 
-// planScenario runs the planner's whole read path on the emulator: catalog, observe, resolve, diff,
-// price. It fails the test on any mutating call.
-func planScenario(t testing.TB, e *scnEnv, sc scenario, rec *state.Record) *engine.Plan {
+// readScenario is the planner's read path on the emulator (catalog, observe, resolve), on the
+// scenarios' fixed clock. It fails the test on an invalid spec or a failed read.
+func readScenario(t testing.TB, e *scnEnv, specYAML string) (*engine.Catalog, *provider.Snapshot, *engine.Desired) {
 	t.Helper()
 	ctx := context.Background()
-	fl, diags := spec.Parse("fleet.yaml", []byte(sc.Spec))
+	fl, diags := spec.Parse("fleet.yaml", []byte(specYAML))
 	if diags.HasErrors() {
 		t.Fatalf("spec: %v", diags)
 	}
@@ -206,6 +206,15 @@ func planScenario(t testing.TB, e *scnEnv, sc scenario, rec *state.Record) *engi
 	if rdiags.HasErrors() {
 		t.Fatalf("resolve: %v", rdiags)
 	}
+	return cat, snap, desired
+}
+
+// planScenario runs the planner's whole read path on the emulator: catalog, observe, resolve, diff,
+// price. It fails the test on any mutating call.
+func planScenario(t testing.TB, e *scnEnv, sc scenario, rec *state.Record) *engine.Plan {
+	t.Helper()
+	ctx := context.Background()
+	cat, snap, desired := readScenario(t, e, sc.Spec)
 	desired.SpecDigest = "sha256:scenario"
 	p := engine.Diff(desired, snap, rec, engine.Options{Now: scenarioNow,
 		Targets: sc.Options.Targets, Excludes: sc.Options.Excludes})
