@@ -379,7 +379,7 @@ func (pr *progress) event(e engine.Event) {
 			line += "  " + el.String()
 		}
 		if e.TaskID != "" {
-			line += fmt.Sprintf("  task %s %s", shortID(e.TaskID), e.TaskStatus)
+			line += fmt.Sprintf("  task %s %s", render.ShortID(e.TaskID), e.TaskStatus)
 		}
 		if e.Err != nil {
 			line += "  " + e.Err.Error()
@@ -389,13 +389,6 @@ func (pr *progress) event(e engine.Event) {
 		line = e.At.UTC().Format("15:04:05") + " " + line
 	}
 	fmt.Fprintln(pr.w, line)
-}
-
-func shortID(id string) string {
-	if r := []rune(id); len(r) > 6 {
-		return string(r[:4]) + "…"
-	}
-	return id
 }
 
 // summary prints the table of steps: done, failed with the API's code and message, skipped and why.

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/engine/render"
 )
 
 // stateSettleCommand records a person's answer about a call whose outcome deskfleet cannot read back
@@ -68,25 +69,11 @@ func stateSettleCommand() *cli.Command {
 						return err
 					}
 					fmt.Fprintf(c.App.Writer, "intent %s (%s %s) of fleet %s settled: %s\n", in.ID, in.Action,
-						joinTargets(in.Targets), fleet, map[bool]string{true: "done", false: "not done"}[c.Bool("done")])
+						render.ShortList(in.Targets), fleet, map[bool]string{true: "done", false: "not done"}[c.Bool("done")])
 					return nil
 				}
 			}
 			return fmt.Errorf("no intent %s in the state", args[0])
 		},
 	}
-}
-
-func joinTargets(t []string) string {
-	if len(t) > 3 {
-		return fmt.Sprintf("%s, %s, %s and %d more", t[0], t[1], t[2], len(t)-3)
-	}
-	out := ""
-	for i, s := range t {
-		if i > 0 {
-			out += ", "
-		}
-		out += s
-	}
-	return out
 }

@@ -196,3 +196,10 @@ func padLeft(s string, w int) string {
 	}
 	return s
 }
+
+// ShortList is the list shortening of the rendered plans ("a, b, c and 47 more"), for the other
+// outputs (apply's progress, the state commands) to read alike.
+func ShortList(names []string) string { return shortList(names) }
+
+// ShortID is the id shortening of the rendered plans ("9f3c…"), at its shortest length.
+func ShortID(id string) string { return shortID(id, minIDLen) }
