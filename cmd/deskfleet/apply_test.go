@@ -283,3 +283,36 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestCLIApplySavedPlan applies a saved plan as it was reviewed, and refuses one that went stale: a
+// desktop changed in the console since (exit 7 naming it), or another apply ran since (the state moved).
+func TestCLIApplySavedPlan(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(oobSpec), 0o644))
+	mustRun(t, dir, 0, "plan", "--endpoint", "sim", "--out", "plan.json")
+	r := mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve", "plan.json")
+	if !strings.Contains(r.stdout, "Apply done") {
+		t.Fatalf("the saved plan was not applied:\n%s", r.stdout)
+	}
+	planIsEmpty(t, dir, "after applying the saved plan")
+
+	// A plan to relabel, then the desktop is relabelled in the console before it is applied.
+	must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(strings.Replace(oobSpec, "team-a", "team-b", 1)), 0o644))
+	mustRun(t, dir, 0, "plan", "--endpoint", "sim", "--out", "relabel.json")
+	simConsole(t, dir, func(s *sim.Sim) {
+		d, _ := s.DesktopByName("cad_001")
+		must(t, s.ConsoleSetLabel(d.ID, "tmp"))
+	})
+	r = mustRun(t, dir, exitStalePlan, "apply", "--endpoint", "sim", "--auto-approve", "relabel.json")
+	if !strings.Contains(r.stderr, "stale") || !strings.Contains(r.stderr, "cad_001") {
+		t.Errorf("a stale plan must name what moved:\n%s", r.stderr)
+	}
+
+	// A fresh plan, then another apply runs first: the state's serial moved.
+	mustRun(t, dir, 0, "plan", "--endpoint", "sim", "--out", "fresh.json")
+	mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve")
+	r = mustRun(t, dir, exitStalePlan, "apply", "--endpoint", "sim", "--auto-approve", "fresh.json")
+	if !strings.Contains(r.stderr, "the state changed") {
+		t.Errorf("a plan made before another apply must be stale:\n%s", r.stderr)
+	}
+}
