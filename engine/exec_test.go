@@ -3,13 +3,11 @@ package engine_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,64 +21,15 @@ import (
 	"github.com/deskfleet/deskfleet/provider/gcw"
 	"github.com/deskfleet/deskfleet/provider/sim"
 	"github.com/deskfleet/deskfleet/state"
+	"github.com/deskfleet/deskfleet/state/memory"
 )
-
-// memStore is a minimal in-memory state.Store for these tests (state/memory is the real one): one
-// fleet, records deep-copied through JSON, Update all or nothing.
-type memStore struct {
-	mu  sync.Mutex
-	rec *state.Record
-}
-
-func newMemStore(rec *state.Record) *memStore {
-	if rec == nil {
-		rec = &state.Record{Fleet: "test"}
-	}
-	return &memStore{rec: copyRecord(rec)}
-}
-
-func copyRecord(r *state.Record) *state.Record {
-	b, err := json.Marshal(r)
-	if err != nil {
-		panic(err)
-	}
-	var out state.Record
-	if err := json.Unmarshal(b, &out); err != nil {
-		panic(err)
-	}
-	return &out
-}
-
-func (m *memStore) Lock(_ context.Context, fleet string, h state.Holder, _ time.Duration) (*state.Lock, error) {
-	return &state.Lock{Fleet: fleet, Holder: h, Token: "t"}, nil
-}
-func (m *memStore) Unlock(context.Context, *state.Lock) error                { return nil }
-func (m *memStore) CurrentLock(context.Context, string) (*state.Lock, error) { return nil, nil }
-func (m *memStore) Fleets(context.Context) ([]string, error)                 { return []string{"test"}, nil }
-func (m *memStore) Close() error                                             { return nil }
-func (m *memStore) Read(context.Context, string) (*state.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return copyRecord(m.rec), nil
-}
-func (m *memStore) Update(_ context.Context, _ *state.Lock, fn func(*state.Record) error) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r := copyRecord(m.rec)
-	if err := fn(r); err != nil {
-		return err
-	}
-	r.Serial++
-	m.rec = r
-	return nil
-}
 
 // crashStore simulates a process killed right after its n-th intent is stored: from then on no
 // Update reaches the store. beforeCall makes the n-th intent's own Update report a failure (stored,
 // but the process dies before making the call); otherwise the call is made and nothing after it
 // is recorded.
 type crashStore struct {
-	*memStore
+	state.Store
 	n          int
 	beforeCall bool
 	intents    atomic.Int32
@@ -94,7 +43,7 @@ func (c *crashStore) Update(ctx context.Context, l *state.Lock, fn func(*state.R
 		return errCrashed
 	}
 	added := false
-	err := c.memStore.Update(ctx, l, func(r *state.Record) error {
+	err := c.Store.Update(ctx, l, func(r *state.Record) error {
 		before := len(r.Intents)
 		if err := fn(r); err != nil {
 			return err
@@ -116,7 +65,7 @@ type execEnv struct {
 	*scnEnv
 	sc    scenario
 	clock *sim.ManualClock
-	st    *memStore
+	st    state.Store
 	lock  *state.Lock
 }
 
@@ -152,8 +101,18 @@ func newExecEnv(t testing.TB, name string) *execEnv {
 		t.Fatal(err)
 	}
 	e.client = c
-	st := newMemStore(sc.State.toState())
-	lock, _ := st.Lock(context.Background(), "test", state.Holder{User: "test"}, 0)
+	st := memory.New()
+	lock, err := st.Lock(context.Background(), "test", state.Holder{User: "test"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := sc.State.toState()
+	if err := st.Update(context.Background(), lock, func(r *state.Record) error {
+		r.Desktops, r.Accounts = seed.Desktops, seed.Accounts
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return &execEnv{scnEnv: e, sc: sc, clock: clock, st: st, lock: lock}
 }
 
@@ -490,7 +449,7 @@ func TestApplyCrash(t *testing.T) {
 					t.Parallel()
 					e := newExecEnv(t, name)
 					p := e.plan(t)
-					cs := &crashStore{memStore: e.st, n: n, beforeCall: before}
+					cs := &crashStore{Store: e.st, n: n, beforeCall: before}
 					_, err := engine.Apply(context.Background(), e.client, cs, e.lock, p, e.opts())
 					if err == nil {
 						t.Fatal("the crashed apply reported success")
