@@ -3,7 +3,6 @@ package engine_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,14 +15,13 @@ import (
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/engine/render"
+	"github.com/deskfleet/deskfleet/internal/golden"
 	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/provider/gcw"
 	"github.com/deskfleet/deskfleet/provider/sim"
 	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of the plan scenarios")
 
 // scenarioNow is the emulator's clock and the plan's time in every scenario.
 var scenarioNow = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -269,9 +267,9 @@ func TestScenarios(t *testing.T) {
 			if err := render.JSON(&js, p); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "plan.txt"), txt.Bytes())
-			golden(t, filepath.Join(dir, "plan.md"), md.Bytes())
-			golden(t, filepath.Join(dir, "plan.json"), js.Bytes())
+			golden.Check(t, filepath.Join(dir, "plan.txt"), txt.Bytes())
+			golden.Check(t, filepath.Join(dir, "plan.md"), md.Bytes())
+			golden.Check(t, filepath.Join(dir, "plan.json"), js.Bytes())
 		})
 	}
 }
@@ -330,23 +328,6 @@ func checkExpect(t *testing.T, sc scenario, p *engine.Plan) {
 				t.Errorf("step %d depends on later step %d", s.ID, a)
 			}
 		}
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./engine -run TestScenarios -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from the plan made now (go test ./engine -run TestScenarios -update rewrites it):\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
 

@@ -91,10 +91,10 @@ func TestDriftGoldens(t *testing.T) {
 			if bytes.Contains(txt.Bytes(), []byte("\x1b")) {
 				t.Errorf("%s: text without colour holds an escape", tc.reason)
 			}
-			golden(t, "drift-text-"+tc.name, txt.Bytes())
-			golden(t, "drift-text-color-"+tc.name, col.Bytes())
-			golden(t, "drift-md-"+tc.name, md.Bytes())
-			golden(t, "drift-json-"+tc.name, js.Bytes())
+			goldenFile(t, "drift-text-"+tc.name, txt.Bytes())
+			goldenFile(t, "drift-text-color-"+tc.name, col.Bytes())
+			goldenFile(t, "drift-md-"+tc.name, md.Bytes())
+			goldenFile(t, "drift-json-"+tc.name, js.Bytes())
 		})
 	}
 }

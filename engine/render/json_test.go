@@ -28,7 +28,7 @@ func TestJSONGolden(t *testing.T) {
 	if err := JSON(&b, fullPlan()); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "json-full", b.Bytes())
+	goldenFile(t, "json-full", b.Bytes())
 }
 
 func TestFullPlanHasEveryOpKind(t *testing.T) {

@@ -52,7 +52,7 @@ func TestMarkdown(t *testing.T) {
 					t.Errorf("%s: destructive change of %s not listed", tc.reason, c.Name)
 				}
 			}
-			golden(t, tc.name, b.Bytes())
+			goldenFile(t, tc.name, b.Bytes())
 		})
 	}
 }

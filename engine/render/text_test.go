@@ -41,7 +41,7 @@ func TestText(t *testing.T) {
 			if !strings.Contains(out, summaryLine(tc.plan())) {
 				t.Errorf("%s: no summary line", tc.reason)
 			}
-			golden(t, tc.name, b.Bytes())
+			goldenFile(t, tc.name, b.Bytes())
 		})
 	}
 }
