@@ -3,6 +3,10 @@ package engine
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/state"
 )
 
 func TestCreationNaming(t *testing.T) {
@@ -55,6 +59,42 @@ func TestGroupIndex(t *testing.T) {
 		got, ok := groupIndex(c.group, c.name)
 		if got != c.want || ok != c.ok {
 			t.Errorf("%s: groupIndex(%q, %q) = %d, %v; want %d, %v", c.reason, c.group, c.name, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestMassDeleteLimit(t *testing.T) {
+	// One of two managed desktops is removed from the spec: a 50% deletion.
+	d := &Desired{Fleet: "f", Desktops: []DesiredDesktop{{Name: "keep", Site: Site{ID: "s"},
+		Product: provider.Product{ProductID: "p"}, Image: Image{ID: "i"}, Bandwidth: 5}}}
+	live := []provider.Desktop{
+		{ID: "vm-keep", Name: "keep", SiteID: "s", ProductID: "p", BandwidthMbps: 5, Status: provider.StatusRunning},
+		{ID: "vm-x", Name: "x", SiteID: "s", ProductID: "p", BandwidthMbps: 5, Status: provider.StatusRunning},
+	}
+	rec := &state.Record{Fleet: "f", Desktops: map[string]state.Desktop{
+		"vm-keep": {VmID: "vm-keep", Name: "keep", ImageID: "i"}, "vm-x": {VmID: "vm-x", Name: "x", ImageID: "i"}}}
+	pct := func(n int) *int { return &n }
+	cases := []struct {
+		reason string
+		limit  *int
+		guard  bool
+	}{
+		{"the default (30%) is exceeded by a 50% deletion", nil, true},
+		{"0% means any deletion needs --force", pct(0), true},
+		{"a limit above the share allows it", pct(60), false},
+		{"a negative limit disables the guard", pct(-1), false},
+	}
+	for _, c := range cases {
+		p := Diff(d, provider.NewSnapshot(time.Time{}, live, nil, nil, nil), rec, Options{MaxDeletePercent: c.limit})
+		got := false
+		for _, g := range p.Guards {
+			got = got || g.Guard == GuardMassDelete
+		}
+		if got != c.guard {
+			t.Errorf("%s: mass-delete guard %v, want %v (guards %+v)", c.reason, got, c.guard, p.Guards)
+		}
+		if len(p.Steps) != 1 || p.Steps[0].Op.Kind() != KindDeleteDesktop {
+			t.Errorf("%s: want one DeleteVm step, got %+v", c.reason, p.Steps)
 		}
 	}
 }

@@ -24,8 +24,8 @@ type Options struct {
 	// desktop is bound to is planned too, so that the binding can be made.
 	Targets, Excludes []string
 	// MaxDeletePercent: deleting more than this share of the managed desktops raises the mass-delete
-	// guard. 0 means DefaultMaxDeletePercent; a negative value disables the guard.
-	MaxDeletePercent int
+	// guard (0: any deletion). nil means DefaultMaxDeletePercent; a negative value disables the guard.
+	MaxDeletePercent *int
 }
 
 // Diff decides what to do: it compares the desired fleet with the live snapshot and the state record
@@ -37,9 +37,6 @@ type Options struct {
 func Diff(d *Desired, snap *provider.Snapshot, rec *state.Record, opt Options) *Plan {
 	if opt.Now.IsZero() {
 		opt.Now = snap.TakenAt
-	}
-	if opt.MaxDeletePercent == 0 {
-		opt.MaxDeletePercent = DefaultMaxDeletePercent
 	}
 	if rec == nil {
 		rec = &state.Record{Fleet: d.Fleet}
@@ -774,10 +771,14 @@ func (df *differ) guards() {
 		df.plan.Guards = append(df.plan.Guards, GuardFinding{Guard: GuardEmptySpec,
 			Message: fmt.Sprintf("the spec has no desktops but the state manages %d: applying deletes every one", managed)})
 	}
-	if df.opt.MaxDeletePercent >= 0 && managed > 0 && deletes*100 > df.opt.MaxDeletePercent*managed {
+	limit := DefaultMaxDeletePercent
+	if df.opt.MaxDeletePercent != nil {
+		limit = *df.opt.MaxDeletePercent
+	}
+	if limit >= 0 && managed > 0 && deletes*100 > limit*managed {
 		df.plan.Guards = append(df.plan.Guards, GuardFinding{Guard: GuardMassDelete,
 			Message: fmt.Sprintf("deletes %d of %d managed desktops (%d%%), more than --max-delete-percent %d",
-				deletes, managed, deletes*100/managed, df.opt.MaxDeletePercent)})
+				deletes, managed, deletes*100/managed, limit)})
 	}
 }
 

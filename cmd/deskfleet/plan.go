@@ -150,15 +150,13 @@ func diffAndPrice(c *cli.Context, fr *fleetRead, rec *state.Record) *planResult 
 	return &planResult{Plan: p, Fleet: fr.Fleet, Catalog: cat}
 }
 
-// maxDeletePercent is --max-delete-percent where the command has it (apply), else the default.
-func maxDeletePercent(c *cli.Context) int {
-	if c.IsSet(flagMaxDeletePercent) {
-		if n := c.Int(flagMaxDeletePercent); n != 0 {
-			return n
-		}
-		return -1 // 0% means any deletion needs --force; Diff reads 0 as "default"
+// maxDeletePercent is --max-delete-percent where the command has it (apply), else nil (Diff's default).
+func maxDeletePercent(c *cli.Context) *int {
+	if commandFlag(c.Command, flagMaxDeletePercent) == nil {
+		return nil
 	}
-	return engine.DefaultMaxDeletePercent
+	n := c.Int(flagMaxDeletePercent)
+	return &n
 }
 
 // fleetRead is the spec with what the live account holds, read and resolved: what plan and drift
