@@ -77,6 +77,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			stateCommand(),
 			simCommand(),
 			versionCommand(),
+			completionCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run decides the exit code
 	}
