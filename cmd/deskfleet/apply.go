@@ -196,11 +196,16 @@ func runApply(c *cli.Context) error {
 		}
 		return nil
 	}
-	if blocked := guardsBlocking(c, p); len(blocked) > 0 {
+	if blocked, flags := guardsBlocking(c, p); len(blocked) > 0 {
 		for _, b := range blocked {
 			fmt.Fprintln(c.App.ErrWriter, "blocked:", b)
 		}
-		return withCode(exitGuard, fmt.Errorf("%s need flags to apply; nothing was changed", plural(len(blocked), "change")))
+		verb := "changes need flags"
+		if len(blocked) == 1 {
+			verb = "change needs a flag"
+		}
+		return withCode(exitGuard, withHint(fmt.Errorf("%d %s to apply; nothing was changed", len(blocked), verb),
+			"review the plan above; to go ahead, run again with "+strings.Join(flags, " ")+" (each allows only what it names)"))
 	}
 	if !c.Bool(flagAutoApprove) {
 		if err := confirm(c, p); err != nil {
@@ -243,8 +248,9 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-// guardsBlocking lists the plan's guarded changes that the flags do not allow.
-func guardsBlocking(c *cli.Context, p *engine.Plan) []string {
+// guardsBlocking lists the plan's guarded changes that the flags do not allow, and the flags (sorted,
+// each once) that would allow them.
+func guardsBlocking(c *cli.Context, p *engine.Plan) (blocked, flags []string) {
 	allowed := map[engine.Guard]bool{
 		engine.GuardDelete:     c.Bool(flagAllowDelete),
 		engine.GuardReplace:    c.Bool(flagAllowReplace),
@@ -252,10 +258,17 @@ func guardsBlocking(c *cli.Context, p *engine.Plan) []string {
 		engine.GuardMassDelete: c.Bool(flagForce),
 		engine.GuardEmptySpec:  c.Bool(flagForce),
 	}
-	var out []string
+	seen := map[string]bool{}
+	need := func(g engine.Guard) {
+		if f := g.Flag(); !seen[f] {
+			seen[f] = true
+			flags = append(flags, f)
+		}
+	}
 	for _, g := range p.Guards {
 		if !allowed[g.Guard] {
-			out = append(out, fmt.Sprintf("%s (needs %s)", g.Message, g.Guard.Flag()))
+			blocked = append(blocked, fmt.Sprintf("%s (needs %s)", g.Message, g.Guard.Flag()))
+			need(g.Guard)
 		}
 	}
 	for _, s := range p.Steps {
@@ -264,10 +277,12 @@ func guardsBlocking(c *cli.Context, p *engine.Plan) []string {
 			for _, t := range s.Op.Desktops() {
 				names = append(names, t.Name)
 			}
-			out = append(out, fmt.Sprintf("step %d %s %s (needs %s)", s.ID, s.Op.Action(), strings.Join(names, ", "), s.Guard.Flag()))
+			blocked = append(blocked, fmt.Sprintf("step %d %s %s (needs %s)", s.ID, s.Op.Action(), strings.Join(names, ", "), s.Guard.Flag()))
+			need(s.Guard)
 		}
 	}
-	return out
+	sort.Strings(flags)
+	return blocked, flags
 }
 
 // confirm asks at a terminal; elsewhere it refuses, since nobody can answer.
