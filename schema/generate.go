@@ -11,6 +11,7 @@ import (
 )
 
 //go:generate go run ./internal/gen
+//go:generate go run ./internal/gendoc
 
 // ID is the $id of the fleet schema.
 const ID = "https://github.com/deskfleet/deskfleet/schema/fleet.schema.json"
