@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// hintRe finds a hint: run prints "hint: ..." on the line after the error; a spec diagnostic ends its
+// own line with " · hint: ..." (on stdout for validate, whose report it is).
+var hintRe = regexp.MustCompile(`(?m)(?:^hint: | · hint: )(.+)$`)
+
+// TestCLIMistakesEndWithHints runs the binary through the mistakes a newcomer makes and checks that the
+// error says what to do next. Mistakes that end without a hint today (a YAML syntax error, a missing
+// PLANFILE or flags after it, `state show` of an unknown fleet, an unknown command or flag, apply with
+// stdin at /dev/null) are not listed: add each here when it gets one.
+func TestCLIMistakesEndWithHints(t *testing.T) {
+	studio, err := os.ReadFile(filepath.Join("..", "..", "examples", "studio", "fleet.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		reason string
+		spec   string // written to fleet.yaml in the run's folder; "" writes nothing
+		env    []string
+		stdin  string // piped to the binary when set (runBin's stdin is /dev/null)
+		args   []string
+		code   int
+		want   string // in the hint
+	}{
+		{"validate in a folder with no spec points at -f", "", nil, "",
+			[]string{"validate"}, exitError, "with -f"},
+		{"plan in a folder with no spec points at -f", "", nil, "",
+			[]string{"plan", "--endpoint", "sim"}, exitError, "with -f"},
+		{"an unknown site name lists the sites there are", strings.Replace(string(studio), "site: 宿迁A", "site: 北京Z", 1), nil, "",
+			[]string{"plan", "--endpoint", "sim"}, exitError, "sites: 宿迁A"},
+		{"the real endpoint without credentials says what to export, or to try the emulator", string(studio), nil, "",
+			[]string{"plan"}, exitError, "--endpoint sim"},
+		{"one credential of two is not enough either", string(studio), []string{"CDS_SECRET_ID=AKID-test"}, "",
+			[]string{"plan"}, exitError, "export both variables"},
+		{"apply with a pipe for stdin, nobody to confirm, points at --auto-approve", string(studio), nil, "yes\n",
+			[]string{"apply", "--endpoint", "sim"}, exitError, "--auto-approve"},
+		{"state show without a fleet name points at state list", "", nil, "",
+			[]string{"state", "show"}, exitError, "state list"},
+		{"completion of an unknown shell names the shells", "", nil, "",
+			[]string{"completion", "tcsh"}, exitError, "bash, zsh or fish"},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		if tt.spec != "" {
+			if err := os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(tt.spec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var r result
+		if tt.stdin != "" {
+			r = runBinStdin(t, dir, tt.stdin, tt.env, tt.args...)
+		} else {
+			r = runBin(t, dir, tt.env, tt.args...)
+		}
+		m := hintRe.FindStringSubmatch(r.stderr + r.stdout)
+		if r.code != tt.code || m == nil || !strings.Contains(m[1], tt.want) {
+			t.Errorf("%s: deskfleet %s: exit %d, stderr:\n%s\nstdout:\n%s\nwant exit %d and a hint with %q",
+				tt.reason, strings.Join(tt.args, " "), r.code, r.stderr, r.stdout, tt.code, tt.want)
+		}
+	}
+}
+
+// runBinStdin is runBin with stdin fed from a pipe.
+func runBinStdin(t *testing.T, dir, stdin string, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), code}
+}
