@@ -12,8 +12,10 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/deskfleet
 
-# vet, then every test with the race detector; fuzz seed corpora run as ordinary tests.
+# PostgreSQL's server programs for the state/postgres tests (installed when missing), vet, then every
+# test with the race detector; fuzz seed corpora run as ordinary tests.
 test:
+	./scripts/ensure-postgres.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
