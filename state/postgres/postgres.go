@@ -15,18 +15,23 @@
 // as long as the lock is held; with it, Lock writes the lock row (holder, a new random token, the
 // heartbeat). The server, not deskfleet, is therefore the judge of who holds the lock: when the
 // holding process dies its connection drops and the server releases the advisory lock at once (a
-// vanished machine is noticed by TCP keepalive, which the lock's connection asks to be a minute or
-// so). A process that finds the advisory lock taken reads the lock row and returns a
+// vanished machine is noticed by TCP keepalive, which the lock's session sets to about two minutes).
+// A process that finds the advisory lock taken reads the lock row and returns a
 // *state.LockedError naming its holder (Stale when that process is known to be gone), polling until
 // its timeout like the other stores. A process that gets the advisory lock while a row remains (its
 // holder's session ended without unlocking: a crashed runner) takes the lock over: the row is
 // overwritten with the new holder and a new token. A row whose session is alive is never taken over.
+// Until then CurrentLock still returns such an abandoned row (its holder is usually reported Stale),
+// and clearing it with Unlock is harmless. Locks are taken and released under a transaction-level
+// advisory lock of the fleet's row, so a contender finds the advisory lock held with its row, not
+// without (unless a holder's row was cleared but its session could not be ended: see Unlock).
 //
 // Fencing. Update runs its transaction on the lock's own connection and first locks the lock row
 // (SELECT ... FOR UPDATE): when the row is gone or holds another token, or the connection is dead
 // (so the advisory lock may be someone else's), Update fails with an error wrapping
 // state.ErrNotLocked and changes nothing. So a holder whose lock was cleared or taken over cannot
-// write, whatever it believes.
+// write, whatever it believes. A lock is only good in the Store that took it (which holds its
+// connection): unlike a bolt lock, it does not survive reopening the store or its process.
 //
 // Unlock deletes the row only while it holds l's token. When this Store holds l's connection it
 // releases the advisory lock and closes the connection. Otherwise (`deskfleet state unlock` clearing
@@ -307,7 +312,8 @@ func (s *Store) end() { s.closeMu.RUnlock() }
 
 // connect opens a connection of its own for a lock. A canceled context interrupts its statement with
 // a cancel request instead of closing it, so that canceling an Update does not drop the lock; its
-// session asks for TCP keepalives of about a minute, so that the server notices a vanished client.
+// session asks for TCP keepalives (idle 60s, then 6 probes 10s apart), so that the server notices a
+// vanished client within about two minutes and releases its lock.
 func (s *Store) connect(ctx context.Context) (*pgx.Conn, error) {
 	cfg := s.connCfg.Copy()
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
