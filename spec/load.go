@@ -157,7 +157,8 @@ func yamlError(file string, data []byte, err error) Diagnostic {
 	msg := err.Error()
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return Diagnostic{Pos: Pos{File: file, Line: line}, Message: "YAML syntax: " + m[2]}
+		return Diagnostic{Pos: Pos{File: file, Line: line}, Message: "YAML syntax: " + m[2],
+			Hint: "indent with spaces, the keys of one mapping or list item lined up; the mistake may be on a line above this one"}
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	pos := Pos{File: file, Line: 1, Col: 1}

@@ -193,7 +193,7 @@ func TestLoadErrors(t *testing.T) {
 			reason: "a YAML syntax error is reported at its line",
 			full:   true,
 			yaml:   "version: 1\nfleet: t\n  bad: x\n",
-			want:   []string{`f.yaml:3: YAML syntax: mapping values are not allowed in this context`},
+			want:   []string{`f.yaml:3: YAML syntax: mapping values are not allowed in this context · hint: indent with spaces, the keys of one mapping or list item lined up; the mistake may be on a line above this one`},
 		},
 		{
 			reason: "yaml.v3 gives an unknown anchor no line: it is placed at the alias, with a hint",

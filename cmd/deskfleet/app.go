@@ -66,7 +66,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		// A path may contain a comma: -f is repeated, never split.
 		DisableSliceFlagSeparator: true,
 		HideHelpCommand:           true,
-		Commands: []*cli.Command{
+		Action:                    unknownCommand,
+		OnUsageError:              usageError,
+		Commands: withUsageErrors([]*cli.Command{
 			validateCommand(),
 			planCommand(),
 			applyCommand(),
@@ -78,7 +80,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			simCommand(),
 			versionCommand(),
 			completionCommand(),
-		},
+		}),
 		ExitErrHandler: func(*cli.Context, error) {}, // run decides the exit code
 	}
 }

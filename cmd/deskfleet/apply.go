@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/engine/render"
@@ -78,7 +79,8 @@ func runApply(c *cli.Context) error {
 		return fmt.Errorf("--format %q: want text or json", format)
 	}
 	if c.NArg() > 1 {
-		return fmt.Errorf("apply takes at most one PLANFILE, got %d arguments", c.NArg())
+		return withHint(fmt.Errorf("apply takes at most one PLANFILE, got %d arguments: %s", c.NArg(), strings.Join(c.Args().Slice(), " ")),
+			"flags go before PLANFILE: deskfleet apply --auto-approve plan.bin")
 	}
 	planFile := c.Args().First()
 
@@ -89,7 +91,7 @@ func runApply(c *cli.Context) error {
 	if planFile != "" {
 		p, err := engine.LoadPlan(planFile)
 		if err != nil {
-			return err
+			return withHint(err, "save a plan with `deskfleet plan --out FILE`, or run apply without PLANFILE to plan and apply at once")
 		}
 		saved, fleet = p, p.Fleet
 	} else {
@@ -299,10 +301,9 @@ func confirm(c *cli.Context, p *engine.Plan) error {
 	return nil
 }
 
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal reports whether f is a terminal (not merely a character device: /dev/null, which cron
+// and CI runners give as stdin, is one too, and nobody answers there).
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // staleness re-reads what a saved plan read and lists what moved since; a state serial that moved
 // is stale too (another apply ran).
