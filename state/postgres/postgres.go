@@ -21,8 +21,8 @@
 // its timeout like the other stores. A process that gets the advisory lock while a row remains (its
 // holder's session ended without unlocking: a crashed runner) takes the lock over: the row is
 // overwritten with the new holder and a new token. A row whose session is alive is never taken over.
-// Until then CurrentLock still returns such an abandoned row (its holder is usually reported Stale),
-// and clearing it with Unlock is harmless. Locks are taken and released under a transaction-level
+// CurrentLock reports such an abandoned row as no lock (nil): the fleet is free, and `state list`
+// must not name a holder who is gone. Locks are taken and released under a transaction-level
 // advisory lock of the fleet's row, so a contender finds the advisory lock held with its row, not
 // without (unless a holder's row was cleared but its session could not be ended: see Unlock).
 //
@@ -57,6 +57,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -634,18 +635,27 @@ func (s *Store) clear(ctx context.Context, l *state.Lock) error {
 	return nil
 }
 
-// CurrentLock returns fleet's lock (holder and token), nil when it has no lock row.
+// CurrentLock returns fleet's lock (holder and token); nil when it has no lock row, or only an
+// abandoned one (the session that took it has ended).
 func (s *Store) CurrentLock(ctx context.Context, fleet string) (*state.Lock, error) {
 	if err := s.begin(); err != nil {
 		return nil, err
 	}
 	defer s.end()
-	l, err := scanLock(s.pool.QueryRow(ctx, selectLock, fleet), fleet)
+	hi, lo := keyHalves(lockKey(fleet))
+	l, err := scanLock(s.pool.QueryRow(ctx, selectLiveLock, fleet, hi, lo), fleet)
 	if err != nil {
 		return nil, s.sc.wrap("reading the lock of fleet "+fleet, err)
 	}
 	return l, nil
 }
+
+// selectLiveLock is selectLock of a lock whose session still holds the fleet's advisory lock ($2 and
+// $3: the key's halves). A row whose session ended (its process crashed, its runner vanished) is an
+// abandoned lock: the fleet is free, the next Lock takes the row over, and CurrentLock says free
+// rather than naming a holder who is gone.
+var selectLiveLock = selectLock + ` AND EXISTS (SELECT 1 FROM pg_locks l WHERE ` +
+	strings.NewReplacer("$1", "$2", "$2", "$3").Replace(advisoryLockMatch) + ` AND l.pid = deskfleet_locks.backend_pid)`
 
 // Read returns fleet's record: a copy, decoded from the database (an empty one, Serial 0, when it has
 // none). It does not need the lock.

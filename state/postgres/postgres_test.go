@@ -240,6 +240,19 @@ func TestKilledProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.cmd.Wait()
+	// Its row remains, but its session is gone: CurrentLock says free (once the server has noticed).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		cur, err := s.CurrentLock(ctx, fleet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CurrentLock still names the killed holder after 30s: %+v", cur.Holder)
+		}
+	}
 	l := lock(t, s, "ana", 30*time.Second)
 	if cur, err := s.CurrentLock(ctx, fleet); err != nil || cur == nil || cur.Token != l.Token || cur.Holder.User != "ana" {
 		t.Errorf("CurrentLock after the takeover = %v, %v", cur, err)
