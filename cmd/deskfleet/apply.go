@@ -152,14 +152,16 @@ func runApply(c *cli.Context) error {
 	defer api.Close()
 
 	w := c.App.Writer
-	run := state.Run{User: holder.User, Host: holder.Host, Command: strings.Join(os.Args, " ")}
+	run := state.Run{User: holder.User, Host: holder.Host, Command: commandLine(os.Args)}
 	opts := engine.ExecOptions{
 		Parallelism:  c.Int(flagParallelism),
 		PollInterval: c.Duration(flagPollInterval),
 		TaskTimeout:  c.Duration(flagTaskTimeout),
 	}
 
-	// Finish what an interrupted apply left in flight before deciding anything.
+	// Finish what an interrupted apply left in flight before deciding anything, saying what was found.
+	progress := newProgress(c, w, format)
+	opts.Observer = progress.event
 	if _, err := engine.Settle(ctx, api.Client, st, lock, opts); err != nil {
 		return withHint(err, "once you know the outcome, `deskfleet state settle` records it; then apply again")
 	}
@@ -216,8 +218,6 @@ func runApply(c *cli.Context) error {
 	}
 
 	opts.Run = run
-	progress := newProgress(c, w, format)
-	opts.Observer = progress.event
 	res, err := engine.Apply(ctx, api.Client, st, lock, p, opts)
 	if res == nil {
 		return err

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deskfleet/deskfleet/internal/pgtest"
 )
 
 // binPath is the deskfleet binary built once by TestMain; the CLI scenario tests run it as users do.
@@ -31,7 +33,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building deskfleet:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Run(m) // a PostgreSQL server, started by the first test that asks for one
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
 )
 
@@ -38,13 +39,15 @@ func stateCommand() *cli.Command {
 			"   deskfleet state show studio\n" +
 			"   deskfleet state history studio --limit 5\n" +
 			"   deskfleet state unlock studio\n" +
-			"   deskfleet state settle 20261126T090001Z-1a2b3c4d/7 --done",
+			"   deskfleet state settle 20261126T090001Z-1a2b3c4d/7 --done\n" +
+			"   deskfleet state migrate --to postgres://deskfleet@db.internal/deskfleet",
 		Subcommands: []*cli.Command{
 			stateListCommand(),
 			stateShowCommand(),
 			stateHistoryCommand(),
 			stateUnlockCommand(),
 			stateSettleCommand(),
+			stateMigrateCommand(),
 		},
 	}
 }
@@ -122,7 +125,7 @@ func stateUnlockCommand() *cli.Command {
 	}
 }
 
-// positionalArgs returns c's positional arguments, at most max, after applying the command's flags
+// positionalArgs returns c's positional arguments, at most max (max < 0: any number), after applying the command's flags
 // written after them: urfave/cli stops parsing flags at the first argument, but CLI.md documents
 // `state unlock FLEET --force`. A "--" ends flags.
 func positionalArgs(c *cli.Context, max int) ([]string, error) {
@@ -156,7 +159,7 @@ func positionalArgs(c *cli.Context, max int) ([]string, error) {
 			return nil, fmt.Errorf("%s: %w", a, err)
 		}
 	}
-	if len(args) > max {
+	if max >= 0 && len(args) > max {
 		return nil, fmt.Errorf("%s takes at most %d argument(s), got %d: %s", c.Command.FullName(), max, len(args),
 			strings.Join(args, " "))
 	}
@@ -195,7 +198,7 @@ func runStateList(c *cli.Context) error {
 		return err
 	}
 	defer st.Close()
-	ctx, w, path := c.Context, c.App.Writer, c.String(flagState)
+	ctx, w, path := c.Context, c.App.Writer, stateLocation(c)
 	fleets, err := st.Fleets(ctx)
 	if err != nil {
 		return err
@@ -237,7 +240,7 @@ func runStateShow(c *cli.Context) error {
 		return err
 	}
 	defer st.Close()
-	ctx, w, path := c.Context, c.App.Writer, c.String(flagState)
+	ctx, w, path := c.Context, c.App.Writer, stateLocation(c)
 	rec, err := st.Read(ctx, fleet)
 	if err != nil {
 		return err
@@ -322,7 +325,7 @@ func runStateHistory(c *cli.Context) error {
 		return err
 	}
 	defer st.Close()
-	ctx, w, path := c.Context, c.App.Writer, c.String(flagState)
+	ctx, w, path := c.Context, c.App.Writer, stateLocation(c)
 	fleets := args
 	if len(args) == 0 {
 		if fleets, err = st.Fleets(ctx); err != nil {
@@ -449,9 +452,14 @@ func unknownFleet(c *cli.Context, st state.Store, fleet, path string) error {
 		return err
 	}
 	if len(fleets) == 0 {
-		return fmt.Errorf("no fleet %s in %s: it holds no fleet yet", fleet, path)
+		return withHint(fmt.Errorf("no fleet %s in %s: it holds no fleet yet", fleet, path),
+			"a fleet is recorded by its first apply; if it was applied elsewhere, point --state (or DESKFLEET_STATE) at that state")
 	}
-	return fmt.Errorf("no fleet %s in %s; fleets: %s", fleet, path, strings.Join(fleets, ", "))
+	hint := "`deskfleet state list` lists them"
+	if s := spec.Suggest(fleet, fleets); s != "" {
+		hint = "did you mean " + s + "?"
+	}
+	return withHint(fmt.Errorf("no fleet %s in %s; fleets: %s", fleet, path, strings.Join(fleets, ", ")), hint)
 }
 
 // describeLock is a lock's one-line description: "free", or its holder with its liveness.

@@ -52,16 +52,17 @@ var (
 
 // Main runs the tests (m.Run), then stops the server if one was started, and exits with m.Run's code.
 // Call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main for a TestMain with its own work after the tests: it returns m.Run's code instead of
+// exiting, the server stopped.
+func Run(m *testing.M) int {
 	mainCalled.Store(true)
 	if cred, err := serverUser(); err == nil {
 		removeAbandoned(tempBase(cred != nil))
 	}
-	code := func() int {
-		defer stop()
-		return m.Run()
-	}()
-	os.Exit(code)
+	defer stop()
+	return m.Run()
 }
 
 // DSN returns a connection URL to a new, empty database of the test server, as its superuser
