@@ -2,10 +2,11 @@
 # make demo: the main job on the built-in emulator, from a fresh clone, with no account and no network.
 #
 # It starts the API emulator as its own process (signature checks on, a demo key, its cloud in a data
-# file), then on the studio example runs the whole loop: validate (offline and against the API), plan,
-# apply, plan again (no changes), a change made outside deskfleet (`deskfleet sim label`), drift (finds
-# it, exit 6), apply (sets it back), drift (clean). The other examples are validated and planned, the
-# studio's plan is shown as a pull-request comment, and the emulator reports the calls it served.
+# file), then on the studio example runs the GitOps loop: validate (offline and against the API), the
+# pull request's plan (Markdown, saved), the apply on merge of that saved plan, plan again (no changes),
+# changes made outside deskfleet (`deskfleet sim label`, `sim power`), the scheduled drift check (finds
+# them, exit 6), apply (sets them back), drift (clean), and the journal. The other examples are
+# validated and planned, and the emulator reports the calls it served.
 set -euo pipefail
 bin=${1:-bin/deskfleet}
 work=$(mktemp -d)
@@ -40,7 +41,7 @@ studio=examples/studio
 say "deskfleet catalog: what the cloud offers, read through the signed HTTP client"
 "$bin" catalog
 
-for dir in examples/*/; do
+for dir in examples/studio examples/render-farm examples/classroom; do
 	say "deskfleet validate -f $dir --online"
 	"$bin" validate -f "$dir" --online
 done
@@ -49,11 +50,11 @@ for dir in examples/render-farm examples/classroom; do
 	"$bin" plan -f "$dir"
 done
 
-say "deskfleet plan -f $studio --format markdown (the pull-request comment)"
-"$bin" plan -f "$studio" --format markdown
+say "A pull request: deskfleet plan -f $studio --format markdown --out plan.bin (the comment reviewers read; the plan saved)"
+"$bin" plan -f "$studio" --format markdown --out "$work/plan.bin"
 
-say "deskfleet apply -f $studio --auto-approve"
-"$bin" apply -f "$studio" --auto-approve
+say "Merged: deskfleet apply --auto-approve plan.bin (exactly the reviewed plan, refused if anything moved since)"
+"$bin" apply --auto-approve "$work/plan.bin"
 
 say "deskfleet plan -f $studio --detailed-exitcode (after apply: no changes, exit 0)"
 "$bin" plan -f "$studio" --detailed-exitcode
@@ -78,4 +79,4 @@ say "What the emulator served (it prints its call counts when it stops)"
 kill -INT "$sim_pid"
 wait "$sim_pid" || true
 cat "$work/sim.log"
-echo "Done: validate, plan, apply, plan (no changes), a change outside deskfleet, drift, apply, drift (clean)."
+echo "Done: validate, pull-request plan (Markdown, saved), apply of the saved plan on merge, plan (no changes), changes outside deskfleet, scheduled drift (exit 6), apply, drift (clean), journal."
