@@ -70,7 +70,7 @@ const (
 type BillingPlan struct {
 	// minute (per-minute, pay as you go) or month (prepaid monthly).
 	Cycle Cycle `yaml:"cycle" json:"cycle" jsonschema:"enum=minute,enum=month,example=month"`
-	// Months prepaid at a time, at least 1 (duration). Default 1.
+	// Months prepaid at a time (the API's duration), at least 1. Default 1.
 	Months *int `yaml:"months,omitempty" json:"months,omitempty" jsonschema:"minimum=1,example=1"`
 	// Prepay up to the end of the calendar month (isToMonth). Default false.
 	ToMonthEnd bool `yaml:"toMonthEnd,omitempty" json:"toMonthEnd,omitempty"`
@@ -152,15 +152,15 @@ type Group struct {
 	Billing string `yaml:"billing,omitempty" json:"billing,omitempty" jsonschema:"minLength=1,example=monthly"`
 	// Name of a profile. Omitted: defaults.profile. `product` and `image` set here take precedence over it.
 	Profile string `yaml:"profile,omitempty" json:"profile,omitempty" jsonschema:"minLength=1,example=a5000-win"`
-	// Product, instead of the profile's: a selector or a productId.
+	// Product, instead of the profile's: a selector or a productId. A group needs a product and an image, from here or from its profile.
 	Product *Product `yaml:"product,omitempty" json:"product,omitempty"`
 	// Image name or id, instead of the profile's. Changing it rebuilds the desktops (wipes the system disk).
 	Image string `yaml:"image,omitempty" json:"image,omitempty" jsonschema:"minLength=1,example=Windows10-公共镜像-图像处理型"`
 	// The desktops' label (remark, UpdateVmLabels). Omitted: not managed; "" enforces an empty label.
 	Label *string `yaml:"label,omitempty" json:"label,omitempty" jsonschema:"example=team-a"`
-	// on or off. Omitted: started on create, not enforced afterwards.
+	// Wanted power state, on or off, enforced with OperateVm (a desktop found off is started). Omitted: started on create, not enforced afterwards.
 	Power *Power `yaml:"power,omitempty" json:"power,omitempty" jsonschema:"enum=on,enum=off,example=on"`
-	// Never delete, replace or rebuild these desktops, even when removed from the spec. Set false to lift it.
+	// Never delete, replace or rebuild these desktops, even when removed from the spec. Protection applied once stays until an apply with protect: false. Default false.
 	Protect *bool `yaml:"protect,omitempty" json:"protect,omitempty"`
 	// Rename the managed desktop of this name to `name` (ChangeVmName) instead of replacing it. count 1 only.
 	RenamedFrom string `yaml:"renamedFrom,omitempty" json:"renamedFrom,omitempty" jsonschema:"minLength=1,example=edit-old"`
