@@ -29,10 +29,12 @@ func stateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "state",
 		Usage: "read the state (managed desktops and accounts, the apply journal, locks); clear a stale lock",
-		Description: "The state file (--state, default .deskfleet/state.db) records what deskfleet manages in each\n" +
-			"fleet, the values it last applied, the calls of unfinished applies and the journal of past ones,\n" +
-			"and who holds each fleet's lock. These commands read it without taking the lock; `state unlock`\n" +
-			"clears a lock left by a process that is gone.\n\n" +
+		Description: "The state (--state: a file, default .deskfleet/state.db, or a postgres:// URL shared by a team)\n" +
+			"records what deskfleet manages in each fleet, the values it last applied, the calls of unfinished\n" +
+			"applies and the journal of past ones, and who holds each fleet's lock. These commands read it\n" +
+			"without taking the lock; `state unlock` clears a lock left by a process that is gone, `state\n" +
+			"settle` records the outcome of a call deskfleet cannot read back, `state migrate` copies fleets\n" +
+			"to another store.\n\n" +
 			"Exit codes: 0 done, 1 error, 4 a live lock was not removed (state unlock without --force).\n\n" +
 			"Examples:\n" +
 			"   deskfleet state list\n" +
@@ -62,7 +64,8 @@ func stateListCommand() *cli.Command {
 			"lists nothing and is not created.\n\n" +
 			"Examples:\n" +
 			"   deskfleet state list\n" +
-			"   deskfleet state list --state ci/.deskfleet/state.db",
+			"   deskfleet state list --state ci/.deskfleet/state.db\n" +
+			"   deskfleet state list --state postgres://deskfleet@db.internal/deskfleet",
 		Flags:  []cli.Flag{stateFileFlag()},
 		Action: runStateList,
 	}
