@@ -1,0 +1,1924 @@
+package main
+
+// Tests of the CI recipes in examples/ci (GitHub Actions workflows and a GitLab CI file): every
+// deskfleet command line they run is taken out of their shell scripts, with the recipe's variables
+// substituted, and run against the emulator in order, as the CI job would run it; the exit code must be
+// one the recipe handles. A scenario runs the apply recipe on a guarded deletion with and without the
+// destructive-changes label.
+//
+// The shell is modelled, not run: the scripts also call gh, curl and jq against a forge that is not
+// here. The model (parseShell) knows quoting, parameter expansion with word splitting, `\` line
+// continuations, `;`, `&&`, `||`, `|`, `$(...)`, redirections, if/case/for/while and assignments. An
+// assignment is taken when it runs unconditionally (at the top of the script, not inside if/case/a loop
+// or after && or ||): the conditional branches are the ones that need the forge (a label found, a
+// note to update), so they are modelled as not taken, unless a test forces a variable.
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/deskfleet/deskfleet/provider/sim"
+)
+
+// recipesDir holds the CI recipes, one folder per CI system.
+const recipesDir = "../../examples/ci"
+
+// The destructive-changes label and what it unlocks. The apply recipes pass $guardFlagsVar to apply:
+// empty, or the value of destructiveFlagsVar when the merged pull request carries the label.
+const (
+	destructiveLabel    = "deskfleet:allow-destructive"
+	destructiveFlagsVar = "DESKFLEET_DESTRUCTIVE_FLAGS"
+	guardFlagsVar       = "GUARD_FLAGS"
+)
+
+// destructiveFlags are the flags the label adds, and only those: never --force.
+var destructiveFlags = []string{"--allow-delete", "--allow-replace", "--allow-rebuild"}
+
+// credentialVars must come from the CI system's secret store, never from the recipe's text.
+var credentialVars = []string{"CDS_SECRET_ID", "CDS_SECRET_KEY", "DESKFLEET_STATE"}
+
+// recipeExit says, per deskfleet subcommand, which exit codes a recipe accepts and must branch on.
+type recipeExit struct {
+	ok       []int            // codes the job goes on after
+	withFlag map[string][]int // more codes accepted when the command has the flag
+	branch   []int            // codes the recipe's script must test for explicitly (besides ok's non-zero ones)
+	reason   string
+}
+
+var recipeExitRules = map[string]recipeExit{
+	"version": {ok: []int{exitOK},
+		reason: "prints what was installed; anything else is a broken install"},
+	"validate": {ok: []int{exitOK},
+		reason: "1 (an invalid spec) fails the job on purpose, and the example is valid"},
+	"plan": {ok: []int{exitOK}, withFlag: map[string][]int{"--detailed-exitcode": {exitChanges}},
+		reason: "0 is a plan; with --detailed-exitcode, 2 is a plan with changes, which the recipe must test for and post like 0; 1 fails the job"},
+	"apply": {ok: []int{exitOK}, branch: []int{exitGuard},
+		reason: "0 applied; every other code fails the job, and the recipe must test for 5 to tell the reviewer about the label"},
+	"drift": {ok: []int{exitOK, exitDrift},
+		reason: "0 closes the drift issue and 6 opens or updates it, so the recipe must test for 6; 1 fails the job"},
+}
+
+// ---- recipes -----------------------------------------------------------------------------------
+
+type envVar struct{ name, value string }
+
+// recipe is one workflow file.
+type recipe struct {
+	path     string // relative to examples/ci, with slashes
+	platform string // "github" or "gitlab"
+	text     string
+	root     *yaml.Node
+	env      []envVar // the workflow's env (GitHub) or top-level variables (GitLab), in order, as written
+	jobs     []*recipeJob
+}
+
+// recipeJob is one job of a recipe, its templates (GitLab extends) resolved.
+type recipeJob struct {
+	name    string
+	node    *yaml.Node
+	env     []envVar // the workflow's and the job's, as written
+	scripts []*recipeScript
+	// text is every script of the job, shell or JavaScript (actions/github-script), for the checks of
+	// markers and labels.
+	text string
+}
+
+// recipeScript is one shell: a GitHub step's run, or a GitLab job's before_script and script.
+type recipeScript struct {
+	where string
+	text  string
+	env   []envVar // the step's own env (GitHub)
+}
+
+func loadRecipes(t *testing.T) []*recipe {
+	t.Helper()
+	var paths []string
+	err := filepath.WalkDir(recipesDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml")) {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("listing %s: %v", recipesDir, err)
+	}
+	if len(paths) == 0 {
+		t.Fatalf("no workflow file (*.yml, *.yaml) under %s", recipesDir)
+	}
+	sort.Strings(paths)
+	var out []*recipe
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(recipesDir, p)
+		r := &recipe{path: filepath.ToSlash(rel), text: string(b)}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("%s: %v", r.path, err)
+		}
+		r.root = yamlRoot(&doc)
+		switch {
+		case strings.HasPrefix(r.path, "github/"):
+			r.platform = "github"
+			err = parseGitHubRecipe(r)
+		case strings.Contains(filepath.Base(p), "gitlab-ci"):
+			r.platform = "gitlab"
+			err = parseGitLabRecipe(r)
+		default:
+			err = errors.New("neither under github/ nor a *gitlab-ci* file: the test does not know how to read it")
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", r.path, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func parseGitHubRecipe(r *recipe) error {
+	r.env = yamlEnv(yamlGet(r.root, "env"))
+	jobs := yamlGet(r.root, "jobs")
+	if jobs == nil {
+		return errors.New("no jobs")
+	}
+	for _, jp := range yamlPairs(jobs) {
+		job := &recipeJob{name: jp.key, node: jp.val, env: append(slices.Clone(r.env), yamlEnv(yamlGet(jp.val, "env"))...)}
+		if yamlGet(yamlGet(jp.val, "defaults"), "run") != nil {
+			return fmt.Errorf("job %s: defaults.run is not modelled by this test", jp.key)
+		}
+		steps := yamlGet(jp.val, "steps")
+		if steps == nil {
+			continue
+		}
+		for i, st := range steps.Content {
+			name := yamlScalar(yamlGet(st, "name"))
+			if name == "" {
+				name = fmt.Sprintf("step %d", i+1)
+			}
+			if run := yamlGet(st, "run"); run != nil {
+				if sh := yamlScalar(yamlGet(st, "shell")); sh != "" && sh != "bash" && sh != "sh" {
+					return fmt.Errorf("job %s, %s: shell %q is not modelled by this test", jp.key, name, sh)
+				}
+				if yamlGet(st, "working-directory") != nil {
+					return fmt.Errorf("job %s, %s: working-directory is not modelled by this test", jp.key, name)
+				}
+				job.scripts = append(job.scripts, &recipeScript{where: name, text: run.Value, env: yamlEnv(yamlGet(st, "env"))})
+				job.text += run.Value + "\n"
+			}
+			if s := yamlGet(yamlGet(st, "with"), "script"); s != nil {
+				job.text += s.Value + "\n"
+			}
+		}
+		r.jobs = append(r.jobs, job)
+	}
+	return nil
+}
+
+// gitlabReserved are the top-level keys of a GitLab CI file that are not jobs.
+var gitlabReserved = map[string]bool{"default": true, "include": true, "stages": true, "variables": true,
+	"workflow": true, "image": true, "services": true, "cache": true, "before_script": true, "after_script": true}
+
+func parseGitLabRecipe(r *recipe) error {
+	if yamlGet(r.root, "include") != nil {
+		return errors.New("include: is not followed by this test; keep the recipe in one file")
+	}
+	r.env = yamlEnv(yamlGet(r.root, "variables"))
+	all := map[string]*yaml.Node{}
+	for _, p := range yamlPairs(r.root) {
+		all[p.key] = p.val
+	}
+	def := yamlGet(r.root, "default")
+	for _, p := range yamlPairs(r.root) {
+		if gitlabReserved[p.key] || strings.HasPrefix(p.key, ".") {
+			continue
+		}
+		merged, err := gitlabResolve(p.val, all, 0)
+		if err != nil {
+			return fmt.Errorf("job %s: %v", p.key, err)
+		}
+		job := &recipeJob{name: p.key, node: merged, env: append(slices.Clone(r.env), yamlEnv(yamlGet(merged, "variables"))...)}
+		// before_script and script run in one shell; after_script in another.
+		inherit := func(key string) *yaml.Node {
+			if n := yamlGet(merged, key); n != nil {
+				return n
+			}
+			if n := yamlGet(def, key); n != nil {
+				return n
+			}
+			return yamlGet(r.root, key)
+		}
+		before, err := gitlabScript(inherit("before_script"))
+		if err != nil {
+			return fmt.Errorf("job %s: before_script: %v", p.key, err)
+		}
+		script, err := gitlabScript(yamlGet(merged, "script"))
+		if err != nil {
+			return fmt.Errorf("job %s: script: %v", p.key, err)
+		}
+		after, err := gitlabScript(inherit("after_script"))
+		if err != nil {
+			return fmt.Errorf("job %s: after_script: %v", p.key, err)
+		}
+		if len(script) == 0 {
+			return fmt.Errorf("job %s has no script", p.key)
+		}
+		job.scripts = append(job.scripts, &recipeScript{where: "before_script and script", text: strings.Join(append(before, script...), "\n")})
+		if len(after) > 0 {
+			job.scripts = append(job.scripts, &recipeScript{where: "after_script", text: strings.Join(after, "\n")})
+		}
+		for _, s := range job.scripts {
+			job.text += s.text + "\n"
+		}
+		r.jobs = append(r.jobs, job)
+	}
+	return nil
+}
+
+// gitlabResolve merges a job with the templates it extends, as GitLab does: mappings deeply, anything
+// else replaced by the job's own.
+func gitlabResolve(job *yaml.Node, all map[string]*yaml.Node, depth int) (*yaml.Node, error) {
+	if depth > 10 {
+		return nil, errors.New("extends nests too deep")
+	}
+	merged := &yaml.Node{Kind: yaml.MappingNode}
+	if ext := yamlGet(job, "extends"); ext != nil {
+		var parents []string
+		if ext.Kind == yaml.SequenceNode {
+			for _, n := range ext.Content {
+				parents = append(parents, n.Value)
+			}
+		} else {
+			parents = []string{ext.Value}
+		}
+		for _, name := range parents {
+			parent, ok := all[name]
+			if !ok {
+				return nil, fmt.Errorf("extends unknown %q", name)
+			}
+			resolved, err := gitlabResolve(parent, all, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			merged = yamlMerge(merged, resolved)
+		}
+	}
+	own := &yaml.Node{Kind: yaml.MappingNode}
+	for _, p := range yamlPairs(job) {
+		if p.key != "extends" {
+			own.Content = append(own.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: p.key}, p.val)
+		}
+	}
+	return yamlMerge(merged, own), nil
+}
+
+func gitlabScript(n *yaml.Node) ([]string, error) {
+	if n == nil {
+		return nil, nil
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag == "!reference" {
+			return nil, errors.New("!reference is not modelled by this test")
+		}
+		return []string{n.Value}, nil
+	case yaml.SequenceNode:
+		if n.Tag == "!reference" {
+			return nil, errors.New("!reference is not modelled by this test")
+		}
+		var out []string
+		for _, c := range n.Content {
+			lines, err := gitlabScript(c)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, lines...)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("a script is a string or a list of strings, not a YAML kind %d", n.Kind)
+}
+
+// deskfleetCommands parses the job's shell scripts and returns the deskfleet commands in them, each
+// with the subcommand (its first argument as written) and the text of the script around it.
+func (j *recipeJob) deskfleetCommands(t *testing.T) []jobCommand {
+	t.Helper()
+	var out []jobCommand
+	for _, s := range j.scripts {
+		cmds, err := parseShell(s.text)
+		if err != nil {
+			t.Fatalf("job %s, %s: parsing the shell: %v", j.name, s.where, err)
+		}
+		for _, c := range cmds {
+			if c.invokesDeskfleet() {
+				sub := ""
+				if len(c.words) > 1 {
+					sub = c.words[1].raw
+				}
+				out = append(out, jobCommand{cmd: c, sub: sub, script: s})
+			}
+		}
+	}
+	return out
+}
+
+type jobCommand struct {
+	cmd    *shCommand
+	sub    string
+	script *recipeScript
+}
+
+// hasFlag reports whether the command line, as written, has the flag.
+func (c jobCommand) hasFlag(flag string) bool {
+	for _, w := range c.cmd.words[1:] {
+		if w.raw == flag || strings.HasPrefix(w.raw, flag+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// kinds says what a job is, from the deskfleet commands it runs: it applies, it checks drift, or it
+// plans for a review (it plans and does not apply).
+func (j *recipeJob) kinds(t *testing.T) (plans, applies, drifts bool) {
+	for _, c := range j.deskfleetCommands(t) {
+		switch c.sub {
+		case "plan":
+			plans = true
+		case "apply":
+			applies = true
+		case "drift":
+			drifts = true
+		}
+	}
+	return plans && !applies, applies, drifts
+}
+
+// envValue is the value the recipe gives a variable in the job's env (the last one written).
+func (j *recipeJob) envValue(name string) (string, bool) {
+	v, ok := "", false
+	for _, e := range j.env {
+		if e.name == name {
+			v, ok = e.value, true
+		}
+	}
+	return v, ok
+}
+
+// mentions reports whether the job's scripts name s, literally or through a variable of its env
+// whose value is s.
+func (j *recipeJob) mentions(s string) bool {
+	if strings.Contains(j.text, s) {
+		return true
+	}
+	for _, e := range j.env {
+		if e.value == s && regexp.MustCompile(`\b`+regexp.QuoteMeta(e.name)+`\b`).MatchString(j.text) {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- YAML helpers ------------------------------------------------------------------------------
+
+type yamlPair struct {
+	key string
+	val *yaml.Node
+}
+
+func yamlRoot(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return n.Content[0]
+	}
+	return n
+}
+
+func yamlDeref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+func yamlPairs(m *yaml.Node) []yamlPair {
+	m = yamlDeref(m)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	var out []yamlPair
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		out = append(out, yamlPair{m.Content[i].Value, yamlDeref(m.Content[i+1])})
+	}
+	return out
+}
+
+func yamlGet(m *yaml.Node, key string) *yaml.Node {
+	for _, p := range yamlPairs(m) {
+		if p.key == key {
+			return p.val
+		}
+	}
+	return nil
+}
+
+func yamlScalar(n *yaml.Node) string {
+	if n = yamlDeref(n); n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
+// yamlEnv reads an env: or variables: mapping; a GitLab variable may be {value: ..., description: ...}.
+func yamlEnv(m *yaml.Node) []envVar {
+	var out []envVar
+	for _, p := range yamlPairs(m) {
+		v := p.val
+		if v.Kind == yaml.MappingNode {
+			v = yamlGet(v, "value")
+		}
+		out = append(out, envVar{p.key, yamlScalar(v)})
+	}
+	return out
+}
+
+// yamlMerge returns a merged with b over it: mappings merged key by key, anything else replaced.
+func yamlMerge(a, b *yaml.Node) *yaml.Node {
+	out := &yaml.Node{Kind: yaml.MappingNode}
+	index := map[string]int{}
+	for _, p := range yamlPairs(a) {
+		index[p.key] = len(out.Content) + 1
+		out.Content = append(out.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: p.key}, p.val)
+	}
+	for _, p := range yamlPairs(b) {
+		i, ok := index[p.key]
+		switch {
+		case !ok:
+			index[p.key] = len(out.Content) + 1
+			out.Content = append(out.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: p.key}, p.val)
+		case out.Content[i].Kind == yaml.MappingNode && p.val.Kind == yaml.MappingNode:
+			out.Content[i] = yamlMerge(out.Content[i], p.val)
+		default:
+			out.Content[i] = p.val
+		}
+	}
+	return out
+}
+
+// ---- the shell model ---------------------------------------------------------------------------
+
+type shPartKind int
+
+const (
+	partLit   shPartKind = iota
+	partParam            // $NAME or ${NAME...}
+	partSubst            // $(...), `...` or $((...)): a value the model does not know
+)
+
+type shPart struct {
+	kind   shPartKind
+	text   string // the literal text, or the parameter's name
+	op     string // ${NAME<op>arg}: "-", ":-", "+", ":+", "?", ":?", "=", ":=", "#", "##", "%", "%%"
+	arg    *shWord
+	quoted bool
+}
+
+type shWord struct {
+	parts []shPart
+	raw   string
+}
+
+func (w *shWord) addLit(s string, quoted bool) {
+	if n := len(w.parts); n > 0 && w.parts[n-1].kind == partLit && w.parts[n-1].quoted == quoted {
+		w.parts[n-1].text += s
+		return
+	}
+	w.parts = append(w.parts, shPart{kind: partLit, text: s, quoted: quoted})
+}
+
+// plain returns the word's text when it is one unquoted literal (a keyword candidate).
+func (w shWord) plain() (string, bool) {
+	if len(w.parts) == 1 && w.parts[0].kind == partLit && !w.parts[0].quoted {
+		return w.parts[0].text, true
+	}
+	return "", false
+}
+
+type shRedirect struct {
+	fd     int  // 0 input, 1 stdout, 2 stderr
+	both   bool // &> and &>>: stdout and stderr
+	append bool
+	dupTo  int // >&N: N; -1 when the target is a file
+	target shWord
+}
+
+type shAssign struct {
+	name  string
+	value shWord
+}
+
+type shCommand struct {
+	assigns []shAssign
+	words   []shWord
+	redirs  []shRedirect
+	export  bool
+	// topLevel: the command runs whenever the script runs: not inside if/case/a loop/a group/a
+	// subshell/$(...), and not after && or ||.
+	topLevel   bool
+	start, end int
+	raw        string
+}
+
+// invokesDeskfleet reports whether the command runs deskfleet (by that name, or a path ending in it).
+func (c *shCommand) invokesDeskfleet() bool {
+	if len(c.words) == 0 {
+		return false
+	}
+	raw := strings.Trim(c.words[0].raw, `"'`)
+	return raw == "deskfleet" || strings.HasSuffix(raw, "/deskfleet")
+}
+
+type shFrame struct {
+	kind  string // if, loop, case, group, sub
+	phase int
+}
+
+const (
+	caseHead = iota + 1
+	casePattern
+	caseBody
+	forHead
+)
+
+type shParser struct {
+	src  string
+	pos  int
+	cmds *[]*shCommand
+	err  error
+}
+
+var continuation = regexp.MustCompile(`\\\r?\n`)
+
+// parseShell returns the simple commands of a shell script in the order they would start.
+func parseShell(src string) ([]*shCommand, error) {
+	if strings.Contains(src, "${{") {
+		return nil, errors.New("a ${{ }} expression is left in the script")
+	}
+	var cmds []*shCommand
+	p := &shParser{src: continuation.ReplaceAllString(src, ""), cmds: &cmds}
+	p.parseList(false, false)
+	return cmds, p.err
+}
+
+func (p *shParser) fail(format string, args ...any) {
+	if p.err == nil {
+		line := strings.Count(p.src[:min(p.pos, len(p.src))], "\n") + 1
+		p.err = fmt.Errorf("line %d: %s", line, fmt.Sprintf(format, args...))
+	}
+}
+
+func (p *shParser) eof() bool    { return p.pos >= len(p.src) }
+func (p *shParser) rest() string { return p.src[p.pos:] }
+func isShellMeta(c byte) bool    { return strings.IndexByte(" \t\n;&|()<>", c) >= 0 }
+func isNameByte(c byte, first bool) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || !first && c >= '0' && c <= '9'
+}
+
+func (p *shParser) skipBlanks() {
+	for !p.eof() && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t' || p.src[p.pos] == '\r') {
+		p.pos++
+	}
+}
+
+// parseList parses commands up to the end of the source or, inSubst, the `)` that closes a $(...);
+// nested: the commands run in a command substitution, never at the top of the script.
+func (p *shParser) parseList(inSubst, nested bool) {
+	var stack []*shFrame
+	cur := &shCommand{start: -1}
+	cond := false
+	top := func() *shFrame {
+		if len(stack) == 0 {
+			return nil
+		}
+		return stack[len(stack)-1]
+	}
+	pop := func() {
+		if len(stack) > 0 {
+			stack = stack[:len(stack)-1]
+		}
+	}
+	finish := func(nextCond bool) {
+		if len(cur.words) > 0 || len(cur.assigns) > 0 {
+			cur.topLevel = !inSubst && !nested && len(stack) == 0 && !cond
+			cur.raw = strings.Join(strings.Fields(p.src[cur.start:cur.end]), " ")
+			*p.cmds = append(*p.cmds, cur)
+		}
+		cur = &shCommand{start: -1}
+		cond = nextCond
+		if fr := top(); fr != nil && fr.kind == "loop" && fr.phase == forHead {
+			fr.phase = 0
+		}
+	}
+	mark := func(start int) {
+		if cur.start < 0 {
+			cur.start = start
+		}
+		cur.end = p.pos
+	}
+	declare := false
+	for p.err == nil {
+		p.skipBlanks()
+		if p.eof() {
+			finish(false)
+			if inSubst {
+				p.fail("$( is not closed")
+			}
+			return
+		}
+		c, rest, fr := p.src[p.pos], p.rest(), top()
+		inPattern := fr != nil && fr.kind == "case" && fr.phase == casePattern
+		switch {
+		case c == '#':
+			for !p.eof() && p.src[p.pos] != '\n' {
+				p.pos++
+			}
+		case c == '\n' || c == ';':
+			if strings.HasPrefix(rest, ";;") {
+				p.pos += 2
+				finish(false)
+				if fr != nil && fr.kind == "case" {
+					fr.phase = casePattern
+				}
+			} else {
+				p.pos++
+				finish(false)
+			}
+			declare = false
+		case strings.HasPrefix(rest, "&&") || strings.HasPrefix(rest, "||"):
+			p.pos += 2
+			finish(true)
+			declare = false
+		case c == '|':
+			p.pos++
+			if !inPattern {
+				finish(cond) // a pipeline: the next command runs when this one does
+				declare = false
+			}
+		case c == '&' && !strings.HasPrefix(rest, "&>"):
+			p.pos++
+			finish(false)
+			declare = false
+		case c == '(':
+			p.pos++
+			if !inPattern {
+				finish(cond)
+				stack = append(stack, &shFrame{kind: "sub"})
+			}
+		case c == ')':
+			p.pos++
+			switch {
+			case inPattern:
+				fr.phase = caseBody
+			case fr != nil && fr.kind == "sub":
+				finish(false)
+				pop()
+			case inSubst:
+				finish(false)
+				return
+			default:
+				p.fail("unmatched )")
+			}
+		case c == '<' || c == '>' || strings.HasPrefix(rest, "&>"):
+			start := p.pos
+			p.parseRedirect(cur, -1)
+			mark(start)
+		default:
+			start := p.pos
+			w := p.parseWord()
+			if p.err != nil {
+				return
+			}
+			if !p.eof() && (p.src[p.pos] == '<' || p.src[p.pos] == '>') {
+				if lit, ok := w.plain(); ok && lit != "" && strings.Trim(lit, "0123456789") == "" {
+					fd := 0
+					fmt.Sscan(lit, &fd)
+					p.parseRedirect(cur, fd)
+					mark(start)
+					continue
+				}
+			}
+			lit, plain := w.plain()
+			// The words of `case WORD in`, of a case pattern and of `for NAME in WORDS` are not commands.
+			switch {
+			case fr != nil && fr.kind == "case" && fr.phase == caseHead:
+				if plain && lit == "in" {
+					fr.phase = casePattern
+				}
+				continue
+			case inPattern:
+				if plain && lit == "esac" {
+					pop()
+				}
+				continue
+			case fr != nil && fr.kind == "loop" && fr.phase == forHead:
+				continue
+			}
+			if len(cur.words) == 0 && plain {
+				switch lit {
+				case "if":
+					stack = append(stack, &shFrame{kind: "if"})
+					continue
+				case "while", "until":
+					stack = append(stack, &shFrame{kind: "loop"})
+					continue
+				case "then", "do", "else", "elif", "!":
+					continue
+				case "fi", "done", "esac", "}":
+					pop()
+					continue
+				case "case":
+					stack = append(stack, &shFrame{kind: "case", phase: caseHead})
+					continue
+				case "for":
+					stack = append(stack, &shFrame{kind: "loop", phase: forHead})
+					continue
+				case "{":
+					stack = append(stack, &shFrame{kind: "group"})
+					continue
+				case "export", "local", "readonly", "declare":
+					if len(cur.assigns) == 0 {
+						cur.export = lit == "export"
+						declare = true
+						mark(start)
+						continue
+					}
+				}
+			}
+			if len(cur.words) == 0 {
+				if a, ok := splitAssign(w); ok {
+					cur.assigns = append(cur.assigns, a)
+					mark(start)
+					continue
+				}
+				if declare { // export NAME: exported as it is
+					cur.assigns = append(cur.assigns, shAssign{name: w.raw, value: shWord{parts: []shPart{{kind: partParam, text: w.raw}}}})
+					mark(start)
+					continue
+				}
+			}
+			cur.words = append(cur.words, w)
+			mark(start)
+		}
+	}
+}
+
+// splitAssign reads NAME=value.
+func splitAssign(w shWord) (shAssign, bool) {
+	if len(w.parts) == 0 || w.parts[0].kind != partLit || w.parts[0].quoted {
+		return shAssign{}, false
+	}
+	first := w.parts[0].text
+	eq := strings.IndexByte(first, '=')
+	if eq <= 0 {
+		return shAssign{}, false
+	}
+	for i := 0; i < eq; i++ {
+		if !isNameByte(first[i], i == 0) {
+			return shAssign{}, false
+		}
+	}
+	value := shWord{raw: w.raw[eq+1:]}
+	if rest := first[eq+1:]; rest != "" {
+		value.parts = append(value.parts, shPart{kind: partLit, text: rest})
+	}
+	value.parts = append(value.parts, w.parts[1:]...)
+	return shAssign{name: first[:eq], value: value}, true
+}
+
+func (p *shParser) parseWord() shWord {
+	start := p.pos
+	var w shWord
+	for !p.eof() && p.err == nil {
+		c := p.src[p.pos]
+		if isShellMeta(c) {
+			break
+		}
+		switch c {
+		case '\'':
+			end := strings.IndexByte(p.src[p.pos+1:], '\'')
+			if end < 0 {
+				p.fail("' is not closed")
+				return w
+			}
+			w.addLit(p.src[p.pos+1:p.pos+1+end], true)
+			p.pos += end + 2
+		case '"':
+			p.pos++
+			p.parseDoubleQuoted(&w)
+		case '\\':
+			if p.pos+1 < len(p.src) {
+				w.addLit(p.src[p.pos+1:p.pos+2], true)
+			}
+			p.pos += 2
+		case '$':
+			p.parseDollar(&w, false)
+		case '`':
+			p.parseBackquote(&w, false)
+		default:
+			w.addLit(string(c), false)
+			p.pos++
+		}
+	}
+	w.raw = p.src[start:min(p.pos, len(p.src))]
+	return w
+}
+
+func (p *shParser) parseDoubleQuoted(w *shWord) {
+	w.addLit("", true)
+	for p.err == nil {
+		if p.eof() {
+			p.fail(`" is not closed`)
+			return
+		}
+		switch c := p.src[p.pos]; c {
+		case '"':
+			p.pos++
+			return
+		case '\\':
+			if p.pos+1 < len(p.src) && strings.IndexByte("$`\"\\\n", p.src[p.pos+1]) >= 0 {
+				w.addLit(p.src[p.pos+1:p.pos+2], true)
+				p.pos += 2
+			} else {
+				w.addLit(`\`, true)
+				p.pos++
+			}
+		case '$':
+			p.parseDollar(w, true)
+		case '`':
+			p.parseBackquote(w, true)
+		default:
+			w.addLit(string(c), true)
+			p.pos++
+		}
+	}
+}
+
+func (p *shParser) parseBackquote(w *shWord, quoted bool) {
+	end := strings.IndexByte(p.src[p.pos+1:], '`')
+	if end < 0 {
+		p.fail("` is not closed")
+		return
+	}
+	inner := p.src[p.pos+1 : p.pos+1+end]
+	p.pos += end + 2
+	sub := &shParser{src: inner, cmds: p.cmds}
+	sub.parseList(false, true)
+	if sub.err != nil {
+		p.fail("in `...`: %v", sub.err)
+	}
+	w.parts = append(w.parts, shPart{kind: partSubst, quoted: quoted})
+}
+
+var paramOps = []string{":-", ":=", ":?", ":+", "##", "%%", "-", "=", "?", "+", "#", "%"}
+
+func (p *shParser) parseDollar(w *shWord, quoted bool) {
+	rest := p.rest()
+	switch {
+	case strings.HasPrefix(rest, "$(("):
+		depth, i := 0, p.pos+1
+		for ; i < len(p.src); i++ {
+			if p.src[i] == '(' {
+				depth++
+			} else if p.src[i] == ')' {
+				if depth--; depth == 0 {
+					break
+				}
+			}
+		}
+		if i >= len(p.src) {
+			p.fail("$(( is not closed")
+			return
+		}
+		p.pos = i + 1
+		w.parts = append(w.parts, shPart{kind: partSubst, quoted: quoted})
+	case strings.HasPrefix(rest, "$("):
+		p.pos += 2
+		sub := &shParser{src: p.src, pos: p.pos, cmds: p.cmds}
+		sub.parseList(true, true)
+		p.pos = sub.pos
+		if sub.err != nil {
+			p.err = sub.err
+		}
+		w.parts = append(w.parts, shPart{kind: partSubst, quoted: quoted})
+	case strings.HasPrefix(rest, "${"):
+		p.pos += 2
+		i := p.pos
+		for i < len(p.src) && isNameByte(p.src[i], i == p.pos) {
+			i++
+		}
+		if i == p.pos && i < len(p.src) && strings.IndexByte("?#@*!$-0123456789", p.src[i]) >= 0 {
+			i++
+		}
+		part := shPart{kind: partParam, text: p.src[p.pos:i], quoted: quoted}
+		p.pos = i
+		if part.text == "" {
+			p.fail("bad ${...}")
+			return
+		}
+		if !p.eof() && p.src[p.pos] != '}' {
+			for _, op := range paramOps {
+				if strings.HasPrefix(p.rest(), op) {
+					part.op = op
+					p.pos += len(op)
+					break
+				}
+			}
+			if part.op == "" {
+				p.fail("${%s...}: an expansion this model does not know", part.text)
+				return
+			}
+			depth, j := 1, p.pos
+			for ; j < len(p.src); j++ {
+				if p.src[j] == '{' {
+					depth++
+				} else if p.src[j] == '}' {
+					if depth--; depth == 0 {
+						break
+					}
+				}
+			}
+			if j >= len(p.src) {
+				p.fail("${ is not closed")
+				return
+			}
+			arg := parseParamArg(p.src[p.pos:j], p.cmds)
+			part.arg = &arg
+			p.pos = j
+		}
+		if p.eof() || p.src[p.pos] != '}' {
+			p.fail("${ is not closed")
+			return
+		}
+		p.pos++
+		w.parts = append(w.parts, part)
+	case len(rest) > 1 && isNameByte(rest[1], true):
+		i := p.pos + 1
+		for i < len(p.src) && isNameByte(p.src[i], false) {
+			i++
+		}
+		w.parts = append(w.parts, shPart{kind: partParam, text: p.src[p.pos+1 : i], quoted: quoted})
+		p.pos = i
+	case len(rest) > 1 && strings.IndexByte("?#@*!$-0123456789", rest[1]) >= 0:
+		w.parts = append(w.parts, shPart{kind: partParam, text: rest[1:2], quoted: quoted})
+		p.pos += 2
+	default:
+		w.addLit("$", quoted)
+		p.pos++
+	}
+}
+
+// parseParamArg reads the word of ${NAME<op>word}: quotes removed, parameters expanded, no splitting.
+func parseParamArg(s string, cmds *[]*shCommand) shWord {
+	p := &shParser{src: s, cmds: cmds}
+	var w shWord
+	w.addLit("", true)
+	for !p.eof() && p.err == nil {
+		switch c := p.src[p.pos]; c {
+		case '"':
+			p.pos++
+			p.parseDoubleQuoted(&w)
+		case '\'':
+			end := strings.IndexByte(p.src[p.pos+1:], '\'')
+			if end < 0 {
+				end = len(p.src) - p.pos - 1
+			}
+			w.addLit(p.src[p.pos+1:min(p.pos+1+end, len(p.src))], true)
+			p.pos += end + 2
+		case '$':
+			p.parseDollar(&w, true)
+		default:
+			w.addLit(string(c), true)
+			p.pos++
+		}
+	}
+	w.raw = s
+	return w
+}
+
+func (p *shParser) parseRedirect(cur *shCommand, fd int) {
+	rest := p.rest()
+	r := shRedirect{fd: fd, dupTo: -1}
+	def := func(n int) {
+		if r.fd < 0 {
+			r.fd = n
+		}
+	}
+	switch {
+	case strings.HasPrefix(rest, "&>>"):
+		r.fd, r.both, r.append = 1, true, true
+		p.pos += 3
+	case strings.HasPrefix(rest, "&>"):
+		r.fd, r.both = 1, true
+		p.pos += 2
+	case strings.HasPrefix(rest, ">>"):
+		def(1)
+		r.append = true
+		p.pos += 2
+	case strings.HasPrefix(rest, ">&"), strings.HasPrefix(rest, "<&"):
+		def(map[byte]int{'>': 1, '<': 0}[rest[0]])
+		p.pos += 2
+		p.skipBlanks()
+		i := p.pos
+		for i < len(p.src) && (p.src[i] >= '0' && p.src[i] <= '9' || p.src[i] == '-') {
+			i++
+		}
+		if i == p.pos {
+			p.fail("bad >& or <&")
+			return
+		}
+		fmt.Sscan(p.src[p.pos:i], &r.dupTo)
+		p.pos = i
+		cur.redirs = append(cur.redirs, r)
+		return
+	case strings.HasPrefix(rest, "<<<"):
+		p.pos += 3
+		p.skipBlanks()
+		p.parseWord()
+		return
+	case strings.HasPrefix(rest, "<<"):
+		p.fail("here-documents are not modelled by this test")
+		return
+	case strings.HasPrefix(rest, ">|"):
+		def(1)
+		p.pos += 2
+	case rest[0] == '>':
+		def(1)
+		p.pos++
+	default:
+		def(0)
+		p.pos++
+	}
+	p.skipBlanks()
+	r.target = p.parseWord()
+	if r.target.raw == "" {
+		p.fail("a redirection without a target")
+		return
+	}
+	cur.redirs = append(cur.redirs, r)
+}
+
+// shVars looks up variables; unknown reports whether a name has no value the model can know.
+type shVars struct {
+	lookup  func(name string) (string, bool)
+	unknown []string
+}
+
+func (v *shVars) param(part shPart) (string, bool) {
+	switch part.text {
+	case "?", "#", "!", "$":
+		return "0", true
+	case "@", "*", "-":
+		return "", true
+	}
+	if part.text[0] >= '0' && part.text[0] <= '9' {
+		return "", true
+	}
+	return v.lookup(part.text)
+}
+
+// value is the part's value; ok is false when the model cannot know it.
+func (v *shVars) value(part shPart) (string, bool) {
+	switch part.kind {
+	case partLit:
+		return part.text, true
+	case partSubst:
+		return "", false
+	}
+	val, set := v.param(part)
+	arg := func() (string, bool) {
+		if part.arg == nil {
+			return "", true
+		}
+		s, unknown := v.joined(*part.arg)
+		return s, len(unknown) == 0
+	}
+	switch part.op {
+	case "":
+		return val, set
+	case "-", ":-", "=", ":=":
+		if set && (val != "" || !strings.HasPrefix(part.op, ":")) {
+			return val, true
+		}
+		return arg()
+	case "+", ":+":
+		if set && (val != "" || !strings.HasPrefix(part.op, ":")) {
+			return arg()
+		}
+		return "", true
+	case "?", ":?":
+		return val, set
+	case "#", "##", "%", "%%":
+		pat, ok := arg()
+		if !set || !ok {
+			return "", false
+		}
+		// Literal patterns only, which is what the recipes use.
+		if strings.ContainsAny(pat, "*?[") {
+			return "", false
+		}
+		if part.op[0] == '#' {
+			return strings.TrimPrefix(val, pat), true
+		}
+		return strings.TrimSuffix(val, pat), true
+	}
+	return "", false
+}
+
+// fields expands a word as the shell does for a command's arguments: unquoted expansions are split on
+// blanks, and an unquoted expansion that is empty gives no field.
+func (v *shVars) fields(w shWord) []string {
+	var out []string
+	var cur strings.Builder
+	have := false
+	flush := func() {
+		if have {
+			out = append(out, cur.String())
+		}
+		cur.Reset()
+		have = false
+	}
+	for _, part := range w.parts {
+		val, ok := v.value(part)
+		if !ok {
+			v.unknown = append(v.unknown, describePart(part))
+		}
+		if part.quoted || part.kind == partLit {
+			cur.WriteString(val)
+			have = have || part.quoted || val != ""
+			continue
+		}
+		if val == "" {
+			continue
+		}
+		if strings.IndexAny(val[:1], " \t\n") == 0 {
+			flush()
+		}
+		for i, f := range strings.Fields(val) {
+			if i > 0 {
+				flush()
+			}
+			cur.WriteString(f)
+			have = true
+		}
+		if strings.ContainsAny(val[len(val)-1:], " \t\n") {
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// joined expands a word without splitting (an assignment's value, a redirection's target).
+func (v *shVars) joined(w shWord) (string, []string) {
+	var b strings.Builder
+	var unknown []string
+	for _, part := range w.parts {
+		val, ok := v.value(part)
+		if !ok {
+			unknown = append(unknown, describePart(part))
+		}
+		b.WriteString(val)
+	}
+	return b.String(), unknown
+}
+
+func describePart(p shPart) string {
+	if p.kind == partSubst {
+		return "a command substitution"
+	}
+	return "$" + p.text
+}
+
+// ---- running a recipe --------------------------------------------------------------------------
+
+// recipeSecrets are the test's values for what a recipe takes from the secret store (GitHub secrets,
+// GitLab CI/CD variables); DESKFLEET_STATE is set per run.
+var recipeSecrets = map[string]string{
+	"CDS_SECRET_ID":          "ci-test-id",
+	"CDS_SECRET_KEY":         "ci-test-secret-5e2b",
+	"DESKFLEET_GITLAB_TOKEN": "ci-test-gitlab-token",
+	"GITHUB_TOKEN":           "ci-test-github-token",
+}
+
+// recipeRun is one checkout of a repository holding a copy of the studio example where the recipe
+// looks for the spec, its emulated cloud and its state, shared by the jobs run in it.
+type recipeRun struct {
+	work  string            // the checkout, where commands run
+	fixed []string          // forced on every deskfleet run: the emulator, the state, credentials
+	ci    map[string]string // the CI system's own variables
+	// force sets variables over everything else (what a step the model does not run would set).
+	force   map[string]string
+	secrets map[string]string
+}
+
+func newRecipeRun(t *testing.T, r *recipe) *recipeRun {
+	t.Helper()
+	tmp := t.TempDir()
+	work := filepath.Join(tmp, "checkout")
+	fleetDir := ""
+	for _, e := range r.env {
+		if e.name == "FLEET_DIR" {
+			fleetDir = e.value
+		}
+	}
+	if fleetDir == "" || filepath.IsAbs(fleetDir) || strings.ContainsAny(fleetDir, "$") {
+		t.Fatalf("%s: the recipe must name the spec's folder with a relative FLEET_DIR in its env/variables, got %q", r.path, fleetDir)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "studio", "fleet.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.MkdirAll(filepath.Join(work, fleetDir), 0o755))
+	must(t, os.WriteFile(filepath.Join(work, fleetDir, "fleet.yaml"), b, 0o644))
+	state := filepath.Join(tmp, "state.db")
+	secrets := map[string]string{"DESKFLEET_STATE": state}
+	for k, v := range recipeSecrets {
+		secrets[k] = v
+	}
+	return &recipeRun{
+		work: work,
+		fixed: append([]string{"DESKFLEET_ENDPOINT=sim:" + filepath.Join(tmp, "cloud.json"), "DESKFLEET_STATE=" + state,
+			"CDS_SECRET_ID=" + secrets["CDS_SECRET_ID"], "CDS_SECRET_KEY=" + secrets["CDS_SECRET_KEY"]}, fastSim...),
+		ci: map[string]string{
+			"GITHUB_WORKSPACE": work, "GITHUB_OUTPUT": filepath.Join(tmp, "github-output"),
+			"GITHUB_ENV": filepath.Join(tmp, "github-env"), "GITHUB_STEP_SUMMARY": filepath.Join(tmp, "step-summary.md"),
+			"RUNNER_TEMP": tmp, "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+			"CI_PROJECT_DIR": work, "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "7",
+			"CI_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567", "CI_DEFAULT_BRANCH": "main",
+			"CI_API_V4_URL": "https://forge.invalid/api/v4", "CI_JOB_URL": "https://forge.invalid/jobs/1",
+			"CI_MERGE_REQUEST_LABELS": "", "CI_PIPELINE_SOURCE": "push",
+		},
+		force:   map[string]string{},
+		secrets: secrets,
+	}
+}
+
+// desktops counts the live desktops of the run's emulated cloud by name.
+func (rr *recipeRun) desktops(t *testing.T) map[string]int {
+	t.Helper()
+	var endpoint string
+	for _, e := range rr.fixed {
+		if v, ok := strings.CutPrefix(e, "DESKFLEET_ENDPOINT=sim:"); ok {
+			endpoint = v
+		}
+	}
+	s, err := sim.New(sim.Options{DataFile: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	counts := map[string]int{}
+	for _, d := range s.Desktops() {
+		if d.Status != "deleted" {
+			counts[d.Name]++
+		}
+	}
+	return counts
+}
+
+var ghExpr = regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
+var ghContextPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$`)
+
+// ghSubstitute replaces the ${{ }} expressions of GitHub Actions in s, which GitHub does before the
+// shell sees a script. Only context paths are modelled.
+func (rr *recipeRun) ghSubstitute(s string, env map[string]string) (string, error) {
+	var err error
+	out := ghExpr.ReplaceAllStringFunc(s, func(m string) string {
+		expr := ghExpr.FindStringSubmatch(m)[1]
+		if !ghContextPath.MatchString(expr) {
+			err = fmt.Errorf("expression %q is not modelled by this test (only context paths are)", m)
+			return ""
+		}
+		parts := strings.Split(expr, ".")
+		switch {
+		case parts[0] == "secrets" && len(parts) == 2:
+			v, ok := rr.secrets[parts[1]]
+			if !ok {
+				err = fmt.Errorf("secret %s has no test value", parts[1])
+			}
+			return v
+		case parts[0] == "env" && len(parts) == 2:
+			return env[parts[1]]
+		case parts[0] == "vars":
+			return "" // repository variables: none set
+		case parts[0] == "steps" && len(parts) == 4 && parts[2] == "outputs":
+			return "" // a step the model does not run: GitHub gives "" for an output never set
+		case parts[0] == "github" || parts[0] == "runner" || parts[0] == "inputs":
+			return "test-" + parts[len(parts)-1]
+		}
+		err = fmt.Errorf("expression %q is not modelled by this test", m)
+		return ""
+	})
+	return out, err
+}
+
+// scriptEnv returns the variables a script's processes get from the CI system, in order: the
+// workflow's, the job's and the step's env (GitHub), or the project's CI/CD variables and the file's
+// variables (GitLab).
+func (rr *recipeRun) scriptEnv(r *recipe, job *recipeJob, s *recipeScript) (map[string]string, error) {
+	env := map[string]string{}
+	if r.platform == "gitlab" {
+		for k, v := range rr.secrets {
+			env[k] = v
+		}
+		for k, v := range rr.ci {
+			env[k] = v
+		}
+	}
+	for _, e := range append(slices.Clone(job.env), s.env...) {
+		switch r.platform {
+		case "github":
+			v, err := rr.ghSubstitute(e.value, env)
+			if err != nil {
+				return nil, fmt.Errorf("env %s: %v", e.name, err)
+			}
+			env[e.name] = v
+		default: // GitLab expands $VAR in variables
+			w := parseParamArg(e.value, &[]*shCommand{})
+			vars := &shVars{lookup: func(n string) (string, bool) { v, ok := env[n]; return v, ok }}
+			v, _ := vars.joined(w)
+			env[e.name] = v
+		}
+	}
+	return env, nil
+}
+
+// commandResult is what one deskfleet command of a recipe did.
+type commandResult struct {
+	job    *recipeJob
+	script *recipeScript
+	cmd    *shCommand
+	args   []string // as run, without "deskfleet"
+	res    result
+}
+
+func (c commandResult) sub() string {
+	if len(c.args) == 0 {
+		return ""
+	}
+	return c.args[0]
+}
+
+// runJob runs the deskfleet commands of the job's scripts in order, each in a subtest, and calls
+// check with what each did.
+func (rr *recipeRun) runJob(t *testing.T, r *recipe, job *recipeJob, check func(t *testing.T, c commandResult)) int {
+	t.Helper()
+	n := 0
+	for _, s := range job.scripts {
+		env, err := rr.scriptEnv(r, job, s)
+		if err != nil {
+			t.Fatalf("job %s, %s: %v", job.name, s.where, err)
+		}
+		text := s.text
+		if r.platform == "github" {
+			if text, err = rr.ghSubstitute(text, env); err != nil {
+				t.Fatalf("job %s, %s: %v", job.name, s.where, err)
+			}
+		}
+		cmds, err := parseShell(text)
+		if err != nil {
+			t.Fatalf("job %s, %s: parsing the shell: %v", job.name, s.where, err)
+		}
+		shell := map[string]string{}
+		unknownVars := map[string]bool{}
+		lookup := func(name string) (string, bool) {
+			if v, ok := rr.force[name]; ok {
+				return v, true
+			}
+			if unknownVars[name] {
+				return "", false
+			}
+			if v, ok := shell[name]; ok {
+				return v, true
+			}
+			if v, ok := env[name]; ok {
+				return v, true
+			}
+			if v, ok := rr.ci[name]; ok {
+				return v, true
+			}
+			return "", false
+		}
+		for _, c := range cmds {
+			if len(c.words) == 0 {
+				if !c.topLevel {
+					continue
+				}
+				for _, a := range c.assigns {
+					vars := &shVars{lookup: lookup}
+					v, unknown := vars.joined(a.value)
+					unknownVars[a.name] = len(unknown) > 0
+					shell[a.name] = v
+					if c.export {
+						env[a.name] = v
+					}
+				}
+				continue
+			}
+			if !c.invokesDeskfleet() {
+				continue
+			}
+			n++
+			t.Run(fmt.Sprintf("%02d %s", n, shorten(c.raw, 70)), func(t *testing.T) {
+				vars := &shVars{lookup: lookup}
+				var args []string
+				for _, w := range c.words[1:] {
+					args = append(args, vars.fields(w)...)
+				}
+				procEnv := map[string]string{}
+				for k, v := range env {
+					procEnv[k] = v
+				}
+				for _, a := range c.assigns {
+					v, unknown := vars.joined(a.value)
+					vars.unknown = append(vars.unknown, unknown...)
+					procEnv[a.name] = v
+				}
+				if len(vars.unknown) > 0 {
+					t.Fatalf("job %s, %s: `%s` uses %s, which the recipe never sets", job.name, s.where, c.raw, strings.Join(vars.unknown, ", "))
+				}
+				var envList []string
+				for k, v := range procEnv {
+					envList = append(envList, k+"="+v)
+				}
+				sort.Strings(envList)
+				res := runBin(t, rr.work, append(envList, rr.fixed...), args...)
+				rr.redirect(t, c, vars, res)
+				check(t, commandResult{job: job, script: s, cmd: c, args: args, res: res})
+			})
+		}
+	}
+	return n
+}
+
+// redirect writes what the command printed where its redirections send it.
+func (rr *recipeRun) redirect(t *testing.T, c *shCommand, vars *shVars, res result) {
+	t.Helper()
+	sinks := map[int]string{1: "", 2: ""} // fd -> file ("" the log)
+	appendTo := map[string]bool{}
+	for _, r := range c.redirs {
+		if r.fd == 0 {
+			continue
+		}
+		if r.dupTo >= 0 {
+			sinks[r.fd] = sinks[r.dupTo]
+			continue
+		}
+		target, unknown := vars.joined(r.target)
+		if len(unknown) > 0 {
+			t.Fatalf("`%s` redirects to %s, which the recipe never sets", c.raw, strings.Join(unknown, ", "))
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(rr.work, target)
+		}
+		sinks[r.fd] = target
+		if r.both {
+			sinks[2] = target
+		}
+		appendTo[target] = appendTo[target] || r.append
+	}
+	written := map[string]bool{}
+	for _, fd := range []int{1, 2} {
+		path := sinks[fd]
+		if path == "" || path == "/dev/null" {
+			continue
+		}
+		flag := os.O_CREATE | os.O_WRONLY | os.O_APPEND
+		if !appendTo[path] && !written[path] {
+			flag |= os.O_TRUNC
+		}
+		f, err := os.OpenFile(path, flag, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := res.stdout
+		if fd == 2 {
+			out = res.stderr
+		}
+		_, err = f.WriteString(out)
+		must(t, errors.Join(err, f.Close()))
+		written[path] = true
+	}
+}
+
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// branchesOn reports whether a script tests for the exit code: `-eq 6`, `= "6"`, or a case arm `6)`.
+func branchesOn(script string, code int) bool {
+	re := regexp.MustCompile(fmt.Sprintf(`(-eq|-ne|==|!=|=)\s*["']?%d["']?(\s|;|\]|$)|(^|[\s(|])%d\)`, code, code))
+	return re.MatchString(script)
+}
+
+// checkExit checks the command's exit code against recipeExitRules and that the script around the
+// command branches on the codes it accepts besides 0.
+func checkExit(t *testing.T, c commandResult) {
+	t.Helper()
+	rule, ok := recipeExitRules[c.sub()]
+	if !ok {
+		t.Fatalf("job %s runs `deskfleet %s`, which recipeExitRules does not know: add it, with the codes the recipe accepts and why", c.job.name, c.sub())
+	}
+	allowed := slices.Clone(rule.ok)
+	for flag, codes := range rule.withFlag {
+		if slices.Contains(c.args, flag) {
+			allowed = append(allowed, codes...)
+		}
+	}
+	if !slices.Contains(allowed, c.res.code) {
+		t.Errorf("job %s, %s: `%s` exited %d; the recipe accepts %v (%s)\nstdout:\n%s\nstderr:\n%s",
+			c.job.name, c.script.where, c.cmd.raw, c.res.code, allowed, rule.reason, c.res.stdout, c.res.stderr)
+	}
+	for _, code := range append(allowed, rule.branch...) {
+		if code != exitOK && !branchesOn(c.script.text, code) {
+			t.Errorf("job %s, %s: `%s` can exit %d, and the script does not test for it (%s)", c.job.name, c.script.where, c.cmd.raw, code, rule.reason)
+		}
+	}
+	for _, leak := range []string{recipeSecrets["CDS_SECRET_KEY"], "Signature="} {
+		if strings.Contains(c.res.stdout+c.res.stderr, leak) {
+			t.Errorf("`%s` printed %q", c.cmd.raw, leak)
+		}
+	}
+}
+
+// ---- the tests ---------------------------------------------------------------------------------
+
+// TestWorkflowShellModel checks the shell model on the constructs the recipes use.
+func TestWorkflowShellModel(t *testing.T) {
+	env := map[string]string{"FLEET_DIR": "fleet dir", "FLAGS": "--allow-delete --allow-replace", "EMPTY": ""}
+	cases := []struct {
+		name, reason, script string
+		want                 [][]string // the deskfleet commands' arguments after expansion
+		wantTop              []bool
+	}{
+		{"continuation", "a `\\` line continuation joins the lines of one command",
+			"deskfleet plan \\\n  -f \"$FLEET_DIR\" \\\n  --detailed-exitcode\n",
+			[][]string{{"plan", "-f", "fleet dir", "--detailed-exitcode"}}, []bool{true}},
+		{"or and redirect", "`|| code=$?` and `> file` are not arguments; the assignment after || is conditional",
+			"code=0\ndeskfleet drift --format markdown > drift.md || code=$?\n",
+			[][]string{{"drift", "--format", "markdown"}}, []bool{true}},
+		{"substitution", "a deskfleet command inside $(...) is found, and is not top-level",
+			`out="$(deskfleet plan -f "$FLEET_DIR" --format json)"; echo "$out"`,
+			[][]string{{"plan", "-f", "fleet dir", "--format", "json"}}, []bool{false}},
+		{"splitting", "an unquoted variable splits into several flags, an empty one gives none",
+			"deskfleet apply --auto-approve $FLAGS $EMPTY plan.bin",
+			[][]string{{"apply", "--auto-approve", "--allow-delete", "--allow-replace", "plan.bin"}}, []bool{true}},
+		{"case arms", "commands in case arms are found; `0|2)` is a pattern, not a pipeline",
+			"case \"$code\" in\n  0|2) deskfleet plan --format json > plan.json ;;\n  *) echo no ;;\nesac\ndeskfleet version",
+			[][]string{{"plan", "--format", "json"}, {"version"}}, []bool{false, true}},
+		{"if and semicolons", "commands after ; and inside if are found",
+			"if true; then deskfleet validate -f x; fi; deskfleet version",
+			[][]string{{"validate", "-f", "x"}, {"version"}}, []bool{false, true}},
+		{"default", "${X:-default} and ${X:+alt} expand",
+			`deskfleet drift -f "${NOPE:-fleet}" ${FLAGS:+--x}`,
+			[][]string{{"drift", "-f", "fleet", "--x"}}, []bool{true}},
+		{"not deskfleet", "words that merely contain deskfleet are not commands",
+			`go install "github.com/deskfleet/deskfleet/cmd/deskfleet@latest"; echo deskfleet plan; grep -o 'deskfleet-plan:' x`,
+			nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cmds, err := parseShell(tc.script)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.reason, err)
+			}
+			var got [][]string
+			var top []bool
+			for _, c := range cmds {
+				if !c.invokesDeskfleet() {
+					continue
+				}
+				vars := &shVars{lookup: func(n string) (string, bool) { v, ok := env[n]; return v, ok }}
+				var args []string
+				for _, w := range c.words[1:] {
+					args = append(args, vars.fields(w)...)
+				}
+				got = append(got, args)
+				top = append(top, c.topLevel)
+			}
+			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) || fmt.Sprint(top) != fmt.Sprint(tc.wantTop) {
+				t.Errorf("%s:\ngot  %q top %v\nwant %q top %v", tc.reason, got, top, tc.want, tc.wantTop)
+			}
+		})
+	}
+}
+
+// TestWorkflowRecipes reads every recipe under examples/ci, checks what it must say (secrets only from
+// the secret store, the comment marker, the label, the drift branch), and runs every deskfleet
+// command of each recipe, job by job, in order, against the emulator.
+func TestWorkflowRecipes(t *testing.T) {
+	recipes := loadRecipes(t)
+	kinds := map[string]map[string]bool{} // platform -> kinds found
+	for _, r := range recipes {
+		if kinds[r.platform] == nil {
+			kinds[r.platform] = map[string]bool{}
+		}
+		for _, job := range r.jobs {
+			plans, applies, drifts := job.kinds(t)
+			kinds[r.platform]["plan"] = kinds[r.platform]["plan"] || plans
+			kinds[r.platform]["apply"] = kinds[r.platform]["apply"] || applies
+			kinds[r.platform]["drift"] = kinds[r.platform]["drift"] || drifts
+		}
+	}
+	for _, platform := range []string{"github", "gitlab"} {
+		for _, kind := range []string{"plan", "apply", "drift"} {
+			if !kinds[platform][kind] {
+				t.Errorf("no %s recipe has a %s job", platform, kind)
+			}
+		}
+	}
+
+	for _, r := range recipes {
+		t.Run(r.path, func(t *testing.T) {
+			t.Parallel()
+			t.Run("secrets", func(t *testing.T) { checkRecipeSecrets(t, r) })
+			t.Run("jobs", func(t *testing.T) { checkRecipeJobs(t, r) })
+			t.Run("run", func(t *testing.T) {
+				rr := newRecipeRun(t, r)
+				total := 0
+				for _, job := range r.jobs {
+					t.Run(job.name, func(t *testing.T) {
+						n := rr.runJob(t, r, job, checkExit)
+						total += n
+						t.Logf("job %s: %d deskfleet commands", job.name, n)
+					})
+				}
+				if total == 0 {
+					t.Errorf("%s runs no deskfleet command", r.path)
+				}
+			})
+		})
+	}
+}
+
+// checkRecipeSecrets: credentials and the state come from the secret store and from nowhere else.
+func checkRecipeSecrets(t *testing.T, r *recipe) {
+	sensitive := append(slices.Clone(credentialVars), "DESKFLEET_GITLAB_TOKEN")
+	// No literal value anywhere: NAME=value or NAME: value with anything but a reference.
+	var text strings.Builder
+	for _, line := range strings.Split(r.text, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+			text.WriteString(line + "\n")
+		}
+	}
+	for _, name := range sensitive {
+		re := regexp.MustCompile(`\b` + name + `\s*[:=]\s*["']?([^\s"'$][^\s"']*)`)
+		for _, m := range re.FindAllStringSubmatch(text.String(), -1) {
+			t.Errorf("%s gives %s the literal value %q: it must come from the secret store", r.path, name, m[1])
+		}
+	}
+	switch r.platform {
+	case "github":
+		var maps []*yaml.Node
+		maps = append(maps, yamlGet(r.root, "env"))
+		for _, jp := range yamlPairs(yamlGet(r.root, "jobs")) {
+			maps = append(maps, yamlGet(jp.val, "env"))
+			if steps := yamlGet(jp.val, "steps"); steps != nil {
+				for _, st := range steps.Content {
+					maps = append(maps, yamlGet(st, "env"))
+				}
+			}
+		}
+		for _, m := range maps {
+			for _, e := range yamlEnv(m) {
+				if slices.Contains(sensitive, e.name) && strings.TrimSpace(e.value) != "${{ secrets."+e.name+" }}" {
+					t.Errorf("%s: env %s is %q, want ${{ secrets.%s }}", r.path, e.name, e.value, e.name)
+				}
+			}
+		}
+		for _, job := range r.jobs {
+			if plans, applies, drifts := job.kinds(t); plans || applies || drifts {
+				for _, name := range credentialVars {
+					if v, _ := job.envValue(name); v != "${{ secrets."+name+" }}" {
+						t.Errorf("%s, job %s: reads the API and the state, so its env needs %s: ${{ secrets.%s }} (has %q)", r.path, job.name, name, name, v)
+					}
+				}
+			}
+		}
+	case "gitlab":
+		var maps []*yaml.Node
+		maps = append(maps, yamlGet(r.root, "variables"))
+		for _, p := range yamlPairs(r.root) {
+			maps = append(maps, yamlGet(p.val, "variables"))
+		}
+		for _, m := range maps {
+			for _, e := range yamlEnv(m) {
+				if slices.Contains(sensitive, e.name) {
+					t.Errorf("%s defines the variable %s: it belongs in the project's masked CI/CD variables", r.path, e.name)
+				}
+			}
+		}
+	}
+	// Nor on a command line: no deskfleet command passes --state or a key.
+	for _, job := range r.jobs {
+		for _, c := range job.deskfleetCommands(t) {
+			for _, flag := range []string{"--state", "--key"} {
+				if c.hasFlag(flag) {
+					t.Errorf("%s, job %s: `%s` passes %s on the command line; it comes from the secret store through the environment", r.path, job.name, c.cmd.raw, flag)
+				}
+			}
+			for _, a := range c.cmd.assigns {
+				if slices.Contains(sensitive, a.name) {
+					t.Errorf("%s, job %s: `%s` sets %s itself", r.path, job.name, c.cmd.raw, a.name)
+				}
+			}
+		}
+	}
+}
+
+// checkRecipeJobs: each kind of job says what it must (the marker, the label, the drift branch).
+func checkRecipeJobs(t *testing.T, r *recipe) {
+	for _, job := range r.jobs {
+		plans, applies, drifts := job.kinds(t)
+		cmds := job.deskfleetCommands(t)
+		if plans {
+			if !strings.Contains(job.text, "deskfleet-plan:") {
+				t.Errorf("%s, job %s posts a plan but does not look for its comment by the marker deskfleet-plan:", r.path, job.name)
+			}
+			if !strings.Contains(job.text, "updateComment") && !strings.Contains(job.text, "-X PUT") {
+				t.Errorf("%s, job %s never updates an existing comment (one comment per pull request, updated in place)", r.path, job.name)
+			}
+			markdown := false
+			for _, c := range cmds {
+				markdown = markdown || c.sub == "plan" && c.hasFlag("--format") && strings.Contains(c.cmd.raw, "--format markdown")
+			}
+			if !markdown {
+				t.Errorf("%s, job %s plans for a review without --format markdown", r.path, job.name)
+			}
+		}
+		if applies {
+			if !job.mentions(destructiveLabel) {
+				t.Errorf("%s, job %s applies without naming the label %s", r.path, job.name, destructiveLabel)
+			}
+			flags, ok := job.envValue(destructiveFlagsVar)
+			if !ok || !slices.Equal(strings.Fields(flags), destructiveFlags) {
+				t.Errorf("%s, job %s: %s is %q, want exactly %q (never --force)", r.path, job.name, destructiveFlagsVar, flags, strings.Join(destructiveFlags, " "))
+			}
+			if strings.Count(job.text, destructiveFlagsVar) < 1 {
+				t.Errorf("%s, job %s: no script uses %s", r.path, job.name, destructiveFlagsVar)
+			}
+			for _, c := range cmds {
+				if c.sub != "apply" {
+					continue
+				}
+				if !c.hasFlag("--auto-approve") || !strings.Contains(c.cmd.raw, "$"+guardFlagsVar) {
+					t.Errorf("%s, job %s: `%s` must have --auto-approve and $%s", r.path, job.name, c.cmd.raw, guardFlagsVar)
+				}
+				if !branchesOn(c.script.text, exitGuard) {
+					t.Errorf("%s, job %s: the script of `%s` does not test for exit 5 (blocked by a guard)", r.path, job.name, c.cmd.raw)
+				}
+			}
+			switch r.platform {
+			case "github":
+				conc := yamlGet(job.node, "concurrency")
+				if conc == nil {
+					conc = yamlGet(r.root, "concurrency")
+				}
+				if yamlScalar(yamlGet(conc, "group")) == "" || yamlScalar(yamlGet(conc, "cancel-in-progress")) == "true" {
+					t.Errorf("%s, job %s: an apply needs a concurrency group that never cancels a running apply", r.path, job.name)
+				}
+			case "gitlab":
+				if yamlScalar(yamlGet(job.node, "resource_group")) == "" {
+					t.Errorf("%s, job %s: an apply needs a resource_group (one apply at a time)", r.path, job.name)
+				}
+			}
+		}
+		if drifts {
+			if !strings.Contains(job.text, "deskfleet-drift:") {
+				t.Errorf("%s, job %s does not look for its issue by the marker deskfleet-drift:", r.path, job.name)
+			}
+			for _, c := range cmds {
+				if c.sub == "drift" && !branchesOn(c.script.text, exitDrift) {
+					t.Errorf("%s, job %s: the script of `%s` does not branch on exit 6 (drift found)", r.path, job.name, c.cmd.raw)
+				}
+			}
+		}
+	}
+	if r.platform == "github" && yamlGet(r.root, "permissions") == nil {
+		for _, job := range r.jobs {
+			if yamlGet(job.node, "permissions") == nil {
+				t.Errorf("%s, job %s: no permissions: (the token would get the repository's defaults)", r.path, job.name)
+			}
+		}
+	}
+}
+
+// removeReview removes the review desktop (and its binding) from the studio spec: a guarded deletion.
+func removeReview(t *testing.T, spec string) string {
+	t.Helper()
+	out := regexp.MustCompile(`(?m)^  - name: review\n(    .*\n)+`).ReplaceAllString(spec, "")
+	out = regexp.MustCompile(`(?m)^  review: .*\n`).ReplaceAllString(out, "")
+	if out == spec || regexp.MustCompile(`(?m)^\s+(- name: review|review:)`).MatchString(out) {
+		t.Fatalf("examples/studio/fleet.yaml changed: the test cannot remove the review desktop from it")
+	}
+	return out
+}
+
+// TestWorkflowGuardLabel runs each apply job as the recipe builds it: first on an empty cloud (it
+// creates the fleet), then after a desktop is removed from the spec, without the label (exit 5,
+// nothing deleted) and with it (the label's flags: deleted), and last checks that plan is empty.
+func TestWorkflowGuardLabel(t *testing.T) {
+	for _, r := range loadRecipes(t) {
+		for _, job := range r.jobs {
+			if _, applies, _ := job.kinds(t); !applies {
+				continue
+			}
+			t.Run(r.path+"/"+job.name, func(t *testing.T) {
+				t.Parallel()
+				rr := newRecipeRun(t, r)
+				flags, _ := job.envValue(destructiveFlagsVar)
+				fleetDir, _ := job.envValue("FLEET_DIR")
+				specPath := filepath.Join(rr.work, fleetDir, "fleet.yaml")
+				steps := []struct {
+					name, reason string
+					edit         func(t *testing.T, spec string) string
+					label        bool
+					wantApply    int
+					wantReview   int // live desktops named review after the step
+				}{
+					{"create", "on an empty cloud the recipe creates the whole fleet: nothing is guarded",
+						nil, false, exitOK, 1},
+					{"delete without the label", "a desktop removed from the spec is a guarded deletion: without the label apply exits 5 and deletes nothing",
+						removeReview, false, exitGuard, 1},
+					{"delete with the label", "with the label the recipe adds its flags, and the same apply deletes the desktop",
+						nil, true, exitOK, 0},
+				}
+				for _, st := range steps {
+					ok := t.Run(st.name, func(t *testing.T) {
+						if st.edit != nil {
+							b, err := os.ReadFile(specPath)
+							must(t, err)
+							must(t, os.WriteFile(specPath, []byte(st.edit(t, string(b))), 0o644))
+						}
+						delete(rr.force, guardFlagsVar)
+						if st.label {
+							rr.force[guardFlagsVar] = flags
+						}
+						applied := 0
+						rr.runJob(t, r, job, func(t *testing.T, c commandResult) {
+							if c.sub() != "apply" {
+								checkExit(t, c)
+								return
+							}
+							applied++
+							if c.res.code != st.wantApply {
+								t.Fatalf("%s: `deskfleet %s` exited %d, want %d\nstdout:\n%s\nstderr:\n%s",
+									st.reason, strings.Join(c.args, " "), c.res.code, st.wantApply, c.res.stdout, c.res.stderr)
+							}
+							for _, f := range destructiveFlags {
+								if slices.Contains(c.args, f) != st.label {
+									t.Errorf("%s: the apply's arguments %q, label %v", st.reason, c.args, st.label)
+								}
+							}
+							if st.wantApply == exitGuard && !strings.Contains(c.res.stderr, "--allow-delete") {
+								t.Errorf("%s: the refusal does not name --allow-delete:\n%s", st.reason, c.res.stderr)
+							}
+						})
+						if applied != 1 {
+							t.Fatalf("job %s ran %d apply commands, want 1", job.name, applied)
+						}
+						if got := rr.desktops(t)["review"]; got != st.wantReview {
+							t.Errorf("%s: %d live desktops named review, want %d", st.reason, got, st.wantReview)
+						}
+					})
+					if !ok {
+						t.FailNow()
+					}
+				}
+				res := runBin(t, rr.work, rr.fixed, "plan", "-f", fleetDir, "--detailed-exitcode")
+				if res.code != exitOK || !strings.Contains(res.stdout, "No changes") {
+					t.Errorf("after the labelled apply, plan must be empty: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+				}
+				if got := rr.desktops(t); got["design"] != 1 || got["design_004"] != 1 {
+					t.Errorf("the protected design desktops must stay: %v", got)
+				}
+			})
+		}
+	}
+}
