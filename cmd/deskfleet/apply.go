@@ -74,15 +74,23 @@ func applyCommand() *cli.Command {
 }
 
 func runApply(c *cli.Context) error {
+	// Flags may follow PLANFILE (`apply plan.bin --auto-approve`), as users write them.
+	args, err := positionalArgs(c, -1)
+	if err != nil {
+		return err
+	}
+	if len(args) > 1 {
+		return withHint(fmt.Errorf("apply takes at most one PLANFILE, got %d arguments: %s", len(args), strings.Join(args, " ")),
+			"save one plan with `deskfleet plan --out FILE` and apply that file")
+	}
 	format := c.String(flagFormat)
 	if format != "text" && format != "json" {
 		return fmt.Errorf("--format %q: want text or json", format)
 	}
-	if c.NArg() > 1 {
-		return withHint(fmt.Errorf("apply takes at most one PLANFILE, got %d arguments: %s", c.NArg(), strings.Join(c.Args().Slice(), " ")),
-			"flags go before PLANFILE: deskfleet apply --auto-approve plan.bin")
+	var planFile string
+	if len(args) == 1 {
+		planFile = args[0]
 	}
-	planFile := c.Args().First()
 
 	// The fleet's name keys the lock: from the saved plan, else from the spec.
 	var saved *engine.Plan

@@ -104,6 +104,14 @@ func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r)
 }
 
+// CloseIdleConnections closes the base transport's idle connections (http.Client.CloseIdleConnections
+// reaches it through this method).
+func (t *countingTransport) CloseIdleConnections() {
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
 // Close releases the session; for --endpoint sim it stops the emulator and saves its file.
 func (s *apiSession) Close() error {
 	if s.close == nil {
@@ -193,6 +201,11 @@ func openInProcessSim(cfg gcw.Config, dataFile string) (*apiSession, error) {
 		return nil, err
 	}
 	closeFn := func() error {
+		// The client's idle connections first: a connection it dialled but never used is "new" to
+		// the server, and Shutdown would wait up to 5s for it.
+		if cfg.HTTPClient != nil {
+			cfg.HTTPClient.CloseIdleConnections()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		return errors.Join(srv.Shutdown(ctx), emu.Close())
