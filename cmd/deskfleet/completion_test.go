@@ -135,7 +135,7 @@ func TestCompletionBash(t *testing.T) {
 		want   []string // COMPREPLY, sorted; empty: bash falls back to path completion
 	}{
 		{"a command prefix", []string{"deskfleet", "pl"}, []string{"plan"}},
-		{"two commands share a prefix", []string{"deskfleet", "s"}, []string{"schema", "sim", "state"}},
+		{"two commands share a prefix", []string{"deskfleet", "s"}, []string{"schema", "show", "sim", "state"}},
 		{"a flag prefix after a command", []string{"deskfleet", "plan", "--fo"}, []string{"--format"}},
 		{"a subcommand", []string{"deskfleet", "state", "sh"}, []string{"show"}},
 		{"the shells", []string{"deskfleet", "completion", ""}, []string{"bash", "fish", "zsh"}},

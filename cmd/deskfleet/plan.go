@@ -58,11 +58,9 @@ func planCommand() *cli.Command {
 }
 
 func runPlan(c *cli.Context) error {
-	format := c.String(flagFormat)
-	switch format {
-	case "text", "markdown", "json":
-	default:
-		return withHint(fmt.Errorf("--format %q: want text, markdown or json", format), "")
+	format, err := planFormat(c)
+	if err != nil {
+		return err
 	}
 	res, err := makePlan(c)
 	if err != nil {
@@ -75,15 +73,7 @@ func runPlan(c *cli.Context) error {
 		}
 	}
 	w := c.App.Writer
-	switch format {
-	case "markdown":
-		err = render.Markdown(w, p, render.MarkdownOptions{})
-	case "json":
-		err = render.JSON(w, p)
-	default:
-		err = render.Text(w, p, render.TextOptions{Color: useColor(c, w)})
-	}
-	if err != nil {
+	if err := renderPlan(c, w, p, format); err != nil {
 		return err
 	}
 	if out := c.String(flagOut); out != "" && format == "text" {
@@ -274,4 +264,26 @@ func useColor(c *cli.Context, w io.Writer) bool {
 	}
 	f, ok := w.(*os.File)
 	return ok && isTerminal(f)
+}
+
+// planFormat is --format of plan and show: text, markdown or json.
+func planFormat(c *cli.Context) (string, error) {
+	switch format := c.String(flagFormat); format {
+	case "text", "markdown", "json":
+		return format, nil
+	default:
+		return "", fmt.Errorf("--format %q: want text, markdown or json", format)
+	}
+}
+
+// renderPlan writes p in format (text in colour at a terminal, unless --no-color or NO_COLOR).
+func renderPlan(c *cli.Context, w io.Writer, p *engine.Plan, format string) error {
+	switch format {
+	case "markdown":
+		return render.Markdown(w, p, render.MarkdownOptions{})
+	case "json":
+		return render.JSON(w, p)
+	default:
+		return render.Text(w, p, render.TextOptions{Color: useColor(c, w)})
+	}
 }

@@ -64,6 +64,8 @@ var recipeExitRules = map[string]recipeExit{
 		reason: "0 is a plan; with --detailed-exitcode, 2 is a plan with changes, which the recipe must test for and post like 0; 1 fails the job"},
 	"apply": {ok: []int{exitOK}, branch: []int{exitGuard},
 		reason: "0 applied; every other code fails the job, and the recipe must test for 5 to tell the reviewer about the label"},
+	"show": {ok: []int{exitOK},
+		reason: "prints the plan just saved; anything else is a broken plan file"},
 	"drift": {ok: []int{exitOK, exitDrift},
 		reason: "0 closes the drift issue and 6 opens or updates it, so the recipe must test for 6; 1 fails the job"},
 }
