@@ -44,14 +44,22 @@ type result struct {
 	code           int
 }
 
-// runBin runs the binary in dir with env added to a minimal environment (no inherited credentials).
+// runBin runs the binary in dir with env added to a minimal environment (no inherited credentials),
+// its stdin at /dev/null.
 func runBin(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	return runBinWith(t, dir, nil, env, args...)
+}
+
+// runBinWith is runBin with stdin read from stdin (nil: /dev/null).
+func runBinWith(t *testing.T, dir string, stdin io.Reader, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
+	cmd.Stdin = stdin
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

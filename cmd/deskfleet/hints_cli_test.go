@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // hintRe finds a hint: run prints "hint: ..." on the line after the error; a spec diagnostic ends its
@@ -91,20 +87,5 @@ func TestCLIMistakesEndWithHints(t *testing.T) {
 // runBinStdin is runBin with stdin fed from a pipe.
 func runBinStdin(t *testing.T, dir, stdin string, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, args...)
-	cmd.Dir = dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running %v: %v", args, err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runBinWith(t, dir, strings.NewReader(stdin), env, args...)
 }

@@ -1,13 +1,11 @@
 package bolt_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -28,8 +26,8 @@ import (
 const helperEnv = "DESKFLEET_BOLT_TEST_HELPER"
 
 func TestMain(m *testing.M) {
-	if args := os.Getenv(helperEnv); args != "" {
-		os.Exit(helper(strings.Split(args, "\x1f")))
+	if args, ok := statetest.HelperArgs(helperEnv); ok {
+		os.Exit(helper(args))
 	}
 	os.Exit(m.Run())
 }
@@ -91,52 +89,6 @@ func helper(args []string) int {
 		return 0
 	}
 	return fail(fmt.Errorf("unknown helper %q", args[0]))
-}
-
-// process is a running helper.
-type process struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	out   *bufio.Reader
-}
-
-func startHelper(t *testing.T, args ...string) *process {
-	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+strings.Join(args, "\x1f"))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
-	t.Cleanup(func() {
-		p.stdin.Close()
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
-	})
-	return p
-}
-
-// line is the helper's next line of output.
-func (p *process) line(t *testing.T) string {
-	t.Helper()
-	s, err := p.out.ReadString('\n')
-	if err != nil {
-		t.Fatalf("helper %d printed no line: %v", p.cmd.Process.Pid, err)
-	}
-	return strings.TrimSpace(s)
 }
 
 func statePath(t *testing.T) string {
@@ -314,9 +266,9 @@ func TestSurvivesReopen(t *testing.T) {
 func TestTwoProcesses(t *testing.T) {
 	ctx := context.Background()
 	path := statePath(t)
-	other := startHelper(t, "hold", path, "studio")
-	line := other.line(t)
-	if line != fmt.Sprintf("locked %d", other.cmd.Process.Pid) {
+	other := statetest.StartHelper(t, helperEnv, "hold", path, "studio")
+	line := other.Line(t)
+	if line != fmt.Sprintf("locked %d", other.Cmd.Process.Pid) {
 		t.Fatalf("helper: %q", line)
 	}
 	s := open(t, path)
@@ -325,11 +277,11 @@ func TestTwoProcesses(t *testing.T) {
 	_, err := s.Lock(ctx, "studio", statetest.Holder("ana"), 0)
 	took := time.Since(start)
 	var le *state.LockedError
-	if !errors.As(err, &le) || le.Holder.PID != other.cmd.Process.Pid || le.Holder.User != "helper" || le.Stale {
-		t.Fatalf("Lock while another process holds it = %v; want a LockedError naming pid %d", err, other.cmd.Process.Pid)
+	if !errors.As(err, &le) || le.Holder.PID != other.Cmd.Process.Pid || le.Holder.User != "helper" || le.Stale {
+		t.Fatalf("Lock while another process holds it = %v; want a LockedError naming pid %d", err, other.Cmd.Process.Pid)
 	}
 	t.Logf("the second process learnt of the holder after %v", took) // reported, not asserted
-	if !strings.Contains(err.Error(), fmt.Sprintf("pid %d", other.cmd.Process.Pid)) {
+	if !strings.Contains(err.Error(), fmt.Sprintf("pid %d", other.Cmd.Process.Pid)) {
 		t.Errorf("the error %q does not name the holder's pid", err)
 	}
 	if _, err := s.Read(ctx, "studio"); err != nil {
@@ -346,14 +298,14 @@ func TestTwoProcesses(t *testing.T) {
 		done <- err
 	}()
 	time.Sleep(300 * time.Millisecond)
-	other.stdin.Close() // the holder releases its lock and exits
+	other.Stdin.Close() // the holder releases its lock and exits
 	if err := <-done; err != nil {
 		t.Fatalf("Lock waiting for the other process: %v", err)
 	}
 	if took := time.Since(start); took < 300*time.Millisecond {
 		t.Errorf("took the lock after %v, before the other process released it", took)
 	}
-	if err := other.cmd.Wait(); err != nil {
+	if err := other.Cmd.Wait(); err != nil {
 		t.Errorf("helper: %v", err)
 	}
 }
@@ -363,13 +315,13 @@ func TestTwoProcesses(t *testing.T) {
 func TestKilledHolderIsStale(t *testing.T) {
 	ctx := context.Background()
 	path := statePath(t)
-	other := startHelper(t, "hold", path, "studio")
-	other.line(t)
-	pid := other.cmd.Process.Pid
-	if err := other.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	other := statetest.StartHelper(t, helperEnv, "hold", path, "studio")
+	other.Line(t)
+	pid := other.Cmd.Process.Pid
+	if err := other.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	other.cmd.Wait()
+	other.Cmd.Wait()
 
 	s := open(t, path)
 	_, err := s.Lock(ctx, "studio", statetest.Holder("ana"), 300*time.Millisecond)
@@ -394,14 +346,14 @@ func TestKilledHolderIsStale(t *testing.T) {
 func TestManyProcesses(t *testing.T) {
 	path := statePath(t)
 	const n = 8
-	procs := make([]*process, n)
+	procs := make([]*statetest.Process, n)
 	for i := range procs {
-		procs[i] = startHelper(t, "try", path, "studio", "2s")
+		procs[i] = statetest.StartHelper(t, helperEnv, "try", path, "studio", "2s")
 	}
 	lines := make([]string, n)
 	var wg sync.WaitGroup
 	for i, p := range procs {
-		wg.Go(func() { lines[i] = p.line(t) })
+		wg.Go(func() { lines[i] = p.Line(t) })
 	}
 	wg.Wait()
 	var winner int
@@ -410,7 +362,7 @@ func TestManyProcesses(t *testing.T) {
 			if winner != 0 {
 				t.Fatalf("two processes got the lock: %q", lines)
 			}
-			winner = procs[i].cmd.Process.Pid
+			winner = procs[i].Cmd.Process.Pid
 		}
 	}
 	if winner == 0 {
@@ -439,8 +391,8 @@ func TestFileBusy(t *testing.T) {
 	if _, err := s.Lock(ctx, "studio", statetest.Holder("ana"), 0); err != nil {
 		t.Fatal(err)
 	}
-	other := startHelper(t, "flock", path)
-	if l := other.line(t); l != "open" {
+	other := statetest.StartHelper(t, helperEnv, "flock", path)
+	if l := other.Line(t); l != "open" {
 		t.Fatalf("helper: %q", l)
 	}
 	busy, err := bolt.Open(path, bolt.Options{Timeout: 200 * time.Millisecond})

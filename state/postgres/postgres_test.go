@@ -1,14 +1,12 @@
 package postgres_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,8 +27,8 @@ const fleet = "studio"
 const helperEnv = "DESKFLEET_POSTGRES_TEST_HELPER"
 
 func TestMain(m *testing.M) {
-	if args := os.Getenv(helperEnv); args != "" {
-		os.Exit(helper(strings.Split(args, "\x1f")))
+	if args, ok := statetest.HelperArgs(helperEnv); ok {
+		os.Exit(helper(args))
 	}
 	pgtest.Main(m)
 }
@@ -226,20 +224,20 @@ func TestTakeover(t *testing.T) {
 func TestKilledProcess(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.DSN(t)
-	other := startHelper(t, "hold", dsn, fleet)
-	if line := other.line(t); line != fmt.Sprintf("locked %d", other.cmd.Process.Pid) {
+	other := statetest.StartHelper(t, helperEnv, "hold", dsn, fleet)
+	if line := other.Line(t); line != fmt.Sprintf("locked %d", other.Cmd.Process.Pid) {
 		t.Fatalf("helper: %q", line)
 	}
 	s := open(t, dsn)
 	_, err := s.Lock(ctx, fleet, statetest.Holder("ana"), 0)
 	var le *state.LockedError
-	if !errors.As(err, &le) || le.Holder.PID != other.cmd.Process.Pid || le.Holder.User != "helper" || le.Stale {
-		t.Fatalf("Lock while another process holds it = %v; want a LockedError naming pid %d", err, other.cmd.Process.Pid)
+	if !errors.As(err, &le) || le.Holder.PID != other.Cmd.Process.Pid || le.Holder.User != "helper" || le.Stale {
+		t.Fatalf("Lock while another process holds it = %v; want a LockedError naming pid %d", err, other.Cmd.Process.Pid)
 	}
-	if err := other.cmd.Process.Kill(); err != nil { // SIGKILL: no chance to unlock
+	if err := other.Cmd.Process.Kill(); err != nil { // SIGKILL: no chance to unlock
 		t.Fatal(err)
 	}
-	other.cmd.Wait()
+	other.Cmd.Wait()
 	// Its row remains, but its session is gone: CurrentLock says free (once the server has noticed).
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		cur, err := s.CurrentLock(ctx, fleet)
@@ -649,49 +647,4 @@ func TestPasswordSources(t *testing.T) {
 			lock(t, s, "ana", 0)
 		})
 	}
-}
-
-// process is a running helper.
-type process struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	out   *bufio.Reader
-}
-
-func startHelper(t *testing.T, args ...string) *process {
-	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+strings.Join(args, "\x1f"))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
-	t.Cleanup(func() {
-		p.stdin.Close()
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
-	})
-	return p
-}
-
-func (p *process) line(t *testing.T) string {
-	t.Helper()
-	s, err := p.out.ReadString('\n')
-	if err != nil {
-		t.Fatalf("helper %d printed no line: %v", p.cmd.Process.Pid, err)
-	}
-	return strings.TrimSpace(s)
 }
