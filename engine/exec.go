@@ -243,7 +243,9 @@ var (
 //     were allowed.
 //   - Steps start when every step of their After has succeeded, at most opt.Parallelism at once;
 //     besides After, two steps that touch one desktop or account never overlap, the lower id
-//     first, so a batched call never meets a desktop that another step has made busy. The
+//     first, so a batched call never meets a desktop that another step has made busy; nor do a
+//     creation and a network step of its site, or two creations of one site when either chooses
+//     its network as it runs (creations whose network the plan chose overlap). The
 //     dependants of a failed step are skipped (transitively); independent branches go on. A step
 //     after a partial one runs unless it touches an item that failed.
 //   - Before each mutating call its intent (requestId, targets, params) is stored; after it the
@@ -439,6 +441,14 @@ func stepResources(s Step) []string {
 	return out
 }
 
+// sharesObject reports whether step s may overlap other steps that share object k: a creation whose
+// network the plan chose shares its site ("n:") with the other such creations (each call carries its
+// own ids), never with a network step of the site or a creation that chooses its network when it runs.
+func sharesObject(s Step, k string) bool {
+	c, ok := s.Op.(CreateDesktops)
+	return ok && c.Network.Fix == NetReady && strings.HasPrefix(k, "n:")
+}
+
 // schedule runs the steps and returns their results in plan order.
 func (r *run) schedule(ctx context.Context) []StepResult {
 	steps := r.p.Steps
@@ -447,16 +457,32 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 	for i, s := range steps {
 		idx[s.ID] = i
 	}
-	// prev[i]: for each object step i touches, the step before it that touched the object last.
+	// prev[i]: the steps before step i that it must not overlap: for each object it touches, the
+	// last step that held the object alone and, when step i holds it alone, the steps that shared it
+	// since (sharesObject).
 	prev := make([][]int, n)
 	lastOn := map[string]int{}
+	sharedOn := map[string][]int{}
 	for i, s := range steps {
 		seen := map[int]bool{}
-		for _, k := range stepResources(s) {
-			if j, ok := lastOn[k]; ok && !seen[j] {
+		after := func(j int) {
+			if !seen[j] {
 				seen[j] = true
 				prev[i] = append(prev[i], j)
 			}
+		}
+		for _, k := range stepResources(s) {
+			if j, ok := lastOn[k]; ok {
+				after(j)
+			}
+			if sharesObject(s, k) {
+				sharedOn[k] = append(sharedOn[k], i)
+				continue
+			}
+			for _, j := range sharedOn[k] {
+				after(j)
+			}
+			delete(sharedOn, k)
 			lastOn[k] = i
 		}
 	}
