@@ -106,31 +106,12 @@ func newApplyEnv(tb testing.TB, fl *spec.Fleet, opt sim.Options, concurrent int)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e.plan = planFleet(tb, fl, e.c, rec, concurrent)
+	e.plan = readPlan(tb, fl, e.c, rec, concurrent)
 	if len(e.plan.Errors) > 0 {
 		tb.Fatalf("plan errors: %+v", e.plan.Errors)
 	}
 	s.ResetCalls()
 	return e
-}
-
-// planFleet is readPlan for tests as well as benchmarks.
-func planFleet(tb testing.TB, fl *spec.Fleet, c provider.Client, rec *state.Record, parallelism int) *engine.Plan {
-	tb.Helper()
-	ctx := context.Background()
-	cat, err := engine.ReadCatalog(ctx, c, fl)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	snap, err := engine.Observe(ctx, c, engine.ObserveOptions{SiteIDs: cat.SiteIDs(fl), Parallelism: parallelism})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	d, diags := engine.Resolve(fl, cat, snap)
-	if diags.HasErrors() {
-		tb.Fatal(diags)
-	}
-	return engine.Diff(d, snap, rec, engine.Options{})
 }
 
 func (e *applyEnv) apply(tb testing.TB, opt engine.ExecOptions) (time.Duration, map[provider.Action]int, int) {
@@ -151,7 +132,7 @@ func (e *applyEnv) converged(tb testing.TB, fl *spec.Fleet, concurrent int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if p := planFleet(tb, fl, e.c, rec, concurrent); !p.Empty() {
+	if p := readPlan(tb, fl, e.c, rec, concurrent); !p.Empty() {
 		tb.Fatalf("the plan after apply has %d steps", len(p.Steps))
 	}
 }

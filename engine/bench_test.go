@@ -68,19 +68,20 @@ desktops:
 }
 
 // readPlan is the planner's read path and decision: catalog, observe, resolve, diff.
-func readPlan(b *testing.B, fl *spec.Fleet, c provider.Client, rec *state.Record, parallelism int) *engine.Plan {
+func readPlan(tb testing.TB, fl *spec.Fleet, c provider.Client, rec *state.Record, parallelism int) *engine.Plan {
+	tb.Helper()
 	ctx := context.Background()
 	cat, err := engine.ReadCatalog(ctx, c, fl)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	snap, err := engine.Observe(ctx, c, engine.ObserveOptions{SiteIDs: cat.SiteIDs(fl), Parallelism: parallelism})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	d, diags := engine.Resolve(fl, cat, snap)
 	if diags.HasErrors() {
-		b.Fatal(diags)
+		tb.Fatal(diags)
 	}
 	return engine.Diff(d, snap, rec, engine.Options{})
 }

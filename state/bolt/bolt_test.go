@@ -47,16 +47,8 @@ func helper(args []string) int {
 		if err != nil {
 			return fail(err)
 		}
-		l, err := s.Lock(ctx, args[2], statetest.Holder("helper"), 0)
-		if err != nil {
-			return fail(err)
-		}
-		fmt.Println("locked", os.Getpid())
-		io.Copy(io.Discard, os.Stdin)
-		if err := s.Unlock(ctx, l); err != nil {
-			return fail(err)
-		}
-		return 0
+		defer s.Close()
+		return statetest.Hold(s, args[2])
 	case "try":
 		hold, _ := time.ParseDuration(args[3])
 		s, err := bolt.Open(args[1], bolt.Options{})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -45,16 +44,8 @@ func helper(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	l, err := s.Lock(ctx, args[2], statetest.Holder("helper"), 0)
-	if err != nil {
-		return fail(err)
-	}
-	fmt.Println("locked", os.Getpid())
-	io.Copy(io.Discard, os.Stdin)
-	if err := s.Unlock(ctx, l); err != nil {
-		return fail(err)
-	}
-	return 0
+	defer s.Close()
+	return statetest.Hold(s, args[2])
 }
 
 func open(t *testing.T, dsn string) *postgres.Store {

@@ -2,11 +2,15 @@ package statetest
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/deskfleet/deskfleet/state"
 )
 
 // A store's tests use another process to hold a lock, die holding it, or contend for it: the test
@@ -69,4 +73,23 @@ func (p *Process) Line(t *testing.T) string {
 		t.Fatalf("helper %d printed no line: %v", p.Cmd.Process.Pid, err)
 	}
 	return strings.TrimSpace(s)
+}
+
+// Hold is a helper process's "hold" act on its store s: take fleet's lock, print "locked PID", keep
+// the lock until stdin closes (Process.Stdin.Close), then release it. It returns the exit code, 1
+// after printing "error ..." when a step fails.
+func Hold(s state.Store, fleet string) int {
+	ctx := context.Background()
+	l, err := s.Lock(ctx, fleet, Holder("helper"), 0)
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	fmt.Println("locked", os.Getpid())
+	io.Copy(io.Discard, os.Stdin)
+	if err := s.Unlock(ctx, l); err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	return 0
 }
