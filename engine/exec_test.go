@@ -455,16 +455,7 @@ func TestApplyCrash(t *testing.T) {
 						t.Fatal("the crashed apply reported success")
 					}
 					// "Restart": the store holds what was written before the crash.
-					_, err = engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
-					var ue *engine.UnsettledError
-					if errors.As(err, &ue) {
-						// A person looks in the console (once the desktop has settled) and answers.
-						for _, u := range ue.Intents {
-							answerRebuild(t, e, u.Intent)
-						}
-						_, err = engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
-					}
-					if err != nil {
+					if err := settleAnswering(t, e); err != nil {
 						t.Fatalf("settle: %v", err)
 					}
 					e.sim.ResetCalls()
@@ -567,6 +558,22 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 
 // answerRebuild plays the person who checks a RebuildVm in the console: wait until the desktop is no
 // longer being reinstalled, then say whether its image is the new one.
+// settleAnswering settles what an interrupted apply left, as the next apply does; the intents only a
+// person can settle (a rebuild whose answer was lost) are answered as that person would, after
+// looking in the console.
+func settleAnswering(t *testing.T, e *execEnv) error {
+	t.Helper()
+	_, err := engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
+	var ue *engine.UnsettledError
+	if errors.As(err, &ue) {
+		for _, u := range ue.Intents {
+			answerRebuild(t, e, u.Intent)
+		}
+		_, err = engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
+	}
+	return err
+}
+
 func answerRebuild(t *testing.T, e *execEnv, in state.Intent) {
 	t.Helper()
 	if in.Action != string(provider.ActionRebuildVm) || len(in.VmIDs) != 1 {

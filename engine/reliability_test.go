@@ -750,15 +750,7 @@ func TestApplyCrashRandom(t *testing.T) {
 				}
 
 				// The next process: settle, plan, apply.
-				_, err := engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
-				var ue *engine.UnsettledError
-				if errors.As(err, &ue) {
-					for _, u := range ue.Intents {
-						answerRebuild(t, e, u.Intent)
-					}
-					_, err = engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
-				}
-				if err != nil {
+				if err := settleAnswering(t, e); err != nil {
 					t.Fatalf("%s: settle: %v", reason, err)
 				}
 				deletes := e.sim.Calls()[provider.ActionDeleteVm] // since the plan before the crash
