@@ -32,6 +32,7 @@ func driftCommand() *cli.Command {
 			"  - live desktops neither in the spec nor in the state (left alone), and those the next apply adopts.\n\n" +
 			"Exit codes: 0 nothing to report for the fleet, 6 drift found (a drifted value, or a managed desktop\n" +
 			"in error or expiring), 1 error. Unmanaged desktops are reported but do not make it exit 6.\n\n" +
+			"--format json is documented in docs/drift-json.md.\n\n" +
 			"Examples:\n" +
 			"   deskfleet drift --endpoint sim                          # on the built-in emulator\n" +
 			"   deskfleet drift -f fleet/ --expiring-within 14d\n" +

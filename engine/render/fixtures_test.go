@@ -284,3 +284,42 @@ func docExamplePlan() *engine.Plan {
 	}}
 	return p
 }
+
+// docExampleDrift is the example of docs/drift-json.md (TestDriftJSONDocExample checks the page shows
+// its JSON verbatim). It is the report engine.Drift makes for one spec, state record and live fleet,
+// with the reads the command adds: the spec manages alice@example.com and the desktops cad-01 (label
+// team-b), render (power on), scratch-9, lead (monthly), lab-07, lab-01 and edit-02; the record manages
+// the account and the first five desktops. Live, alice was renamed, cad-01 relabelled, render
+// stopped, scratch-9 deleted; lead's term ends within the window (auto-renewal off), lab-07 is in
+// error; lab-01 is live but not adopted yet, edit-02 not created yet; legacy-ws-01 (monthly, expiring)
+// and old-render (shut down for arrears) are not the fleet's. Every key of the JSON form shows.
+func docExampleDrift() *engine.DriftReport {
+	off := false
+	return &engine.DriftReport{
+		FormatVersion: engine.DriftFormatVersion, Fleet: "studio", At: planTime, ExpiringWithin: 7 * 24 * time.Hour,
+		ManagedDesktops: 5, ManagedAccounts: 1, StateSerial: 12,
+		Reads: engine.Reads{Desktops: 7, Accounts: 1, Sites: 1, Calls: 15, Elapsed: 1200 * time.Millisecond},
+		Items: []engine.DriftItem{
+			{Object: engine.ObjectAccount, Name: "alice@example.com", ID: "acc-71", Attribute: engine.AttrName,
+				Want: "alice", Live: "alice.w", Cause: engine.CauseOutside},
+			{Object: engine.ObjectDesktop, Name: "cad-01", ID: "19ab0c3e", Attribute: engine.AttrLabel,
+				Want: "team-b", Live: "tmp", Cause: engine.CauseOutside},
+			{Object: engine.ObjectDesktop, Name: "render", ID: "53b1cc00", Attribute: engine.AttrPower,
+				Want: "on", Live: "off", Cause: engine.CauseOutside},
+			{Object: engine.ObjectDesktop, Name: "scratch-9", ID: "88c2e001", Attribute: engine.AttrDeleted,
+				Want: "exists", Live: "deleted", Cause: engine.CauseOutside, Note: "deleted outside deskfleet; apply creates it again"},
+		},
+		Expiring: []engine.ExpiringItem{
+			{Name: "legacy-ws-01", ID: "d4e5f607", ExpireTime: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), Source: "QueryVm"},
+			{Name: "lead", ID: "5a5a5a5a", ExpireTime: time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC), Managed: true,
+				AutoRenew: &off, Source: "QueryVm"},
+		},
+		InError: []engine.StatusItem{
+			{Name: "lab-07", ID: "2f0d4410", Status: "failed", RawStatus: "error", Managed: true},
+			{Name: "old-render", ID: "cc33ee01", Status: "expired", RawStatus: "asNeedExpired"},
+		},
+		Unmanaged: []string{"legacy-ws-01", "old-render"},
+		Unadopted: []string{"lab-01"},
+		Uncreated: []string{"edit-02"},
+	}
+}
