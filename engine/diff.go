@@ -465,7 +465,7 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 		df.add(task{phase: phRename, key: dd.Name, desk: dd.Name, target: t, change: ci, from: m.renamed})
 	}
 
-	df.billing(dd, live, t, base)
+	df.billing(dd, m, t, base)
 
 	// What needs the desktop stopped: rebuild, unbind, re-bind.
 	needStop := false
@@ -545,7 +545,7 @@ func (df *differ) power(dd DesiredDesktop, live provider.Desktop, t Target, base
 	if dd.Power != nil {
 		wantOn = *dd.Power == provider.PowerOn
 	}
-	liveWord, wantWord := powerWord(running), powerWord(wantOn)
+	liveWord, wantWord := onOff(running), onOff(wantOn)
 	if needStop {
 		if running {
 			c := base
@@ -591,7 +591,8 @@ func days(d time.Duration) string {
 	return d.String()
 }
 
-func powerWord(on bool) string {
+// onOff is a power state or a switch as a word.
+func onOff(on bool) string {
 	if on {
 		return "on"
 	}
@@ -600,8 +601,27 @@ func powerWord(on bool) string {
 
 // billing plans per-minute to monthly (UpdateOrder) and renewals (RenewalOrder); monthly back to
 // per-minute is impossible and reported as an error for this desktop.
-func (df *differ) billing(dd DesiredDesktop, live provider.Desktop, t Target, base Change) {
+//
+// Auto-renewal cannot be read back (QueryVm does not report it), and no call sets it alone: a
+// renewal (RenewalOrder) or the switch to monthly (UpdateOrder) carries it. So a spec whose
+// autoRenew differs from what deskfleet last applied to a managed monthly desktop gets a warning
+// until the next renewal deskfleet makes, which sets it (and records it).
+func (df *differ) billing(dd DesiredDesktop, m match, t Target, base Change) {
+	live := m.live
 	monthly := live.BillMethod == provider.BillMethodMonthly
+	renewing := false
+	defer func() {
+		if dd.Billing.Monthly() && monthly && m.managed && !renewing && m.rec.AutoRenew != dd.Billing.AutoRenew {
+			hint := "give its billing plan renewWithin: the renewal deskfleet then makes sets it; until then the desktop keeps its setting"
+			if dd.Billing.RenewWithin > 0 {
+				hint = fmt.Sprintf("the renewal deskfleet makes within renewWithin (%s) of expiry sets it; until then the desktop keeps its setting",
+					days(dd.Billing.RenewWithin))
+			}
+			df.problem(&df.plan.Warnings, ObjectDesktop, dd.Name, dd.Pos,
+				fmt.Sprintf("auto-renewal: the spec wants %s, deskfleet last applied %s; the API sets it only with a renewal",
+					onOff(dd.Billing.AutoRenew), onOff(m.rec.AutoRenew)), hint)
+		}
+	}()
 	switch {
 	case dd.Billing.Monthly() && !monthly:
 		c := base
@@ -626,6 +646,7 @@ func (df *differ) billing(dd DesiredDesktop, live provider.Desktop, t Target, ba
 			ci := df.addChange(c)
 			df.add(task{phase: phRenew, key: billingKey(dd.Billing), desk: dd.Name, target: t, change: ci,
 				billing: dd.Billing})
+			renewing = true
 		}
 	}
 }

@@ -347,7 +347,7 @@ func (dr *drifter) desktops() {
 			wantOn := *dd.Power == provider.PowerOn
 			if wantOn != running {
 				it := base
-				it.Attribute, it.Want, it.Live = AttrPower, powerWord(wantOn), powerWord(running)
+				it.Attribute, it.Want, it.Live = AttrPower, onOff(wantOn), onOff(running)
 				it.Cause = cause(rec.Power, string(*dd.Power))
 				dr.add(it)
 			}

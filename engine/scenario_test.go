@@ -43,6 +43,7 @@ type scenario struct {
 		Steps    *int           `yaml:"steps"`
 		Calls    map[string]int `yaml:"calls"` // API action -> number of steps calling it
 		Errors   int            `yaml:"errors"`
+		Warnings *int           `yaml:"warnings"` // checked when stated
 		Guards   []string       `yaml:"guards"`
 		Empty    *bool          `yaml:"empty"`
 		Unmanage []string       `yaml:"unmanaged"`
@@ -86,6 +87,8 @@ type record struct {
 		Label   *string `yaml:"label"`
 		Account *string `yaml:"account"`
 		Power   string  `yaml:"power"`
+		// AutoRenew is the auto-renewal deskfleet last applied (monthly desktops).
+		AutoRenew bool `yaml:"autoRenew"`
 	} `yaml:"desktops"`
 	Accounts []struct {
 		Email  string  `yaml:"email"`
@@ -173,7 +176,7 @@ func (r record) toState() *state.Record {
 	for _, d := range r.Desktops {
 		rec.Desktops[or(d.ID, "vm-"+d.Name)] = state.Desktop{VmID: or(d.ID, "vm-"+d.Name), Name: d.Name,
 			ImageID: scnImages[or(d.Image, "win10")], Protect: d.Protect, Label: d.Label, Account: d.Account,
-			Power: d.Power, AppliedAt: scenarioNow.Add(-24 * time.Hour)}
+			Power: d.Power, AutoRenew: d.AutoRenew, AppliedAt: scenarioNow.Add(-24 * time.Hour)}
 	}
 	for _, a := range r.Accounts {
 		rec.Accounts[a.Email] = state.Account{Email: a.Email, AccountID: "acct-" + strings.Split(a.Email, "@")[0],
@@ -299,6 +302,9 @@ func checkExpect(t *testing.T, sc scenario, p *engine.Plan) {
 				t.Errorf("unexpected %d %s steps (want only %v)", n, a, x.Calls)
 			}
 		}
+	}
+	if x.Warnings != nil && len(p.Warnings) != *x.Warnings {
+		t.Errorf("%d plan warnings, want %d: %+v", len(p.Warnings), *x.Warnings, p.Warnings)
 	}
 	if len(p.Errors) != x.Errors {
 		t.Errorf("%d plan errors, want %d: %+v", len(p.Errors), x.Errors, p.Errors)

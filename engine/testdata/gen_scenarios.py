@@ -195,8 +195,13 @@ sc("billing-back-impossible", "monthly back to per-minute has no API: an error f
 sc("renew-within", "a monthly desktop expiring within renewWithin is renewed; one expiring later is not",
    "desktops:\n  - name: m\n    count: 2\n    billing: monthly\n",
    live="desktops:\n  - {name: m, monthly: true, expiresIn: 72h}\n  - {name: m_001, monthly: true, expiresIn: 480h}\n",
-   state="desktops:\n  - {name: m}\n  - {name: m_001}\n",
-   expect="steps: 1\ncalls: {RenewalOrder: 1}")
+   state="desktops:\n  - {name: m, autoRenew: true}\n  - {name: m_001, autoRenew: true}\n",
+   expect="steps: 1\ncalls: {RenewalOrder: 1}\nwarnings: 0")
+sc("auto-renew-changed", "auto-renewal changed in the spec cannot be set alone: a warning until a renewal carries it; the desktop renewed now gets it with its RenewalOrder",
+   "desktops:\n  - name: m\n    count: 2\n    billing: monthly\n",
+   live="desktops:\n  - {name: m, monthly: true, expiresIn: 72h}\n  - {name: m_001, monthly: true, expiresIn: 480h}\n",
+   state="desktops:\n  - {name: m, autoRenew: false}\n  - {name: m_001, autoRenew: false}\n",
+   expect="steps: 1\ncalls: {RenewalOrder: 1}\nwarnings: 1")
 sc("accounts-batch-create", "several new sub-accounts are created with one CreateSubAccounts",
    "accounts:\n  - {email: a@example.com, name: a, remark: 设计部}\n  - {email: b@example.com, name: b}\n  - {email: c@example.com, name: c}\n",
    expect="steps: 1\ncalls: {CreateSubAccounts: 1}")
