@@ -37,8 +37,9 @@ func TestCLIManyConcurrentApplies(t *testing.T) {
 				dir := t.TempDir()
 				must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(oobSpec), 0o644))
 				env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "DESKFLEET_STATE=" + st.location(t, dir),
-					// Tasks of 1s: the winner holds the lock while every other process starts and tries.
-					"DESKFLEET_SIM_TASK_TIME=1s", "DESKFLEET_POLL_INTERVAL=50ms"}
+					// Tasks of 2s: the winner holds the lock for several seconds while every other process starts
+					// and tries (they took at most 0.4s here; the margin is for a loaded machine).
+					"DESKFLEET_SIM_TASK_TIME=2s", "DESKFLEET_POLL_INTERVAL=50ms"}
 
 				type outcome struct {
 					code int
