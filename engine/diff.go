@@ -610,18 +610,6 @@ func (df *differ) billing(dd DesiredDesktop, m match, t Target, base Change) {
 	live := m.live
 	monthly := live.BillMethod == provider.BillMethodMonthly
 	renewing := false
-	defer func() {
-		if dd.Billing.Monthly() && monthly && m.managed && !renewing && m.rec.AutoRenew != dd.Billing.AutoRenew {
-			hint := "give its billing plan renewWithin: the renewal deskfleet then makes sets it; until then the desktop keeps its setting"
-			if dd.Billing.RenewWithin > 0 {
-				hint = fmt.Sprintf("the renewal deskfleet makes within renewWithin (%s) of expiry sets it; until then the desktop keeps its setting",
-					days(dd.Billing.RenewWithin))
-			}
-			df.problem(&df.plan.Warnings, ObjectDesktop, dd.Name, dd.Pos,
-				fmt.Sprintf("auto-renewal: the spec wants %s, deskfleet last applied %s; the API sets it only with a renewal",
-					onOff(dd.Billing.AutoRenew), onOff(m.rec.AutoRenew)), hint)
-		}
-	}()
 	switch {
 	case dd.Billing.Monthly() && !monthly:
 		c := base
@@ -648,6 +636,16 @@ func (df *differ) billing(dd DesiredDesktop, m match, t Target, base Change) {
 				billing: dd.Billing})
 			renewing = true
 		}
+	}
+	if dd.Billing.Monthly() && monthly && m.managed && !renewing && m.rec.AutoRenew != dd.Billing.AutoRenew {
+		hint := "give its billing plan renewWithin: the renewal deskfleet then makes sets it; until then the desktop keeps its setting"
+		if dd.Billing.RenewWithin > 0 {
+			hint = fmt.Sprintf("the renewal deskfleet makes within renewWithin (%s) of expiry sets it; until then the desktop keeps its setting",
+				days(dd.Billing.RenewWithin))
+		}
+		df.problem(&df.plan.Warnings, ObjectDesktop, dd.Name, dd.Pos,
+			fmt.Sprintf("auto-renewal: the spec wants %s, deskfleet last applied %s; the API sets it only with a renewal",
+				onOff(dd.Billing.AutoRenew), onOff(m.rec.AutoRenew)), hint)
 	}
 }
 
