@@ -95,6 +95,18 @@ func PasswordDSN(t testing.TB, password string) string {
 	return u.String()
 }
 
+// Connect opens a connection of the test's own to dsn (a DSN of this package), closed when the test
+// ends: for a test to look at or tamper with what the code under test wrote.
+func Connect(t testing.TB, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("pgtest: connecting: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 // TCPAddr is the server's loopback address ("127.0.0.1:port"), starting the server on first use.
 func TCPAddr(t testing.TB) string {
 	t.Helper()

@@ -12,16 +12,6 @@ import (
 
 func TestMain(m *testing.M) { Main(m) }
 
-func connect(t *testing.T, dsn string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
 // TestDSN: each DSN is a new, empty database, reached over a unix socket whose path fits the limit.
 func TestDSN(t *testing.T) {
 	ctx := context.Background()
@@ -29,7 +19,7 @@ func TestDSN(t *testing.T) {
 	if first == second {
 		t.Fatalf("two calls returned one database: %s", first)
 	}
-	a, b := connect(t, first), connect(t, second)
+	a, b := Connect(t, first), Connect(t, second)
 	if _, err := a.Exec(ctx, `CREATE TABLE leftover (x int)`); err != nil {
 		t.Fatal(err)
 	}

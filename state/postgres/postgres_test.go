@@ -58,17 +58,6 @@ func open(t *testing.T, dsn string) *postgres.Store {
 	return s
 }
 
-// admin is a connection of the test's own to the store's database (as superuser).
-func admin(t *testing.T, dsn string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
 func lock(t *testing.T, s state.Store, who string, timeout time.Duration) *state.Lock {
 	t.Helper()
 	l, err := s.Lock(context.Background(), fleet, statetest.Holder(who), timeout)
@@ -162,7 +151,7 @@ func TestTakeover(t *testing.T) {
 			name:   "session terminated",
 			reason: "a holder whose session the server ended (crash, network) loses the lock to the next Lock, and its Updates fail",
 			end: func(t *testing.T, dsn string, _ *postgres.Store) {
-				conn := admin(t, dsn)
+				conn := pgtest.Connect(t, dsn)
 				var ok bool
 				if err := conn.QueryRow(context.Background(), `SELECT pg_terminate_backend($1)`, backendPID(t, conn)).Scan(&ok); err != nil || !ok {
 					t.Fatalf("pg_terminate_backend = %v, %v", ok, err)
@@ -307,7 +296,7 @@ func TestClearWithoutPrivilege(t *testing.T) {
 		`CREATE ROLE ` + role + ` LOGIN PASSWORD 'clearer-pw'`,
 		`GRANT SELECT, INSERT, UPDATE, DELETE ON deskfleet_locks, deskfleet_records, deskfleet_schema_version TO ` + role,
 	} {
-		if _, err := admin(t, dsn).Exec(ctx, sql); err != nil {
+		if _, err := pgtest.Connect(t, dsn).Exec(ctx, sql); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -352,7 +341,7 @@ func TestFencing(t *testing.T) {
 			dsn := pgtest.DSN(t)
 			s := open(t, dsn)
 			l := lock(t, s, "ana", 0)
-			if _, err := admin(t, dsn).Exec(ctx, tt.tamper); err != nil {
+			if _, err := pgtest.Connect(t, dsn).Exec(ctx, tt.tamper); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Update(ctx, l, func(r *state.Record) error { r.Runs = []state.Run{{ID: "x"}}; return nil }); !errors.Is(err, state.ErrNotLocked) {
@@ -380,7 +369,7 @@ func TestCanceledUpdateKeepsLock(t *testing.T) {
 	}
 
 	// Another session keeps the lock row locked: Update waits in the server until its deadline.
-	conn := admin(t, dsn)
+	conn := pgtest.Connect(t, dsn)
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -430,7 +419,7 @@ func TestConcurrentOpen(t *testing.T) {
 	}
 	open(t, dsn)
 	var versions, top int
-	if err := admin(t, dsn).QueryRow(ctx, `SELECT count(*), max(version) FROM deskfleet_schema_version`).Scan(&versions, &top); err != nil {
+	if err := pgtest.Connect(t, dsn).QueryRow(ctx, `SELECT count(*), max(version) FROM deskfleet_schema_version`).Scan(&versions, &top); err != nil {
 		t.Fatal(err)
 	}
 	if versions != len(migrationsApplied()) || top != postgres.SchemaVersion {
@@ -451,7 +440,7 @@ func TestNewerSchema(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.DSN(t)
 	open(t, dsn)
-	if _, err := admin(t, dsn).Exec(ctx, `INSERT INTO deskfleet_schema_version (version) VALUES ($1)`, postgres.SchemaVersion+1); err != nil {
+	if _, err := pgtest.Connect(t, dsn).Exec(ctx, `INSERT INTO deskfleet_schema_version (version) VALUES ($1)`, postgres.SchemaVersion+1); err != nil {
 		t.Fatal(err)
 	}
 	_, err := postgres.Open(ctx, dsn, postgres.Options{})
