@@ -157,6 +157,11 @@ const (
 	OutcomePartial     Outcome = "partial"     // some steps done, some failed or skipped
 	OutcomeFailed      Outcome = "failed"      // nothing done, or the run had to stop (outcome unknown, store failure)
 	OutcomeInterrupted Outcome = "interrupted" // ctx was cancelled
+	// OutcomeRunning is the journal's outcome of a run under way; OutcomeAbandoned that of a run
+	// whose process ended without recording one (SIGKILL, a crash, a runner gone), given by Settle,
+	// which runs under the lock, so that no such run can still be going.
+	OutcomeRunning   Outcome = "running"
+	OutcomeAbandoned Outcome = "abandoned"
 )
 
 // StepResult is what became of one step.
@@ -392,7 +397,7 @@ func (r *run) begin() error {
 			rec.Fleet = r.lock.Fleet
 		}
 		run := r.opt.Run
-		run.ID, run.StartedAt, run.Outcome, run.Steps = r.id, r.started, "running", nil
+		run.ID, run.StartedAt, run.Outcome, run.Steps = r.id, r.started, string(OutcomeRunning), nil
 		if run.SpecDigest == "" {
 			run.SpecDigest = r.p.SpecDigest
 		}

@@ -458,6 +458,11 @@ func TestApplyCrash(t *testing.T) {
 					if err := settleAnswering(t, e); err != nil {
 						t.Fatalf("settle: %v", err)
 					}
+					// The crashed run is in the journal as abandoned, not as running for ever.
+					runs := e.record(t).Runs
+					if len(runs) != 1 || runs[0].Outcome != string(engine.OutcomeAbandoned) {
+						t.Errorf("journal after the crash and settle: %+v, want the one run abandoned", runs)
+					}
 					e.sim.ResetCalls()
 					p2 := e.plan(t)
 					res, err := e.apply(t, p2, e.opts())

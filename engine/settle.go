@@ -74,6 +74,9 @@ var ErrIntentNotOpen = errors.New("the intent is not open")
 //     needed; RebuildVm and RenewalOrder cannot be told apart by reading: they stay open and Settle
 //     returns an *UnsettledError saying what to check and how to answer (ResolveIntent).
 //
+// Runs the journal still calls running are marked abandoned (OutcomeAbandoned): under the lock, none
+// can still be going.
+//
 // Each settled intent is recorded at once (one Update each). Errors: the store's; ctx's; an
 // *UnsettledError (the others are settled all the same); an error when a task still runs after
 // TaskTimeout (it stays open: settle again later). Observer receives intent_settled events.
@@ -107,7 +110,29 @@ func Settle(ctx context.Context, c provider.Client, st state.Store, lock *state.
 	if len(unsettled) > 0 {
 		errs = append(errs, &UnsettledError{Intents: unsettled})
 	}
+	if err := s.closeAbandonedRuns(rec); err != nil {
+		errs = append(errs, err)
+	}
 	return res, errors.Join(errs...)
+}
+
+// closeAbandonedRuns marks the journal's runs still "running" as abandoned.
+func (s *settler) closeAbandonedRuns(rec *state.Record) error {
+	if !slices.ContainsFunc(rec.Runs, func(r state.Run) bool { return r.Outcome == string(OutcomeRunning) }) {
+		return nil
+	}
+	err := s.st.Update(s.recCtx, s.lock, func(rec *state.Record) error {
+		for i := range rec.Runs {
+			if rec.Runs[i].Outcome == string(OutcomeRunning) {
+				rec.Runs[i].Outcome = string(OutcomeAbandoned)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("settle: closing the journal's abandoned runs: %w", err)
+	}
+	return nil
 }
 
 type settler struct {

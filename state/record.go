@@ -134,7 +134,9 @@ type Run struct {
 	// SpecDigest is the plan's; GitCommit the commit of the spec's Git work tree ("" outside one).
 	SpecDigest string `json:"specDigest"`
 	GitCommit  string `json:"gitCommit,omitempty"`
-	// Outcome: running, done, partial, failed, interrupted.
+	// Outcome: running, done, partial, failed, interrupted (stopped on purpose: Ctrl-C, SIGTERM), or
+	// abandoned (its process ended without recording an end: killed, crashed, its runner gone; set by
+	// the next apply, which holds the lock, so the run cannot still be going).
 	Outcome string `json:"outcome"`
 	// Steps are the outcome of each step of the plan, by step id.
 	Steps []StepOutcome `json:"steps,omitempty"`

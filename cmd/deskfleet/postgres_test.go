@@ -85,8 +85,8 @@ func TestCLIPostgresTwoProcesses(t *testing.T) {
 		}
 	}
 	h := runBin(t, dir, env, "state", "history", "oob")
-	if h.code != 0 || !strings.Contains(h.stdout, "INTERRUPTED") && !strings.Contains(h.stdout, "RUNNING") {
-		t.Errorf("the journal in PostgreSQL does not show the killed run:\n%s\n%s", h.stdout, h.stderr)
+	if h.code != 0 || !strings.Contains(h.stdout, "ABANDONED") {
+		t.Errorf("the journal in PostgreSQL does not show the killed run as abandoned:\n%s\n%s", h.stdout, h.stderr)
 	}
 }
 
@@ -112,13 +112,15 @@ func TestCLIStateMigrate(t *testing.T) {
 		!strings.Contains(r.stdout, ":***@") {
 		t.Errorf("migrate to PostgreSQL says:\n%s", r.stdout)
 	}
-	for _, args := range [][]string{
-		{"plan", "--endpoint", "sim", "--state", dsn, "--detailed-exitcode"},
-		{"drift", "--endpoint", "sim", "--state", dsn},
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", "--endpoint", "sim", "--state", dsn, "--detailed-exitcode"}, "No changes"},
+		{[]string{"drift", "--endpoint", "sim", "--state", dsn}, "No drift"},
 	} {
-		r := run(0, args...)
-		if !strings.Contains(r.stdout, "No changes") && !strings.Contains(r.stdout, "No drift") {
-			t.Errorf("deskfleet %s against the copy:\n%s", args[0], r.stdout)
+		if r := run(0, c.args...); !strings.Contains(r.stdout, c.want) {
+			t.Errorf("deskfleet %s against the copy does not say %q:\n%s", c.args[0], c.want, r.stdout)
 		}
 	}
 	if r := run(0, "state", "history", "--state", dsn, "oob"); !strings.Contains(r.stdout, "Fleet oob: 1 run") {

@@ -93,7 +93,8 @@ func stateHistoryCommand() *cli.Command {
 		Usage:     "show the apply journal: who applied what, when, and how each step ended",
 		UsageText: "deskfleet state history [--state FILE] [--limit N] [FLEET]",
 		Description: "Runs newest first, each with its user, host, start and duration, the spec's digest and Git\n" +
-			"commit, its outcome (done, partial, failed, interrupted, running) and the outcome of each step.\n" +
+			"commit, its outcome (done, partial, failed, interrupted, running, or abandoned: killed\n" +
+			"or crashed, as the next apply found it) and the outcome of each step.\n" +
 			"Without FLEET, every fleet's journal.\n\n" +
 			"Examples:\n" +
 			"   deskfleet state history studio\n" +
