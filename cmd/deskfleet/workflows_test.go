@@ -6,26 +6,33 @@ package main
 // one the recipe handles. A scenario runs the apply recipe on a guarded deletion with and without the
 // destructive-changes label.
 //
-// The shell is modelled, not run: the scripts also call gh, curl and jq against a forge that is not
-// here. The model (parseShell) knows quoting, parameter expansion with word splitting, `\` line
-// continuations, `;`, `&&`, `||`, `|`, `$(...)`, redirections, if/case/for/while and assignments. An
-// assignment is taken when it runs unconditionally (at the top of the script, not inside if/case/a loop
-// or after && or ||): the conditional branches are the ones that need the forge (a label found, a
-// note to update), so they are modelled as not taken, unless a test forces a variable.
+// The shell is not run: the scripts also call gh, curl and jq against a forge that is not here. They
+// are parsed with mvdan.cc/sh/v3/syntax and the deskfleet commands' words, assignments and
+// redirections expanded with mvdan.cc/sh/v3/expand (parseShell, shConfig); a command substitution's
+// output is not known, and a command that needs it fails. An assignment is taken when it runs
+// unconditionally (at the top of the script, not inside if/case/a loop or after && or ||): the
+// conditional branches are the ones that need the forge (a label found, a note to update), so they are
+// taken as not run, unless a test forces a variable.
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/deskfleet/deskfleet/provider/sim"
 )
@@ -328,8 +335,8 @@ func (j *recipeJob) deskfleetCommands(t *testing.T) []jobCommand {
 		for _, c := range cmds {
 			if c.invokesDeskfleet() {
 				sub := ""
-				if len(c.words) > 1 {
-					sub = c.words[1].raw
+				if len(c.argv) > 1 {
+					sub = c.argv[1]
 				}
 				out = append(out, jobCommand{cmd: c, sub: sub, script: s})
 			}
@@ -346,8 +353,8 @@ type jobCommand struct {
 
 // hasFlag reports whether the command line, as written, has the flag.
 func (c jobCommand) hasFlag(flag string) bool {
-	for _, w := range c.cmd.words[1:] {
-		if w.raw == flag || strings.HasPrefix(w.raw, flag+"=") {
+	for _, w := range c.cmd.argv[1:] {
+		if w == flag || strings.HasPrefix(w, flag+"=") {
 			return true
 		}
 	}
@@ -480,738 +487,197 @@ func yamlMerge(a, b *yaml.Node) *yaml.Node {
 	return out
 }
 
-// ---- the shell model ---------------------------------------------------------------------------
+// ---- the shell ---------------------------------------------------------------------------------
 
-type shPartKind int
+// The scripts are parsed by mvdan.cc/sh/v3/syntax (bash) and their words expanded by
+// mvdan.cc/sh/v3/expand. What is left here is what the library cannot know: which commands run
+// whenever the script runs (topLevel), where the test's variables come from (shEnv), and that the
+// output of a command substitution is not known (errCmdSubst).
 
-const (
-	partLit   shPartKind = iota
-	partParam            // $NAME or ${NAME...}
-	partSubst            // $(...), `...` or $((...)): a value the model does not know
-)
-
-type shPart struct {
-	kind   shPartKind
-	text   string // the literal text, or the parameter's name
-	op     string // ${NAME<op>arg}: "-", ":-", "+", ":+", "?", ":?", "=", ":=", "#", "##", "%", "%%"
-	arg    *shWord
-	quoted bool
-}
-
-type shWord struct {
-	parts []shPart
-	raw   string
-}
-
-func (w *shWord) addLit(s string, quoted bool) {
-	if n := len(w.parts); n > 0 && w.parts[n-1].kind == partLit && w.parts[n-1].quoted == quoted {
-		w.parts[n-1].text += s
-		return
-	}
-	w.parts = append(w.parts, shPart{kind: partLit, text: s, quoted: quoted})
-}
-
-// plain returns the word's text when it is one unquoted literal (a keyword candidate).
-func (w shWord) plain() (string, bool) {
-	if len(w.parts) == 1 && w.parts[0].kind == partLit && !w.parts[0].quoted {
-		return w.parts[0].text, true
-	}
-	return "", false
-}
-
-type shRedirect struct {
-	fd     int  // 0 input, 1 stdout, 2 stderr
-	both   bool // &> and &>>: stdout and stderr
-	append bool
-	dupTo  int // >&N: N; -1 when the target is a file
-	target shWord
-}
-
-type shAssign struct {
-	name  string
-	value shWord
-}
-
+// shCommand is one simple command of a script: a call (`deskfleet plan ...`, `code=0`) or a
+// declaration (`export NAME=value`).
 type shCommand struct {
-	assigns []shAssign
-	words   []shWord
-	redirs  []shRedirect
-	export  bool
+	assigns []*syntax.Assign   // NAME=value before the words, or a declaration's arguments
+	words   []*syntax.Word     // the program and its arguments, unexpanded
+	argv    []string           // the words as written in the script
+	redirs  []*syntax.Redirect // the enclosing statement's redirections
+	export  bool               // `export ...`
 	// topLevel: the command runs whenever the script runs: not inside if/case/a loop/a group/a
-	// subshell/$(...), and not after && or ||.
-	topLevel   bool
-	start, end int
-	raw        string
+	// subshell/a function/$(...), and not after && or ||.
+	topLevel bool
+	raw      string // the command as written, blanks and `\` continuations folded to one space
 }
 
 // invokesDeskfleet reports whether the command runs deskfleet (by that name, or a path ending in it).
 func (c *shCommand) invokesDeskfleet() bool {
-	if len(c.words) == 0 {
+	if len(c.argv) == 0 {
 		return false
 	}
-	raw := strings.Trim(c.words[0].raw, `"'`)
+	raw := strings.Trim(c.argv[0], `"'`)
 	return raw == "deskfleet" || strings.HasSuffix(raw, "/deskfleet")
 }
 
-type shFrame struct {
-	kind  string // if, loop, case, group, sub
-	phase int
-}
-
-const (
-	caseHead = iota + 1
-	casePattern
-	caseBody
-	forHead
-)
-
-type shParser struct {
-	src  string
-	pos  int
-	cmds *[]*shCommand
-	err  error
+// args expands the command's arguments (without the program) as the shell does.
+func (c *shCommand) args(cfg *expand.Config) ([]string, error) {
+	if len(c.words) < 2 {
+		return nil, nil
+	}
+	return expand.Fields(cfg, c.words[1:]...)
 }
 
 var continuation = regexp.MustCompile(`\\\r?\n`)
 
-// parseShell returns the simple commands of a shell script in the order they would start.
+// parseShell returns the simple commands of a shell script in the order they start.
 func parseShell(src string) ([]*shCommand, error) {
 	if strings.Contains(src, "${{") {
 		return nil, errors.New("a ${{ }} expression is left in the script")
 	}
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+	if err != nil {
+		return nil, err
+	}
+	// The statements that run whenever the script runs: the script's own, and through them the
+	// left side of && and ||, both sides of a pipe, and what `time` runs.
+	top := map[*syntax.Stmt]bool{}
+	var markTop func(s *syntax.Stmt)
+	markTop = func(s *syntax.Stmt) {
+		top[s] = true
+		switch x := s.Cmd.(type) {
+		case *syntax.BinaryCmd:
+			markTop(x.X)
+			if x.Op == syntax.Pipe || x.Op == syntax.PipeAll {
+				markTop(x.Y)
+			}
+		case *syntax.TimeClause:
+			if x.Stmt != nil {
+				markTop(x.Stmt)
+			}
+		}
+	}
+	for _, s := range f.Stmts {
+		markTop(s)
+	}
+	text := func(from, to syntax.Pos) string { return src[from.Offset():to.Offset()] }
 	var cmds []*shCommand
-	p := &shParser{src: continuation.ReplaceAllString(src, ""), cmds: &cmds}
-	p.parseList(false, false)
-	return cmds, p.err
-}
-
-func (p *shParser) fail(format string, args ...any) {
-	if p.err == nil {
-		line := strings.Count(p.src[:min(p.pos, len(p.src))], "\n") + 1
-		p.err = fmt.Errorf("line %d: %s", line, fmt.Sprintf(format, args...))
-	}
-}
-
-func (p *shParser) eof() bool    { return p.pos >= len(p.src) }
-func (p *shParser) rest() string { return p.src[p.pos:] }
-func isShellMeta(c byte) bool    { return strings.IndexByte(" \t\n;&|()<>", c) >= 0 }
-func isNameByte(c byte, first bool) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || !first && c >= '0' && c <= '9'
-}
-
-func (p *shParser) skipBlanks() {
-	for !p.eof() && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t' || p.src[p.pos] == '\r') {
-		p.pos++
-	}
-}
-
-// parseList parses commands up to the end of the source or, inSubst, the `)` that closes a $(...);
-// nested: the commands run in a command substitution, never at the top of the script.
-func (p *shParser) parseList(inSubst, nested bool) {
-	var stack []*shFrame
-	cur := &shCommand{start: -1}
-	cond := false
-	top := func() *shFrame {
-		if len(stack) == 0 {
-			return nil
+	syntax.Walk(f, func(n syntax.Node) bool {
+		s, ok := n.(*syntax.Stmt)
+		if !ok {
+			return true
 		}
-		return stack[len(stack)-1]
-	}
-	pop := func() {
-		if len(stack) > 0 {
-			stack = stack[:len(stack)-1]
-		}
-	}
-	finish := func(nextCond bool) {
-		if len(cur.words) > 0 || len(cur.assigns) > 0 {
-			cur.topLevel = !inSubst && !nested && len(stack) == 0 && !cond
-			cur.raw = strings.Join(strings.Fields(p.src[cur.start:cur.end]), " ")
-			*p.cmds = append(*p.cmds, cur)
-		}
-		cur = &shCommand{start: -1}
-		cond = nextCond
-		if fr := top(); fr != nil && fr.kind == "loop" && fr.phase == forHead {
-			fr.phase = 0
-		}
-	}
-	mark := func(start int) {
-		if cur.start < 0 {
-			cur.start = start
-		}
-		cur.end = p.pos
-	}
-	declare := false
-	for p.err == nil {
-		p.skipBlanks()
-		if p.eof() {
-			finish(false)
-			if inSubst {
-				p.fail("$( is not closed")
-			}
-			return
-		}
-		c, rest, fr := p.src[p.pos], p.rest(), top()
-		inPattern := fr != nil && fr.kind == "case" && fr.phase == casePattern
-		switch {
-		case c == '#':
-			for !p.eof() && p.src[p.pos] != '\n' {
-				p.pos++
-			}
-		case c == '\n' || c == ';':
-			if strings.HasPrefix(rest, ";;") {
-				p.pos += 2
-				finish(false)
-				if fr != nil && fr.kind == "case" {
-					fr.phase = casePattern
-				}
-			} else {
-				p.pos++
-				finish(false)
-			}
-			declare = false
-		case strings.HasPrefix(rest, "&&") || strings.HasPrefix(rest, "||"):
-			p.pos += 2
-			finish(true)
-			declare = false
-		case c == '|':
-			p.pos++
-			if !inPattern {
-				finish(cond) // a pipeline: the next command runs when this one does
-				declare = false
-			}
-		case c == '&' && !strings.HasPrefix(rest, "&>"):
-			p.pos++
-			finish(false)
-			declare = false
-		case c == '(':
-			p.pos++
-			if !inPattern {
-				finish(cond)
-				stack = append(stack, &shFrame{kind: "sub"})
-			}
-		case c == ')':
-			p.pos++
-			switch {
-			case inPattern:
-				fr.phase = caseBody
-			case fr != nil && fr.kind == "sub":
-				finish(false)
-				pop()
-			case inSubst:
-				finish(false)
-				return
-			default:
-				p.fail("unmatched )")
-			}
-		case c == '<' || c == '>' || strings.HasPrefix(rest, "&>"):
-			start := p.pos
-			p.parseRedirect(cur, -1)
-			mark(start)
+		c := &shCommand{redirs: s.Redirs, topLevel: top[s]}
+		switch x := s.Cmd.(type) {
+		case *syntax.CallExpr:
+			c.assigns, c.words = x.Assigns, x.Args
+		case *syntax.DeclClause:
+			c.assigns, c.export = x.Args, x.Variant.Value == "export"
 		default:
-			start := p.pos
-			w := p.parseWord()
-			if p.err != nil {
-				return
-			}
-			if !p.eof() && (p.src[p.pos] == '<' || p.src[p.pos] == '>') {
-				if lit, ok := w.plain(); ok && lit != "" && strings.Trim(lit, "0123456789") == "" {
-					fd := 0
-					fmt.Sscan(lit, &fd)
-					p.parseRedirect(cur, fd)
-					mark(start)
-					continue
-				}
-			}
-			lit, plain := w.plain()
-			// The words of `case WORD in`, of a case pattern and of `for NAME in WORDS` are not commands.
-			switch {
-			case fr != nil && fr.kind == "case" && fr.phase == caseHead:
-				if plain && lit == "in" {
-					fr.phase = casePattern
-				}
-				continue
-			case inPattern:
-				if plain && lit == "esac" {
-					pop()
-				}
-				continue
-			case fr != nil && fr.kind == "loop" && fr.phase == forHead:
-				continue
-			}
-			if len(cur.words) == 0 && plain {
-				switch lit {
-				case "if":
-					stack = append(stack, &shFrame{kind: "if"})
-					continue
-				case "while", "until":
-					stack = append(stack, &shFrame{kind: "loop"})
-					continue
-				case "then", "do", "else", "elif", "!":
-					continue
-				case "fi", "done", "esac", "}":
-					pop()
-					continue
-				case "case":
-					stack = append(stack, &shFrame{kind: "case", phase: caseHead})
-					continue
-				case "for":
-					stack = append(stack, &shFrame{kind: "loop", phase: forHead})
-					continue
-				case "{":
-					stack = append(stack, &shFrame{kind: "group"})
-					continue
-				case "export", "local", "readonly", "declare":
-					if len(cur.assigns) == 0 {
-						cur.export = lit == "export"
-						declare = true
-						mark(start)
-						continue
-					}
-				}
-			}
-			if len(cur.words) == 0 {
-				if a, ok := splitAssign(w); ok {
-					cur.assigns = append(cur.assigns, a)
-					mark(start)
-					continue
-				}
-				if declare { // export NAME: exported as it is
-					cur.assigns = append(cur.assigns, shAssign{name: w.raw, value: shWord{parts: []shPart{{kind: partParam, text: w.raw}}}})
-					mark(start)
-					continue
-				}
-			}
-			cur.words = append(cur.words, w)
-			mark(start)
+			return true
 		}
-	}
+		for _, w := range c.words {
+			c.argv = append(c.argv, text(w.Pos(), w.End()))
+		}
+		// The command's text, from its first word, assignment or redirection to its last (a
+		// here-document's body left out).
+		start, end := s.Cmd.Pos(), s.Cmd.End()
+		for _, r := range s.Redirs {
+			if r.Pos().Offset() < start.Offset() {
+				start = r.Pos()
+			}
+			if r.Word != nil && r.Word.End().Offset() > end.Offset() {
+				end = r.Word.End()
+			}
+		}
+		c.raw = strings.Join(strings.Fields(continuation.ReplaceAllString(text(start, end), "")), " ")
+		cmds = append(cmds, c)
+		return true
+	})
+	return cmds, nil
 }
 
-// splitAssign reads NAME=value.
-func splitAssign(w shWord) (shAssign, bool) {
-	if len(w.parts) == 0 || w.parts[0].kind != partLit || w.parts[0].quoted {
-		return shAssign{}, false
-	}
-	first := w.parts[0].text
-	eq := strings.IndexByte(first, '=')
-	if eq <= 0 {
-		return shAssign{}, false
-	}
-	for i := 0; i < eq; i++ {
-		if !isNameByte(first[i], i == 0) {
-			return shAssign{}, false
-		}
-	}
-	value := shWord{raw: w.raw[eq+1:]}
-	if rest := first[eq+1:]; rest != "" {
-		value.parts = append(value.parts, shPart{kind: partLit, text: rest})
-	}
-	value.parts = append(value.parts, w.parts[1:]...)
-	return shAssign{name: first[:eq], value: value}, true
+// errCmdSubst is what expanding $(...) or `...` gives: its output is a value the test does not know
+// (the scripts call gh, curl and jq against a forge that is not here).
+var errCmdSubst = errors.New("a command substitution")
+
+// shEnv gives expand the variables a script sees: lookup's, and the special parameters of a script
+// run without arguments whose last command succeeded. A name lookup does not know is unset.
+type shEnv struct {
+	lookup func(name string) (string, bool)
 }
 
-func (p *shParser) parseWord() shWord {
-	start := p.pos
-	var w shWord
-	for !p.eof() && p.err == nil {
-		c := p.src[p.pos]
-		if isShellMeta(c) {
-			break
-		}
-		switch c {
-		case '\'':
-			end := strings.IndexByte(p.src[p.pos+1:], '\'')
-			if end < 0 {
-				p.fail("' is not closed")
-				return w
-			}
-			w.addLit(p.src[p.pos+1:p.pos+1+end], true)
-			p.pos += end + 2
-		case '"':
-			p.pos++
-			p.parseDoubleQuoted(&w)
-		case '\\':
-			if p.pos+1 < len(p.src) {
-				w.addLit(p.src[p.pos+1:p.pos+2], true)
-			}
-			p.pos += 2
-		case '$':
-			p.parseDollar(&w, false)
-		case '`':
-			p.parseBackquote(&w, false)
-		default:
-			w.addLit(string(c), false)
-			p.pos++
-		}
-	}
-	w.raw = p.src[start:min(p.pos, len(p.src))]
-	return w
+func shString(s string) expand.Variable {
+	return expand.Variable{Set: true, Kind: expand.String, Str: s}
 }
 
-func (p *shParser) parseDoubleQuoted(w *shWord) {
-	w.addLit("", true)
-	for p.err == nil {
-		if p.eof() {
-			p.fail(`" is not closed`)
-			return
-		}
-		switch c := p.src[p.pos]; c {
-		case '"':
-			p.pos++
-			return
-		case '\\':
-			if p.pos+1 < len(p.src) && strings.IndexByte("$`\"\\\n", p.src[p.pos+1]) >= 0 {
-				w.addLit(p.src[p.pos+1:p.pos+2], true)
-				p.pos += 2
-			} else {
-				w.addLit(`\`, true)
-				p.pos++
-			}
-		case '$':
-			p.parseDollar(w, true)
-		case '`':
-			p.parseBackquote(w, true)
-		default:
-			w.addLit(string(c), true)
-			p.pos++
-		}
-	}
-}
-
-func (p *shParser) parseBackquote(w *shWord, quoted bool) {
-	end := strings.IndexByte(p.src[p.pos+1:], '`')
-	if end < 0 {
-		p.fail("` is not closed")
-		return
-	}
-	inner := p.src[p.pos+1 : p.pos+1+end]
-	p.pos += end + 2
-	sub := &shParser{src: inner, cmds: p.cmds}
-	sub.parseList(false, true)
-	if sub.err != nil {
-		p.fail("in `...`: %v", sub.err)
-	}
-	w.parts = append(w.parts, shPart{kind: partSubst, quoted: quoted})
-}
-
-var paramOps = []string{":-", ":=", ":?", ":+", "##", "%%", "-", "=", "?", "+", "#", "%"}
-
-func (p *shParser) parseDollar(w *shWord, quoted bool) {
-	rest := p.rest()
-	switch {
-	case strings.HasPrefix(rest, "$(("):
-		depth, i := 0, p.pos+1
-		for ; i < len(p.src); i++ {
-			if p.src[i] == '(' {
-				depth++
-			} else if p.src[i] == ')' {
-				if depth--; depth == 0 {
-					break
-				}
-			}
-		}
-		if i >= len(p.src) {
-			p.fail("$(( is not closed")
-			return
-		}
-		p.pos = i + 1
-		w.parts = append(w.parts, shPart{kind: partSubst, quoted: quoted})
-	case strings.HasPrefix(rest, "$("):
-		p.pos += 2
-		sub := &shParser{src: p.src, pos: p.pos, cmds: p.cmds}
-		sub.parseList(true, true)
-		p.pos = sub.pos
-		if sub.err != nil {
-			p.err = sub.err
-		}
-		w.parts = append(w.parts, shPart{kind: partSubst, quoted: quoted})
-	case strings.HasPrefix(rest, "${"):
-		p.pos += 2
-		i := p.pos
-		for i < len(p.src) && isNameByte(p.src[i], i == p.pos) {
-			i++
-		}
-		if i == p.pos && i < len(p.src) && strings.IndexByte("?#@*!$-0123456789", p.src[i]) >= 0 {
-			i++
-		}
-		part := shPart{kind: partParam, text: p.src[p.pos:i], quoted: quoted}
-		p.pos = i
-		if part.text == "" {
-			p.fail("bad ${...}")
-			return
-		}
-		if !p.eof() && p.src[p.pos] != '}' {
-			for _, op := range paramOps {
-				if strings.HasPrefix(p.rest(), op) {
-					part.op = op
-					p.pos += len(op)
-					break
-				}
-			}
-			if part.op == "" {
-				p.fail("${%s...}: an expansion this model does not know", part.text)
-				return
-			}
-			depth, j := 1, p.pos
-			for ; j < len(p.src); j++ {
-				if p.src[j] == '{' {
-					depth++
-				} else if p.src[j] == '}' {
-					if depth--; depth == 0 {
-						break
-					}
-				}
-			}
-			if j >= len(p.src) {
-				p.fail("${ is not closed")
-				return
-			}
-			arg := parseParamArg(p.src[p.pos:j], p.cmds)
-			part.arg = &arg
-			p.pos = j
-		}
-		if p.eof() || p.src[p.pos] != '}' {
-			p.fail("${ is not closed")
-			return
-		}
-		p.pos++
-		w.parts = append(w.parts, part)
-	case len(rest) > 1 && isNameByte(rest[1], true):
-		i := p.pos + 1
-		for i < len(p.src) && isNameByte(p.src[i], false) {
-			i++
-		}
-		w.parts = append(w.parts, shPart{kind: partParam, text: p.src[p.pos+1 : i], quoted: quoted})
-		p.pos = i
-	case len(rest) > 1 && strings.IndexByte("?#@*!$-0123456789", rest[1]) >= 0:
-		w.parts = append(w.parts, shPart{kind: partParam, text: rest[1:2], quoted: quoted})
-		p.pos += 2
-	default:
-		w.addLit("$", quoted)
-		p.pos++
-	}
-}
-
-// parseParamArg reads the word of ${NAME<op>word}: quotes removed, parameters expanded, no splitting.
-func parseParamArg(s string, cmds *[]*shCommand) shWord {
-	p := &shParser{src: s, cmds: cmds}
-	var w shWord
-	w.addLit("", true)
-	for !p.eof() && p.err == nil {
-		switch c := p.src[p.pos]; c {
-		case '"':
-			p.pos++
-			p.parseDoubleQuoted(&w)
-		case '\'':
-			end := strings.IndexByte(p.src[p.pos+1:], '\'')
-			if end < 0 {
-				end = len(p.src) - p.pos - 1
-			}
-			w.addLit(p.src[p.pos+1:min(p.pos+1+end, len(p.src))], true)
-			p.pos += end + 2
-		case '$':
-			p.parseDollar(&w, true)
-		default:
-			w.addLit(string(c), true)
-			p.pos++
-		}
-	}
-	w.raw = s
-	return w
-}
-
-func (p *shParser) parseRedirect(cur *shCommand, fd int) {
-	rest := p.rest()
-	r := shRedirect{fd: fd, dupTo: -1}
-	def := func(n int) {
-		if r.fd < 0 {
-			r.fd = n
-		}
-	}
-	switch {
-	case strings.HasPrefix(rest, "&>>"):
-		r.fd, r.both, r.append = 1, true, true
-		p.pos += 3
-	case strings.HasPrefix(rest, "&>"):
-		r.fd, r.both = 1, true
-		p.pos += 2
-	case strings.HasPrefix(rest, ">>"):
-		def(1)
-		r.append = true
-		p.pos += 2
-	case strings.HasPrefix(rest, ">&"), strings.HasPrefix(rest, "<&"):
-		def(map[byte]int{'>': 1, '<': 0}[rest[0]])
-		p.pos += 2
-		p.skipBlanks()
-		i := p.pos
-		for i < len(p.src) && (p.src[i] >= '0' && p.src[i] <= '9' || p.src[i] == '-') {
-			i++
-		}
-		if i == p.pos {
-			p.fail("bad >& or <&")
-			return
-		}
-		fmt.Sscan(p.src[p.pos:i], &r.dupTo)
-		p.pos = i
-		cur.redirs = append(cur.redirs, r)
-		return
-	case strings.HasPrefix(rest, "<<<"):
-		p.pos += 3
-		p.skipBlanks()
-		p.parseWord()
-		return
-	case strings.HasPrefix(rest, "<<"):
-		p.fail("here-documents are not modelled by this test")
-		return
-	case strings.HasPrefix(rest, ">|"):
-		def(1)
-		p.pos += 2
-	case rest[0] == '>':
-		def(1)
-		p.pos++
-	default:
-		def(0)
-		p.pos++
-	}
-	p.skipBlanks()
-	r.target = p.parseWord()
-	if r.target.raw == "" {
-		p.fail("a redirection without a target")
-		return
-	}
-	cur.redirs = append(cur.redirs, r)
-}
-
-// shVars looks up variables; unknown reports whether a name has no value the model can know.
-type shVars struct {
-	lookup  func(name string) (string, bool)
-	unknown []string
-}
-
-func (v *shVars) param(part shPart) (string, bool) {
-	switch part.text {
+func (e shEnv) Get(name string) expand.Variable {
+	switch name {
 	case "?", "#", "!", "$":
-		return "0", true
-	case "@", "*", "-":
-		return "", true
+		return shString("0")
+	case "@", "*":
+		return expand.Variable{Set: true, Kind: expand.Indexed}
+	case "-":
+		return shString("")
 	}
-	if part.text[0] >= '0' && part.text[0] <= '9' {
-		return "", true
+	if name[0] >= '0' && name[0] <= '9' {
+		return shString("")
 	}
-	return v.lookup(part.text)
+	if v, ok := e.lookup(name); ok {
+		return shString(v)
+	}
+	return expand.Variable{}
 }
 
-// value is the part's value; ok is false when the model cannot know it.
-func (v *shVars) value(part shPart) (string, bool) {
-	switch part.kind {
-	case partLit:
-		return part.text, true
-	case partSubst:
-		return "", false
+func (shEnv) Each(func(name string, vr expand.Variable) bool) {}
+
+// shConfig expands words as `set -u` does: a variable lookup does not know is an error (unless the
+// expansion gives a default for it, ${NAME:-x}), and so is a command substitution.
+func shConfig(lookup func(name string) (string, bool)) *expand.Config {
+	return &expand.Config{
+		Env:       shEnv{lookup: lookup},
+		NoUnset:   true,
+		CmdSubst:  func(io.Writer, *syntax.CmdSubst) error { return errCmdSubst },
+		ProcSubst: func(*syntax.ProcSubst) (string, error) { return "", errors.New("a process substitution") },
 	}
-	val, set := v.param(part)
-	arg := func() (string, bool) {
-		if part.arg == nil {
-			return "", true
-		}
-		s, unknown := v.joined(*part.arg)
-		return s, len(unknown) == 0
-	}
-	switch part.op {
-	case "":
-		return val, set
-	case "-", ":-", "=", ":=":
-		if set && (val != "" || !strings.HasPrefix(part.op, ":")) {
-			return val, true
-		}
-		return arg()
-	case "+", ":+":
-		if set && (val != "" || !strings.HasPrefix(part.op, ":")) {
-			return arg()
-		}
-		return "", true
-	case "?", ":?":
-		return val, set
-	case "#", "##", "%", "%%":
-		pat, ok := arg()
-		if !set || !ok {
-			return "", false
-		}
-		// Literal patterns only, which is what the recipes use.
-		if strings.ContainsAny(pat, "*?[") {
-			return "", false
-		}
-		if part.op[0] == '#' {
-			return strings.TrimPrefix(val, pat), true
-		}
-		return strings.TrimSuffix(val, pat), true
-	}
-	return "", false
 }
 
-// fields expands a word as the shell does for a command's arguments: unquoted expansions are split on
-// blanks, and an unquoted expansion that is empty gives no field.
-func (v *shVars) fields(w shWord) []string {
-	var out []string
-	var cur strings.Builder
-	have := false
-	flush := func() {
-		if have {
-			out = append(out, cur.String())
-		}
-		cur.Reset()
-		have = false
+// unknownValue names what made an expansion fail: "$NAME" for a variable the script never sets, "a
+// command substitution", or the library's error.
+func unknownValue(err error) string {
+	var unset expand.UnsetParameterError
+	if errors.As(err, &unset) {
+		return "$" + unset.Node.Param.Value
 	}
-	for _, part := range w.parts {
-		val, ok := v.value(part)
+	if errors.Is(err, errCmdSubst) {
+		return errCmdSubst.Error()
+	}
+	return err.Error()
+}
+
+// assignValue expands an assignment's value (no splitting); a declaration's option (`declare -x`)
+// gives no name.
+func assignValue(cfg *expand.Config, lookup func(string) (string, bool), a *syntax.Assign) (name, value string, err error) {
+	if a.Name == nil {
+		return "", "", nil
+	}
+	name = a.Name.Value
+	switch {
+	case a.Index != nil || a.Array != nil:
+		return name, "", errors.New("an array")
+	case a.Naked: // export NAME: exported as it is
+		v, ok := lookup(name)
 		if !ok {
-			v.unknown = append(v.unknown, describePart(part))
+			return name, "", fmt.Errorf("$%s", name)
 		}
-		if part.quoted || part.kind == partLit {
-			cur.WriteString(val)
-			have = have || part.quoted || val != ""
-			continue
-		}
-		if val == "" {
-			continue
-		}
-		if strings.IndexAny(val[:1], " \t\n") == 0 {
-			flush()
-		}
-		for i, f := range strings.Fields(val) {
-			if i > 0 {
-				flush()
-			}
-			cur.WriteString(f)
-			have = true
-		}
-		if strings.ContainsAny(val[len(val)-1:], " \t\n") {
-			flush()
-		}
+		return name, v, nil
 	}
-	flush()
-	return out
-}
-
-// joined expands a word without splitting (an assignment's value, a redirection's target).
-func (v *shVars) joined(w shWord) (string, []string) {
-	var b strings.Builder
-	var unknown []string
-	for _, part := range w.parts {
-		val, ok := v.value(part)
+	value, err = expand.Literal(cfg, a.Value)
+	if err == nil && a.Append {
+		old, ok := lookup(name)
 		if !ok {
-			unknown = append(unknown, describePart(part))
+			return name, "", fmt.Errorf("$%s", name)
 		}
-		b.WriteString(val)
+		value = old + value
 	}
-	return b.String(), unknown
-}
-
-func describePart(p shPart) string {
-	if p.kind == partSubst {
-		return "a command substitution"
-	}
-	return "$" + p.text
+	return name, value, err
 }
 
 // ---- running a recipe --------------------------------------------------------------------------
@@ -1358,10 +824,18 @@ func (rr *recipeRun) scriptEnv(r *recipe, job *recipeJob, s *recipeScript) (map[
 				return nil, fmt.Errorf("env %s: %v", e.name, err)
 			}
 			env[e.name] = v
-		default: // GitLab expands $VAR in variables
-			w := parseParamArg(e.value, &[]*shCommand{})
-			vars := &shVars{lookup: func(n string) (string, bool) { v, ok := env[n]; return v, ok }}
-			v, _ := vars.joined(w)
+		default: // GitLab expands $VAR in variables; one it does not know is empty
+			w, err := syntax.NewParser().Document(strings.NewReader(e.value))
+			if err != nil {
+				return nil, fmt.Errorf("variable %s: %v", e.name, err)
+			}
+			v, err := expand.Document(&expand.Config{
+				Env:      shEnv{lookup: func(n string) (string, bool) { v, ok := env[n]; return v, ok }},
+				CmdSubst: func(io.Writer, *syntax.CmdSubst) error { return nil },
+			}, w)
+			if err != nil {
+				return nil, fmt.Errorf("variable %s: %v", e.name, err)
+			}
 			env[e.name] = v
 		}
 	}
@@ -1430,12 +904,14 @@ func (rr *recipeRun) runJob(t *testing.T, r *recipe, job *recipeJob, check func(
 					continue
 				}
 				for _, a := range c.assigns {
-					vars := &shVars{lookup: lookup}
-					v, unknown := vars.joined(a.value)
-					unknownVars[a.name] = len(unknown) > 0
-					shell[a.name] = v
+					name, v, err := assignValue(shConfig(lookup), lookup, a)
+					if name == "" {
+						continue
+					}
+					unknownVars[name] = err != nil
+					shell[name] = v
 					if c.export {
-						env[a.name] = v
+						env[name] = v
 					}
 				}
 				continue
@@ -1445,22 +921,16 @@ func (rr *recipeRun) runJob(t *testing.T, r *recipe, job *recipeJob, check func(
 			}
 			n++
 			t.Run(fmt.Sprintf("%02d %s", n, shorten(c.raw, 70)), func(t *testing.T) {
-				vars := &shVars{lookup: lookup}
-				var args []string
-				for _, w := range c.words[1:] {
-					args = append(args, vars.fields(w)...)
-				}
-				procEnv := map[string]string{}
-				for k, v := range env {
-					procEnv[k] = v
-				}
+				cfg := shConfig(lookup)
+				args, err := c.args(cfg)
+				procEnv := maps.Clone(env)
 				for _, a := range c.assigns {
-					v, unknown := vars.joined(a.value)
-					vars.unknown = append(vars.unknown, unknown...)
-					procEnv[a.name] = v
+					name, v, aerr := assignValue(cfg, lookup, a)
+					err = cmp.Or(err, aerr)
+					procEnv[name] = v
 				}
-				if len(vars.unknown) > 0 {
-					t.Fatalf("job %s, %s: `%s` uses %s, which the recipe never sets", job.name, s.where, c.raw, strings.Join(vars.unknown, ", "))
+				if err != nil {
+					t.Fatalf("job %s, %s: `%s` uses %s, which the recipe never sets", job.name, s.where, c.raw, unknownValue(err))
 				}
 				var envList []string
 				for k, v := range procEnv {
@@ -1468,7 +938,7 @@ func (rr *recipeRun) runJob(t *testing.T, r *recipe, job *recipeJob, check func(
 				}
 				sort.Strings(envList)
 				res := runBin(t, rr.work, append(envList, rr.fixed...), args...)
-				rr.redirect(t, c, vars, res)
+				rr.redirect(t, c, cfg, res)
 				check(t, commandResult{job: job, script: s, cmd: c, args: args, res: res})
 			})
 		}
@@ -1477,30 +947,71 @@ func (rr *recipeRun) runJob(t *testing.T, r *recipe, job *recipeJob, check func(
 }
 
 // redirect writes what the command printed where its redirections send it.
-func (rr *recipeRun) redirect(t *testing.T, c *shCommand, vars *shVars, res result) {
+func (rr *recipeRun) redirect(t *testing.T, c *shCommand, cfg *expand.Config, res result) {
 	t.Helper()
 	sinks := map[int]string{1: "", 2: ""} // fd -> file ("" the log)
 	appendTo := map[string]bool{}
 	for _, r := range c.redirs {
-		if r.fd == 0 {
+		fd := -1
+		if r.N != nil {
+			n, err := strconv.Atoi(r.N.Value)
+			if err != nil {
+				t.Fatalf("`%s`: the redirection %s%s is not modelled by this test", c.raw, r.N.Value, r.Op)
+			}
+			fd = n
+		}
+		var both, appends bool
+		switch r.Op {
+		case syntax.RdrIn, syntax.RdrInOut, syntax.Hdoc, syntax.DashHdoc, syntax.WordHdoc:
+			continue // standard input: deskfleet reads none here
+		case syntax.DplIn, syntax.DplOut: // N>&M, N<&M: N writes where M does
+			if fd < 0 {
+				fd = 1
+				if r.Op == syntax.DplIn {
+					fd = 0
+				}
+			}
+			to := r.Word.Lit()
+			if to == "-" { // closed: what it writes is lost
+				sinks[fd] = "/dev/null"
+				continue
+			}
+			m, err := strconv.Atoi(to)
+			if err != nil {
+				t.Fatalf("`%s`: the redirection %s%s is not modelled by this test", c.raw, r.Op, to)
+			}
+			if fd != 0 {
+				sinks[fd] = sinks[m]
+			}
+			continue
+		case syntax.RdrOut, syntax.RdrClob:
+		case syntax.AppOut:
+			appends = true
+		case syntax.RdrAll:
+			both = true
+		case syntax.AppAll:
+			both, appends = true, true
+		default:
+			t.Fatalf("`%s`: the redirection %s is not modelled by this test", c.raw, r.Op)
+		}
+		if fd < 0 {
+			fd = 1
+		}
+		if fd == 0 {
 			continue
 		}
-		if r.dupTo >= 0 {
-			sinks[r.fd] = sinks[r.dupTo]
-			continue
-		}
-		target, unknown := vars.joined(r.target)
-		if len(unknown) > 0 {
-			t.Fatalf("`%s` redirects to %s, which the recipe never sets", c.raw, strings.Join(unknown, ", "))
+		target, err := expand.Literal(cfg, r.Word)
+		if err != nil {
+			t.Fatalf("`%s` redirects to %s, which the recipe never sets", c.raw, unknownValue(err))
 		}
 		if !filepath.IsAbs(target) {
 			target = filepath.Join(rr.work, target)
 		}
-		sinks[r.fd] = target
-		if r.both {
+		sinks[fd] = target
+		if both {
 			sinks[2] = target
 		}
-		appendTo[target] = appendTo[target] || r.append
+		appendTo[target] = appendTo[target] || appends
 	}
 	written := map[string]bool{}
 	for _, fd := range []int{1, 2} {
@@ -1571,38 +1082,58 @@ func checkExit(t *testing.T, c commandResult) {
 
 // ---- the tests ---------------------------------------------------------------------------------
 
-// TestWorkflowShellModel checks the shell model on the constructs the recipes use.
+// TestWorkflowShellModel checks what the test takes from a script (parseShell, shCommand.args) on the
+// constructs the recipes use: which commands are deskfleet's, whether they run whenever the script
+// does, their text, and their arguments as the shell expands them.
 func TestWorkflowShellModel(t *testing.T) {
 	env := map[string]string{"FLEET_DIR": "fleet dir", "FLAGS": "--allow-delete --allow-replace", "EMPTY": ""}
 	cases := []struct {
 		name, reason, script string
-		want                 [][]string // the deskfleet commands' arguments after expansion
-		wantTop              []bool
+		// want is the deskfleet commands' arguments after expansion; an expansion that fails gives
+		// "!" and what it could not know.
+		want    [][]string
+		wantTop []bool
+		wantRaw []string // the commands' text, when checked
 	}{
 		{"continuation", "a `\\` line continuation joins the lines of one command",
 			"deskfleet plan \\\n  -f \"$FLEET_DIR\" \\\n  --detailed-exitcode\n",
-			[][]string{{"plan", "-f", "fleet dir", "--detailed-exitcode"}}, []bool{true}},
+			[][]string{{"plan", "-f", "fleet dir", "--detailed-exitcode"}}, []bool{true},
+			[]string{`deskfleet plan -f "$FLEET_DIR" --detailed-exitcode`}},
 		{"or and redirect", "`|| code=$?` and `> file` are not arguments; the assignment after || is conditional",
 			"code=0\ndeskfleet drift --format markdown > drift.md || code=$?\n",
-			[][]string{{"drift", "--format", "markdown"}}, []bool{true}},
+			[][]string{{"drift", "--format", "markdown"}}, []bool{true},
+			[]string{"deskfleet drift --format markdown > drift.md"}},
 		{"substitution", "a deskfleet command inside $(...) is found, and is not top-level",
 			`out="$(deskfleet plan -f "$FLEET_DIR" --format json)"; echo "$out"`,
-			[][]string{{"plan", "-f", "fleet dir", "--format", "json"}}, []bool{false}},
+			[][]string{{"plan", "-f", "fleet dir", "--format", "json"}}, []bool{false}, nil},
 		{"splitting", "an unquoted variable splits into several flags, an empty one gives none",
 			"deskfleet apply --auto-approve $FLAGS $EMPTY plan.bin",
-			[][]string{{"apply", "--auto-approve", "--allow-delete", "--allow-replace", "plan.bin"}}, []bool{true}},
+			[][]string{{"apply", "--auto-approve", "--allow-delete", "--allow-replace", "plan.bin"}}, []bool{true}, nil},
 		{"case arms", "commands in case arms are found; `0|2)` is a pattern, not a pipeline",
 			"case \"$code\" in\n  0|2) deskfleet plan --format json > plan.json ;;\n  *) echo no ;;\nesac\ndeskfleet version",
-			[][]string{{"plan", "--format", "json"}, {"version"}}, []bool{false, true}},
+			[][]string{{"plan", "--format", "json"}, {"version"}}, []bool{false, true},
+			[]string{"deskfleet plan --format json > plan.json", "deskfleet version"}},
 		{"if and semicolons", "commands after ; and inside if are found",
 			"if true; then deskfleet validate -f x; fi; deskfleet version",
-			[][]string{{"validate", "-f", "x"}, {"version"}}, []bool{false, true}},
+			[][]string{{"validate", "-f", "x"}, {"version"}}, []bool{false, true}, nil},
 		{"default", "${X:-default} and ${X:+alt} expand",
 			`deskfleet drift -f "${NOPE:-fleet}" ${FLAGS:+--x}`,
-			[][]string{{"drift", "-f", "fleet", "--x"}}, []bool{true}},
+			[][]string{{"drift", "-f", "fleet", "--x"}}, []bool{true}, nil},
 		{"not deskfleet", "words that merely contain deskfleet are not commands",
 			`go install "github.com/deskfleet/deskfleet/cmd/deskfleet@latest"; echo deskfleet plan; grep -o 'deskfleet-plan:' x`,
-			nil, nil},
+			nil, nil, nil},
+		{"unknown values", "the output of a command substitution and a variable never set are not known: expanding them fails and names them",
+			`deskfleet plan -f "$(pwd)/fleet"; deskfleet drift -f $NOPE; deskfleet apply ${NOPE:?unset} plan.bin`,
+			[][]string{{"!a command substitution"}, {"!$NOPE"}, {"!$NOPE"}}, []bool{true, true, true}, nil},
+		{"pipes and groups", "both sides of a pipe run whenever the script does; a group, a subshell, a function's body and what follows && do not",
+			"deskfleet plan --format json | jq . > plan.json; { deskfleet version; } > v.txt; (deskfleet validate)\nf() { deskfleet drift; }; true && deskfleet show plan.bin",
+			[][]string{{"plan", "--format", "json"}, {"version"}, {"validate"}, {"drift"}, {"show", "plan.bin"}},
+			[]bool{true, false, false, false, false},
+			[]string{"deskfleet plan --format json", "deskfleet version", "deskfleet validate", "deskfleet drift", "deskfleet show plan.bin"}},
+		{"here-document", "a here-document is standard input, not arguments, and its body is not the command's text",
+			"deskfleet validate -f x <<EOF\nspec: 1\nEOF\ndeskfleet version",
+			[][]string{{"validate", "-f", "x"}, {"version"}}, []bool{true, true},
+			[]string{"deskfleet validate -f x <<EOF", "deskfleet version"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1612,20 +1143,24 @@ func TestWorkflowShellModel(t *testing.T) {
 			}
 			var got [][]string
 			var top []bool
+			var raw []string
 			for _, c := range cmds {
 				if !c.invokesDeskfleet() {
 					continue
 				}
-				vars := &shVars{lookup: func(n string) (string, bool) { v, ok := env[n]; return v, ok }}
-				var args []string
-				for _, w := range c.words[1:] {
-					args = append(args, vars.fields(w)...)
+				args, err := c.args(shConfig(func(n string) (string, bool) { v, ok := env[n]; return v, ok }))
+				if err != nil {
+					args = []string{"!" + unknownValue(err)}
 				}
 				got = append(got, args)
 				top = append(top, c.topLevel)
+				raw = append(raw, c.raw)
 			}
 			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) || fmt.Sprint(top) != fmt.Sprint(tc.wantTop) {
 				t.Errorf("%s:\ngot  %q top %v\nwant %q top %v", tc.reason, got, top, tc.want, tc.wantTop)
+			}
+			if tc.wantRaw != nil && !slices.Equal(raw, tc.wantRaw) {
+				t.Errorf("%s: the commands' text\ngot  %q\nwant %q", tc.reason, raw, tc.wantRaw)
 			}
 		})
 	}
@@ -1746,8 +1281,8 @@ func checkRecipeSecrets(t *testing.T, r *recipe) {
 				}
 			}
 			for _, a := range c.cmd.assigns {
-				if slices.Contains(sensitive, a.name) {
-					t.Errorf("%s, job %s: `%s` sets %s itself", r.path, job.name, c.cmd.raw, a.name)
+				if a.Name != nil && slices.Contains(sensitive, a.Name.Value) {
+					t.Errorf("%s, job %s: `%s` sets %s itself", r.path, job.name, c.cmd.raw, a.Name.Value)
 				}
 			}
 		}
