@@ -7,17 +7,25 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build test demo bench fuzz fuzz-all generate fmt
+.PHONY: build test cross demo bench fuzz fuzz-all generate fmt
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/deskfleet
 
-# PostgreSQL's server programs for the state/postgres tests (installed when missing), vet, then every
-# test with the race detector; fuzz seed corpora run as ordinary tests.
-test:
+# The three release builds first (cross), PostgreSQL's server programs for the state/postgres tests
+# (installed when missing), vet, then every test with the race detector; fuzz seed corpora run as
+# ordinary tests. The CLI tests build their binary with the deskfleet_testhooks tag (crash hook).
+test: cross
 	./scripts/ensure-postgres.sh
 	$(GO) vet ./...
+	$(GO) vet -tags deskfleet_testhooks ./cmd/deskfleet
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Every package builds for Linux, macOS and Windows: unix-only calls live in build-tagged files.
+cross:
+	GOOS=linux $(GO) build ./...
+	GOOS=darwin $(GO) build ./...
+	GOOS=windows $(GO) build ./...
 
 demo: build
 	./scripts/demo.sh $(BIN)

@@ -1,17 +1,21 @@
+//go:build deskfleet_testhooks
+
 package main
 
 import (
 	"context"
 	"os"
 	"strconv"
-	"syscall"
+	"time"
 
 	"github.com/deskfleet/deskfleet/state"
 )
 
-// crashAfterIntentEnv names a fault-injection hook for the crash tests of QUALITY.md: when set to N,
-// apply kills its own process with SIGKILL right after the N-th intent it records is stored, as a
-// power cut would. It is read by apply only and documented here, not in --help: it exists for tests.
+// crashAfterIntentEnv names a fault-injection hook for the crash tests (TestCLICrashResume): when set
+// to N, apply kills its own process (SIGKILL on unix, TerminateProcess on Windows) right after the N-th
+// intent it records is stored, as a power cut would. It exists only in binaries built with the
+// deskfleet_testhooks build tag, which the CLI tests' TestMain passes; release builds get
+// crashhook_off.go, where the variable does nothing. It is documented here, not in --help.
 const crashAfterIntentEnv = "DESKFLEET_CRASH_AFTER_INTENT"
 
 // withCrashHook wraps st with the hook when the environment asks for it.
@@ -42,8 +46,19 @@ func (s *crashingStore) Update(ctx context.Context, l *state.Lock, fn func(*stat
 	if err == nil && added {
 		s.seen++
 		if s.seen == s.after {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL) //nolint:errcheck // the process ends here
+			killSelf()
 		}
 	}
 	return err
+}
+
+// killSelf ends the process at once, with no deferred function, flush or exit handler running.
+func killSelf() {
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		p.Kill() //nolint:errcheck // the process ends here
+	}
+	// The kill may land a moment later: never return to the caller, who would go on applying.
+	for {
+		time.Sleep(time.Hour)
+	}
 }
