@@ -3,15 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -74,163 +69,94 @@ func applyCommand() *cli.Command {
 }
 
 func runApply(c *cli.Context) error {
-	// Flags may follow PLANFILE (`apply plan.bin --auto-approve`), as users write them.
-	args, err := positionalArgs(c, -1)
-	if err != nil {
-		return err
-	}
-	if len(args) > 1 {
-		return withHint(fmt.Errorf("apply takes at most one PLANFILE, got %d arguments: %s", len(args), strings.Join(args, " ")),
-			"save one plan with `deskfleet plan --out FILE` and apply that file")
-	}
 	format := c.String(flagFormat)
 	if format != "text" && format != "json" {
 		return fmt.Errorf("--format %q: want text or json", format)
 	}
-	var planFile string
-	if len(args) == 1 {
-		planFile = args[0]
+	planFile, err := planFileArg(c)
+	if err != nil {
+		return err
 	}
-
-	// The fleet's name keys the lock: from the saved plan, else from the spec.
-	var saved *engine.Plan
-	var ls *loadedSpec
-	var fleet string
-	if planFile != "" {
-		p, err := engine.LoadPlan(planFile)
-		if err != nil {
-			return withHint(err, "save a plan with `deskfleet plan --out FILE`, or run apply without PLANFILE to plan and apply at once")
-		}
-		saved, fleet = p, p.Fleet
-	} else {
-		var err error
-		if ls, err = loadSpec(c); err != nil {
-			return err
-		}
-		fleet = ls.Fleet.Name
+	req, err := applyRequest(c, planFile, format)
+	if err != nil {
+		return err
 	}
-
 	// Ctrl-C: stop starting steps, finish recording the ones in flight.
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	st, err := openStore(c)
+	sess, err := openSession(c)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	st = withCrashHook(st)
-	holder := currentHolder("deskfleet apply")
-	lock, err := st.Lock(ctx, fleet, holder, c.Duration(flagLockTimeout))
-	var stale *state.LockedError
-	if errors.As(err, &stale) && stale.Stale {
-		// The holder ran on this host and its process is gone (killed, crashed): nobody can be using
-		// the lock. Take it over, saying so; what that run left in flight is settled below.
-		// Unlock removes exactly the stale lock read here: if another process took the fleet over
-		// meanwhile, its lock stays and the Lock below names it.
-		fmt.Fprintf(c.App.ErrWriter, "deskfleet: taking over the stale lock of %s: that process is gone\n", stale.Holder)
-		cur, cerr := st.CurrentLock(ctx, fleet)
-		if cerr != nil {
-			return cerr
-		}
-		if cur != nil && cur.Holder.ProcessGone() {
-			if uerr := st.Unlock(ctx, cur); uerr != nil {
-				return uerr
-			}
-		}
-		lock, err = st.Lock(ctx, fleet, holder, c.Duration(flagLockTimeout))
+	defer sess.close()
+	sess.Store = withCrashHook(sess.Store)
+	out, err := sess.Apply(ctx, req)
+	var stale *engine.StalePlanError
+	if errors.As(err, &stale) {
+		return withCode(exitStalePlan, withHint(err, "make a new plan: deskfleet plan --out "+planFile))
 	}
+	if out == nil || out.Result == nil {
+		if err == nil && len(out.Plan.Errors) > 0 {
+			return withCode(exitError, fmt.Errorf("%s cannot be planned and nothing else is to do", plural(len(out.Plan.Errors), "change")))
+		}
+		return engineError(c, err)
+	}
+	progressFor(c, format).Summary(out.Result)
+	return applyExit(out, err)
+}
+
+// planFileArg is apply's PLANFILE, "" when none. Flags may follow it (`apply plan.bin --auto-approve`),
+// as users write them.
+func planFileArg(c *cli.Context) (string, error) {
+	args, err := positionalArgs(c, -1)
 	if err != nil {
-		var le *state.LockedError
-		if errors.As(err, &le) {
-			hint := "wait for it to finish, or pass --lock-timeout to wait"
-			if le.Stale {
-				hint = "the holder is gone: `deskfleet state unlock " + fleet + "` clears its lock"
-			}
-			return withCode(exitLockHeld, withHint(err, hint))
-		}
-		return err
+		return "", err
 	}
-	defer st.Unlock(context.WithoutCancel(ctx), lock) //nolint:errcheck // best effort; a stale lock is reported next time
+	switch len(args) {
+	case 0:
+		return "", nil
+	case 1:
+		return args[0], nil
+	}
+	return "", withHint(fmt.Errorf("apply takes at most one PLANFILE, got %d arguments: %s", len(args), strings.Join(args, " ")),
+		"save one plan with `deskfleet plan --out FILE` and apply that file")
+}
 
-	api, err := openAPI(c)
-	if err != nil {
-		return err
+// applyRequest turns apply's flags into the fleet API's request: the saved plan or the spec, the
+// approvals, the confirmation (a person at a terminal, or --auto-approve), and the progress output.
+func applyRequest(c *cli.Context, planFile, format string) (engine.ApplyRequest, error) {
+	req := engine.ApplyRequest{
+		Plan: engine.PlanOptions{Targets: c.StringSlice(flagTarget), Excludes: c.StringSlice(flagExclude),
+			MaxDeletePercent: maxDeletePercent(c)},
+		Approvals: engine.Approvals{Delete: c.Bool(flagAllowDelete), Replace: c.Bool(flagAllowReplace),
+			Rebuild: c.Bool(flagAllowRebuild), Force: c.Bool(flagForce)},
+		Confirm:     terminalConfirmer{c},
+		LockTimeout: c.Duration(flagLockTimeout),
+		Exec: engine.ExecOptions{PollInterval: c.Duration(flagPollInterval), TaskTimeout: c.Duration(flagTaskTimeout),
+			Observer: progressFor(c, format).Event, Run: state.Run{Command: commandLine(os.Args)}},
 	}
-	defer api.Close()
-
-	w := c.App.Writer
-	run := state.Run{User: holder.User, Host: holder.Host, Command: commandLine(os.Args)}
-	opts := engine.ExecOptions{
-		Parallelism:  c.Int(flagParallelism),
-		PollInterval: c.Duration(flagPollInterval),
-		TaskTimeout:  c.Duration(flagTaskTimeout),
+	if c.Bool(flagAutoApprove) {
+		req.Confirm = engine.AutoApprove{}
 	}
-
-	// Finish what an interrupted apply left in flight before deciding anything, saying what was found.
-	progress := newProgress(c, w, format)
-	opts.Observer = progress.event
-	if _, err := engine.Settle(ctx, api.Client, st, lock, opts); err != nil {
-		return withHint(err, "once you know the outcome, `deskfleet state settle` records it; then apply again")
-	}
-	rec, err := st.Read(ctx, fleet)
-	if err != nil {
-		return err
-	}
-
-	var p *engine.Plan
-	if saved != nil {
-		if moved, err := staleness(ctx, c, api, saved, rec); err != nil {
-			return err
-		} else if len(moved) > 0 {
-			return withCode(exitStalePlan, withHint(fmt.Errorf("the saved plan is stale: %s", strings.Join(moved, "; ")),
-				"make a new plan: deskfleet plan --out "+planFile))
-		}
-		p = saved
-	} else {
-		fr, err := readLive(c, api, ls)
-		if err != nil {
-			return err
-		}
-		p = diffAndPrice(c, fr, rec).Plan
-		run.GitCommit = gitCommit(ls.Fleet.Files)
-	}
-	run.SpecDigest = p.SpecDigest
-
 	if format == "text" {
-		if err := render.Text(w, p, render.TextOptions{Color: useColor(c, w)}); err != nil {
-			return err
-		}
+		w := c.App.Writer
+		req.OnPlan = func(p *engine.Plan) { render.Text(w, p, render.TextOptions{Color: useColor(c, w)}) } //nolint:errcheck // output errors surface at exit
 	}
-	if p.Empty() {
-		if len(p.Errors) > 0 {
-			return withCode(exitError, fmt.Errorf("%s cannot be planned and nothing else is to do", plural(len(p.Errors), "change")))
+	var err error
+	if planFile != "" {
+		if req.Saved, err = engine.LoadPlan(planFile); err != nil {
+			return req, withHint(err, "save a plan with `deskfleet plan --out FILE`, or run apply without PLANFILE to plan and apply at once")
 		}
-		return nil
+		return req, nil
 	}
-	if blocked, flags := guardsBlocking(c, p); len(blocked) > 0 {
-		for _, b := range blocked {
-			fmt.Fprintln(c.App.ErrWriter, "blocked:", b)
-		}
-		verb := "changes need flags"
-		if len(blocked) == 1 {
-			verb = "change needs a flag"
-		}
-		return withCode(exitGuard, withHint(fmt.Errorf("%d %s to apply; nothing was changed", len(blocked), verb),
-			"review the plan above; to go ahead, run again with "+strings.Join(flags, " ")+" (each allows only what it names)"))
-	}
-	if !c.Bool(flagAutoApprove) {
-		if err := confirm(c, p); err != nil {
-			return err
-		}
-	}
+	req.Spec, err = loadSpec(c)
+	return req, err
+}
 
-	opts.Run = run
-	res, err := engine.Apply(ctx, api.Client, st, lock, p, opts)
-	if res == nil {
-		return err
-	}
-	progress.summary(res, p)
+// applyExit is apply's exit: 0 done, 3 partly applied (or applied with changes that could not be
+// planned, or interrupted), 1 when no step succeeded.
+func applyExit(out *engine.ApplyOutcome, err error) error {
+	res, p := out.Result, out.Plan
 	done := len(res.With(engine.StepDone, engine.StepPartial))
 	switch {
 	case res.Outcome == engine.OutcomeDone && len(p.Errors) == 0:
@@ -258,50 +184,15 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-// guardsBlocking lists the plan's guarded changes that the flags do not allow, and the flags (sorted,
-// each once) that would allow them.
-func guardsBlocking(c *cli.Context, p *engine.Plan) (blocked, flags []string) {
-	allowed := map[engine.Guard]bool{
-		engine.GuardDelete:     c.Bool(flagAllowDelete),
-		engine.GuardReplace:    c.Bool(flagAllowReplace),
-		engine.GuardRebuild:    c.Bool(flagAllowRebuild),
-		engine.GuardMassDelete: c.Bool(flagForce),
-		engine.GuardEmptySpec:  c.Bool(flagForce),
-	}
-	seen := map[string]bool{}
-	need := func(g engine.Guard) {
-		if f := g.Flag(); !seen[f] {
-			seen[f] = true
-			flags = append(flags, f)
-		}
-	}
-	for _, g := range p.Guards {
-		if !allowed[g.Guard] {
-			blocked = append(blocked, fmt.Sprintf("%s (needs %s)", g.Message, g.Guard.Flag()))
-			need(g.Guard)
-		}
-	}
-	for _, s := range p.Steps {
-		if s.Guard != engine.GuardNone && !allowed[s.Guard] {
-			var names []string
-			for _, t := range s.Op.Desktops() {
-				names = append(names, t.Name)
-			}
-			blocked = append(blocked, fmt.Sprintf("step %d %s %s (needs %s)", s.ID, s.Op.Action(), strings.Join(names, ", "), s.Guard.Flag()))
-			need(s.Guard)
-		}
-	}
-	sort.Strings(flags)
-	return blocked, flags
-}
+// terminalConfirmer asks at a terminal; elsewhere it refuses, since nobody can answer.
+type terminalConfirmer struct{ c *cli.Context }
 
-// confirm asks at a terminal; elsewhere it refuses, since nobody can answer.
-func confirm(c *cli.Context, p *engine.Plan) error {
-	in, ok := c.App.Reader.(*os.File)
+func (t terminalConfirmer) Confirm(_ context.Context, p *engine.Plan) error {
+	in, ok := t.c.App.Reader.(*os.File)
 	if !ok || !isTerminal(in) {
 		return withHint(errors.New("not at a terminal, so nobody can confirm"), "pass --auto-approve to apply without confirmation")
 	}
-	fmt.Fprintf(c.App.Writer, "\nApply %s to fleet %s? Only 'yes' is accepted: ", plural(len(p.Steps), "step"), p.Fleet)
+	fmt.Fprintf(t.c.App.Writer, "\nApply %s to fleet %s? Only 'yes' is accepted: ", plural(len(p.Steps), "step"), p.Fleet)
 	line, _ := bufio.NewReader(in).ReadString('\n')
 	if strings.TrimSpace(line) != "yes" {
 		return withCode(exitError, errors.New("not applied"))
@@ -313,135 +204,8 @@ func confirm(c *cli.Context, p *engine.Plan) error {
 // and CI runners give as stdin, is one too, and nobody answers there).
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-// staleness re-reads what a saved plan read and lists what moved since; a state serial that moved
-// is stale too (another apply ran).
-func staleness(ctx context.Context, c *cli.Context, api *apiSession, p *engine.Plan, rec *state.Record) ([]string, error) {
-	var moved []string
-	if rec.Serial != p.StateSerial {
-		moved = append(moved, fmt.Sprintf("the state changed (serial %d, the plan was made at %d)", rec.Serial, p.StateSerial))
-	}
-	var sites []string
-	for k := range p.Observed {
-		if site, ok := strings.CutPrefix(k, "net:"); ok {
-			sites = append(sites, site)
-		}
-	}
-	sort.Strings(sites)
-	snap, err := engine.Observe(ctx, api.Client, engine.ObserveOptions{SiteIDs: sites, Parallelism: c.Int(flagParallelism)})
-	if err != nil {
-		return nil, err
-	}
-	return append(moved, engine.Stale(p, engine.Fingerprints(snap))...), nil
-}
-
-// gitCommit returns the commit of the Git work tree holding the spec's first file, "" outside one
-// (or without git).
-func gitCommit(files []string) string {
-	if len(files) == 0 {
-		return ""
-	}
-	out, err := exec.Command("git", "-C", filepath.Dir(files[0]), "rev-parse", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// progress prints the executor's events: one line per event (with a timestamp off a terminal), or
-// one JSON object per event (NDJSON) with --format json. The executor serialises its calls.
-type progress struct {
-	w    io.Writer
-	json bool
-	tty  bool
-}
-
-func newProgress(c *cli.Context, w io.Writer, format string) *progress {
-	return &progress{w: w, json: format == "json", tty: useColor(c, w)}
-}
-
-// eventJSON is an event as one NDJSON line.
-type eventJSON struct {
-	Kind       engine.EventKind `json:"event"`
-	At         time.Time        `json:"at"`
-	Step       int              `json:"step,omitempty"`
-	Action     string           `json:"action,omitempty"`
-	Targets    string           `json:"targets,omitempty"`
-	TaskID     string           `json:"task_id,omitempty"`
-	TaskStatus string           `json:"task_status,omitempty"`
-	ElapsedMS  int64            `json:"elapsed_ms,omitempty"`
-	Error      string           `json:"error,omitempty"`
-	Intent     string           `json:"intent,omitempty"`
-	Status     string           `json:"status,omitempty"`
-}
-
-var eventGlyph = map[engine.EventKind]string{
-	engine.EventStepStarted: "→", engine.EventTaskPolled: "…", engine.EventStepDone: "✓",
-	engine.EventStepPartial: "~", engine.EventStepFailed: "✗", engine.EventStepUnknown: "?",
-	engine.EventStepInterrupted: "‖", engine.EventStepSkipped: "-", engine.EventIntentSettled: "=",
-}
-
-func (pr *progress) event(e engine.Event) {
-	if pr.json {
-		j := eventJSON{Kind: e.Kind, At: e.At.UTC(), Step: e.Step, Action: string(e.Action), Targets: e.Targets,
-			TaskID: e.TaskID, TaskStatus: string(e.TaskStatus), ElapsedMS: e.Elapsed.Milliseconds(),
-			Intent: e.Intent, Status: string(e.Status)}
-		if e.Err != nil {
-			j.Error = e.Err.Error()
-		}
-		if b, err := json.Marshal(j); err == nil {
-			fmt.Fprintln(pr.w, string(b))
-		}
-		return
-	}
-	var line string
-	switch e.Kind {
-	case engine.EventIntentSettled:
-		line = fmt.Sprintf("settled %s from an earlier run: %s", e.Intent, e.Status)
-	default:
-		line = fmt.Sprintf("%s %2d %s %s", eventGlyph[e.Kind], e.Step, e.Action, e.Targets)
-		if el := e.Elapsed.Round(100 * time.Millisecond); el > 0 {
-			line += "  " + el.String()
-		}
-		if e.TaskID != "" {
-			line += fmt.Sprintf("  task %s %s", render.ShortID(e.TaskID), e.TaskStatus)
-		}
-		if e.Err != nil {
-			line += "  " + e.Err.Error()
-		}
-	}
-	if !pr.tty {
-		line = e.At.UTC().Format("15:04:05") + " " + line
-	}
-	fmt.Fprintln(pr.w, line)
-}
-
-// summary prints the table of steps: done, failed with the API's code and message, skipped and why.
-func (pr *progress) summary(res *engine.Result, p *engine.Plan) {
-	if pr.json {
-		return
-	}
-	fmt.Fprintf(pr.w, "\nApply %s in %s:\n", res.Outcome, res.Elapsed.Round(100*time.Millisecond))
-	for _, s := range res.Steps {
-		line := fmt.Sprintf("  %-11s %2d %s %s", s.Status, s.Step, s.Action, s.Targets)
-		switch {
-		case s.Code != "":
-			line += fmt.Sprintf("  (%s %s)", s.Code, s.Message)
-		case s.Err != nil && s.Status != engine.StepDone:
-			line += "  (" + s.Err.Error() + ")"
-		}
-		if len(s.Failed) > 0 {
-			line += "  failed: " + strings.Join(s.Failed, ", ")
-		}
-		if len(s.SkippedFor) > 0 {
-			line += fmt.Sprintf("  after failed step %v", s.SkippedFor)
-		}
-		fmt.Fprintln(pr.w, line)
-	}
-	counts := map[engine.StepStatus]int{}
-	for _, s := range res.Steps {
-		counts[s.Status]++
-	}
-	fmt.Fprintf(pr.w, "%d done, %d partial, %d failed, %d skipped, %d unknown, %d interrupted.\n",
-		counts[engine.StepDone], counts[engine.StepPartial], counts[engine.StepFailed], counts[engine.StepSkipped],
-		counts[engine.StepUnknown], counts[engine.StepInterrupted])
+// progressFor is apply's progress output on stdout: text lines (timestamped off a terminal) or NDJSON.
+func progressFor(c *cli.Context, format string) *render.Progress {
+	w := c.App.Writer
+	return &render.Progress{W: w, JSON: format == "json", Terminal: useColor(c, w)}
 }

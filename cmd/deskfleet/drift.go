@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -60,9 +59,18 @@ func runDrift(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("--expiring-within %q: %v; use a Go duration like 36h or days like 7d", c.String(flagExpiringWithin), err)
 	}
-	r, err := makeDrift(c, within)
+	sp, err := loadSpec(c)
 	if err != nil {
 		return err
+	}
+	sess, err := openSession(c)
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	r, err := sess.Drift(c.Context, sp, engine.DriftOptions{ExpiringWithin: within})
+	if err != nil {
+		return engineError(c, err)
 	}
 	w := c.App.Writer
 	switch format {
@@ -80,28 +88,4 @@ func runDrift(c *cli.Context) error {
 		return withCode(exitDrift, nil)
 	}
 	return nil
-}
-
-// makeDrift reads the spec, the live fleet (readFleet) and the state record, and compares them. It
-// makes no mutating call and does not take the state lock (reading the record does not need it).
-func makeDrift(c *cli.Context, within time.Duration) (*engine.DriftReport, error) {
-	fr, err := readFleet(c)
-	if err != nil {
-		return nil, err
-	}
-	defer fr.API.Close()
-	store, err := openStore(c)
-	if err != nil {
-		return nil, err
-	}
-	defer store.Close()
-	rec, err := store.Read(c.Context, fr.Fleet.Name)
-	if err != nil {
-		return nil, fmt.Errorf("reading the state of fleet %s: %w", fr.Fleet.Name, err)
-	}
-	snap := fr.Snapshot
-	r := engine.Drift(fr.Desired, snap, rec, engine.DriftOptions{ExpiringWithin: within})
-	r.Reads = engine.Reads{Desktops: len(snap.Desktops), Accounts: len(snap.Accounts), Sites: len(snap.Networks),
-		Calls: fr.API.Calls(), Elapsed: time.Since(fr.Start)}
-	return r, nil
 }

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/deskfleet/deskfleet/engine"
-	"github.com/deskfleet/deskfleet/state"
 )
 
 // Flags of import.
@@ -64,25 +62,12 @@ func runImport(c *cli.Context) error {
 	if c.IsSet(flagLabel) {
 		opt.Label = new(c.String(flagLabel))
 	}
-	api, err := openAPI(c)
+	sess, err := openSession(c)
 	if err != nil {
 		return err
 	}
-	defer api.Close()
-	ctx := c.Context
-	cat, err := engine.ReadCatalog(ctx, api.Client, nil)
-	if err != nil {
-		return err
-	}
-	sites := make([]string, 0, len(cat.Sites))
-	for _, s := range cat.Sites {
-		sites = append(sites, s.SiteID)
-	}
-	snap, err := engine.Observe(ctx, api.Client, engine.ObserveOptions{SiteIDs: sites, Parallelism: c.Int(flagParallelism)})
-	if err != nil {
-		return err
-	}
-	im, err := engine.Import(cat, snap, opt)
+	defer sess.close()
+	im, err := sess.Import(c.Context, opt)
 	if err != nil {
 		return withHint(err, "")
 	}
@@ -90,67 +75,12 @@ func runImport(c *cli.Context) error {
 		fmt.Fprintln(c.App.ErrWriter, "warning:", w)
 	}
 	if c.Bool(flagAdopt) {
-		if err := adoptImported(c, im); err != nil {
-			return err
+		if err := sess.Adopt(c.Context, opt.Fleet, im, c.Duration(flagLockTimeout)); err != nil {
+			return engineError(c, err)
 		}
 		fmt.Fprintf(c.App.ErrWriter, "adopted %s and %s into fleet %s (protected)\n",
 			plural(len(im.Desktops), "desktop"), plural(len(im.Accounts), "account"), opt.Fleet)
 	}
 	_, err = c.App.Writer.Write(im.YAML)
 	return err
-}
-
-// adoptImported records the imported desktops and accounts in the fleet's state record, protected,
-// under the fleet's lock: each desktop with its label, its binding (when the spec manages bindings)
-// and its image only when import was sure of it. A desktop already recorded keeps the image it has.
-func adoptImported(c *cli.Context, im *engine.Imported) error {
-	ctx := c.Context
-	fleet := c.String(flagFleet)
-	st, err := openStore(c)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	lock, err := st.Lock(ctx, fleet, currentHolder("deskfleet import --adopt"), c.Duration(flagLockTimeout))
-	if err != nil {
-		var le *state.LockedError
-		if errors.As(err, &le) {
-			return withCode(exitLockHeld, err)
-		}
-		return err
-	}
-	defer st.Unlock(ctx, lock) //nolint:errcheck // the update's outcome is what matters
-	now := time.Now().UTC()
-	return st.Update(ctx, lock, func(rec *state.Record) error {
-		if rec.Fleet == "" {
-			rec.Fleet = fleet
-		}
-		if rec.Desktops == nil {
-			rec.Desktops = map[string]state.Desktop{}
-		}
-		if rec.Accounts == nil {
-			rec.Accounts = map[string]state.Account{}
-		}
-		for _, d := range im.Desktops {
-			sd := rec.Desktops[d.ID]
-			sd.VmID, sd.Name, sd.Protect, sd.AppliedAt = d.ID, d.Name, true, now
-			sd.Label = new(d.Label)
-			if im.ImageSure[d.ID] {
-				sd.ImageID = im.Images[d.ID].ID
-			}
-			if im.BindingsSet {
-				sd.Account = new(d.AccountEmail)
-			}
-			rec.Desktops[d.ID] = sd
-		}
-		for _, a := range im.Accounts {
-			sa := rec.Accounts[a.Email]
-			sa.Email, sa.AccountID, sa.Name = a.Email, a.AccountID, a.Name
-			if a.Remark != "" {
-				sa.Remark = new(a.Remark)
-			}
-			rec.Accounts[a.Email] = sa
-		}
-		return nil
-	})
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/engine/render"
 )
 
@@ -41,39 +40,19 @@ func stateSettleCommand() *cli.Command {
 			if c.Bool("done") == c.Bool("not-done") {
 				return errors.New("say either --done or --not-done")
 			}
-			st, err := openStore(c)
+			sess, err := openStateSession(c)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			ctx := c.Context
-			fleets, err := st.Fleets(ctx)
+			defer sess.close()
+			done := c.Bool("done")
+			got, err := sess.SettleIntent(c.Context, args[0], done)
 			if err != nil {
-				return err
+				return engineError(c, err)
 			}
-			for _, fleet := range fleets {
-				rec, err := st.Read(ctx, fleet)
-				if err != nil {
-					return err
-				}
-				for _, in := range rec.Intents {
-					if in.ID != args[0] {
-						continue
-					}
-					lock, err := st.Lock(ctx, fleet, currentHolder("deskfleet state settle"), 0)
-					if err != nil {
-						return withCode(exitLockHeld, err)
-					}
-					defer st.Unlock(ctx, lock) //nolint:errcheck // released at exit anyway
-					if err := engine.ResolveIntent(ctx, st, lock, in.ID, c.Bool("done")); err != nil {
-						return err
-					}
-					fmt.Fprintf(c.App.Writer, "intent %s (%s %s) of fleet %s settled: %s\n", in.ID, in.Action,
-						render.ShortList(in.Targets), fleet, map[bool]string{true: "done", false: "not done"}[c.Bool("done")])
-					return nil
-				}
-			}
-			return fmt.Errorf("no intent %s in the state", args[0])
+			fmt.Fprintf(c.App.Writer, "intent %s (%s %s) of fleet %s settled: %s\n", got.Intent.ID, got.Intent.Action,
+				render.ShortList(got.Intent.Targets), got.Fleet, map[bool]string{true: "done", false: "not done"}[done])
+			return nil
 		},
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/deskfleet/deskfleet/engine"
-	"github.com/deskfleet/deskfleet/schema"
 	"github.com/deskfleet/deskfleet/spec"
 )
 
@@ -49,11 +48,7 @@ func validateCommand() *cli.Command {
 			&cli.BoolFlag{Name: flagOnline, Usage: "after the offline checks, resolve sites, products, images and networks with the API (read-only)"},
 		}, apiFlags()...),
 		Action: func(c *cli.Context) error {
-			paths := c.StringSlice("file")
-			if len(paths) == 0 {
-				paths = []string{"."}
-			}
-			diags, fl, files := validate(paths)
+			diags, fl, files := engine.CheckSpec(specPaths(c))
 			if c.Bool(flagOnline) && !diags.HasErrors() {
 				online, endpoint, err := validateOnline(c, fl)
 				if err != nil {
@@ -72,48 +67,16 @@ func validateCommand() *cli.Command {
 	}
 }
 
-// validateOnline resolves a valid spec against the API: the catalog, then the networks of the sites in
-// play and the sub-accounts (not the desktops), then engine.Resolve. It makes no mutating call. It
-// returns Resolve's diagnostics and the endpoint read; an error means the API could not be read.
+// validateOnline resolves a valid spec's names against the API the flags name (reads only); it
+// returns the diagnostics and the endpoint read.
 func validateOnline(c *cli.Context, fl *spec.Fleet) (spec.Diagnostics, string, error) {
-	api, err := openAPI(c)
+	sess, err := openAPISession(c)
 	if err != nil {
 		return nil, "", err
 	}
-	defer api.Close()
-	cat, err := engine.ReadCatalog(c.Context, api.Client, fl)
-	if err != nil {
-		return nil, "", err
-	}
-	snap, err := engine.Observe(c.Context, api.Client, engine.ObserveOptions{SiteIDs: cat.SiteIDs(fl),
-		Parallelism: c.Int(flagParallelism), SkipDesktops: true})
-	if err != nil {
-		return nil, "", err
-	}
-	_, diags := engine.Resolve(fl, cat, snap)
-	return diags, api.Endpoint, nil
-}
-
-// validate loads the spec and, when the loader finds no error, also checks every document against the
-// JSON Schema: the loader's messages are the more precise, so the schema only reports what the loader
-// let through. It returns the diagnostics (sorted), the fleet and the number of files read.
-func validate(paths []string) (spec.Diagnostics, *spec.Fleet, int) {
-	srcs, read := spec.ReadSources(paths...)
-	fl, diags := spec.Finish(srcs, read)
-	if !diags.HasErrors() {
-		diags = append(diags, schema.Validate(srcs)...)
-	}
-	diags.Sort()
-	files := map[string]bool{}
-	for _, s := range srcs {
-		files[s.File] = true
-	}
-	for _, d := range diags {
-		if d.Pos.File != "" {
-			files[d.Pos.File] = true
-		}
-	}
-	return diags, fl, len(files)
+	defer sess.close()
+	diags, err := sess.ValidateOnline(c.Context, fl)
+	return diags, sess.api.Endpoint, err
 }
 
 // printDiagnostics writes one line per diagnostic, then the count line.

@@ -1,0 +1,234 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/schema"
+	"github.com/deskfleet/deskfleet/spec"
+	"github.com/deskfleet/deskfleet/state"
+)
+
+// Session is the fleet API: what every front end (the command line today; a scheduled job, an HTTP
+// API or a dashboard tomorrow) calls to plan, apply, check drift, import and adopt. It owns the
+// policy that keeps a fleet safe, so no front end can forget it: the lock (with the takeover of a
+// stale one), settling what an earlier apply left in flight, the staleness of a saved plan, the
+// guards (recomputed from the plan's own steps, whatever a plan file says) and the confirmation.
+//
+// A Session holds no connection of its own: the caller opens Client and Store and closes them after.
+// Its methods may be called one after another; they are not meant to run concurrently on one
+// Session (the lock they take is per fleet, in the store, and protects against other processes).
+type Session struct {
+	// Client is the API; Store the state (bbolt, PostgreSQL, memory).
+	Client provider.Client
+	Store  state.Store
+	// Holder is who this process is, recorded with every lock it takes; each method sets Command and
+	// Since. Zero fields are recorded as they are.
+	Holder state.Holder
+	// Parallelism bounds the reads in flight (Observe) and is the executor's default (8 when < 1).
+	Parallelism int
+	// Notify receives one line for a person about a decision taken on their behalf (a stale lock
+	// taken over). nil: dropped.
+	Notify func(msg string)
+	// Calls returns the API requests sent so far, for a plan's Reads; nil counts none.
+	Calls func() int
+}
+
+// Spec is a spec loaded and checked offline: the fleet, the digest of its files (a saved plan records
+// it), the number of files read and the warnings found.
+type Spec struct {
+	Fleet    *spec.Fleet
+	Digest   string
+	Files    int
+	Warnings spec.Diagnostics
+}
+
+// SpecError is the error of a spec with errors, found offline (LoadSpec) or against the API's names
+// (Plan, Drift, Apply). Diags lists every problem, warnings included, sorted.
+type SpecError struct {
+	Diags spec.Diagnostics
+	Fleet *spec.Fleet
+	Files int
+}
+
+func (e *SpecError) Error() string {
+	return fmt.Sprintf("the spec has %d errors", e.Diags.Count(spec.Error))
+}
+
+// CheckSpec loads the spec at paths and, when the loader finds no error, checks every document against
+// the JSON Schema too (the loader's messages are the more precise, so the schema only reports what the
+// loader let through). It returns the diagnostics (sorted), the fleet (nil when it could not be built)
+// and the number of files read. It reads files only.
+func CheckSpec(paths []string) (spec.Diagnostics, *spec.Fleet, int) {
+	srcs, read := spec.ReadSources(paths...)
+	fl, diags := spec.Finish(srcs, read)
+	if !diags.HasErrors() {
+		diags = append(diags, schema.Validate(srcs)...)
+	}
+	diags.Sort()
+	files := map[string]bool{}
+	for _, s := range srcs {
+		files[s.File] = true
+	}
+	for _, d := range diags {
+		if d.Pos.File != "" {
+			files[d.Pos.File] = true
+		}
+	}
+	return diags, fl, len(files)
+}
+
+// LoadSpec loads and checks the spec at paths (files, or folders of *.yaml and *.yml; "." when none)
+// offline. A spec with errors is a *SpecError; warnings are returned in Spec.Warnings.
+func LoadSpec(paths []string) (*Spec, error) {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	diags, fl, files := CheckSpec(paths)
+	if diags.HasErrors() {
+		return nil, &SpecError{Diags: diags, Fleet: fl, Files: files}
+	}
+	digest, err := specDigest(fl.Files)
+	if err != nil {
+		return nil, err
+	}
+	return &Spec{Fleet: fl, Digest: digest, Files: files, Warnings: diags}, nil
+}
+
+// specDigest is the SHA-256 of the spec's files, in order: a saved plan records it to notice a spec
+// that changed since.
+func specDigest(files []string) (string, error) {
+	h := sha256.New()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
+		h.Write(b)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// PlanOptions narrow and tune a plan.
+type PlanOptions struct {
+	// Targets and Excludes are globs over desktop names and account emails (see Options).
+	Targets, Excludes []string
+	// MaxDeletePercent: deleting more than this share of the managed desktops needs Approvals.Force
+	// (nil: DefaultMaxDeletePercent; negative: no limit).
+	MaxDeletePercent *int
+}
+
+// live is the spec with what the account holds, read and resolved: what plan and drift start from.
+type live struct {
+	catalog     *Catalog
+	snapshot    *provider.Snapshot
+	desired     *Desired
+	start       time.Time
+	callsBefore int
+}
+
+// read reads the catalog and the live desktops, sub-accounts and networks of the spec's sites, and
+// resolves the spec against them. It makes no mutating call. A name the API does not know is a
+// *SpecError.
+func (s *Session) read(ctx context.Context, sp *Spec) (*live, error) {
+	l := &live{start: time.Now(), callsBefore: s.calls()}
+	fl := sp.Fleet
+	cat, err := ReadCatalog(ctx, s.Client, fl)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := Observe(ctx, s.Client, ObserveOptions{SiteIDs: cat.SiteIDs(fl), Parallelism: s.Parallelism})
+	if err != nil {
+		return nil, err
+	}
+	desired, diags := Resolve(fl, cat, snap)
+	if diags.HasErrors() {
+		return nil, &SpecError{Diags: diags, Fleet: fl, Files: sp.Files}
+	}
+	desired.SpecDigest = sp.Digest
+	l.catalog, l.snapshot, l.desired = cat, snap, desired
+	return l, nil
+}
+
+func (s *Session) calls() int {
+	if s.Calls == nil {
+		return 0
+	}
+	return s.Calls()
+}
+
+// reads is what l read, for a plan's or a drift report's header.
+func (s *Session) reads(l *live) Reads {
+	snap := l.snapshot
+	return Reads{Desktops: len(snap.Desktops), Accounts: len(snap.Accounts), Sites: len(snap.Networks),
+		Calls: s.calls() - l.callsBefore, Elapsed: time.Since(l.start)}
+}
+
+// Plan reads the live fleet and the state record (without the lock: planning changes nothing, and a
+// missing state file is not created) and returns the plan with its cost. It makes no mutating call.
+// A pricing failure is a warning in the plan, not an error.
+func (s *Session) Plan(ctx context.Context, sp *Spec, opt PlanOptions) (*Plan, error) {
+	l, err := s.read(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.Store.Read(ctx, sp.Fleet.Name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the state of fleet %s: %w", sp.Fleet.Name, err)
+	}
+	return s.planFrom(ctx, l, rec, opt), nil
+}
+
+// planFrom diffs what l read against rec and prices the plan.
+func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt PlanOptions) *Plan {
+	p := Diff(l.desired, l.snapshot, rec, Options{Targets: opt.Targets, Excludes: opt.Excludes,
+		MaxDeletePercent: opt.MaxDeletePercent})
+	cost, err := Price(ctx, s.Client, p, PriceInput{Products: l.catalog.Products, Snapshot: l.snapshot})
+	if err != nil {
+		p.Warnings = append(p.Warnings, Problem{Object: ObjectNetwork, Name: "cost",
+			Message: "the plan could not be priced: " + err.Error()})
+	} else {
+		p.Cost = cost
+	}
+	p.Reads = s.reads(l)
+	return p
+}
+
+// Drift reads the live fleet and the state record and reports what differs from the spec, what
+// expires soon and what is in error. It makes no mutating call and takes no lock.
+func (s *Session) Drift(ctx context.Context, sp *Spec, opt DriftOptions) (*DriftReport, error) {
+	l, err := s.read(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.Store.Read(ctx, sp.Fleet.Name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the state of fleet %s: %w", sp.Fleet.Name, err)
+	}
+	r := Drift(l.desired, l.snapshot, rec, opt)
+	r.Reads = s.reads(l)
+	return r, nil
+}
+
+// ValidateOnline resolves a valid spec's names against the API: the catalog, the networks of the
+// sites in play and the sub-accounts (not the desktops). It makes no mutating call and returns
+// Resolve's diagnostics; an error means the API could not be read.
+func (s *Session) ValidateOnline(ctx context.Context, fl *spec.Fleet) (spec.Diagnostics, error) {
+	cat, err := ReadCatalog(ctx, s.Client, fl)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := Observe(ctx, s.Client, ObserveOptions{SiteIDs: cat.SiteIDs(fl), Parallelism: s.Parallelism,
+		SkipDesktops: true})
+	if err != nil {
+		return nil, err
+	}
+	_, diags := Resolve(fl, cat, snap)
+	return diags, nil
+}
