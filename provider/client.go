@@ -191,8 +191,8 @@ type ActionInfo struct {
 	Async    bool   // returns a taskId
 }
 
-// Actions lists all 30 actions with their HTTP method and nature (NOTES.md). QueryVmPrice is a POST
-// without side effects; RebuildVm is a mutation sent as GET.
+// Actions lists all 30 actions with their HTTP method and nature (docs/api-readings.md, "Transport").
+// QueryVmPrice is a POST without side effects; RebuildVm is a mutation sent as GET.
 var Actions = []ActionInfo{
 	{ActionQueryTask, "GET", false, false},
 	{ActionQuerySites, "GET", false, false},

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// Documented API error codes (gcw-openapi.md), as the numeric strings the envelope's Code carries.
+// Documented API error codes (the API reference's table of codes), as the numeric strings the envelope's
+// Code carries.
 const (
 	CodeBadParameters        = "10003" // 传入参数不符合要求: a parameter is missing or invalid
 	CodeAccountData          = "10005" // 账户数据异常: the caller's account data is inconsistent

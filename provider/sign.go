@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// Common request parameters of the GCW API (NOTES.md, "Signing").
+// Common request parameters of the GCW API (docs/api-readings.md, "Signing").
 const (
 	APIVersion       = "2019-08-08"
 	SignatureMethod  = "HMAC-SHA1"

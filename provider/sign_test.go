@@ -17,7 +17,8 @@ func commonParams(action string) url.Values {
 	}
 }
 
-// TestSignVectors reproduces the three vectors of NOTES.md, computed with the vendor's own code.
+// TestSignVectors reproduces the three signing vectors of docs/api-readings.md, computed with the
+// vendor's own code.
 func TestSignVectors(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -3,8 +3,8 @@ package provider
 // QueryTaskRequest asks for the status of an asynchronous task.
 type QueryTaskRequest struct {
 	TaskID string
-	// RequestID is the requestId of the call that created the task (NOTES.md); the client generates
-	// one when empty.
+	// RequestID is the requestId of the call that created the task (QueryTask's requestId,
+	// docs/api-readings.md); the client generates one when empty.
 	RequestID string
 }
 

@@ -15,7 +15,7 @@ import (
 
 // BenchmarkListAndRead measures what the planner's observe step will cost: QueryVms, then QueryVm for
 // every desktop with bounded parallelism, through the real client against the emulator with a fixed
-// latency per request. It reports the wall time as a ratio to the bound of QUALITY.md
+// latency per request. It reports the wall time as a ratio to the bound of docs/performance.md
 // (reads / parallelism x latency); at 1.0 the client adds nothing to the network's own cost.
 func BenchmarkListAndRead(b *testing.B) {
 	for _, tc := range []struct {
@@ -24,7 +24,7 @@ func BenchmarkListAndRead(b *testing.B) {
 	}{
 		{1000, 8, 20 * time.Millisecond},
 		{200, 16, 20 * time.Millisecond},
-		{10000, 8, 0}, // no latency: the cost of client and emulator themselves (EMULATOR.md: 10,000 desktops)
+		{10000, 8, 0}, // no latency: the cost of client and emulator themselves (docs/emulator.md: scale)
 	} {
 		b.Run(fmt.Sprintf("desktops=%d/parallelism=%d/latency=%s", tc.desktops, tc.parallelism, tc.latency), func(b *testing.B) {
 			benchListAndRead(b, tc.desktops, tc.parallelism, tc.latency)
@@ -92,6 +92,6 @@ func benchListAndRead(b *testing.B, desktops, parallelism int, latency time.Dura
 	if latency > 0 {
 		bound := time.Duration((reads+parallelism-1)/parallelism) * latency
 		b.ReportMetric(float64(elapsed)/float64(bound), "x_bound")
-		b.ReportMetric(1.5, "limit_x") // QUALITY.md: within 1.5x of reads / parallelism x latency
+		b.ReportMetric(1.5, "limit_x") // docs/performance.md: within 1.5x of reads / parallelism x latency
 	}
 }

@@ -153,8 +153,8 @@ func TestFaultKinds(t *testing.T) {
 		},
 		{
 			// The emulator checked (and remembered) the nonce before the connection dropped: a replay of
-			// the same signed request would be refused as SignatureNonceUsed. NOTES.md: a fresh
-			// SignatureNonce per HTTP attempt.
+			// the same signed request would be refused as SignatureNonceUsed (docs/api-readings.md: a
+			// fresh SignatureNonce per HTTP attempt).
 			name: "dropped after the work on a read", reason: "a read is retried, with a fresh nonce, after a dropped connection",
 			action: provider.ActionQueryVm, kind: sim.FaultDropAfter, want: succeeds, calls: 2,
 			call: func(e *env, v map[string]string) error {

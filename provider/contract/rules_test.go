@@ -10,9 +10,9 @@ import (
 	"github.com/deskfleet/deskfleet/provider/sim"
 )
 
-// ruleCase is one rule of NOTES.md "Rules the reference states": in a fresh world prepared by setup,
-// the call that breaks the rule must fail with code (and be recognised by is), and each call of
-// respect must succeed.
+// ruleCase is one rule of docs/api-readings.md, "Rules the reference states": in a fresh world
+// prepared by setup, the call that breaks the rule must fail with code (and be recognised by is),
+// and each call of respect must succeed.
 type ruleCase struct {
 	name    string
 	reason  string
@@ -303,8 +303,8 @@ func TestRules(t *testing.T) {
 			}},
 		},
 		{
-			// NOTES.md: the virtual gateway was withdrawn in later versions; a network whose default net
-			// has no gateway must still work, sending none. A gateway that is named must exist.
+			// docs/api-readings.md: the virtual gateway was withdrawn in later versions; a network whose
+			// default net has no gateway must still work, sending none. A gateway that is named must exist.
 			name: "gateway optional", reason: "a network with no gateway still creates (none sent)",
 			code: provider.CodeNetworkCheckFailed,
 			breakIt: func(e *env, _ map[string]string) error {
@@ -423,7 +423,7 @@ func TestRules(t *testing.T) {
 
 // TestCreateVmNaming: CreateVm with num > 1 names the first desktop name and the next ones name_NNN,
 // starting at hostNo (reference: 如名称为“测试”、后续名称为测试_001、测试_002, hostNo 默认为1).
-// Reading chosen (NOTES.md calls the numbering ambiguous): hostNo numbers the second desktop.
+// Reading chosen (docs/api-readings.md: the numbering is ambiguous): hostNo numbers the second desktop.
 func TestCreateVmNaming(t *testing.T) {
 	cases := []struct {
 		name, reason string
@@ -451,8 +451,9 @@ func TestCreateVmNaming(t *testing.T) {
 	}
 }
 
-// TestStatusNormalised sets every raw status of NOTES.md on a desktop (as the console would) and
-// reads it back through the client: raw kept, normalised as package provider says.
+// TestStatusNormalised sets every raw status (docs/api-readings.md, "Desktop statuses") on a desktop
+// (as the console would) and reads it back through the client: raw kept, normalised as package
+// provider says.
 func TestStatusNormalised(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	id := e.createVm("s")

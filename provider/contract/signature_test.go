@@ -13,7 +13,7 @@ import (
 // TestSignatures: the emulator rejects each kind of bad signature with HTTP 403 and the client
 // surfaces it as a typed *provider.APIError carrying the HTTP status and the emulator's reason, without
 // retrying it; the correctly signed call succeeds. The reference documents no shape for signature
-// failures (NOTES.md: "Unknown"): the 403 + Code reason is the emulator's documented choice.
+// failures (docs/api-readings.md, "Unknowns"): the 403 + Code reason is the reading recorded there.
 func TestSignatures(t *testing.T) {
 	cases := []struct {
 		name, reason string
@@ -79,8 +79,8 @@ func TestSignatures(t *testing.T) {
 }
 
 // TestSignedSpecialCharacters: GET parameters with a space, '*', '~', '/', '+' and Chinese text are
-// signed by the client and verified by the emulator identically (NOTES.md's third test vector is the
-// case several vendor SDKs get wrong), and the filter still matches.
+// signed by the client and verified by the emulator identically (the third signing test vector of
+// docs/api-readings.md is the case several vendor SDKs get wrong), and the filter still matches.
 func TestSignedSpecialCharacters(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	const vpcName = "保定-云桌面 默认VPC*~/+"

@@ -49,10 +49,10 @@ func TestMutatingGetNotReplayedOnReusedConnection(t *testing.T) {
 
 // TestReadRetriedWithFreshNonceAfterDrop: when a reused connection drops after the server has seen a
 // read, net/http would re-send the very same signed URL, nonce included; a server that remembers
-// nonces (as it must, NOTES.md: a fresh SignatureNonce per HTTP attempt) refuses that replay with a
-// 403 and the read fails. Every attempt must come from the client's own retry loop, freshly signed.
-// (Found by the provider/contract suite: QueryVm + the emulator's drop-after fault gave a 403
-// SignatureNonceUsed.)
+// nonces (as it must: docs/api-readings.md, a fresh SignatureNonce per HTTP attempt) refuses that
+// replay with a 403 and the read fails. Every attempt must come from the client's own retry loop,
+// freshly signed. (Found by the provider/contract suite: QueryVm + the emulator's drop-after fault
+// gave a 403 SignatureNonceUsed.)
 func TestReadRetriedWithFreshNonceAfterDrop(t *testing.T) {
 	var mu sync.Mutex
 	seenNonce := map[string]bool{}

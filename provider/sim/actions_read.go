@@ -346,7 +346,7 @@ func (s *Sim) getEipPrice(p *params) (any, error) {
 	return nil, fail("10003", "带宽conf_id无效")
 }
 
-// vmView renders QueryVm's Data: no image, no account id, no auto-renewal (NOTES.md).
+// vmView renders QueryVm's Data: no image, no account id, no auto-renewal (docs/api-readings.md).
 func (s *Sim) vmView(d *Desktop, now time.Time) map[string]any {
 	vpcName := ""
 	if v := s.w.vpcByID[d.VPCID]; v != nil {

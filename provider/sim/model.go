@@ -168,7 +168,7 @@ type Account struct {
 	Fail    bool      `json:"fail,omitempty"`
 }
 
-// Desktop status raw values, as the API spells them (NOTES.md).
+// Desktop status raw values, as the API spells them (docs/api-readings.md, "Desktop statuses").
 const (
 	StatusConfiguring  = "configuring"
 	StatusRebooting    = "rebooting"

@@ -1,4 +1,4 @@
-// Package sim is an in-memory emulator of the GCW cloud-desktop API (gcw-openapi.md and NOTES.md):
+// Package sim is an in-memory emulator of the GCW cloud-desktop API (docs/emulator.md):
 // an http.Handler that speaks the real wire format, verifies signatures, enforces the reference's
 // rules with its error codes, runs mutations as tasks on an injectable clock, injects seeded faults,
 // counts calls and can persist its world to a file that several processes may share.

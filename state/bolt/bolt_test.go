@@ -333,8 +333,8 @@ func TestKilledHolderIsStale(t *testing.T) {
 	}
 }
 
-// TestManyProcesses is QUALITY.md's locking scenario: of eight processes locking one fleet at once,
-// exactly one proceeds and the others fail within a second naming it.
+// TestManyProcesses is the locking figure of docs/performance.md: of eight processes locking one
+// fleet at once, exactly one proceeds and the others fail within a second naming it.
 func TestManyProcesses(t *testing.T) {
 	path := statePath(t)
 	const n = 8
