@@ -8,7 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Exit codes of CLI.md; CI scripts branch on them.
+// Exit codes, as README.md's Commands section lists them; CI scripts branch on them.
 const (
 	exitOK        = 0
 	exitError     = 1

@@ -13,7 +13,7 @@ import (
 var hintRe = regexp.MustCompile(`(?m)(?:^hint: | · hint: )(.+)$`)
 
 // TestCLIMistakesEndWithHints runs the binary through the mistakes a newcomer makes and checks that the
-// error says what to do next, and exits as CLI.md says (an unknown command is an error, exit 1, not
+// error says what to do next, and exits as README.md says (an unknown command is an error, exit 1, not
 // urfave/cli's 3, which CI would read as "partly applied").
 func TestCLIMistakesEndWithHints(t *testing.T) {
 	studio, err := os.ReadFile(filepath.Join("..", "..", "examples", "studio", "fleet.yaml"))

@@ -36,8 +36,9 @@ func simCommand() *cli.Command {
 	}
 }
 
-// faultMix is how --fault-rate is split over the fault kinds: the proportions of QUALITY.md's fault
-// scenario (5% 5xx, 3% throttling, 2% dropped connections half of them after the work, 2% failed tasks).
+// faultMix is how --fault-rate is split over the fault kinds: the proportions of the fault scenario
+// measured by engine's TestFaultConvergence (5% 5xx, 3% throttling, 2% dropped connections half of them
+// after the work, 2% failed tasks; docs/performance.md).
 var faultMix = struct{ http5xx, throttle, dropBefore, dropAfter, taskFailed float64 }{
 	5.0 / 12, 3.0 / 12, 1.0 / 12, 1.0 / 12, 2.0 / 12,
 }

@@ -130,7 +130,7 @@ func stateUnlockCommand() *cli.Command {
 }
 
 // positionalArgs returns c's positional arguments, at most max (max < 0: any number), after applying the command's flags
-// written after them: urfave/cli stops parsing flags at the first argument, but CLI.md documents
+// written after them: urfave/cli stops parsing flags at the first argument, but README.md documents
 // `state unlock FLEET --force`. A "--" ends flags.
 func positionalArgs(c *cli.Context, max int) ([]string, error) {
 	var args []string
