@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build test cross demo bench fuzz fuzz-all generate fmt
+.PHONY: build test cross shape demo bench fuzz fuzz-all generate fmt
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/deskfleet
@@ -26,6 +26,11 @@ cross:
 	GOOS=linux $(GO) build ./...
 	GOOS=darwin $(GO) build ./...
 	GOOS=windows $(GO) build ./...
+
+# Size and portability figures of the code, reported (scripts/shape.sh); `make shape ARGS=--check`
+# exits non-zero when one is over its limit.
+shape:
+	./scripts/shape.sh $(ARGS)
 
 demo: build
 	./scripts/demo.sh $(BIN)
