@@ -2,7 +2,7 @@
 // Observe reads the live state, Diff (a pure function) decides what to do and returns a Plan of typed,
 // batched steps with their dependencies, and Price adds what the plan costs.
 //
-// The data flows one way (ARCHITECTURE.md):
+// The data flows one way (docs/architecture.md, "Data flow"):
 //
 //	spec.Fleet --Resolve(catalog, snapshot)--> Desired --Diff(snapshot, state.Record)--> Plan --Price--> Plan with Cost
 //

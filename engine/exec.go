@@ -197,7 +197,7 @@ func (r *StepResult) ok(dependant Step) bool {
 	case StepPartial:
 		for _, k := range stepResources(dependant) {
 			for _, f := range r.Failed {
-				if k == "d:"+f || k == "a:"+f {
+				if k == desktopKey(f) || k == accountKey(f) {
 					return false
 				}
 			}
@@ -313,14 +313,14 @@ type run struct {
 	created  map[int][]string    // create step id -> its vmIds
 	acctIDs  map[string]string   // email -> account id, for accounts created by this run
 	stopErr  error               // why no new step may start
-	failedOn map[string]struct{} // resources of steps that did not succeed (for the end-of-run record)
+	failedOn map[objKey]struct{} // objects of steps that did not succeed (for the end-of-run record)
 }
 
 func newRun(c provider.Client, st state.Store, lock *state.Lock, p *Plan, opt ExecOptions) *run {
 	r := &run{c: c, st: st, lock: lock, p: p, opt: opt, started: opt.Now(),
 		wantByName: map[string]state.Desktop{}, wantAcct: map[string]state.Account{},
 		vmIDs: map[string]string{}, liveName: map[string]string{}, created: map[int][]string{},
-		acctIDs: map[string]string{}, failedOn: map[string]struct{}{}}
+		acctIDs: map[string]string{}, failedOn: map[objKey]struct{}{}}
 	r.id = opt.Run.ID
 	if r.id == "" {
 		r.id = r.started.UTC().Format("20060102T150405Z") + "-" + shortRand(opt.NewRequestID())
@@ -425,33 +425,29 @@ func (r *run) begin() error {
 	})
 }
 
-// stepResources are the objects a step touches: "d:<desktop name>", "a:<email>", "n:<site id>".
-func stepResources(s Step) []string {
-	var out []string
+// stepResources are the objects a step touches: its desktops by name, its accounts, and the site
+// whose network it makes or uses.
+func stepResources(s Step) []objKey {
+	var out []objKey
 	for _, t := range s.Op.Desktops() {
-		out = append(out, "d:"+t.Name)
+		out = append(out, desktopKey(t.Name))
 	}
-	switch o := s.Op.(type) {
-	case CreateSubAccounts, ChangeSubAccountName, ChangeSubAccountRemark, BindAccounts, ChangeAccount:
-		for _, e := range o.Accounts() {
-			out = append(out, "a:"+e)
-		}
-	case CreateDefaultNet:
-		out = append(out, "n:"+o.Site.ID)
-	case SupplyDefaultNet:
-		out = append(out, "n:"+o.Site.ID)
-	case CreateDesktops:
-		out = append(out, "n:"+o.Site.ID)
+	for _, e := range s.Op.Accounts() {
+		out = append(out, accountKey(e))
+	}
+	if site := s.Op.Facts().Site; site.ID != "" {
+		out = append(out, networkKey(site.ID))
 	}
 	return out
 }
 
 // sharesObject reports whether step s may overlap other steps that share object k: a creation whose
-// network the plan chose shares its site ("n:") with the other such creations (each call carries its
-// own ids), never with a network step of the site or a creation that chooses its network when it runs.
-func sharesObject(s Step, k string) bool {
+// network the plan chose shares its site's network with the other such creations (each call carries
+// its own ids), never with a network step of the site or a creation that chooses its network when
+// it runs.
+func sharesObject(s Step, k objKey) bool {
 	c, ok := s.Op.(CreateDesktops)
-	return ok && c.Network.Fix == NetReady && strings.HasPrefix(k, "n:")
+	return ok && c.Network.Fix == NetReady && k.kind == keyNetwork
 }
 
 // schedule runs the steps and returns their results in plan order.
@@ -466,8 +462,8 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 	// last step that held the object alone and, when step i holds it alone, the steps that shared it
 	// since (sharesObject).
 	prev := make([][]int, n)
-	lastOn := map[string]int{}
-	sharedOn := map[string][]int{}
+	lastOn := map[objKey]int{}
+	sharedOn := map[objKey][]int{}
 	for i, s := range steps {
 		seen := map[int]bool{}
 		after := func(j int) {
@@ -596,8 +592,8 @@ func (r *run) markFailed(s Step, items []string) {
 	defer r.mu.Unlock()
 	if items != nil {
 		for _, it := range items {
-			r.failedOn["d:"+it] = struct{}{}
-			r.failedOn["a:"+it] = struct{}{}
+			r.failedOn[desktopKey(it)] = struct{}{}
+			r.failedOn[accountKey(it)] = struct{}{}
 		}
 		return
 	}
@@ -622,11 +618,8 @@ func describeTargets(op Op) string {
 		names = append(names, t.Name)
 	}
 	names = append(names, op.Accounts()...)
-	switch o := op.(type) {
-	case CreateDefaultNet:
-		names = append(names, o.Site.Name)
-	case SupplyDefaultNet:
-		names = append(names, o.Site.Name)
+	if f := op.Facts(); f.DefaultNet {
+		names = append(names, f.Site.Name)
 	}
 	if len(names) > 3 {
 		return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
@@ -707,7 +700,7 @@ func (r *run) runError(ctx context.Context, res *Result, endErr error) error {
 func (r *run) end(res *Result) error {
 	now := r.opt.Now()
 	r.mu.Lock()
-	failedOn := make(map[string]struct{}, len(r.failedOn))
+	failedOn := make(map[objKey]struct{}, len(r.failedOn))
 	for k := range r.failedOn {
 		failedOn[k] = struct{}{}
 	}
@@ -720,16 +713,16 @@ func (r *run) end(res *Result) error {
 		acctIDs[k] = v
 	}
 	r.mu.Unlock()
-	touched := map[string]bool{}
+	touched := map[objKey]bool{}
 	for _, s := range r.p.Steps {
 		for _, k := range stepResources(s) {
 			touched[k] = true
 		}
 	}
-	adopted := map[string]bool{}
+	adopted := map[string]bool{} // desktops adopted, by name
 	for _, ch := range r.p.Changes {
-		if ch.Action == ActionAdopt {
-			adopted[string(ch.Object)+":"+ch.Name] = true
+		if ch.Action == ActionAdopt && ch.Object == ObjectDesktop {
+			adopted[ch.Name] = true
 		}
 	}
 	return r.update(func(rec *state.Record) error {
@@ -744,7 +737,7 @@ func (r *run) end(res *Result) error {
 			slices.SortStableFunc(run.Steps, func(a, b state.StepOutcome) int { return a.Step - b.Step })
 		}
 		for _, w := range r.p.Want {
-			if _, bad := failedOn["d:"+w.Name]; bad {
+			if _, bad := failedOn[desktopKey(w.Name)]; bad {
 				continue
 			}
 			id := w.VmID
@@ -755,13 +748,13 @@ func (r *run) end(res *Result) error {
 				continue
 			}
 			old, had := rec.Desktops[id]
-			if !had && w.VmID != "" && !adopted["desktop:"+w.Name] {
+			if !had && w.VmID != "" && !adopted[w.Name] {
 				continue // a managed desktop that left the record meanwhile (deleted): not brought back
 			}
 			nw := w
 			nw.VmID = id
 			nw.AppliedAt = now
-			if had && !touched["d:"+w.Name] && !adopted["desktop:"+w.Name] && !old.AppliedAt.IsZero() {
+			if had && !touched[desktopKey(w.Name)] && !adopted[w.Name] && !old.AppliedAt.IsZero() {
 				nw.AppliedAt = old.AppliedAt
 			}
 			for oid, o := range rec.Desktops {
@@ -772,7 +765,7 @@ func (r *run) end(res *Result) error {
 			rec.Desktops[id] = nw
 		}
 		for _, a := range r.p.WantAccounts {
-			if _, bad := failedOn["a:"+a.Email]; bad {
+			if _, bad := failedOn[accountKey(a.Email)]; bad {
 				continue
 			}
 			na := a
@@ -809,18 +802,16 @@ func stepOutcome(s StepResult) state.StepOutcome {
 }
 
 // paramsJSON is an intent's Params: the step with every id resolved, and what the record should hold
-// for the desktops it creates (Settle adopts them with it).
+// for its desktops and accounts (the plan's Want and WantAccounts for them): Settle records the op's
+// effect with them, as Apply does, and adopts the desktops of a creation whose answer was lost.
 type paramsJSON struct {
-	Step Step            `json:"step"`
-	Want []state.Desktop `json:"want,omitempty"`
+	Step         Step            `json:"step"`
+	Want         []state.Desktop `json:"want,omitempty"`
+	WantAccounts []state.Account `json:"want_accounts,omitempty"`
 }
 
-func encodeParams(s Step, want []state.Desktop) []byte {
-	b, err := json.Marshal(paramsJSON{Step: s, Want: want})
-	if err != nil {
-		return nil
-	}
-	return b
+func encodeParams(s Step, want []state.Desktop, wantAccounts []state.Account) ([]byte, error) {
+	return json.Marshal(paramsJSON{Step: s, Want: want, WantAccounts: wantAccounts})
 }
 
 func decodeParams(b []byte) (paramsJSON, error) {

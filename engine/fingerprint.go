@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
@@ -89,13 +88,6 @@ func fpTimeKey(t provider.TimeValue) string {
 	return t.Time.UTC().Format(time.RFC3339Nano)
 }
 
-// Fingerprint key prefixes (Plan.Observed).
-const (
-	fpDesktop = "vm:"
-	fpAccount = "account:"
-	fpNetwork = "net:"
-)
-
 // Fingerprints fingerprints every object of a snapshot, keyed "vm:<vmId>", "account:<email>" (the
 // email as the API spells it) and "net:<siteId>". A nil snapshot gives an empty map.
 func Fingerprints(snap *provider.Snapshot) map[string]string {
@@ -104,13 +96,13 @@ func Fingerprints(snap *provider.Snapshot) map[string]string {
 		return out
 	}
 	for _, d := range snap.Desktops {
-		out[fpDesktop+d.ID] = FingerprintDesktop(d)
+		out[vmKey(d.ID).String()] = FingerprintDesktop(d)
 	}
 	for _, a := range snap.Accounts {
-		out[fpAccount+a.Email] = FingerprintAccount(a)
+		out[accountKey(a.Email).String()] = FingerprintAccount(a)
 	}
 	for site, n := range snap.Networks {
-		out[fpNetwork+site] = FingerprintNetworks(n)
+		out[networkKey(site).String()] = FingerprintNetworks(n)
 	}
 	return out
 }
@@ -142,18 +134,18 @@ func Stale(p *Plan, now map[string]string) []string {
 	return out
 }
 
-// fpNames maps fingerprint keys to the names the plan gives their objects.
-func fpNames(p *Plan) map[string]string {
-	names := map[string]string{}
+// fpNames maps the keys of fingerprinted objects to the names the plan gives them.
+func fpNames(p *Plan) map[objKey]string {
+	names := map[objKey]string{}
 	for _, c := range p.Changes {
 		if c.ID == "" || c.Name == "" {
 			continue
 		}
 		switch c.Object {
 		case ObjectDesktop:
-			names[fpDesktop+c.ID] = c.Name
+			names[vmKey(c.ID)] = c.Name
 		case ObjectNetwork:
-			names[fpNetwork+c.ID] = c.Name
+			names[networkKey(c.ID)] = c.Name
 		}
 	}
 	for _, s := range p.Steps {
@@ -161,45 +153,39 @@ func fpNames(p *Plan) map[string]string {
 			continue
 		}
 		for _, t := range s.Op.Desktops() {
-			if t.VmID != "" && names[fpDesktop+t.VmID] == "" {
-				names[fpDesktop+t.VmID] = t.Name
+			if t.VmID != "" && names[vmKey(t.VmID)] == "" {
+				names[vmKey(t.VmID)] = t.Name
 			}
 		}
-		var site Site
-		switch o := s.Op.(type) {
-		case CreateDesktops:
-			site = o.Site
-		case CreateDefaultNet:
-			site = o.Site
-		case SupplyDefaultNet:
-			site = o.Site
-		}
-		if site.ID != "" && site.Name != "" {
-			names[fpNetwork+site.ID] = site.Name
+		if site := s.Op.Facts().Site; site.ID != "" && site.Name != "" {
+			names[networkKey(site.ID)] = site.Name
 		}
 	}
 	return names
 }
 
 // fpDescribe names the object of a fingerprint key for people.
-func fpDescribe(k string, names map[string]string) string {
+func fpDescribe(s string, names map[objKey]string) string {
+	k, ok := parseObjKey(s)
+	if !ok {
+		return "object " + strconv.Quote(s)
+	}
 	name := names[k]
-	switch {
-	case strings.HasPrefix(k, fpDesktop):
-		id := strings.TrimPrefix(k, fpDesktop)
+	switch k.kind {
+	case keyVM:
 		if name == "" {
-			return "desktop " + fpShortID(id)
+			return "desktop " + fpShortID(k.id)
 		}
-		return "desktop " + name + " (" + fpShortID(id) + ")"
-	case strings.HasPrefix(k, fpAccount):
-		return "account " + strings.TrimPrefix(k, fpAccount)
-	case strings.HasPrefix(k, fpNetwork):
+		return "desktop " + name + " (" + fpShortID(k.id) + ")"
+	case keyAccount:
+		return "account " + k.id
+	case keyNetwork:
 		if name == "" {
-			return "network at site " + fpShortID(strings.TrimPrefix(k, fpNetwork))
+			return "network at site " + fpShortID(k.id)
 		}
 		return "network at " + name
 	}
-	return "object " + strconv.Quote(k)
+	return "object " + strconv.Quote(s)
 }
 
 // fpShortID shortens an id for display: its first four characters and "…".

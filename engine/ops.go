@@ -1,14 +1,19 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
 	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/state"
 )
 
 // Op is one API call of a plan: a typed value (never a closure), so a plan can be printed, saved,
-// golden-tested and resumed. The set is closed: the types in this file are every Op there is.
+// golden-tested and resumed. The set is closed: the op_*.go files define every Op there is, each
+// op with all of its behaviour in one section: what it is, how it is shown (Facts), how the executor
+// resolves and makes its call, what it records in the state once it succeeded (for Apply and Settle
+// alike), and how Settle finds out how a call of it whose answer was lost ended.
 type Op interface {
 	// Kind names the op's type; it is the "op" key of the plan's JSON.
 	Kind() OpKind
@@ -18,8 +23,66 @@ type Op interface {
 	Desktops() []Target
 	// Accounts are the emails of the sub-accounts the op touches.
 	Accounts() []string
+	// Facts are what the op's display needs beyond the above.
+	Facts() OpFacts
+	opBehaviour
 	isOp()
 }
+
+// opBehaviour is what the executor and Settle do with an op. Every Op has each method: the set of
+// ops is closed and each one decides for itself (see the op_*.go files).
+type opBehaviour interface {
+	// resolve returns the op with the ids it lacks in the plan filled in (desktops and accounts made
+	// earlier in the run, the network chosen after a network step), reading what it must.
+	resolve(ctx context.Context, r *run, s Step) (Op, error)
+	// call makes the op's API call; the op is resolved.
+	call(ctx context.Context, env callEnv, requestID string) (*callResult, error)
+	// record sets, once the call succeeded (for the items not in fx.failed), the state record's fields
+	// the op enforces. Apply, Settle and ResolveIntent all record through it. The op is resolved.
+	record(rec *state.Record, fx effect)
+	// settlePending finds out how a call whose answer was lost (its intent pending) ended, by reading
+	// what can be read, or says what a person must check. The op is resolved.
+	settlePending(ctx context.Context, s *settler, in state.Intent, pj paramsJSON) (settlement, error)
+}
+
+// OpFacts are what a step's display needs to know of its op beyond its targets.
+type OpFacts struct {
+	// Async is true when the call returns a task to wait for.
+	Async bool
+	// Site is the site whose default network the op creates or completes, or where it creates
+	// desktops; zero for the other ops.
+	Site Site
+	// DefaultNet is true for the ops that create or complete a site's default network (CreateVm then
+	// reads the network again: one more API call).
+	DefaultNet bool
+	// Arg is the call's key parameter, shown after the action (`CreateVm num=3`, `OperateVm off`).
+	Arg CallArg
+}
+
+// CallArg is a call's key parameter, for display.
+type CallArg struct {
+	Kind CallArgKind
+	// Text is the word, free text or email of ArgWord, ArgText, ArgFrom and ArgEmail.
+	Text string
+	// Count is ArgCount's number.
+	Count int
+	// Billing is ArgBilling's plan.
+	Billing Billing
+}
+
+// CallArgKind says how a CallArg is shown.
+type CallArgKind int
+
+// The kinds of CallArg.
+const (
+	ArgNone    CallArgKind = iota // nothing shown
+	ArgCount                      // num=<Count>
+	ArgWord                       // Text as it is (a power action, an image's name)
+	ArgText                       // Text, quoted (a label, a name, a remark)
+	ArgFrom                       // from <Text, quoted> (a rename)
+	ArgEmail                      // Text is an email
+	ArgBilling                    // Billing
+)
 
 // OpKind names an Op type.
 type OpKind string
@@ -58,314 +121,61 @@ type AccountRef struct {
 	ID    string `json:"id,omitempty"`
 }
 
-// CreateDefaultNet creates a site's default VPC (CreateDefaultNet, a task).
-type CreateDefaultNet struct {
-	Site Site `json:"site"`
-}
-
-// SupplyDefaultNet completes a site's default VPC with a subnet (SupplyDefaultNet, a task).
-type SupplyDefaultNet struct {
-	Site Site `json:"site"`
-}
-
-// NewAccount is one sub-account to create.
-type NewAccount struct {
-	Email  string `json:"email"`
-	Name   string `json:"name"`
-	Remark string `json:"remark,omitempty"`
-}
-
-// CreateSubAccounts creates sub-accounts: CreateSubAccount for one, CreateSubAccounts for several.
-type CreateSubAccounts struct {
-	New []NewAccount `json:"accounts"`
-}
-
-// ChangeSubAccountName renames one sub-account.
-type ChangeSubAccountName struct {
-	Account AccountRef `json:"account"`
-	From    string     `json:"from"`
-	To      string     `json:"to"`
-}
-
-// ChangeSubAccountRemark sets one remark on several sub-accounts.
-type ChangeSubAccountRemark struct {
-	Targets []AccountRef `json:"accounts"`
-	Remark  string       `json:"remark"`
-}
-
-// CreateDesktops creates desktops that share every creation parameter in one CreateVm call (a task)
-// with num = len(Names). CreateVm names them BaseName, BaseName_001, ... from HostNo; the executor reads
-// the created names back and renames those that differ from Names.
-type CreateDesktops struct {
-	Names     []string      `json:"names"`
-	BaseName  string        `json:"baseName"`
-	HostNo    int           `json:"hostNo,omitempty"`
-	Site      Site          `json:"site"`
-	ProductID string        `json:"productId"`
-	Product   string        `json:"product"` // display: "NVIDIA A5000 windows"
-	GoodsID   int           `json:"goodsId"`
-	Image     Image         `json:"image"`
-	Bandwidth int           `json:"bandwidth"`
-	Billing   Billing       `json:"billing"`
-	Network   NetworkChoice `json:"network"`
-}
-
-// DeleteDesktop deletes one desktop (DeleteVm, a task).
-type DeleteDesktop struct {
-	Desktop Target `json:"desktop"`
-}
-
-// RebuildDesktop reinstalls one stopped desktop from an image (RebuildVm, a task): it wipes the system disk.
-type RebuildDesktop struct {
-	Desktop Target `json:"desktop"`
-	From    Image  `json:"from"` // the image last applied
-	To      Image  `json:"to"`
-}
-
-// RenameDesktop renames one desktop (ChangeVmName).
-type RenameDesktop struct {
-	Desktop Target `json:"desktop"` // Name is the new name
-	From    string `json:"from"`
-}
-
-// PowerDesktops powers desktops on or off (OperateVm, a task).
-type PowerDesktops struct {
-	Power   provider.PowerAction `json:"power"`
-	Targets []Target             `json:"desktops"`
-}
-
-// LabelDesktops sets one label on desktops (UpdateVmLabels).
-type LabelDesktops struct {
-	Label   string   `json:"label"`
-	Targets []Target `json:"desktops"`
-}
-
-// BindAccounts binds desktops that have no account to one sub-account (BindAccounts).
-type BindAccounts struct {
-	Account AccountRef `json:"account"`
-	Targets []Target   `json:"desktops"`
-}
-
-// ChangeAccount re-binds one stopped desktop to another sub-account (ChangeAccount).
-type ChangeAccount struct {
-	Desktop Target     `json:"desktop"`
-	From    string     `json:"from"` // email of the account bound now
-	Account AccountRef `json:"account"`
-}
-
-// UnbindAccounts unbinds the accounts of stopped desktops (UnbindAccounts).
-type UnbindAccounts struct {
-	Targets []Target `json:"desktops"`
-}
-
-// UpdateOrder converts per-minute desktops to monthly billing (UpdateOrder): one way, prepaid.
-type UpdateOrder struct {
-	Billing Billing  `json:"billing"`
-	Targets []Target `json:"desktops"`
-}
-
-// RenewOrder renews monthly desktops whose term ends within the plan's renewWithin (RenewalOrder).
-type RenewOrder struct {
-	Billing Billing  `json:"billing"`
-	Targets []Target `json:"desktops"`
-}
-
-func (CreateDefaultNet) Kind() OpKind       { return KindCreateDefaultNet }
-func (SupplyDefaultNet) Kind() OpKind       { return KindSupplyDefaultNet }
-func (CreateSubAccounts) Kind() OpKind      { return KindCreateSubAccounts }
-func (ChangeSubAccountName) Kind() OpKind   { return KindChangeSubAccountName }
-func (ChangeSubAccountRemark) Kind() OpKind { return KindChangeSubAccountRemark }
-func (CreateDesktops) Kind() OpKind         { return KindCreateDesktops }
-func (DeleteDesktop) Kind() OpKind          { return KindDeleteDesktop }
-func (RebuildDesktop) Kind() OpKind         { return KindRebuildDesktop }
-func (RenameDesktop) Kind() OpKind          { return KindRenameDesktop }
-func (PowerDesktops) Kind() OpKind          { return KindPowerDesktops }
-func (LabelDesktops) Kind() OpKind          { return KindLabelDesktops }
-func (BindAccounts) Kind() OpKind           { return KindBindAccounts }
-func (ChangeAccount) Kind() OpKind          { return KindChangeAccount }
-func (UnbindAccounts) Kind() OpKind         { return KindUnbindAccounts }
-func (UpdateOrder) Kind() OpKind            { return KindUpdateOrder }
-func (RenewOrder) Kind() OpKind             { return KindRenewOrder }
-
-func (CreateDefaultNet) Action() provider.Action { return provider.ActionCreateDefaultNet }
-func (SupplyDefaultNet) Action() provider.Action { return provider.ActionSupplyDefaultNet }
-func (o CreateSubAccounts) Action() provider.Action {
-	if len(o.New) == 1 {
-		return provider.ActionCreateSubAccount
-	}
-	return provider.ActionCreateSubAccounts
-}
-func (ChangeSubAccountName) Action() provider.Action   { return provider.ActionChangeSubAccountName }
-func (ChangeSubAccountRemark) Action() provider.Action { return provider.ActionChangeSubAccountRemark }
-func (CreateDesktops) Action() provider.Action         { return provider.ActionCreateVm }
-func (DeleteDesktop) Action() provider.Action          { return provider.ActionDeleteVm }
-func (RebuildDesktop) Action() provider.Action         { return provider.ActionRebuildVm }
-func (RenameDesktop) Action() provider.Action          { return provider.ActionChangeVmName }
-func (PowerDesktops) Action() provider.Action          { return provider.ActionOperateVm }
-func (LabelDesktops) Action() provider.Action          { return provider.ActionUpdateVmLabels }
-func (BindAccounts) Action() provider.Action           { return provider.ActionBindAccounts }
-func (ChangeAccount) Action() provider.Action          { return provider.ActionChangeAccount }
-func (UnbindAccounts) Action() provider.Action         { return provider.ActionUnbindAccounts }
-func (UpdateOrder) Action() provider.Action            { return provider.ActionUpdateOrder }
-func (RenewOrder) Action() provider.Action             { return provider.ActionRenewalOrder }
-
-func (CreateDefaultNet) Desktops() []Target     { return nil }
-func (SupplyDefaultNet) Desktops() []Target     { return nil }
-func (CreateSubAccounts) Desktops() []Target    { return nil }
-func (ChangeSubAccountName) Desktops() []Target { return nil }
-func (ChangeSubAccountRemark) Desktops() []Target {
-	return nil
-}
-func (o CreateDesktops) Desktops() []Target {
-	out := make([]Target, len(o.Names))
-	for i, n := range o.Names {
-		out[i] = Target{Name: n}
-	}
-	return out
-}
-func (o DeleteDesktop) Desktops() []Target  { return []Target{o.Desktop} }
-func (o RebuildDesktop) Desktops() []Target { return []Target{o.Desktop} }
-func (o RenameDesktop) Desktops() []Target  { return []Target{o.Desktop} }
-func (o PowerDesktops) Desktops() []Target  { return o.Targets }
-func (o LabelDesktops) Desktops() []Target  { return o.Targets }
-func (o BindAccounts) Desktops() []Target   { return o.Targets }
-func (o ChangeAccount) Desktops() []Target  { return []Target{o.Desktop} }
-func (o UnbindAccounts) Desktops() []Target { return o.Targets }
-func (o UpdateOrder) Desktops() []Target    { return o.Targets }
-func (o RenewOrder) Desktops() []Target     { return o.Targets }
-
-func (CreateDefaultNet) Accounts() []string { return nil }
-func (SupplyDefaultNet) Accounts() []string { return nil }
-func (o CreateSubAccounts) Accounts() []string {
-	out := make([]string, len(o.New))
-	for i, a := range o.New {
-		out[i] = a.Email
-	}
-	return out
-}
-func (o ChangeSubAccountName) Accounts() []string { return []string{o.Account.Email} }
-func (o ChangeSubAccountRemark) Accounts() []string {
-	out := make([]string, len(o.Targets))
-	for i, a := range o.Targets {
-		out[i] = a.Email
-	}
-	return out
-}
-func (CreateDesktops) Accounts() []string  { return nil }
-func (DeleteDesktop) Accounts() []string   { return nil }
-func (RebuildDesktop) Accounts() []string  { return nil }
-func (RenameDesktop) Accounts() []string   { return nil }
-func (PowerDesktops) Accounts() []string   { return nil }
-func (LabelDesktops) Accounts() []string   { return nil }
-func (o BindAccounts) Accounts() []string  { return []string{o.Account.Email} }
-func (o ChangeAccount) Accounts() []string { return []string{o.Account.Email} }
-func (UnbindAccounts) Accounts() []string  { return nil }
-func (UpdateOrder) Accounts() []string     { return nil }
-func (RenewOrder) Accounts() []string      { return nil }
-
-func (CreateDefaultNet) isOp()       {}
-func (SupplyDefaultNet) isOp()       {}
-func (CreateSubAccounts) isOp()      {}
-func (ChangeSubAccountName) isOp()   {}
-func (ChangeSubAccountRemark) isOp() {}
-func (CreateDesktops) isOp()         {}
-func (DeleteDesktop) isOp()          {}
-func (RebuildDesktop) isOp()         {}
-func (RenameDesktop) isOp()          {}
-func (PowerDesktops) isOp()          {}
-func (LabelDesktops) isOp()          {}
-func (BindAccounts) isOp()           {}
-func (ChangeAccount) isOp()          {}
-func (UnbindAccounts) isOp()         {}
-func (UpdateOrder) isOp()            {}
-func (RenewOrder) isOp()             {}
-
-// newOp returns a zero Op of the kind, for decoding.
-func newOp(k OpKind) (Op, error) {
+// newOp returns the decoder of the params of an op of kind k.
+func newOp(k OpKind) (func(json.RawMessage) (Op, error), error) {
 	switch k {
 	case KindCreateDefaultNet:
-		return &CreateDefaultNet{}, nil
+		return decodeAs[CreateDefaultNet], nil
 	case KindSupplyDefaultNet:
-		return &SupplyDefaultNet{}, nil
+		return decodeAs[SupplyDefaultNet], nil
 	case KindCreateSubAccounts:
-		return &CreateSubAccounts{}, nil
+		return decodeAs[CreateSubAccounts], nil
 	case KindChangeSubAccountName:
-		return &ChangeSubAccountName{}, nil
+		return decodeAs[ChangeSubAccountName], nil
 	case KindChangeSubAccountRemark:
-		return &ChangeSubAccountRemark{}, nil
+		return decodeAs[ChangeSubAccountRemark], nil
 	case KindCreateDesktops:
-		return &CreateDesktops{}, nil
+		return decodeAs[CreateDesktops], nil
 	case KindDeleteDesktop:
-		return &DeleteDesktop{}, nil
+		return decodeAs[DeleteDesktop], nil
 	case KindRebuildDesktop:
-		return &RebuildDesktop{}, nil
+		return decodeAs[RebuildDesktop], nil
 	case KindRenameDesktop:
-		return &RenameDesktop{}, nil
+		return decodeAs[RenameDesktop], nil
 	case KindPowerDesktops:
-		return &PowerDesktops{}, nil
+		return decodeAs[PowerDesktops], nil
 	case KindLabelDesktops:
-		return &LabelDesktops{}, nil
+		return decodeAs[LabelDesktops], nil
 	case KindBindAccounts:
-		return &BindAccounts{}, nil
+		return decodeAs[BindAccounts], nil
 	case KindChangeAccount:
-		return &ChangeAccount{}, nil
+		return decodeAs[ChangeAccount], nil
 	case KindUnbindAccounts:
-		return &UnbindAccounts{}, nil
+		return decodeAs[UnbindAccounts], nil
 	case KindUpdateOrder:
-		return &UpdateOrder{}, nil
+		return decodeAs[UpdateOrder], nil
 	case KindRenewOrder:
-		return &RenewOrder{}, nil
+		return decodeAs[RenewOrder], nil
 	}
 	return nil, fmt.Errorf("unknown op %q", k)
 }
 
-// deref turns the pointer newOp returned, once decoded, into the value type every Op is used as.
-func deref(op Op) Op {
-	switch o := op.(type) {
-	case *CreateDefaultNet:
-		return *o
-	case *SupplyDefaultNet:
-		return *o
-	case *CreateSubAccounts:
-		return *o
-	case *ChangeSubAccountName:
-		return *o
-	case *ChangeSubAccountRemark:
-		return *o
-	case *CreateDesktops:
-		return *o
-	case *DeleteDesktop:
-		return *o
-	case *RebuildDesktop:
-		return *o
-	case *RenameDesktop:
-		return *o
-	case *PowerDesktops:
-		return *o
-	case *LabelDesktops:
-		return *o
-	case *BindAccounts:
-		return *o
-	case *ChangeAccount:
-		return *o
-	case *UnbindAccounts:
-		return *o
-	case *UpdateOrder:
-		return *o
-	case *RenewOrder:
-		return *o
-	}
-	return op
+// decodeAs decodes the params of an op of type T into the value type every Op is used as.
+func decodeAs[T Op](raw json.RawMessage) (Op, error) {
+	var op T
+	err := json.Unmarshal(raw, &op)
+	return op, err
 }
 
 // decodeOp decodes the params of an op of kind k.
 func decodeOp(k OpKind, raw json.RawMessage) (Op, error) {
-	op, err := newOp(k)
+	decode, err := newOp(k)
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(raw, op); err != nil {
+	op, err := decode(raw)
+	if err != nil {
 		return nil, fmt.Errorf("op %s: %w", k, err)
 	}
-	return deref(op), nil
+	return op, nil
 }

@@ -53,6 +53,57 @@ type Plan struct {
 	Cost *Cost `json:"cost,omitempty"`
 }
 
+// wantDesktop is a wanted desktop's JSON form: the state's entry without its AppliedAt, which a plan
+// never sets (the state sets it when the plan is applied).
+type wantDesktop struct {
+	state.Desktop
+	AppliedAt time.Time `json:"appliedAt,omitzero"`
+}
+
+// planJSON is a plan's JSON form: its fields, with the wanted desktops as wantDesktop. The fields
+// from Want on are repeated here, in Plan's order, so that they keep their place in the JSON (the
+// embedded fields come first): a field added to Plan goes before Want.
+type planJSON struct {
+	*planFields
+	Want         []wantDesktop   `json:"want_desktops"`
+	WantAccounts []state.Account `json:"want_accounts"`
+	Unmanaged    []string        `json:"unmanaged,omitempty"`
+	Cost         *Cost           `json:"cost,omitempty"`
+}
+
+type planFields Plan
+
+// MarshalJSON writes the plan (docs/plan-json.md); a wanted desktop's zero appliedAt is left out.
+func (p Plan) MarshalJSON() ([]byte, error) {
+	j := planJSON{planFields: (*planFields)(&p), WantAccounts: p.WantAccounts, Unmanaged: p.Unmanaged, Cost: p.Cost}
+	if p.Want != nil {
+		j.Want = make([]wantDesktop, len(p.Want))
+		for i, w := range p.Want {
+			j.Want[i] = wantDesktop{Desktop: w, AppliedAt: w.AppliedAt}
+		}
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads a plan written by MarshalJSON (or by a deskfleet that wrote the zero appliedAt).
+func (p *Plan) UnmarshalJSON(b []byte) error {
+	var j planJSON
+	j.planFields = (*planFields)(p)
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	p.WantAccounts, p.Unmanaged, p.Cost = j.WantAccounts, j.Unmanaged, j.Cost
+	p.Want = nil
+	if j.Want != nil {
+		p.Want = make([]state.Desktop, len(j.Want))
+		for i, w := range j.Want {
+			p.Want[i] = w.Desktop
+			p.Want[i].AppliedAt = w.AppliedAt
+		}
+	}
+	return nil
+}
+
 // Reads counts what Observe and ReadCatalog read.
 type Reads struct {
 	Desktops int           `json:"desktops"`
@@ -289,13 +340,7 @@ func (s *Step) UnmarshalJSON(b []byte) error {
 }
 
 // Async reports whether the step's call returns a task to wait for.
-func (s Step) Async() bool {
-	switch s.Op.(type) {
-	case CreateDefaultNet, SupplyDefaultNet, CreateDesktops, DeleteDesktop, RebuildDesktop, PowerDesktops:
-		return true
-	}
-	return false
-}
+func (s Step) Async() bool { return s.Op.Facts().Async }
 
 // Cost is what a plan costs, from the API's own quotes (QueryVmPrice, GetEipPrice, QueryProducts).
 type Cost struct {

@@ -51,18 +51,11 @@ func Price(ctx context.Context, c provider.Client, p *Plan, in PriceInput) (*Cos
 	pr := &pricer{c: c, in: in, vm: map[vmPriceKey]float64{}, eip: map[eipPriceKey]float64{}}
 	pr.index()
 	for _, s := range p.Steps {
-		var err error
-		switch o := s.Op.(type) {
-		case CreateDesktops:
-			err = pr.create(ctx, s.ID, o)
-		case UpdateOrder:
-			err = pr.order(ctx, s.ID, o.Targets, o.Billing, true)
-		case RenewOrder:
-			err = pr.order(ctx, s.ID, o.Targets, o.Billing, false)
-		case DeleteDesktop:
-			err = pr.delete(ctx, s.ID, o.Desktop)
+		po, ok := s.Op.(pricedOp)
+		if !ok {
+			continue // costs nothing
 		}
-		if err != nil {
+		if err := po.price(ctx, pr, s.ID); err != nil {
 			return nil, fmt.Errorf("pricing step %d (%s): %w", s.ID, s.Op.Kind(), err)
 		}
 	}
@@ -435,4 +428,23 @@ func priceNameList(names []string) string {
 		return strings.Join(names, ", ")
 	}
 	return strings.Join(names[:priceMaxListed], ", ") + " and " + strconv.Itoa(len(names)-priceMaxListed) + " more"
+}
+
+// pricedOp is an op that costs or saves money: its price adds its lines to the pricer's.
+type pricedOp interface {
+	Op
+	price(ctx context.Context, pr *pricer, stepID int) error
+}
+
+func (o CreateDesktops) price(ctx context.Context, pr *pricer, id int) error {
+	return pr.create(ctx, id, o)
+}
+func (o DeleteDesktop) price(ctx context.Context, pr *pricer, id int) error {
+	return pr.delete(ctx, id, o.Desktop)
+}
+func (o UpdateOrder) price(ctx context.Context, pr *pricer, id int) error {
+	return pr.order(ctx, id, o.Targets, o.Billing, true)
+}
+func (o RenewOrder) price(ctx context.Context, pr *pricer, id int) error {
+	return pr.order(ctx, id, o.Targets, o.Billing, false)
 }

@@ -15,7 +15,7 @@ import (
 // It is a pure function (no I/O): cat and snap were read before (ReadCatalog, Observe; snap needs the
 // networks of cat.SiteIDs(f) and the accounts, not the desktops).
 //
-// The rules (SPEC.md):
+// The rules (docs/spec.md):
 //   - site: a siteId or siteName (case-insensitive when unambiguous).
 //   - product: a productId offered at the site, or a selector (gpu, gpuRam, cpu, memory, disk, os;
 //     strings compared case-insensitively) that must match exactly one of the site's products.

@@ -153,91 +153,64 @@ func (s *settler) settle(ctx context.Context, in state.Intent) (SettledIntent, s
 	case in.Status == state.IntentSent:
 		return s.settleTask(ctx, in, pj, si)
 	case perr != nil:
-		return si, s.humanCheck(in, pj), nil
+		return si, s.humanCheck(in), nil
 	}
-	switch op := pj.Step.Op.(type) {
-	case CreateDesktops:
-		return s.settleCreate(ctx, in, op, pj.Want, si)
-	case CreateSubAccounts:
-		list, err := s.c.QuerySubAccounts(ctx, provider.QuerySubAccountsRequest{})
-		if err != nil {
-			return si, "", err
-		}
-		var found []state.Account
-		for _, a := range op.New {
-			for _, l := range list {
-				if strings.EqualFold(l.Email, a.Email) {
-					acc := state.Account{Email: a.Email, AccountID: l.AccountID, Name: a.Name}
-					if a.Remark != "" {
-						acc.Remark = ptr(a.Remark)
-					}
-					found = append(found, acc)
-				}
-			}
-		}
-		if len(found) == 0 {
-			return s.close(si, state.IntentFailed, "no account with these emails: not created", nil)
-		}
-		return s.close(si, state.IntentDone, fmt.Sprintf("%d of %d accounts found by email", len(found), len(op.New)), func(rec *state.Record) {
-			if rec.Accounts == nil {
-				rec.Accounts = map[string]state.Account{}
-			}
-			for _, a := range found {
-				rec.Accounts[a.Email] = a
-			}
-		})
-	case UpdateOrder:
-		var monthly []string
-		for _, t := range op.Targets {
-			d, err := s.c.QueryVm(ctx, provider.QueryVmRequest{VmID: t.VmID})
-			if err != nil && !provider.IsNotFound(err) {
-				return si, "", err
-			}
-			if err == nil && d.BillMethod == provider.BillMethodMonthly {
-				monthly = append(monthly, t.VmID)
-			}
-		}
-		status := state.IntentDone
-		if len(monthly) < len(op.Targets) {
-			status = state.IntentFailed
-		}
-		return s.close(si, status, fmt.Sprintf("%d of %d desktops are monthly", len(monthly), len(op.Targets)), func(rec *state.Record) {
-			for _, id := range monthly {
-				if d, ok := rec.Desktops[id]; ok {
-					d.AutoRenew = op.Billing.AutoRenew
-					rec.Desktops[id] = d
-				}
-			}
-		})
-	case DeleteDesktop:
-		live := waitDesktops(ctx, s.c, s.opt, []string{op.Desktop.VmID})
-		if d := live[op.Desktop.VmID]; d == nil {
-			return s.close(si, state.IntentDone, "the desktop is gone", func(rec *state.Record) { delete(rec.Desktops, op.Desktop.VmID) })
-		}
-		return s.close(si, state.IntentFailed, "the desktop still exists: not deleted", nil)
-	case CreateDefaultNet:
-		net, err := s.c.GetDefaultNet(ctx, provider.GetDefaultNetRequest{SiteID: op.Site.ID})
-		if err != nil {
-			return si, "", err
-		}
-		if net != nil {
-			return s.close(si, state.IntentDone, "the default network exists", nil)
-		}
-		return s.close(si, state.IntentFailed, "no default network: not created", nil)
-	case RebuildDesktop, RenewOrder:
-		return si, s.humanCheck(in, pj), nil
-	default:
-		// ChangeVmName, UpdateVmLabels, OperateVm on/off, BindAccounts, UnbindAccounts, ChangeAccount,
-		// ChangeSubAccountName/Remark, SupplyDefaultNet: safe to repeat. A power call may have set
-		// its desktops moving: let them settle so that the next plan sees where they stand.
-		if len(in.VmIDs) > 0 {
-			waitDesktops(ctx, s.c, s.opt, in.VmIDs)
-		}
-		return s.close(si, state.IntentFailed, "outcome unknown; the call is safe to repeat: the next plan redoes it if still needed", nil)
+	st, err := pj.Step.Op.settlePending(ctx, s, in, pj)
+	switch {
+	case err != nil:
+		return si, "", err
+	case st.ask != "":
+		return si, st.ask, nil
 	}
+	si.Adopted = st.adopted
+	return s.close(si, st.status, st.note, func(rec *state.Record) {
+		if st.record {
+			pj.Step.Op.record(rec, paramsEffect(pj, s.opt.Now(), st.failed, st.accountIDs))
+		}
+		if st.also != nil {
+			st.also(rec)
+		}
+	})
 }
 
-// settleTask polls a recorded task to its end.
+// settlement is what an op's settlePending found out about a call whose answer was lost.
+type settlement struct {
+	// status is the intent's outcome (done or failed) and note how it was found.
+	status state.IntentStatus
+	note   string
+	// ask, when set, says what a person must check: the intent stays open (status and note unset).
+	ask string
+	// record: the op's effect is recorded (Op.record), for its items but those in failed;
+	// accountIDs are the ids read of the accounts it made.
+	record     bool
+	failed     []string
+	accountIDs map[string]string
+	// also changes the record further; adopted names the desktops it adopts.
+	also    func(*state.Record)
+	adopted []string
+}
+
+func settled(status state.IntentStatus, note string) settlement {
+	return settlement{status: status, note: note}
+}
+
+// settleRepeatable settles a call that is safe to repeat as failed, so that the next plan redoes
+// what is still needed. A call on desktops may have set them moving (a power call): they are let
+// settle first, so that the next plan sees where they stand.
+func settleRepeatable(ctx context.Context, s *settler, in state.Intent) settlement {
+	if len(in.VmIDs) > 0 {
+		waitDesktops(ctx, s.c, s.opt, in.VmIDs)
+	}
+	return settled(state.IntentFailed, "outcome unknown; the call is safe to repeat: the next plan redoes it if still needed")
+}
+
+// paramsEffect is the effect an intent's op records, with the Want its params keep.
+func paramsEffect(pj paramsJSON, now time.Time, failed []string, accountIDs map[string]string) effect {
+	return newEffect(now, failed, pj.Want, pj.WantAccounts, accountIDs)
+}
+
+// settleTask polls a recorded task to its end and records its outcome as Apply does: a creation's
+// desktops are read back and named, and a done op's effect is recorded (Op.record).
 func (s *settler) settleTask(ctx context.Context, in state.Intent, pj paramsJSON, si SettledIntent) (SettledIntent, string, error) {
 	_, err := pollTask(ctx, s.c, s.opt, in.TaskID, in.RequestID, nil)
 	var tf *provider.TaskFailedError
@@ -248,48 +221,27 @@ func (s *settler) settleTask(ctx context.Context, in state.Intent, pj paramsJSON
 	if tf != nil {
 		status, note = state.IntentFailed, "task failed: "+tf.Task.FailReason
 	}
+	op := pj.Step.Op
 	var live map[string]*provider.Desktop
-	switch pj.Step.Op.(type) {
-	case CreateDesktops, DeleteDesktop, PowerDesktops, RebuildDesktop:
+	if op != nil && changesDesktops(op) {
 		live = waitDesktops(ctx, s.c, s.opt, in.VmIDs)
 	}
 	return s.close(si, status, note, func(rec *state.Record) {
-		switch op := pj.Step.Op.(type) {
-		case CreateDesktops:
-			names := assignNames(op, in.VmIDs, live)
-			for _, id := range in.VmIDs {
-				if d, ok := live[id]; ok && d == nil {
-					delete(rec.Desktops, id)
-					continue
-				}
-				if e, ok := rec.Desktops[id]; ok {
-					if n, ok := names[id]; ok {
-						e.Name = n
-					}
-					rec.Desktops[id] = e
-				}
-			}
-		case DeleteDesktop:
-			if status == state.IntentDone {
-				delete(rec.Desktops, op.Desktop.VmID)
-			}
-		case RebuildDesktop:
-			if status == state.IntentDone {
-				if d, ok := rec.Desktops[op.Desktop.VmID]; ok {
-					d.ImageID = op.To.ID
-					rec.Desktops[op.Desktop.VmID] = d
-				}
-			}
+		if create, ok := op.(CreateDesktops); ok {
+			nameCreated(rec, create, in.VmIDs, live)
+		}
+		if op != nil && status == state.IntentDone {
+			op.record(rec, paramsEffect(pj, s.opt.Now(), nil, nil))
 		}
 	})
 }
 
-// settleCreate adopts the desktops a CreateVm whose answer was lost may have made: live desktops with
-// the intent's names (the spec's, or CreateVm's) that nobody manages.
-func (s *settler) settleCreate(ctx context.Context, in state.Intent, op CreateDesktops, want []state.Desktop, si SettledIntent) (SettledIntent, string, error) {
+// unmanagedNamed lists, sorted, the live desktops of a creation's site and product that the record
+// does not manage and that have one of its names (the spec's, or CreateVm's), with their readings.
+func (s *settler) unmanagedNamed(ctx context.Context, op CreateDesktops) ([]string, map[string]*provider.Desktop, error) {
 	rec, err := s.st.Read(ctx, s.lock.Fleet)
 	if err != nil {
-		return si, "", err
+		return nil, nil, err
 	}
 	names := map[string]bool{}
 	for _, n := range op.Names {
@@ -300,7 +252,7 @@ func (s *settler) settleCreate(ctx context.Context, in state.Intent, op CreateDe
 	}
 	list, err := s.c.QueryVms(ctx, provider.QueryVmsRequest{SiteID: op.Site.ID, ProductID: op.ProductID})
 	if err != nil {
-		return si, "", err
+		return nil, nil, err
 	}
 	var ids []string
 	for _, id := range list.VmIDs {
@@ -317,7 +269,7 @@ func (s *settler) settleCreate(ctx context.Context, in state.Intent, op CreateDe
 			continue
 		}
 		if err != nil {
-			return si, "", err
+			return nil, nil, err
 		}
 		d.ID = id
 		if names[d.Name] && d.Status != provider.StatusGone {
@@ -325,45 +277,7 @@ func (s *settler) settleCreate(ctx context.Context, in state.Intent, op CreateDe
 			cands = append(cands, id)
 		}
 	}
-	if len(cands) == 0 {
-		return s.close(si, state.IntentFailed, "no desktop with these names: not created", nil)
-	}
-	// One desktop per wanted name at most; extra ones are left unmanaged.
-	assigned := assignNames(op, cands, live)
-	var adopt []string
-	for _, id := range cands {
-		if _, ok := assigned[id]; ok {
-			adopt = append(adopt, id)
-		}
-	}
-	settled := waitDesktops(ctx, s.c, s.opt, adopt)
-	now := s.opt.Now()
-	for _, id := range adopt {
-		si.Adopted = append(si.Adopted, assigned[id])
-	}
-	slices.Sort(si.Adopted)
-	return s.close(si, state.IntentDone, fmt.Sprintf("found %d of %d desktops by name: adopted", len(adopt), len(op.Names)), func(rec *state.Record) {
-		if rec.Desktops == nil {
-			rec.Desktops = map[string]state.Desktop{}
-		}
-		for _, id := range adopt {
-			if d, ok := settled[id]; ok && d == nil {
-				continue
-			}
-			name := assigned[id]
-			d := state.Desktop{VmID: id, Name: name, ImageID: op.Image.ID, AutoRenew: op.Billing.AutoRenew, AppliedAt: now}
-			for _, w := range want {
-				if w.Name == name {
-					d.Protect = w.Protect
-				}
-			}
-			rec.Desktops[id] = d
-		}
-		i := findIntent(rec, in.ID)
-		if i >= 0 {
-			rec.Intents[i].VmIDs = adopt
-		}
-	})
+	return cands, live, nil
 }
 
 // close records the intent's outcome (and fn's changes to the record) in one Update.
@@ -398,33 +312,19 @@ func findIntent(rec *state.Record, id string) int {
 	return -1
 }
 
-// humanCheck says what a person must look at to settle the intent, and how to answer.
-func (s *settler) humanCheck(in state.Intent, pj paramsJSON) string {
-	at := in.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
-	answer := fmt.Sprintf("then run `deskfleet state settle %s --done` if it took effect, or `deskfleet state settle %s --not-done` if it did not", in.ID, in.ID)
-	desks := func() string {
-		var parts []string
-		for i, t := range in.Targets {
-			id := ""
-			if i < len(in.VmIDs) {
-				id = in.VmIDs[i]
-			}
-			parts = append(parts, fmt.Sprintf("%s (vmId %s)", t, id))
-		}
-		return strings.Join(parts, ", ")
-	}
-	switch op := pj.Step.Op.(type) {
-	case RebuildDesktop:
-		return fmt.Sprintf("RebuildVm of desktop %s (vmId %s), requestId %s, sent %s (intent %s): the API does not report a desktop's image. "+
-			"Check in the Capital Online console whether %s was reinstalled from image %s (%s) at that time (its task list, or log in and look); %s.",
-			op.Desktop.Name, op.Desktop.VmID, in.RequestID, at, in.ID, op.Desktop.Name, op.To.Name, op.To.ID, answer)
-	case RenewOrder:
-		return fmt.Sprintf("RenewalOrder of %s, requestId %s, sent %s (intent %s): a renewal cannot be told from an earlier one by reading. "+
-			"Check in the Capital Online console (orders, and each desktop's expiry) whether they were renewed by %d month(s) at that time; %s.",
-			desks(), in.RequestID, at, in.ID, op.Billing.Months, answer)
-	}
+// humanCheck says what a person must look at to settle an intent whose parameters cannot be read,
+// and how to answer. (An op that cannot be settled by reading says so itself: settlePending.)
+func (s *settler) humanCheck(in state.Intent) string {
 	return fmt.Sprintf("%s of %s, requestId %s, sent %s (intent %s): its parameters cannot be read, so its outcome cannot be checked automatically. "+
-		"Check in the Capital Online console whether it took effect; %s.", in.Action, desks(), in.RequestID, at, in.ID, answer)
+		"Check in the Capital Online console whether it took effect; %s.", in.Action, intentDesktops(in), in.RequestID, sentAt(in), in.ID, howToAnswer(in))
+}
+
+// sentAt is when the intent's call was sent, for a person.
+func sentAt(in state.Intent) string { return in.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// howToAnswer says how a person tells deskfleet what became of an intent.
+func howToAnswer(in state.Intent) string {
+	return fmt.Sprintf("then run `deskfleet state settle %s --done` if it took effect, or `deskfleet state settle %s --not-done` if it did not", in.ID, in.ID)
 }
 
 // ResolveIntent records a person's answer about an open intent that Settle could not settle (what
@@ -443,29 +343,15 @@ func ResolveIntent(ctx context.Context, st state.Store, lock *state.Lock, intent
 		if !in.Open() {
 			return fmt.Errorf("intent %s is %s: %w", intentID, in.Status, ErrIntentNotOpen)
 		}
+		now := time.Now()
 		status, note := state.IntentFailed, "settled by hand: did not take effect"
 		if done {
 			status, note = state.IntentDone, "settled by hand: took effect"
 			if pj, err := decodeParams(in.Params); err == nil {
-				switch op := pj.Step.Op.(type) {
-				case RebuildDesktop:
-					if d, ok := rec.Desktops[op.Desktop.VmID]; ok {
-						d.ImageID = op.To.ID
-						rec.Desktops[op.Desktop.VmID] = d
-					}
-				case RenewOrder:
-					for _, t := range op.Targets {
-						if d, ok := rec.Desktops[t.VmID]; ok {
-							d.AutoRenew = op.Billing.AutoRenew
-							rec.Desktops[t.VmID] = d
-						}
-					}
-				case DeleteDesktop:
-					delete(rec.Desktops, op.Desktop.VmID)
-				}
+				pj.Step.Op.record(rec, paramsEffect(pj, now, nil, nil))
 			}
 		}
-		rec.Intents[i].Status, rec.Intents[i].Error, rec.Intents[i].EndedAt = status, note, time.Now()
+		rec.Intents[i].Status, rec.Intents[i].Error, rec.Intents[i].EndedAt = status, note, now
 		return nil
 	})
 }

@@ -16,29 +16,20 @@ func stepCall(op engine.Op) string {
 		return "(no op)"
 	}
 	name := string(op.Action())
-	switch o := op.(type) {
-	case engine.CreateDesktops:
-		return fmt.Sprintf("%s num=%d", name, len(o.Names))
-	case engine.PowerDesktops:
-		return name + " " + string(o.Power)
-	case engine.LabelDesktops:
-		return name + " " + quote(o.Label)
-	case engine.BindAccounts:
-		return name + " " + shortEmail(o.Account.Email)
-	case engine.ChangeAccount:
-		return name + " " + shortEmail(o.Account.Email)
-	case engine.UpdateOrder:
-		return name + " " + billingShort(o.Billing)
-	case engine.RenewOrder:
-		return name + " " + billingShort(o.Billing)
-	case engine.RebuildDesktop:
-		return name + " " + o.To.Name
-	case engine.RenameDesktop:
-		return name + " from " + quote(o.From)
-	case engine.ChangeSubAccountName:
-		return name + " " + quote(o.To)
-	case engine.ChangeSubAccountRemark:
-		return name + " " + quote(o.Remark)
+	arg := op.Facts().Arg
+	switch arg.Kind {
+	case engine.ArgCount:
+		return fmt.Sprintf("%s num=%d", name, arg.Count)
+	case engine.ArgWord:
+		return name + " " + arg.Text
+	case engine.ArgText:
+		return name + " " + quote(arg.Text)
+	case engine.ArgFrom:
+		return name + " from " + quote(arg.Text)
+	case engine.ArgEmail:
+		return name + " " + shortEmail(arg.Text)
+	case engine.ArgBilling:
+		return name + " " + billingShort(arg.Billing)
 	}
 	return name
 }
@@ -49,11 +40,8 @@ func stepTargets(op engine.Op) string {
 	if op == nil {
 		return ""
 	}
-	switch o := op.(type) {
-	case engine.CreateDefaultNet:
-		return "site " + o.Site.Name
-	case engine.SupplyDefaultNet:
-		return "site " + o.Site.Name
+	if f := op.Facts(); f.DefaultNet {
+		return "site " + f.Site.Name
 	}
 	if ds := op.Desktops(); len(ds) > 0 {
 		names := make([]string, len(ds))

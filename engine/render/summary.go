@@ -170,16 +170,11 @@ func apiCalls(p *engine.Plan) int {
 	n := len(p.Steps)
 	var sites []string
 	for _, s := range p.Steps {
-		var site string
-		switch o := s.Op.(type) {
-		case engine.CreateDefaultNet:
-			site = o.Site.ID
-		case engine.SupplyDefaultNet:
-			site = o.Site.ID
-		default:
+		f := s.Op.Facts()
+		if !f.DefaultNet {
 			continue
 		}
-		if !slices.Contains(sites, site) {
+		if site := f.Site.ID; !slices.Contains(sites, site) {
 			sites = append(sites, site)
 			n++
 		}
