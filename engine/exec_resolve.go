@@ -26,6 +26,11 @@ func (r *run) prepare(ctx context.Context, s Step) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.prepared(op), nil
+}
+
+// prepared is the resolved op ready to call, with what its intent records.
+func (r *run) prepared(op Op) *prepared {
 	pr := &prepared{op: op, targets: intentTargets(op)}
 	for _, t := range op.Desktops() {
 		if t.VmID != "" {
@@ -40,7 +45,7 @@ func (r *run) prepare(ctx context.Context, s Step) (*prepared, error) {
 			pr.wantAccounts = append(pr.wantAccounts, a)
 		}
 	}
-	return pr, nil
+	return pr
 }
 
 // intentTargets are what an intent names: the op's desktops, else its accounts, else its site.

@@ -165,7 +165,7 @@ func (s *settler) settle(ctx context.Context, in state.Intent) (SettledIntent, s
 	si.Adopted = st.adopted
 	return s.close(si, st.status, st.note, func(rec *state.Record) {
 		if st.record {
-			pj.Step.Op.record(rec, paramsEffect(pj, s.opt.Now(), st.failed, st.accountIDs))
+			s.recordDone(rec, pj, st.failed, st.accountIDs)
 		}
 		if st.also != nil {
 			st.also(rec)
@@ -209,6 +209,12 @@ func paramsEffect(pj paramsJSON, now time.Time, failed []string, accountIDs map[
 	return newEffect(now, failed, pj.Want, pj.WantAccounts, accountIDs)
 }
 
+// recordDone records the effect of an intent's op that Settle found done (but for the failed items),
+// as Apply records it (run.effects): the op's record, with the Want the intent's params keep.
+func (s *settler) recordDone(rec *state.Record, pj paramsJSON, failed []string, accountIDs map[string]string) {
+	pj.Step.Op.record(rec, paramsEffect(pj, s.opt.Now(), failed, accountIDs))
+}
+
 // settleTask polls a recorded task to its end and records its outcome as Apply does: a creation's
 // desktops are read back and named, and a done op's effect is recorded (Op.record).
 func (s *settler) settleTask(ctx context.Context, in state.Intent, pj paramsJSON, si SettledIntent) (SettledIntent, string, error) {
@@ -231,7 +237,7 @@ func (s *settler) settleTask(ctx context.Context, in state.Intent, pj paramsJSON
 			nameCreated(rec, create, in.VmIDs, live)
 		}
 		if op != nil && status == state.IntentDone {
-			op.record(rec, paramsEffect(pj, s.opt.Now(), nil, nil))
+			s.recordDone(rec, pj, nil, nil)
 		}
 	})
 }
@@ -329,8 +335,9 @@ func howToAnswer(in state.Intent) string {
 
 // ResolveIntent records a person's answer about an open intent that Settle could not settle (what
 // `deskfleet state settle` exposes): done true means the call took effect, false that it did not.
-// For a done RebuildVm the desktop's image becomes the new one; for a done RenewalOrder the
-// auto-renewal it set is recorded; for a done DeleteVm the desktop leaves the record. The caller holds
+// A done call's effect is recorded as Apply records it (Op.record): for a RebuildVm the desktop's image
+// becomes the new one; for a RenewalOrder the auto-renewal it set; a DeleteVm's desktop leaves the
+// record. The caller holds
 // lock. Idempotent in effect: an intent already settled is refused with ErrIntentNotOpen; an unknown
 // id is an error naming it.
 func ResolveIntent(ctx context.Context, st state.Store, lock *state.Lock, intentID string, done bool) error {
