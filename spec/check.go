@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -12,9 +13,14 @@ const (
 	DefaultVPC       = "default"
 )
 
-// checker merges decoded documents into a Fleet and runs the cross-checks.
+// checker merges decoded documents into a Fleet and runs the cross-checks: what no schema of one
+// document can say (names that refer to plans, profiles, desktops and accounts; names declared twice,
+// in one document or across documents; desktop names after count expansion), and the warnings about
+// settings that have no effect.
 type checker struct {
 	diags Diagnostics
+	// boundSome is true when some document's bindings mapping has entries as written, valid or not.
+	boundSome bool
 }
 
 func (c *checker) errorf(p Pos, hint, format string, args ...any) {
@@ -38,18 +44,18 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 		if len(fl.Files) == 0 || fl.Files[len(fl.Files)-1] != di.file {
 			fl.Files = append(fl.Files, di.file)
 		}
-		if di.hasFleet && di.doc.Fleet != "" {
+		if di.doc.Fleet != "" {
 			if fl.Name == "" {
-				fl.Name, fleetPos = di.doc.Fleet, di.fleetPos
+				fl.Name, fleetPos = di.doc.Fleet, di.at(keyFleet, "", false)
 			} else if di.doc.Fleet != fl.Name {
-				c.errorf(di.fleetPos, "every document of a spec names the same fleet",
+				c.errorf(di.at(keyFleet, "", false), "every document of a spec names the same fleet",
 					"fleet %q here but %q at %s", di.doc.Fleet, fl.Name, fleetPos)
 			}
 		}
-		if di.hasVersion && di.doc.Version == 1 {
-			fl.Version = 1
+		if di.doc.Version != 0 {
+			fl.Version = di.doc.Version
 		}
-		c.mergeDefaults(def, di.defaults)
+		c.mergeDefaults(def, di.doc.Defaults)
 		for _, name := range sortedKeys(di.doc.Billing) {
 			if first, dup := fl.Billing[name]; dup {
 				c.errorf(di.doc.Billing[name].Pos, "", "billing plan %q is declared twice (first at %s)", name, first.Pos)
@@ -64,22 +70,20 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 			}
 			fl.Profiles[name] = di.doc.Profiles[name]
 		}
-		fl.Accounts = append(fl.Accounts, di.doc.Accounts...)
-		fl.Groups = append(fl.Groups, di.doc.Desktops...)
-		if di.bindingsSet {
-			if !fl.Bindings.Set {
-				fl.Bindings.Set, fl.Bindings.Pos = true, di.bindingsPos
+		// An account without a (valid) email and a group without a (valid) name were reported by the
+		// schema and are left out: they would only bring errors that follow from those.
+		for _, a := range di.doc.Accounts {
+			if a.Email != "" {
+				fl.Accounts = append(fl.Accounts, a)
 			}
-			for _, desk := range sortedKeys(di.doc.Bindings) {
-				if first, dup := fl.Bindings.At[desk]; dup {
-					c.errorf(di.bindingAt[desk], bindTwiceHint,
-						"desktop %q is bound twice (first at %s)", desk, first)
-					continue
-				}
-				fl.Bindings.ByDesktop[desk] = di.doc.Bindings[desk]
-				fl.Bindings.At[desk] = di.bindingAt[desk]
-				bindVal[desk] = di.bindingVal[desk]
+		}
+		for _, g := range di.doc.Desktops {
+			if g.Name != "" {
+				fl.Groups = append(fl.Groups, g)
 			}
+		}
+		if di.has(keyBindings) {
+			c.mergeBindings(fl, di, bindVal)
 		}
 	}
 	if fl.Name != "" {
@@ -102,6 +106,25 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 	return fl, c.diags
 }
 
+// mergeBindings adds a document's bindings to the fleet's; a desktop bound in two documents is an
+// error naming both places, in the words of the bindings' tags.
+func (c *checker) mergeBindings(fl *Fleet, di *docInfo, bindVal map[string]Pos) {
+	if !fl.Bindings.Set {
+		fl.Bindings.Set, fl.Bindings.Pos = true, di.at(keyBindings, "", false)
+	}
+	c.boundSome = c.boundSome || di.sizes["/"+escape(keyBindings)] > 0
+	tag := grammarOf(reflect.TypeFor[Document]()).byKey[keyBindings].tag
+	for _, desk := range sortedKeys(di.doc.Bindings) {
+		if first, dup := fl.Bindings.At[desk]; dup {
+			c.errorf(di.at(keyBindings, desk, true), tag.Get("fix"), tag.Get("twice")+" (first at %s)", desk, first)
+			continue
+		}
+		fl.Bindings.ByDesktop[desk] = di.doc.Bindings[desk]
+		fl.Bindings.At[desk] = di.at(keyBindings, desk, true)
+		bindVal[desk] = di.at(keyBindings, desk, false)
+	}
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -119,42 +142,42 @@ func (c *checker) mergeDefaults(dst, src *Defaults) {
 	if dst.Pos.IsZero() {
 		dst.Pos = src.Pos
 	}
+	g := grammarOf(reflect.TypeFor[Defaults]())
 	for _, k := range sortedKeys(src.At) {
 		if first, dup := dst.At[k]; dup {
-			c.errorf(src.At[k], "", "defaults.%s is set twice (first at %s)", k, first)
+			c.errorf(src.At[k], "", "%s.%s is set twice (first at %s)", keyDefaults, k, first)
 			continue
 		}
 		dst.At[k] = src.At[k]
-		switch k {
-		case "site":
-			dst.Site = src.Site
-		case "network":
-			dst.Network = src.Network
-		case "bandwidth":
-			dst.Bandwidth = src.Bandwidth
-		case "billing":
-			dst.Billing = src.Billing
-		case "profile":
-			dst.Profile = src.Profile
+		if f := g.byKey[k]; f != nil {
+			i := f.index
+			reflect.ValueOf(dst).Elem().Field(i).Set(reflect.ValueOf(src).Elem().Field(i))
 		}
 	}
 }
 
-// checkPlans warns about billing fields that have no effect.
+// checkPlans warns about billing fields that have no effect: a field tagged with a cycle on a plan of
+// another cycle, a boolean set without the boolean it needs (tagged needs).
 func (c *checker) checkPlans(fl *Fleet) {
+	g := grammarOf(reflect.TypeFor[BillingPlan]())
 	for _, name := range sortedKeys(fl.Billing) {
 		b := fl.Billing[name]
-		if b.Cycle == CycleMinute {
-			for _, k := range []string{"months", "toMonthEnd", "fullMonthPrice", "autoRenew", "renewWithin"} {
-				if p, ok := b.At[k]; ok {
-					c.warnf(p, "remove it, or use cycle: month", "%s has no effect on the per-minute plan %q", k, name)
-				}
+		bv := reflect.ValueOf(b)
+		for _, f := range g.fields {
+			p, set := b.At[f.key]
+			if !set {
+				continue
 			}
-			continue
-		}
-		if b.FullMonthPrice && !b.ToMonthEnd {
-			c.warnf(b.At["fullMonthPrice"], "set toMonthEnd: true, or remove fullMonthPrice",
-				"fullMonthPrice has no effect without toMonthEnd in plan %q", name)
+			if cy := f.tag.Get("cycle"); cy != "" && b.Cycle != "" && string(b.Cycle) != cy {
+				c.warnf(p, fmt.Sprintf("remove it, or use %s: %s", keyPlanCycle, cy),
+					"%s has no effect on the per-%s plan %q", f.key, b.Cycle, name)
+				continue
+			}
+			need := g.byKey[f.tag.Get("needs")]
+			if need != nil && bv.Field(f.index).Bool() && !bv.Field(need.index).Bool() {
+				c.warnf(p, fmt.Sprintf("set %s: true, or remove %s", need.key, f.key),
+					"%s has no effect without %s in plan %q", f.key, need.key, name)
+			}
 		}
 	}
 }
@@ -163,13 +186,10 @@ func (c *checker) checkPlans(fl *Fleet) {
 func (c *checker) checkAccounts(fl *Fleet) map[string]Account {
 	byEmail := map[string]Account{}
 	for _, a := range fl.Accounts {
-		if a.Email == "" {
-			continue
-		}
 		key := strings.ToLower(a.Email)
 		if first, dup := byEmail[key]; dup {
-			c.errorf(a.At["email"], "an account is identified by its email: merge the two entries",
-				"duplicate account email %q (first at %s)", a.Email, first.At["email"])
+			c.errorf(a.At[keyEmail], "an account is identified by its email: merge the two entries",
+				"duplicate account email %q (first at %s)", a.Email, first.At[keyEmail])
 			continue
 		}
 		byEmail[key] = a
@@ -191,34 +211,26 @@ func refOK[V any](c *checker, kind, name string, m map[string]V, p Pos) bool {
 // billing plans and profiles used ("billing:NAME", "profile:NAME").
 func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 	used := map[string]bool{}
-	defBillingOK := def.Billing == "" || refOK(c, "billing plan", def.Billing, fl.Billing, def.At["billing"])
-	defProfileOK := def.Profile == "" || refOK(c, "profile", def.Profile, fl.Profiles, def.At["profile"])
+	defBillingOK := def.Billing == "" || refOK(c, "billing plan", def.Billing, fl.Billing, def.At[keyGroupBilling])
+	defProfileOK := def.Profile == "" || refOK(c, "profile", def.Profile, fl.Profiles, def.At[keyGroupProfile])
 	type origin struct {
 		group Group
 		pos   Pos
 	}
 	names := map[string]origin{}
 	for _, g := range fl.Groups {
-		d := Desktop{Group: g.Name, Pos: g.Pos, NamePos: g.At["name"], At: map[string]Pos{}}
-		from := func(field string, inGroup bool) {
-			if inGroup {
-				d.At[field] = g.At[field]
-			} else if p, ok := def.At[field]; ok {
-				d.At[field] = p
-			}
-		}
+		d := Desktop{Group: g.Name, Pos: g.Pos, NamePos: g.At[keyGroupName], At: desktopAt(g, def)}
 		// site
 		d.Site = g.Site
-		from("site", g.Site != "")
 		if d.Site == "" {
 			d.Site = def.Site
 		}
 		if d.Site == "" {
-			c.errorf(g.Pos, "set site in the group or under defaults", "desktop group %q has no site", g.Name)
+			c.errorf(g.Pos, fmt.Sprintf("set %s in the group or under %s", keyGroupSite, keyDefaults),
+				"desktop group %q has no %s", g.Name, keyGroupSite)
 		}
 		// network
 		nw := g.Network
-		from("network", nw != nil)
 		if nw == nil {
 			nw = def.Network
 		}
@@ -230,7 +242,6 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 		}
 		// bandwidth
 		bw := g.Bandwidth
-		from("bandwidth", bw != nil)
 		if bw == nil {
 			bw = def.Bandwidth
 		}
@@ -240,10 +251,9 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 		}
 		// billing
 		d.Billing = BillingPlan{Cycle: CycleMinute}
-		from("billing", g.Billing != "")
 		switch {
 		case g.Billing != "":
-			if refOK(c, "billing plan", g.Billing, fl.Billing, g.At["billing"]) {
+			if refOK(c, "billing plan", g.Billing, fl.Billing, g.At[keyGroupBilling]) {
 				d.Billing = fl.Billing[g.Billing]
 				used["billing:"+g.Billing] = true
 			}
@@ -254,10 +264,9 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 		// profile, product, image
 		profileOK := true
 		var prof Profile
-		from("profile", g.Profile != "")
 		switch {
 		case g.Profile != "":
-			profileOK = refOK(c, "profile", g.Profile, fl.Profiles, g.At["profile"])
+			profileOK = refOK(c, "profile", g.Profile, fl.Profiles, g.At[keyGroupProfile])
 			prof = fl.Profiles[g.Profile]
 			d.Profile = g.Profile
 		case def.Profile != "":
@@ -269,49 +278,27 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 			used["profile:"+d.Profile] = true
 		}
 		if g.Product != nil {
-			d.Product, d.At["product"] = *g.Product, g.At["product"]
+			d.Product = *g.Product
 		} else if prof.Product != nil {
-			d.Product, d.At["product"] = *prof.Product, prof.At["product"]
+			d.Product, d.At[keyGroupProduct] = *prof.Product, prof.At[keyGroupProduct]
 		}
 		if g.Image != "" {
-			d.Image, d.At["image"] = g.Image, g.At["image"]
+			d.Image = g.Image
 		} else if prof.Image != "" {
-			d.Image, d.At["image"] = prof.Image, prof.At["image"]
+			d.Image, d.At[keyGroupImage] = prof.Image, prof.At[keyGroupImage]
 		}
-		if g.Profile != "" && g.Product != nil && g.Image != "" && profileOK {
-			c.warnf(g.At["profile"], "remove profile, or product and image", "profile %q is unused: product and image are set in the group", g.Profile)
-		}
-		if profileOK && g.Name != "" {
-			if d.Product.IsZero() {
-				c.errorf(g.Pos, "set profile (here or under defaults), or product", "desktop group %q has no product", g.Name)
-			}
-			if d.Image == "" {
-				c.errorf(g.Pos, "set profile (here or under defaults), or image", "desktop group %q has no image", g.Name)
-			}
-		}
+		c.checkParts(g, d, profileOK)
 		// managed-when-set fields
 		d.Label, d.Power, d.RenamedFrom = g.Label, g.Power, g.RenamedFrom
-		for _, k := range []string{"label", "power", "protect", "renamedFrom", "count"} {
-			if p, ok := g.At[k]; ok {
-				d.At[k] = p
-			}
-		}
 		if g.Protect != nil {
 			d.Protect = *g.Protect
 		}
 		count := g.CountOrDefault()
-		if g.RenamedFrom != "" && count > 1 {
-			c.errorf(g.At["renamedFrom"], "rename a group of one desktop at a time",
-				"renamedFrom needs count 1, but count is %d", count)
-		}
 		if g.RenamedFrom != "" && g.RenamedFrom == g.Name {
-			c.warnf(g.At["renamedFrom"], "remove renamedFrom", "renamedFrom is the desktop's own name")
-		}
-		if g.Name == "" {
-			continue
+			c.warnf(g.At[keyRename], "remove "+keyRename, "%s is the desktop's own name", keyRename)
 		}
 		if len(fl.Desktops)+count > MaxDesktops {
-			c.errorf(g.At["name"], "split the spec into several fleets",
+			c.errorf(g.At[keyGroupName], "split the spec into several fleets",
 				"group %q takes the fleet over the limit of %d desktops", g.Name, MaxDesktops)
 			break
 		}
@@ -319,12 +306,12 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 			dd := d
 			dd.Name, dd.Index = DesktopName(g.Name, i), i
 			if first, dup := names[dd.Name]; dup {
-				c.errorf(g.At["name"], "give each desktop group a distinct name",
+				c.errorf(g.At[keyGroupName], "give each desktop group a distinct name",
 					"duplicate desktop name %q: also made by group %q (count %d) at %s",
 					dd.Name, first.group.Name, first.group.CountOrDefault(), first.pos)
 				break
 			}
-			names[dd.Name] = origin{group: g, pos: g.At["name"]}
+			names[dd.Name] = origin{group: g, pos: g.At[keyGroupName]}
 			fl.Desktops = append(fl.Desktops, dd)
 		}
 	}
@@ -333,14 +320,49 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 			continue
 		}
 		if o, ok := names[d.RenamedFrom]; ok {
-			c.errorf(d.At["renamedFrom"], "remove renamedFrom, or the other desktop",
-				"renamedFrom %q is also a desktop of this spec (group %q at %s)", d.RenamedFrom, o.group.Name, o.pos)
+			c.errorf(d.At[keyRename], "remove "+keyRename+", or the other desktop",
+				"%s %q is also a desktop of this spec (group %q at %s)", keyRename, d.RenamedFrom, o.group.Name, o.pos)
 		}
 	}
 	if len(fl.Groups) == 0 && fl.Name != "" {
 		c.warnf(fl.Pos, "", "fleet %q has no desktops: apply would delete every desktop it manages", fl.Name)
 	}
 	return used
+}
+
+// desktopAt returns the positions of a group's desktops' fields (see Desktop.At): the group's own,
+// else those of defaults for the fields defaults may set. The profile's are added by the caller.
+func desktopAt(g Group, def *Defaults) map[string]Pos {
+	at := map[string]Pos{}
+	for k, p := range def.At {
+		at[k] = p
+	}
+	for k, p := range g.At {
+		if k != keyGroupName {
+			at[k] = p
+		}
+	}
+	return at
+}
+
+// checkParts reports a group that has no product or no image from anywhere, and warns about a profile
+// that gives the group nothing.
+func (c *checker) checkParts(g Group, d Desktop, profileOK bool) {
+	if g.Profile != "" && g.Product != nil && g.Image != "" && profileOK {
+		c.warnf(g.At[keyGroupProfile], fmt.Sprintf("remove %s, or %s and %s", keyGroupProfile, keyGroupProduct, keyGroupImage),
+			"profile %q is unused: %s and %s are set in the group", g.Profile, keyGroupProduct, keyGroupImage)
+	}
+	if !profileOK {
+		return
+	}
+	if d.Product.IsZero() {
+		c.errorf(g.Pos, fmt.Sprintf("set %s (here or under %s), or %s", keyGroupProfile, keyDefaults, keyGroupProduct),
+			"desktop group %q has no %s", g.Name, keyGroupProduct)
+	}
+	if d.Image == "" {
+		c.errorf(g.Pos, fmt.Sprintf("set %s (here or under %s), or %s", keyGroupProfile, keyDefaults, keyGroupImage),
+			"desktop group %q has no %s", g.Name, keyGroupImage)
+	}
 }
 
 // DesktopName is the name the API gives the i-th (0-based) desktop that CreateVm makes with num > 1 and
@@ -373,7 +395,7 @@ func (c *checker) checkBindings(fl *Fleet, accounts map[string]Account, valPos m
 			if s := closest(desk, deskNames); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
-			c.errorf(fl.Bindings.At[desk], "bind only desktops made by a group under desktops", "%s", msg)
+			c.errorf(fl.Bindings.At[desk], "bind only desktops made by a group under "+keyDesktops, "%s", msg)
 		}
 		email := fl.Bindings.ByDesktop[desk]
 		if _, ok := accounts[strings.ToLower(email)]; !ok {
@@ -381,11 +403,11 @@ func (c *checker) checkBindings(fl *Fleet, accounts map[string]Account, valPos m
 			if s := closest(email, emails); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
-			c.errorf(valPos[desk], "declare it under accounts", "%s", msg)
+			c.errorf(valPos[desk], "declare it under "+keyAccounts, "%s", msg)
 		}
 	}
-	if len(fl.Bindings.ByDesktop) == 0 && len(fl.Desktops) > 0 {
-		c.warnf(fl.Bindings.Pos, "remove the bindings key to leave bindings unmanaged",
-			"bindings is empty: every desktop of the fleet will be unbound")
+	if len(fl.Bindings.ByDesktop) == 0 && !c.boundSome && len(fl.Desktops) > 0 {
+		c.warnf(fl.Bindings.Pos, fmt.Sprintf("remove the %s key to leave bindings unmanaged", keyBindings),
+			"%s is empty: every desktop of the fleet will be unbound", keyBindings)
 	}
 }

@@ -234,18 +234,25 @@ func Parse(name string, data []byte) (*Fleet, Diagnostics) {
 // cross-checking, unsorted (Finish sorts them with the others). No document at all is an error.
 func decodeAll(srcs []Source) (*Fleet, Diagnostics) {
 	var diags Diagnostics
+	sch, err := ownSchema()
+	if err != nil {
+		// A broken build, not a broken spec: say so at every document rather than accept them unchecked.
+		for _, s := range srcs {
+			diags = append(diags, Diagnostic{Pos: Pos{File: s.File, Line: 1, Col: 1}, Message: "the fleet schema does not compile: " + err.Error()})
+		}
+		srcs = nil
+	}
 	docs := make([]*docInfo, 0, len(srcs))
 	for _, s := range srcs {
-		d := newDecoder(s.File)
-		di := d.document(s.Node)
-		diags = append(diags, d.diags...)
+		di, ds := decodeDocument(s, sch)
+		diags = append(diags, ds...)
 		if di != nil {
 			docs = append(docs, di)
 		}
 	}
 	fl, ds := assemble(docs)
 	diags = append(diags, ds...)
-	if len(srcs) == 0 {
+	if len(srcs) == 0 && err == nil {
 		diags = append(diags, Diagnostic{Message: "no fleet spec found: no YAML document was read"})
 	}
 	return fl, diags

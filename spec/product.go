@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/invopop/jsonschema"
@@ -61,17 +62,47 @@ func (p Product) String() string {
 }
 
 // UnmarshalYAML decodes a product from a string or a selector mapping, strictly (unknown keys are
-// errors). The error names the line and column of the first problem; Load reports all of them instead.
+// errors): it is checked against the product's part of the fleet schema, then decoded as Load decodes
+// it. The error names the line and column of the first problem; Load reports all of them instead.
 func (p *Product) UnmarshalYAML(n *yaml.Node) error {
-	d := newDecoder("")
-	if v, ok := d.product(n); ok {
-		*p = v
+	sch, err := ownSchema()
+	if err != nil {
+		return err
 	}
-	if len(d.diags) > 0 {
-		dg := d.diags[0]
-		return fmt.Errorf("line %d, column %d: %s", dg.Pos.Line, dg.Pos.Col, dg.Message)
+	w := walkDocument("", n)
+	if w.tooLarge() || w.cycle != nil {
+		return fmt.Errorf("line %d, column %d: product too large, or an alias that contains itself", n.Line, n.Column)
 	}
+	root := place{g: grammarOf(reflect.TypeFor[Product]()), key: keyGroupProduct}
+	diags := w.flawDiagnostics(root)
+	ds, bad := w.explain(sch.product, sch.source, root)
+	diags = append(diags, ds...)
+	if len(diags) > 0 {
+		diags.Sort()
+		return fmt.Errorf("line %d, column %d: %s", diags[0].Pos.Line, diags[0].Pos.Col, diags[0].Message)
+	}
+	var v Product
+	d := &decoder{w: w, bad: bad, budget: maxNodes, keyPos: map[string]Pos{}, valPos: map[string]Pos{}}
+	d.decode(w.root, "", keyGroupProduct, reflect.ValueOf(&v).Elem(), "")
+	*p = v
 	return nil
+}
+
+// MarshalYAML writes a product as its id, or as its selector mapping.
+func (p Product) MarshalYAML() (any, error) {
+	if p.ID != "" {
+		return p.ID, nil
+	}
+	type selector Product // without the methods
+	return selector(p), nil
+}
+
+func (p *Product) setID(id string, at Pos) { *p = Product{ID: id, Pos: at} }
+
+func (Product) noun() string { return "product selector" }
+
+func (Product) oneOfWant() string {
+	return "a productId string or a selector like {gpu: NVIDIA A5000, os: windows}"
 }
 
 // JSONSchemaExtend turns the reflected selector object into "a productId string, or a selector object".

@@ -6,9 +6,9 @@ import "time"
 // merge into one Fleet (see Load). Its fields are the top-level keys of the format (SPEC.md).
 type Document struct {
 	// Format version of the spec. Only 1 exists.
-	Version int `yaml:"version" json:"version" jsonschema:"enum=1,example=1"`
+	Version int "yaml:\"version\" json:\"version\" jsonschema:\"enum=1,example=1\" fix:\"add `version: 1`\" unknown:\"unsupported version %s\" use:\"this deskfleet reads version 1\""
 	// The fleet's name: the key of its state record and lock. Every document of one spec names the same fleet.
-	Fleet string `yaml:"fleet" json:"fleet" jsonschema:"minLength=1,example=studio"`
+	Fleet string "yaml:\"fleet\" json:\"fleet\" jsonschema:\"minLength=1,example=studio\" fix:\"name the fleet with `fleet: NAME`; every document of a spec names the same fleet\""
 	// Values inherited by every desktop group that does not set the field itself.
 	Defaults *Defaults `yaml:"defaults,omitempty" json:"defaults,omitempty"`
 	// Named billing plans, referred to by `billing` in defaults and desktop groups.
@@ -21,7 +21,7 @@ type Document struct {
 	Desktops []Group `yaml:"desktops,omitempty" json:"desktops,omitempty"`
 	// Desktop name -> sub-account email. When present it is authoritative: a desktop missing from it is unbound.
 	// When absent, bindings are not managed. One account may be bound to several desktops.
-	Bindings map[string]string `yaml:"bindings,omitempty" json:"bindings,omitempty"`
+	Bindings map[string]string `yaml:"bindings,omitempty" json:"bindings,omitempty" noun:"the account bound to %q" twice:"desktop %q is bound twice" fix:"bind each desktop once; one account may have several desktops"`
 }
 
 // Defaults holds the fields a desktop group inherits when it does not set them.
@@ -31,7 +31,7 @@ type Defaults struct {
 	// Network of the desktops. Omitted: the site's default VPC.
 	Network *Network `yaml:"network,omitempty" json:"network,omitempty"`
 	// Public bandwidth in Mbps (CreateVm qos), at least 1. Built-in default: 5.
-	Bandwidth *int `yaml:"bandwidth,omitempty" json:"bandwidth,omitempty" jsonschema:"minimum=1,example=5"`
+	Bandwidth *int `yaml:"bandwidth,omitempty" json:"bandwidth,omitempty" jsonschema:"minimum=1,example=5" unit:"Mbps"`
 	// Name of a billing plan under `billing`. Built-in default: per-minute.
 	Billing string `yaml:"billing,omitempty" json:"billing,omitempty" jsonschema:"minLength=1,example=monthly"`
 	// Name of a profile under `profiles`.
@@ -69,26 +69,35 @@ const (
 // per-minute plan. A desktop can move from per-minute to monthly in place, never back.
 type BillingPlan struct {
 	// minute (per-minute, pay as you go) or month (prepaid monthly).
-	Cycle Cycle `yaml:"cycle" json:"cycle" jsonschema:"enum=minute,enum=month,example=month"`
+	Cycle Cycle `yaml:"cycle" json:"cycle" jsonschema:"enum=minute,enum=month,example=month" why:"set cycle: minute or cycle: month" unknown:"unknown billing cycle %q" use:"use minute (per-minute) or month (monthly)"`
 	// Months prepaid at a time (the API's duration), at least 1. Default 1.
-	Months *int `yaml:"months,omitempty" json:"months,omitempty" jsonschema:"minimum=1,example=1"`
+	Months *int `yaml:"months,omitempty" json:"months,omitempty" jsonschema:"minimum=1,example=1" cycle:"month"`
 	// Prepay up to the end of the calendar month (isToMonth). Default false.
-	ToMonthEnd bool `yaml:"toMonthEnd,omitempty" json:"toMonthEnd,omitempty"`
+	ToMonthEnd bool `yaml:"toMonthEnd,omitempty" json:"toMonthEnd,omitempty" cycle:"month"`
 	// Charge a part month as a full month (priceToMonth). Default false.
-	FullMonthPrice bool `yaml:"fullMonthPrice,omitempty" json:"fullMonthPrice,omitempty"`
+	FullMonthPrice bool `yaml:"fullMonthPrice,omitempty" json:"fullMonthPrice,omitempty" cycle:"month" needs:"toMonthEnd"`
 	// Let the provider renew the order automatically (isAutoRenewal). Default false.
-	AutoRenew bool `yaml:"autoRenew,omitempty" json:"autoRenew,omitempty"`
+	AutoRenew bool `yaml:"autoRenew,omitempty" json:"autoRenew,omitempty" cycle:"month"`
 	// Renew (RenewalOrder) when the desktop expires sooner than this: a Go duration (168h, 90m) or whole
 	// days (7d). Omitted: deskfleet does not renew.
-	RenewWithin string `yaml:"renewWithin,omitempty" json:"renewWithin,omitempty" jsonschema:"pattern=^([0-9]+d|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$,example=168h,example=7d"`
+	RenewWithin string `yaml:"renewWithin,omitempty" json:"renewWithin,omitempty" jsonschema:"pattern=^([0-9]+d|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$,example=168h,example=7d" cycle:"month" check:"duration"`
 
 	// RenewWithinDuration is RenewWithin parsed; 0 when omitted.
 	RenewWithinDuration time.Duration `yaml:"-" json:"-"`
 	// Name is the plan's key under `billing`; "" for the built-in per-minute plan.
-	Name string `yaml:"-" json:"-"`
+	Name string `yaml:"-" json:"-" spec:"mapkey"`
 	// Pos is where the plan is declared; At holds the position of each key's value, by key.
 	Pos Pos            `yaml:"-" json:"-"`
 	At  map[string]Pos `yaml:"-" json:"-"`
+}
+
+func (BillingPlan) noun() string { return "billing plan %q" }
+
+// decoded derives RenewWithinDuration from RenewWithin, which the loader has checked.
+func (b *BillingPlan) decoded() {
+	if b.RenewWithin != "" {
+		b.RenewWithinDuration, _ = ParseDuration(b.RenewWithin)
+	}
 }
 
 // MonthsOrDefault returns Months, or 1 when it is omitted.
@@ -107,25 +116,29 @@ type Profile struct {
 	Image string `yaml:"image,omitempty" json:"image,omitempty" jsonschema:"minLength=1,example=Windows10-公共镜像-图像处理型"`
 
 	// Name is the profile's key under `profiles`.
-	Name string `yaml:"-" json:"-"`
+	Name string `yaml:"-" json:"-" spec:"mapkey"`
 	// Pos is where the profile is declared; At holds the position of each key's value, by key.
 	Pos Pos            `yaml:"-" json:"-"`
 	At  map[string]Pos `yaml:"-" json:"-"`
 }
 
+func (Profile) noun() string { return "profile %q" }
+
 // Account is a sub-account, identified by its email.
 type Account struct {
 	// The sub-account's email: its identity.
-	Email string `yaml:"email" json:"email" jsonschema:"format=email,example=alice@example.com"`
+	Email string `yaml:"email" json:"email" jsonschema:"format=email,example=alice@example.com" id:"true" why:"an account is identified by its email"`
 	// The sub-account's name (ChangeSubAccountName).
-	Name string `yaml:"name" json:"name" jsonschema:"minLength=1,example=alice"`
+	Name string `yaml:"name" json:"name" jsonschema:"minLength=1,example=alice" why:"the API needs one to create it"`
 	// Free text, at most 30 characters (ChangeSubAccountRemark). Omitted: not managed; "" clears it.
-	Remark *string `yaml:"remark,omitempty" json:"remark,omitempty" jsonschema:"maxLength=30,example=设计部"`
+	Remark *string `yaml:"remark,omitempty" json:"remark,omitempty" jsonschema:"example=设计部"`
 
 	// Pos is where the account's entry starts; At holds the position of each key's value, by key.
 	Pos Pos            `yaml:"-" json:"-"`
 	At  map[string]Pos `yaml:"-" json:"-"`
 }
+
+func (Account) noun() string { return "account" }
 
 // Power is the wanted power state of a desktop.
 type Power string
@@ -139,15 +152,15 @@ const (
 // Group is a desktop group: `count` desktops that share every setting.
 type Group struct {
 	// Desktop name; with count > 1 the next desktops are name_001, name_002, ... (as CreateVm names them).
-	Name string `yaml:"name" json:"name" jsonschema:"minLength=1,example=render"`
+	Name string `yaml:"name" json:"name" jsonschema:"minLength=1,example=render" id:"true"`
 	// Number of desktops, 1 to 1000. Default 1.
-	Count *int `yaml:"count,omitempty" json:"count,omitempty" jsonschema:"minimum=1,maximum=1000,example=3"`
+	Count *int `yaml:"count,omitempty" json:"count,omitempty" jsonschema:"minimum=1,example=3" limit:"per group" fix:"split the group into several groups"`
 	// Site (siteName or siteId). Omitted: defaults.site.
 	Site string `yaml:"site,omitempty" json:"site,omitempty" jsonschema:"minLength=1,example=襄阳A"`
 	// Network. Omitted: defaults.network, else the site's default VPC. Changing it replaces the desktops.
 	Network *Network `yaml:"network,omitempty" json:"network,omitempty"`
 	// Public bandwidth in Mbps, at least 1. Omitted: defaults.bandwidth, else 5.
-	Bandwidth *int `yaml:"bandwidth,omitempty" json:"bandwidth,omitempty" jsonschema:"minimum=1,example=10"`
+	Bandwidth *int `yaml:"bandwidth,omitempty" json:"bandwidth,omitempty" jsonschema:"minimum=1,example=10" unit:"Mbps"`
 	// Name of a billing plan. Omitted: defaults.billing, else per-minute.
 	Billing string `yaml:"billing,omitempty" json:"billing,omitempty" jsonschema:"minLength=1,example=monthly"`
 	// Name of a profile. Omitted: defaults.profile. `product` and `image` set here take precedence over it.
@@ -159,7 +172,7 @@ type Group struct {
 	// The desktops' label (remark, UpdateVmLabels). Omitted: not managed; "" enforces an empty label.
 	Label *string `yaml:"label,omitempty" json:"label,omitempty" jsonschema:"example=team-a"`
 	// Wanted power state, on or off, enforced with OperateVm (a desktop found off is started). Omitted: started on create, not enforced afterwards.
-	Power *Power `yaml:"power,omitempty" json:"power,omitempty" jsonschema:"enum=on,enum=off,example=on"`
+	Power *Power `yaml:"power,omitempty" json:"power,omitempty" jsonschema:"enum=on,enum=off,example=on" unknown:"unknown power %q" use:"use on or off"`
 	// Never delete, replace or rebuild these desktops, even when removed from the spec. Protection applied once stays until an apply with protect: false. Default false.
 	Protect *bool `yaml:"protect,omitempty" json:"protect,omitempty"`
 	// Rename the managed desktop of this name to `name` (ChangeVmName) instead of replacing it. count 1 only.
@@ -169,6 +182,8 @@ type Group struct {
 	Pos Pos            `yaml:"-" json:"-"`
 	At  map[string]Pos `yaml:"-" json:"-"`
 }
+
+func (Group) noun() string { return "desktop group" }
 
 // CountOrDefault returns Count, or 1 when it is omitted.
 func (g Group) CountOrDefault() int {
