@@ -3,9 +3,10 @@
 // documents against it, reporting each violation at its file:line:col.
 //
 // Editors use the schema through the `# yaml-language-server: $schema=...` comment for completion and
-// hover help. The schema expresses types, required keys, unknown keys, enums, bounds and formats; the
-// cross-references (names of plans, profiles, desktops and accounts; duplicates; renamedFrom with count)
-// are checked only by spec.Load.
+// hover help. The schema expresses types, required keys, unknown keys, enums, bounds, formats and the
+// rules between keys of one mapping; spec.Load validates every document against the same schema
+// (reflected from the same types) in its own words, and alone checks the cross-references: names of
+// plans, profiles, desktops and accounts, and names declared twice.
 package schema
 
 import _ "embed"
