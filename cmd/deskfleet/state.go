@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"sort"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/deskfleet/deskfleet/engine/render"
 	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
 )
@@ -193,45 +190,42 @@ func fleetArg(c *cli.Context) (string, error) {
 	return args[0], nil
 }
 
+// stateView is how the state commands show the state the flags name, read now from this host.
+func stateView(c *cli.Context) render.StateOptions {
+	return render.StateOptions{Location: stateLocation(c), Now: time.Now(), Host: currentHolder("").Host}
+}
+
 func runStateList(c *cli.Context) error {
 	if _, err := positionalArgs(c, 0); err != nil {
 		return err
 	}
-	st, err := openStore(c)
+	sess, err := openStateSession(c)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ctx, w, path := c.Context, c.App.Writer, stateLocation(c)
-	fleets, err := st.Fleets(ctx)
+	defer sess.close()
+	names, err := sess.Store.Fleets(c.Context)
 	if err != nil {
 		return err
 	}
-	if len(fleets) == 0 {
-		fmt.Fprintf(w, "No fleets in %s: nothing applied yet.\n", path)
-		return nil
-	}
-	fmt.Fprintf(w, "State %s: %s\n\n", path, plural(len(fleets), "fleet"))
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FLEET\tDESKTOPS\tACCOUNTS\tSERIAL\tLAST APPLY\tLOCK")
-	for _, name := range fleets {
-		rec, err := st.Read(ctx, name)
-		if err != nil {
+	fleets := make([]render.FleetState, len(names))
+	for i, name := range names {
+		if fleets[i], err = readFleet(c.Context, sess, name); err != nil {
 			return err
 		}
-		h, err := lockHolder(ctx, st, name)
-		if err != nil {
-			return err
-		}
-		last := "-"
-		if n := len(rec.Runs); n > 0 {
-			r := rec.Runs[n-1]
-			last = fmt.Sprintf("%s %s", formatTime(r.StartedAt), r.Outcome)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", name, len(rec.Desktops), len(rec.Accounts), rec.Serial, last,
-			describeLock(h, time.Now()))
 	}
-	return tw.Flush()
+	return render.StateList(c.App.Writer, fleets, stateView(c))
+}
+
+// readFleet reads fleet's record and the holder of its lock.
+func readFleet(ctx context.Context, sess *session, fleet string) (render.FleetState, error) {
+	f := render.FleetState{Name: fleet}
+	var err error
+	if f.Record, err = sess.History(ctx, fleet); err != nil {
+		return f, err
+	}
+	f.Lock, err = lockHolder(ctx, sess.Store, fleet)
+	return f, err
 }
 
 func runStateShow(c *cli.Context) error {
@@ -239,80 +233,19 @@ func runStateShow(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(c)
+	sess, err := openStateSession(c)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ctx, w, path := c.Context, c.App.Writer, stateLocation(c)
-	rec, err := st.Read(ctx, fleet)
+	defer sess.close()
+	f, err := readFleet(c.Context, sess, fleet)
 	if err != nil {
 		return err
 	}
-	h, err := lockHolder(ctx, st, fleet)
-	if err != nil {
-		return err
+	if f.Record.Serial == 0 && f.Lock == nil {
+		return unknownFleet(c, sess.Store, fleet, stateLocation(c))
 	}
-	if rec.Serial == 0 && h == nil {
-		return unknownFleet(c, st, fleet, path)
-	}
-	fmt.Fprintf(w, "Fleet %s · serial %d · %s\n", fleet, rec.Serial, path)
-	fmt.Fprintf(w, "Lock: %s\n", describeLock(h, time.Now()))
-
-	ids := make([]string, 0, len(rec.Desktops))
-	for id := range rec.Desktops {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, b := rec.Desktops[ids[i]], rec.Desktops[ids[j]]
-		return a.Name < b.Name || a.Name == b.Name && a.VmID < b.VmID
-	})
-	fmt.Fprintf(w, "\nDesktops (%d)\n", len(ids))
-	if len(ids) > 0 {
-		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  NAME\tVMID\tIMAGE\tPROTECT\tLABEL\tACCOUNT\tPOWER\tAPPLIED")
-		for _, id := range ids {
-			d := rec.Desktops[id]
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.VmID, dash(d.ImageID), yesNo(d.Protect),
-				optional(d.Label), optional(d.Account), dash(d.Power), formatTime(d.AppliedAt))
-		}
-		tw.Flush()
-	}
-
-	emails := make([]string, 0, len(rec.Accounts))
-	for e := range rec.Accounts {
-		emails = append(emails, e)
-	}
-	sort.Strings(emails)
-	fmt.Fprintf(w, "\nAccounts (%d)\n", len(emails))
-	if len(emails) > 0 {
-		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  EMAIL\tACCOUNT ID\tNAME\tREMARK")
-		for _, e := range emails {
-			a := rec.Accounts[e]
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Email, dash(a.AccountID), dash(a.Name), optional(a.Remark))
-		}
-		tw.Flush()
-	}
-
-	var open []state.Intent
-	for _, in := range rec.Intents {
-		if in.Open() {
-			open = append(open, in)
-		}
-	}
-	if len(open) == 0 {
-		fmt.Fprintln(w, "\nOpen intents: none")
-		return nil
-	}
-	fmt.Fprintf(w, "\nOpen intents (%d): calls of an apply that did not finish; the next apply settles them first\n", len(open))
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  ID\tACTION\tSTATUS\tTARGETS\tTASK\tREQUEST\tSTARTED")
-	for _, in := range open {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", in.ID, dash(in.Action), in.Status,
-			truncateList(in.Targets, 4), dash(in.TaskID), dash(in.RequestID), formatTime(in.StartedAt))
-	}
-	return tw.Flush()
+	return render.StateShow(c.App.Writer, f, stateView(c))
 }
 
 func runStateHistory(c *cli.Context) error {
@@ -324,83 +257,37 @@ func runStateHistory(c *cli.Context) error {
 	if limit < 0 {
 		return fmt.Errorf("--limit %d: want 0 (all) or more", limit)
 	}
-	st, err := openStore(c)
+	sess, err := openStateSession(c)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer sess.close()
 	ctx, w, path := c.Context, c.App.Writer, stateLocation(c)
 	fleets := args
 	if len(args) == 0 {
-		if fleets, err = st.Fleets(ctx); err != nil {
+		if fleets, err = sess.Store.Fleets(ctx); err != nil {
 			return err
 		}
 		if len(fleets) == 0 {
-			fmt.Fprintf(w, "No fleets in %s: nothing applied yet.\n", path)
-			return nil
+			return render.StateList(w, nil, stateView(c))
 		}
 	}
 	for i, fleet := range fleets {
-		rec, err := st.Read(ctx, fleet)
+		rec, err := sess.History(ctx, fleet)
 		if err != nil {
 			return err
 		}
 		if rec.Serial == 0 && len(args) > 0 {
-			return unknownFleet(c, st, fleet, path)
+			return unknownFleet(c, sess.Store, fleet, path)
 		}
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		writeHistory(w, rec, limit)
+		if err := render.StateHistory(w, rec, limit); err != nil {
+			return err
+		}
 	}
 	return nil
-}
-
-// writeHistory prints rec's runs, newest first, at most limit (0: all).
-func writeHistory(w io.Writer, rec *state.Record, limit int) {
-	runs := rec.Runs
-	shown := len(runs)
-	if limit > 0 && shown > limit {
-		shown = limit
-	}
-	switch {
-	case len(runs) == 0:
-		fmt.Fprintf(w, "Fleet %s: no runs recorded\n", rec.Fleet)
-		return
-	case shown < len(runs):
-		fmt.Fprintf(w, "Fleet %s: %s, the newest %d shown (--limit 0 shows all)\n", rec.Fleet, plural(len(runs), "run"), shown)
-	default:
-		fmt.Fprintf(w, "Fleet %s: %s, newest first\n", rec.Fleet, plural(len(runs), "run"))
-	}
-	for i := len(runs) - 1; i >= len(runs)-shown; i-- {
-		r := runs[i]
-		took := "still running or interrupted"
-		if !r.EndedAt.IsZero() {
-			took = r.EndedAt.Sub(r.StartedAt).Round(100 * time.Millisecond).String()
-		}
-		fmt.Fprintf(w, "\n%s  %s  %s@%s  %s  (%s)\n", r.ID, strings.ToUpper(dash(r.Outcome)), r.User, r.Host,
-			formatTime(r.StartedAt), took)
-		if r.Command != "" {
-			fmt.Fprintf(w, "  command  %s\n", r.Command)
-		}
-		fmt.Fprintf(w, "  spec     %s", dash(r.SpecDigest))
-		if r.GitCommit != "" {
-			fmt.Fprintf(w, "  commit %s", r.GitCommit)
-		}
-		fmt.Fprintln(w)
-		if len(r.Steps) == 0 {
-			continue
-		}
-		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		for _, s := range r.Steps {
-			line := fmt.Sprintf("  %s %d\t%s\t%s\t%s", stepGlyph(s.Status), s.Step, s.Action, s.Targets, s.Status)
-			if s.Error != "" {
-				line += ": " + s.Error
-			}
-			fmt.Fprintln(tw, line)
-		}
-		tw.Flush()
-	}
 }
 
 func runStateUnlock(c *cli.Context) error {
@@ -408,12 +295,12 @@ func runStateUnlock(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(c)
+	sess, err := openStateSession(c)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ctx, w := c.Context, c.App.Writer
+	defer sess.close()
+	ctx, w, st := c.Context, c.App.Writer, sess.Store
 	cur, err := st.CurrentLock(ctx, fleet)
 	if err != nil {
 		return err
@@ -426,7 +313,7 @@ func runStateUnlock(c *cli.Context) error {
 	stale := h.ProcessGone()
 	if !stale && !c.Bool(flagUnlockForce) {
 		return withCode(exitLockHeld, withHint(fmt.Errorf("fleet %s is locked by %s, %s; not removed",
-			fleet, h, liveness(*h, time.Now())),
+			fleet, h, render.LockLiveness(*h, stateView(c))),
 			"make sure that run is stopped, then `deskfleet state unlock "+fleet+" --force`"))
 	}
 	// Unlock removes exactly the lock looked at: if it changed hands meanwhile, nothing is removed.
@@ -464,81 +351,6 @@ func unknownFleet(c *cli.Context, st state.Store, fleet, path string) error {
 		hint = "did you mean " + s + "?"
 	}
 	return withHint(fmt.Errorf("no fleet %s in %s; fleets: %s", fleet, path, strings.Join(fleets, ", ")), hint)
-}
-
-// describeLock is a lock's one-line description: "free", or its holder with its liveness.
-func describeLock(h *state.Holder, now time.Time) string {
-	if h == nil {
-		return "free"
-	}
-	return h.String() + ", " + liveness(*h, now)
-}
-
-// liveness says what deskfleet knows of a holder's process.
-func liveness(h state.Holder, now time.Time) string {
-	switch {
-	case h.ProcessGone():
-		return "STALE: that process is gone (`deskfleet state unlock` clears it)"
-	case h.Host == currentHolder("").Host:
-		return "still running"
-	case h.Heartbeat.IsZero():
-		return "on another host"
-	default:
-		return "on another host, last heartbeat " + now.Sub(h.Heartbeat).Round(time.Second).String() + " ago"
-	}
-}
-
-func stepGlyph(status string) string {
-	switch status {
-	case "done":
-		return "✓"
-	case "failed":
-		return "✗"
-	case "partial":
-		return "~"
-	default:
-		return "-"
-	}
-}
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// optional shows a last-applied value that may be unmanaged (nil: "-") or empty ("").
-func optional(p *string) string {
-	if p == nil {
-		return "-"
-	}
-	if *p == "" {
-		return `""`
-	}
-	return *p
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
-// truncateList joins at most n items, then "+K more".
-func truncateList(items []string, n int) string {
-	if len(items) <= n {
-		return dash(strings.Join(items, ","))
-	}
-	return strings.Join(items[:n], ",") + " +" + strconv.Itoa(len(items)-n) + " more"
 }
 
 // lockHolder returns the holder of fleet's lock, nil when it is free.

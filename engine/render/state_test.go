@@ -1,0 +1,140 @@
+package render
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskfleet/deskfleet/state"
+)
+
+func stateTestOptions() StateOptions {
+	return StateOptions{Location: "ci/state.db", Now: time.Date(2026, 11, 26, 9, 1, 0, 0, time.UTC), Host: "build-7",
+		Gone: func(h state.Holder) bool { return h.PID == 99 }}
+}
+
+func TestLockLiveness(t *testing.T) {
+	opt := stateTestOptions()
+	beat := opt.Now.Add(-42 * time.Second)
+	for _, tc := range []struct {
+		holder state.Holder
+		want   string
+	}{
+		{state.Holder{Host: "build-7", PID: 99}, "STALE: that process is gone (`deskfleet state unlock` clears it)"},
+		{state.Holder{Host: "build-7", PID: 7}, "still running"},
+		{state.Holder{Host: "runner-2", PID: 7}, "on another host"},
+		{state.Holder{Host: "runner-2", PID: 7, Heartbeat: beat}, "on another host, last heartbeat 42s ago"},
+	} {
+		if got := LockLiveness(tc.holder, opt); got != tc.want {
+			t.Errorf("LockLiveness(%+v) = %q, want %q", tc.holder, got, tc.want)
+		}
+	}
+	if got := LockText(nil, opt); got != "free" {
+		t.Errorf("LockText(nil) = %q, want free", got)
+	}
+}
+
+func TestStateShow(t *testing.T) {
+	at := time.Date(2026, 11, 26, 9, 0, 1, 0, time.FixedZone("CET", 3600))
+	empty, label := "", "render"
+	rec := &state.Record{Fleet: "studio", Serial: 4,
+		Desktops: map[string]state.Desktop{
+			"vm-2": {VmID: "vm-2", Name: "b", Protect: true, Label: &empty, AppliedAt: at},
+			"vm-1": {VmID: "vm-1", Name: "a", ImageID: "img-1", Label: &label, Power: "on"},
+		},
+		Accounts: map[string]state.Account{"bob@example.com": {Email: "bob@example.com", AccountID: "acc-1"}},
+		Intents: []state.Intent{
+			{ID: "r/1", Action: "CreateVm", Status: state.IntentDone},
+			{ID: "r/2", Action: "DeleteVm", Status: state.IntentSent, Targets: []string{"a", "b", "c", "d", "e"}},
+		},
+	}
+	var b strings.Builder
+	if err := StateShow(&b, FleetState{Name: "studio", Record: rec}, stateTestOptions()); err != nil {
+		t.Fatal(err)
+	}
+	want := `Fleet studio · serial 4 · ci/state.db
+Lock: free
+
+Desktops (2)
+  NAME  VMID  IMAGE  PROTECT  LABEL   ACCOUNT  POWER  APPLIED
+  a     vm-1  img-1  no       render  -        on     -
+  b     vm-2  -      yes      ""      -        -      2026-11-26 08:00:01 UTC
+
+Accounts (1)
+  EMAIL            ACCOUNT ID  NAME  REMARK
+  bob@example.com  acc-1       -     -
+
+Open intents (1): calls of an apply that did not finish; the next apply settles them first
+  ID   ACTION    STATUS  TARGETS          TASK  REQUEST  STARTED
+  r/2  DeleteVm  sent    a,b,c,d +1 more  -     -        -
+`
+	if got := b.String(); got != want {
+		t.Errorf("StateShow:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestStateHistory(t *testing.T) {
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	rec := &state.Record{Fleet: "studio", Runs: []state.Run{
+		{ID: "r1", User: "ana", Host: "build-7", StartedAt: at, EndedAt: at.Add(1500 * time.Millisecond), Outcome: "done",
+			SpecDigest: "sha256:ab", Steps: []state.StepOutcome{{Step: 1, Action: "CreateVm", Targets: "a", Status: "done"}}},
+		{ID: "r2", User: "bo", Host: "runner-2", StartedAt: at.Add(time.Hour), Outcome: "partial", Command: "deskfleet apply",
+			GitCommit: "abc123", Steps: []state.StepOutcome{{Step: 1, Action: "DeleteVm", Targets: "b", Status: "failed", Error: "busy"}}},
+	}}
+	for _, tc := range []struct {
+		limit int
+		want  string
+	}{
+		{1, `Fleet studio: 2 runs, the newest 1 shown (--limit 0 shows all)
+
+r2  PARTIAL  bo@runner-2  2026-11-26 10:00:00 UTC  (still running or interrupted)
+  command  deskfleet apply
+  spec     -  commit abc123
+  ✗ 1  DeleteVm  b  failed: busy
+`},
+		{0, `Fleet studio: 2 runs, newest first
+
+r2  PARTIAL  bo@runner-2  2026-11-26 10:00:00 UTC  (still running or interrupted)
+  command  deskfleet apply
+  spec     -  commit abc123
+  ✗ 1  DeleteVm  b  failed: busy
+
+r1  DONE  ana@build-7  2026-11-26 09:00:00 UTC  (1.5s)
+  spec     sha256:ab
+  ✓ 1  CreateVm  a  done
+`},
+	} {
+		var b strings.Builder
+		if err := StateHistory(&b, rec, tc.limit); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.String(); got != tc.want {
+			t.Errorf("StateHistory limit %d:\n%s\nwant:\n%s", tc.limit, got, tc.want)
+		}
+	}
+}
+
+func TestStateList(t *testing.T) {
+	opt := stateTestOptions()
+	var b strings.Builder
+	if err := StateList(&b, nil, opt); err != nil {
+		t.Fatal(err)
+	}
+	if want := "No fleets in ci/state.db: nothing applied yet.\n"; b.String() != want {
+		t.Errorf("StateList of no fleet: %q, want %q", b.String(), want)
+	}
+	b.Reset()
+	holder := &state.Holder{User: "ana", Host: "build-7", PID: 99, Command: "deskfleet apply", Since: opt.Now}
+	rec := &state.Record{Serial: 3, Desktops: map[string]state.Desktop{"vm-1": {}},
+		Runs: []state.Run{{StartedAt: opt.Now, Outcome: "done"}}}
+	if err := StateList(&b, []FleetState{{Name: "studio", Record: rec, Lock: holder}}, opt); err != nil {
+		t.Fatal(err)
+	}
+	want := "State ci/state.db: 1 fleet\n\n" +
+		"FLEET   DESKTOPS  ACCOUNTS  SERIAL  LAST APPLY                    LOCK\n" +
+		"studio  1         0         3       2026-11-26 09:01:00 UTC done  " +
+		"ana@build-7 (pid 99, deskfleet apply, since 2026-11-26 09:01:00 UTC), STALE: that process is gone (`deskfleet state unlock` clears it)\n"
+	if b.String() != want {
+		t.Errorf("StateList:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
