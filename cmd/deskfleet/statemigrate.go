@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/deskfleet/deskfleet/engine/render"
 	"github.com/deskfleet/deskfleet/state"
 )
 
@@ -80,106 +78,30 @@ func runStateMigrate(c *cli.Context) error {
 	}
 	holder := currentHolder("deskfleet state migrate")
 	for _, fleet := range fleets {
-		rec, err := migrateFleet(ctx, src, dst, fleet, holder, c.Bool(flagMigrateForce))
+		rec, err := state.Migrate(ctx, src, dst, fleet, holder, c.Bool(flagMigrateForce))
 		if err != nil {
-			return fmt.Errorf("fleet %s: %w", fleet, err)
+			return fmt.Errorf("fleet %s: %w", fleet, migrateError(err))
 		}
 		fmt.Fprintf(w, "Copied fleet %s (%s, %s, %s, %s) from %s to %s: serial %d there.\n", fleet,
 			plural(len(rec.Desktops), "desktop"), plural(len(rec.Accounts), "account"), plural(len(rec.Runs), "run"),
-			plural(openIntents(rec), "unfinished call"), stateLocation(c), describeLocation(to), rec.Serial)
+			plural(len(render.OpenIntents(rec)), "unfinished call"), stateLocation(c), describeLocation(to), rec.Serial)
 	}
 	fmt.Fprintf(w, "The source is unchanged. Use --state %s (or DESKFLEET_STATE) from now on.\n", describeLocation(to))
 	return nil
 }
 
-// migrateFleet copies one fleet's record from src to dst under both its locks, and returns the copy
-// as read back from dst.
-func migrateFleet(ctx context.Context, src, dst state.Store, fleet string, holder state.Holder, force bool) (*state.Record, error) {
-	srcLock, err := src.Lock(ctx, fleet, holder, 0)
-	if err != nil {
-		return nil, lockErr(err)
-	}
-	defer src.Unlock(ctx, srcLock) //nolint:errcheck // a failed release leaves a lock state unlock clears
-	rec, err := src.Read(ctx, fleet)
-	if err != nil {
-		return nil, err
-	}
-	if rec.Serial == 0 {
-		return nil, withHint(errors.New("no record in the source"), "`deskfleet state list` lists its fleets")
-	}
-	dstLock, err := dst.Lock(ctx, fleet, holder, 0)
-	if err != nil {
-		return nil, lockErr(err)
-	}
-	defer dst.Unlock(ctx, dstLock) //nolint:errcheck // as above
-	existing, err := dst.Read(ctx, fleet)
-	if err != nil {
-		return nil, err
-	}
-	if existing.Serial > 0 && !force {
-		return nil, withHint(fmt.Errorf("the target already holds a record of it (serial %d, %s)", existing.Serial,
-			plural(len(existing.Desktops), "desktop")), "pass --force to overwrite it, after checking it is not the newer one")
-	}
-	if err := dst.Update(ctx, dstLock, func(r *state.Record) error {
-		serial := r.Serial
-		*r = *rec
-		r.Serial = serial // the store numbers its own changes
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	got, err := dst.Read(ctx, fleet)
-	if err != nil {
-		return nil, err
-	}
-	if !sameRecord(rec, got) {
-		return nil, errors.New("the copy read back from the target differs from the source; the target's record is not to be trusted")
-	}
-	return got, nil
-}
-
-// sameRecord compares two records but for their serial, which each store numbers itself, as JSON:
-// both stores keep a record as JSON, and equal instants may come back in different time.Locations.
-func sameRecord(a, b *state.Record) bool {
-	x, y := normalizeRecord(*a), normalizeRecord(*b)
-	x.Serial, y.Serial = 0, 0
-	jx, errX := json.Marshal(x)
-	jy, errY := json.Marshal(y)
-	return errX == nil && errY == nil && bytes.Equal(jx, jy)
-}
-
-// normalizeRecord makes empty collections nil, so that a store returning {} for nil compares equal.
-func normalizeRecord(r state.Record) state.Record {
-	if len(r.Desktops) == 0 {
-		r.Desktops = nil
-	}
-	if len(r.Accounts) == 0 {
-		r.Accounts = nil
-	}
-	if len(r.Intents) == 0 {
-		r.Intents = nil
-	}
-	if len(r.Runs) == 0 {
-		r.Runs = nil
-	}
-	return r
-}
-
-// openIntents counts the calls of unfinished applies in rec.
-func openIntents(rec *state.Record) int {
-	n := 0
-	for _, in := range rec.Intents {
-		if in.Open() {
-			n++
-		}
-	}
-	return n
-}
-
-// lockErr gives a lock held by another run its exit code (4).
-func lockErr(err error) error {
-	var le *state.LockedError
-	if errors.As(err, &le) {
+// migrateError gives Migrate's errors what to do next, and a held lock its exit code (4).
+func migrateError(err error) error {
+	var (
+		exists *state.TargetExistsError
+		locked *state.LockedError
+	)
+	switch {
+	case errors.Is(err, state.ErrNoSourceRecord):
+		return withHint(err, "`deskfleet state list` lists its fleets")
+	case errors.As(err, &exists):
+		return withHint(err, "pass --force to overwrite it, after checking it is not the newer one")
+	case errors.As(err, &locked):
 		return withCode(exitLockHeld, err)
 	}
 	return err
