@@ -157,6 +157,14 @@ func yamlError(file string, data []byte, err error) Diagnostic {
 	msg := err.Error()
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		// yaml.v3 reports a block ended by a wrongly indented line where the block starts: point at
+		// the line that breaks the indentation instead, when the lines from there show it.
+		if strings.HasPrefix(m[2], "did not find expected") {
+			if at, col, ok := misfit(data, line); ok {
+				return Diagnostic{Pos: Pos{File: file, Line: at, Col: col}, Message: "YAML syntax: " + m[2],
+					Hint: "this line is indented like no mapping or list above it; line up the keys of one mapping or list item, with spaces"}
+			}
+		}
 		return Diagnostic{Pos: Pos{File: file, Line: line}, Message: "YAML syntax: " + m[2],
 			Hint: "indent with spaces, the keys of one mapping or list item lined up; the mistake may be on a line above this one"}
 	}

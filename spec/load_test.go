@@ -196,6 +196,18 @@ func TestLoadErrors(t *testing.T) {
 			want:   []string{`f.yaml:3: YAML syntax: mapping values are not allowed in this context · hint: indent with spaces, the keys of one mapping or list item lined up; the mistake may be on a line above this one`},
 		},
 		{
+			reason: "a key indented one space too far in a list item is reported at its own line, not where the list starts (yaml.v3 says line 3)",
+			full:   true,
+			yaml:   "version: 1\nfleet: t\ndesktops:\n  - name: a\n   site: s\n",
+			want:   []string{`f.yaml:5:4: YAML syntax: did not find expected '-' indicator · hint: this line is indented like no mapping or list above it; line up the keys of one mapping or list item, with spaces`},
+		},
+		{
+			reason: "a key indented one space too few after a nested mapping is reported at its own line",
+			full:   true,
+			yaml:   "version: 1\nfleet: t\ndefaults:\n  site: a\n bandwidth: 2\n",
+			want:   []string{`f.yaml:5:2: YAML syntax: did not find expected key · hint: this line is indented like no mapping or list above it; line up the keys of one mapping or list item, with spaces`},
+		},
+		{
 			reason: "yaml.v3 gives an unknown anchor no line: it is placed at the alias, with a hint",
 			yaml:   "desktops:\n  - name: *nope\n",
 			want:   []string{`f.yaml:6:11: YAML syntax: unknown anchor 'nope' referenced · hint: define the anchor with &nope before using *nope`},

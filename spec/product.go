@@ -37,26 +37,22 @@ func (p Product) IsZero() bool {
 	return p.ID == "" && p.GPU == "" && p.GPURam == nil && p.CPU == nil && p.Memory == nil && p.Disk == nil && p.OS == ""
 }
 
-// String renders the product as its id, or as its selector fields ("gpu=NVIDIA A5000 os=windows").
+// String renders the product as its id, or as its selector fields in declaration order, each as
+// key=value ("gpu=NVIDIA A5000 os=windows").
 func (p Product) String() string {
 	if p.ID != "" {
 		return p.ID
 	}
 	var parts []string
-	add := func(k, v string) { parts = append(parts, k+"="+v) }
-	if p.GPU != "" {
-		add("gpu", p.GPU)
-	}
-	for _, f := range []struct {
-		k string
-		v *int
-	}{{"gpuRam", p.GPURam}, {"cpu", p.CPU}, {"memory", p.Memory}, {"disk", p.Disk}} {
-		if f.v != nil {
-			add(f.k, fmt.Sprint(*f.v))
+	v := reflect.ValueOf(p)
+	for _, f := range grammarOf(v.Type()).fields {
+		fv := v.Field(f.index)
+		switch {
+		case fv.Kind() == reflect.String && fv.String() != "":
+			parts = append(parts, f.key+"="+fv.String())
+		case fv.Kind() == reflect.Pointer && !fv.IsNil():
+			parts = append(parts, f.key+"="+fmt.Sprint(fv.Elem().Interface()))
 		}
-	}
-	if p.OS != "" {
-		add("os", p.OS)
 	}
 	return strings.Join(parts, " ")
 }
