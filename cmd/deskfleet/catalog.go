@@ -2,13 +2,11 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/deskfleet/deskfleet/engine/render"
 	"github.com/deskfleet/deskfleet/provider"
 )
 
@@ -71,7 +69,10 @@ func runCatalog(c *cli.Context) error {
 		if err != nil {
 			return fmt.Errorf("site %s: %w", s.SiteName, err)
 		}
-		printSite(w, s, productsAt[s.SiteID], images, def, custom)
+		site := render.CatalogSite{Site: s, Products: productsAt[s.SiteID], Default: def, Custom: custom}
+		if err := render.Catalog(w, site, images); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -100,69 +101,4 @@ func filterSites(sites []provider.Site, want []string) ([]provider.Site, error) 
 		}
 	}
 	return out, nil
-}
-
-func printSite(w io.Writer, s provider.Site, products []provider.Product, images []provider.ProductImages,
-	def *provider.Network, custom []provider.Network) {
-	fmt.Fprintf(w, "\n%s  (%s, %s · id %s)\n", s.SiteName, s.CityName, s.RegionName, s.SiteID)
-
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  products\tgpu\tcpu/mem/disk\tos\tper hour\tper month\tid")
-	for _, p := range products {
-		fmt.Fprintf(tw, "  \t%s %dGB\t%d/%dGB/%dGB\t%s\t¥%.2f\t¥%.2f\t%s\n", p.GPUModel, p.GPURAMGB, p.CPUCores,
-			p.MemoryGB, p.SystemDiskGB, p.OS, p.PricePerMinute*60, p.PricePerMonth, p.ProductID)
-	}
-	tw.Flush()
-
-	usable := map[string]string{} // image name -> status at this site
-	for _, pi := range images {
-		for _, list := range [][]provider.Image{pi.PublicImages, pi.PrivateImages} {
-			for _, im := range list {
-				for _, is := range im.Sites {
-					if is.SiteID == s.SiteID {
-						usable[im.ImageName+" ("+strings.ToLower(im.ImageType)+")"] = string(is.Status)
-					}
-				}
-			}
-		}
-	}
-	names := make([]string, 0, len(usable))
-	for n := range usable {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	fmt.Fprintln(w, "  images")
-	for _, n := range names {
-		fmt.Fprintf(w, "    %-13s %s\n", usable[n], n)
-	}
-
-	fmt.Fprintln(w, "  networks")
-	if def == nil {
-		fmt.Fprintln(w, "    default: none yet (a plan creates it with CreateDefaultNet)")
-	} else {
-		fmt.Fprintf(w, "    default: %s\n", describeNet(*def))
-	}
-	for _, n := range custom {
-		fmt.Fprintf(w, "    custom:  %s\n", describeNet(n))
-	}
-}
-
-func describeNet(n provider.Network) string {
-	subnets := make([]string, len(n.Subnets))
-	for i, sn := range n.Subnets {
-		subnets[i] = fmt.Sprintf("%s (%d free)", sn.Name, sn.NotUsed)
-	}
-	gws := make([]string, len(n.VGateways))
-	for i, g := range n.VGateways {
-		gws[i] = g.ConfName
-	}
-	gw := "none"
-	if len(gws) > 0 {
-		gw = strings.Join(gws, ", ")
-	}
-	sub := "none"
-	if len(subnets) > 0 {
-		sub = strings.Join(subnets, ", ")
-	}
-	return fmt.Sprintf("%s · subnets %s · gateways %s", n.VpcName, sub, gw)
 }
