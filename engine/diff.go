@@ -32,9 +32,16 @@ type Options struct {
 // and returns the plan. It is a pure function: no I/O, no clock (Options.Now), the same inputs give the
 // same plan. rec may be nil (nothing managed yet: live desktops the spec names are adopted).
 //
-// The decision table (SPEC.md) is implemented by deskDecision and accountDecision; steps are then
-// batched (one call per kind and parameter set) and ordered by the API's rules (see phaseDeps).
+// The decision table (docs/architecture.md; tested by the golden scenarios of
+// engine/testdata/scenarios) is implemented by accounts, desktops (existing, billing, power) and
+// deletions; steps are then batched (one call per kind and parameter set) and ordered by the API's
+// rules (see phaseDeps). Drift classifies the same decisions (differ.log).
 func Diff(d *Desired, snap *provider.Snapshot, rec *state.Record, opt Options) *Plan {
+	return diff(d, snap, rec, opt).plan
+}
+
+// diff runs the decision table and returns the differ, with its plan and its decisions.
+func diff(d *Desired, snap *provider.Snapshot, rec *state.Record, opt Options) *differ {
 	if opt.Now.IsZero() {
 		opt.Now = snap.TakenAt
 	}
@@ -69,7 +76,7 @@ func Diff(d *Desired, snap *provider.Snapshot, rec *state.Record, opt Options) *
 	df.unmanaged()
 	df.guards()
 	df.build()
-	return df.plan
+	return df
 }
 
 // phase orders the kinds of work: a step only ever depends on steps of earlier phases.
@@ -97,8 +104,8 @@ const (
 )
 
 // phaseDeps lists, for each phase, the earlier phases whose steps on the same desktop must finish
-// first: the API's ordering rules (ARCHITECTURE.md rule 7). Dependencies across objects (network
-// before create, account before bind) are added where the tasks are made.
+// first: the API's ordering rules (docs/api-readings.md, "Rules the reference states"). Dependencies
+// across objects (network before create, account before bind) are added where the tasks are made.
 var phaseDeps = [numPhases][]phase{
 	phCreate:    {phDelete},
 	phRenameFix: {phCreate},
@@ -148,7 +155,20 @@ type differ struct {
 	replaced  map[string]bool // desktop names this plan replaces
 	newAcct   map[string]bool // emails created by this plan
 	tasks     []task
+	// log is every change decided, in plan order, with those a plan error stands for (refused): what
+	// Drift classifies.
+	log []decision
 }
+
+// decision is a change the decision table made: planned, or refused (the plan has an error instead:
+// a protected desktop that needs a replacement, a monthly desktop the spec wants per-minute).
+type decision struct {
+	Change
+	refused bool
+}
+
+// refuse logs a change the plan cannot make (its caller adds the plan error).
+func (df *differ) refuse(c Change) { df.log = append(df.log, decision{Change: c, refused: true}) }
 
 // selected reports whether --target/--exclude let the named object into the plan.
 func (df *differ) selected(name string) bool {
@@ -169,6 +189,7 @@ func (df *differ) selected(name string) bool {
 }
 
 func (df *differ) addChange(c Change) int {
+	df.log = append(df.log, decision{Change: c})
 	df.plan.Changes = append(df.plan.Changes, c)
 	return len(df.plan.Changes) - 1
 }
@@ -441,6 +462,10 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 			df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
 				"protected: cannot be replaced to change "+strings.Join(why, ", "),
 				"set protect: false and apply first, or put the old values back")
+			c := base
+			c.Action, c.Attribute = ActionReplace, AttrReplace
+			c.Before, c.After = strings.Join(df.replaceBefore(dd, live), ", "), strings.Join(why, ", ")
+			df.refuse(c)
 			return
 		}
 		c := base
@@ -620,6 +645,9 @@ func (df *differ) billing(dd DesiredDesktop, m match, t Target, base Change) {
 		df.add(task{phase: phUpdateOrder, key: billingKey(dd.Billing), desk: dd.Name, target: t, change: ci,
 			billing: dd.Billing})
 	case !dd.Billing.Monthly() && monthly:
+		c := base
+		c.Action, c.Attribute, c.Before, c.After = ActionUpdate, AttrBilling, "monthly", describeBilling(dd.Billing)
+		df.refuse(c)
 		df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
 			"billing: the desktop is monthly and the spec wants per-minute; the API has no way back",
 			"set a monthly billing plan for it, or replace it by deleting it and creating it again")
@@ -799,6 +827,7 @@ func (df *differ) guards() {
 			Message: fmt.Sprintf("deletes %d of %d managed desktops (%d%%), more than --max-delete-percent %d",
 				deletes, managed, deletes*100/managed, limit)})
 	}
+
 }
 
 // createKey is what desktops must share to be created by one CreateVm. The group is part of it: CreateVm

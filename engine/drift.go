@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
@@ -152,10 +151,10 @@ func (r *DriftReport) Drifted() bool {
 //
 // Contract:
 //   - Only managed objects (in rec) and in the spec drift: a managed desktop is matched to the spec as
-//     Diff matches it (by its recorded name, or by renamedFrom). Each item is a value Diff would
-//     change for that object with a Change of the same Attribute (or, for a monthly desktop the spec
-//     wants per-minute and for a protected desktop that needs a replacement, a plan error): drift and
-//     plan never disagree. The image is not compared: QueryVm does not report it, so an image
+//     Diff matches it (by its recorded name, or by renamedFrom). Drift runs Diff's decision table and
+//     classifies its decisions: each item is a value Diff changes for that object with a Change of
+//     the same Attribute (or, for a monthly desktop the spec wants per-minute and for a protected
+//     desktop that needs a replacement, refuses with a plan error): drift and plan never disagree. The image is not compared: QueryVm does not report it, so an image
 //     change is the spec's, not drift.
 //   - A desktop that needs a replacement (site, product, bandwidth, network) is one replace item, and
 //     its other attributes are not compared (the replacement sets them all), as in Diff.
@@ -181,16 +180,13 @@ func Drift(d *Desired, snap *provider.Snapshot, rec *state.Record, opt DriftOpti
 		Items: []DriftItem{}, Expiring: []ExpiringItem{}, InError: []StatusItem{}, Unmanaged: []string{},
 		Unadopted: []string{}, Uncreated: []string{},
 	}
-	dr := &drifter{d: d, snap: snap, rec: rec, r: r, recByName: map[string]state.Desktop{}}
-	for _, x := range rec.Desktops {
-		dr.recByName[x.Name] = x
-	}
-	dr.accounts()
-	dr.desktops()
+	df := diff(d, snap, rec, Options{Now: opt.Now})
+	dr := &drifter{d: d, snap: snap, rec: rec, r: r, df: df}
+	dr.items()
 	dr.expiring(opt)
 	dr.statuses()
 
-	p := Diff(d, snap, rec, Options{Now: opt.Now})
+	p := df.plan
 	r.Unmanaged = append(r.Unmanaged, p.Unmanaged...)
 	for _, c := range p.Changes {
 		switch {
@@ -206,153 +202,115 @@ func Drift(d *Desired, snap *provider.Snapshot, rec *state.Record, opt DriftOpti
 }
 
 type drifter struct {
-	d         *Desired
-	snap      *provider.Snapshot
-	rec       *state.Record
-	r         *DriftReport
-	recByName map[string]state.Desktop
+	d    *Desired
+	snap *provider.Snapshot
+	rec  *state.Record
+	r    *DriftReport
+	df   *differ // the planner's decisions
 }
 
 func (dr *drifter) add(it DriftItem) { dr.r.Items = append(dr.r.Items, it) }
 
-// cause is CauseOutside when the spec still wants what was last applied, CauseSpec when not.
-func cause(applied, want string) Cause {
-	if applied == want {
+// causeOf is CauseOutside for a change that sets back a value changed outside deskfleet, CauseSpec
+// for one the spec asks for since the last apply.
+func causeOf(outOfBand bool) Cause {
+	if outOfBand {
 		return CauseOutside
 	}
 	return CauseSpec
 }
 
-func (dr *drifter) accounts() {
+// items classifies the planner's decisions (the plan's changes and those a plan error stands for)
+// about the managed objects of the spec: the values that differ from it, and why.
+func (dr *drifter) items() {
+	accounts := map[string]bool{}
 	for _, a := range dr.d.Accounts {
-		recA, managed := dr.rec.Account(a.Email)
-		if !managed {
-			continue
-		}
-		live, ok := dr.snap.AccountByEmail(a.Email)
-		if !ok {
-			dr.add(DriftItem{Object: ObjectAccount, Name: a.Email, ID: recA.AccountID, Attribute: AttrDeleted,
-				Want: "exists", Live: "deleted", Cause: CauseOutside, Note: "apply creates it again"})
-			continue
-		}
-		if live.Name != a.Name {
-			dr.add(DriftItem{Object: ObjectAccount, Name: a.Email, ID: live.AccountID, Attribute: AttrName,
-				Want: a.Name, Live: live.Name, Cause: cause(recA.Name, a.Name)})
-		}
-		if a.Remark != nil && live.Remark != *a.Remark {
-			c := CauseSpec
-			if recA.Remark != nil && *recA.Remark == *a.Remark {
-				c = CauseOutside
-			}
-			dr.add(DriftItem{Object: ObjectAccount, Name: a.Email, ID: live.AccountID, Attribute: AttrRemark,
-				Want: *a.Remark, Live: live.Remark, Cause: c})
-		}
+		accounts[a.Email] = true
 	}
-}
-
-// managedMatch finds the managed desktop a desired desktop is, as Diff's find does for managed ones:
-// by the recorded name, else by renamedFrom. gone is true when the record's desktop is not live.
-func (dr *drifter) managedMatch(dd DesiredDesktop) (rec state.Desktop, live provider.Desktop, managed, gone bool) {
-	if r, ok := dr.recByName[dd.Name]; ok {
-		l, ok := dr.snap.Desktop(r.VmID)
-		if !ok || l.Status == provider.StatusGone {
-			return r, provider.Desktop{}, true, true
-		}
-		return r, l, true, false
-	}
-	if dd.RenamedFrom != "" {
-		if r, ok := dr.recByName[dd.RenamedFrom]; ok {
-			if l, ok := dr.snap.Desktop(r.VmID); ok && l.Status != provider.StatusGone {
-				return r, l, true, false
-			}
-		}
-	}
-	return state.Desktop{}, provider.Desktop{}, false, false
-}
-
-func (dr *drifter) desktops() {
-	df := &differ{d: dr.d} // for the catalog's names (siteName, productName)
+	desktops := map[string]match{}
+	specs := map[string]DesiredDesktop{}
 	for _, dd := range dr.d.Desktops {
-		rec, live, managed, gone := dr.managedMatch(dd)
-		if !managed {
-			continue
+		if m, p := dr.df.find(dd); p == nil && m.managed {
+			desktops[dd.Name], specs[dd.Name] = m, dd
 		}
-		base := DriftItem{Object: ObjectDesktop, Name: dd.Name, ID: live.ID}
-		if gone {
-			it := base
-			it.ID = rec.VmID
-			it.Attribute, it.Want, it.Live, it.Cause = AttrDeleted, "exists", "deleted", CauseOutside
-			it.Note = "deleted outside deskfleet; apply creates it again"
-			dr.add(it)
-			continue
-		}
-		if why := replaceReasons(dd, live); len(why) > 0 {
-			it := base
-			it.Attribute, it.Cause = AttrReplace, CauseUnknown
-			it.Want, it.Live = strings.Join(why, ", "), strings.Join(df.replaceBefore(dd, live), ", ")
-			it.Note = "cannot change in place: apply replaces it with --allow-replace"
-			if dd.Protect || rec.Protect {
-				it.Note = "cannot change in place, and it is protected: apply will not replace it"
+	}
+	for _, dc := range dr.df.log {
+		switch dc.Object {
+		case ObjectAccount:
+			if recA, managed := dr.rec.Account(dc.Name); managed && accounts[dc.Name] {
+				dr.accountItem(dc, recA)
 			}
-			dr.add(it)
-			continue
-		}
-		if live.Name != dd.Name {
-			it := base
-			it.Attribute, it.Want, it.Live = AttrRename, dd.Name, live.Name
-			it.Cause = CauseOutside
-			if live.Name == rec.Name {
-				it.Cause = CauseSpec // renamedFrom: the spec renames it
-			}
-			dr.add(it)
-		}
-		monthly := live.BillMethod == provider.BillMethodMonthly
-		if dd.Billing.Monthly() != monthly {
-			it := base
-			it.Attribute, it.Cause = AttrBilling, CauseUnknown
-			it.Want = describeBilling(dd.Billing)
-			it.Live = "per-minute"
-			if monthly {
-				it.Live = "monthly"
-				it.Note = "the API cannot switch a monthly desktop back to per-minute: apply reports an error"
-			}
-			dr.add(it)
-		}
-		if dr.d.BindingsSet {
-			want, have := dr.d.Bindings[dd.Name], live.AccountEmail
-			if want != have {
-				it := base
-				it.Attribute, it.Want, it.Live = AttrBind, want, have
-				if want == "" {
-					it.Attribute = AttrUnbind
-				}
-				it.Cause = CauseSpec
-				if rec.Account != nil && *rec.Account == want {
-					it.Cause = CauseOutside
-				}
-				dr.add(it)
-			}
-		}
-		if dd.Label != nil && *dd.Label != live.Label {
-			it := base
-			it.Attribute, it.Want, it.Live = AttrLabel, *dd.Label, live.Label
-			it.Cause = CauseSpec
-			if rec.Label != nil && *rec.Label == *dd.Label {
-				it.Cause = CauseOutside
-			}
-			dr.add(it)
-		}
-		running := live.Status == provider.StatusRunning
-		if dd.Power != nil && (running || live.Status == provider.StatusStopped) {
-			wantOn := *dd.Power == provider.PowerOn
-			if wantOn != running {
-				it := base
-				it.Attribute, it.Want, it.Live = AttrPower, onOff(wantOn), onOff(running)
-				it.Cause = cause(rec.Power, string(*dd.Power))
-				dr.add(it)
+		case ObjectDesktop:
+			if m, managed := desktops[dc.Name]; managed {
+				dr.desktopItem(dc, m, specs[dc.Name])
 			}
 		}
 	}
+}
+
+// accountItem is the drift of a managed account that a decision shows.
+func (dr *drifter) accountItem(dc decision, recA state.Account) {
+	it := DriftItem{Object: ObjectAccount, Name: dc.Name, ID: dc.ID, Attribute: dc.Attribute,
+		Want: dc.After, Live: dc.Before, Cause: causeOf(dc.OutOfBand)}
+	switch dc.Attribute {
+	case AttrCreate:
+		it.ID, it.Attribute, it.Want, it.Live = recA.AccountID, AttrDeleted, "exists", "deleted"
+		it.Cause, it.Note = CauseOutside, "apply creates it again"
+	case AttrName, AttrRemark:
+	default:
+		return
+	}
+	dr.add(it)
+}
+
+// desktopItem is the drift of a managed desktop that a decision shows. The image is not compared
+// (QueryVm does not report it: a rebuild is the spec's), nor is a renewal (expiry is reported apart).
+func (dr *drifter) desktopItem(dc decision, m match, dd DesiredDesktop) {
+	it := DriftItem{Object: ObjectDesktop, Name: dc.Name, ID: m.live.ID, Attribute: dc.Attribute,
+		Want: dc.After, Live: dc.Before, Cause: causeOf(dc.OutOfBand)}
+	switch dc.Attribute {
+	case AttrCreate:
+		if !m.gone {
+			return
+		}
+		it.ID, it.Attribute, it.Want, it.Live = m.rec.VmID, AttrDeleted, "exists", "deleted"
+		it.Cause, it.Note = CauseOutside, "deleted outside deskfleet; apply creates it again"
+	case AttrReplace:
+		it.Cause, it.Note = CauseUnknown, "cannot change in place: apply replaces it with --allow-replace"
+		if dc.refused {
+			it.Note = "cannot change in place, and it is protected: apply will not replace it"
+		}
+	case AttrRename:
+		if dc.Before == dc.After {
+			return // found by renamedFrom, already renamed
+		}
+		it.Cause = CauseOutside
+		if dc.Before == m.rec.Name {
+			it.Cause = CauseSpec // renamedFrom: the spec renames it
+		}
+	case AttrBilling:
+		it.Cause = CauseUnknown
+		if dc.refused {
+			it.Note = "the API cannot switch a monthly desktop back to per-minute: apply reports an error"
+		}
+	case AttrBind, AttrUnbind, AttrLabel:
+	case AttrPower:
+		// Only the power the spec enforces: a stop that other work needs is not drift.
+		if dd.Power == nil {
+			return
+		}
+		want := onOff(*dd.Power == provider.PowerOn)
+		if want == dc.Before {
+			return
+		}
+		it.Want, it.Cause = want, CauseSpec
+		if m.rec.Power == string(*dd.Power) {
+			it.Cause = CauseOutside
+		}
+	default:
+		return
+	}
+	dr.add(it)
 }
 
 // expiring lists the monthly desktops whose term ends before Now+ExpiringWithin.
