@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -158,7 +156,7 @@ func openAPI(c *cli.Context) (*apiSession, error) {
 }
 
 // openInProcessSim starts the emulator on dataFile (default .deskfleet/sim.db, created 0600 in a 0700
-// folder) behind a loopback listener and returns a real client pointed at it.
+// folder) behind a loopback listener (sim.ServeLocal) and returns a real client pointed at it.
 func openInProcessSim(cfg gcw.Config, dataFile string) (*apiSession, error) {
 	if dataFile == "" {
 		dataFile = defaultSimData
@@ -187,28 +185,21 @@ func openInProcessSim(cfg gcw.Config, dataFile string) (*apiSession, error) {
 	if err != nil {
 		return nil, withHint(fmt.Errorf("emulator %s: %w", dataFile, err), "delete the file to start a fresh emulated cloud")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	endpoint, stopSim, err := sim.ServeLocal(emu)
 	if err != nil {
-		return nil, fmt.Errorf("emulator listener: %w", err)
+		return nil, errors.Join(err, emu.Close())
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed on Close below
-	cfg.Endpoint = "http://" + ln.Addr().String() + "/gcw"
-	cfg.AccessKeyID, cfg.Secret = keyID, secret
+	cfg.Endpoint, cfg.AccessKeyID, cfg.Secret = endpoint, keyID, secret
 	client, err := gcw.New(cfg)
 	if err != nil {
-		srv.Close()
-		return nil, err
+		return nil, errors.Join(err, stopSim())
 	}
 	closeFn := func() error {
-		// The client's idle connections first: a connection it dialled but never used is "new" to
-		// the server, and Shutdown would wait up to 5s for it.
+		// The client's idle connections first, or stopping the emulator waits for them.
 		if cfg.HTTPClient != nil {
 			cfg.HTTPClient.CloseIdleConnections()
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return errors.Join(srv.Shutdown(ctx), emu.Close())
+		return stopSim()
 	}
 	return &apiSession{Client: client, Endpoint: "sim:" + dataFile, close: closeFn}, nil
 }
