@@ -34,7 +34,7 @@ func (df *differ) build() {
 	}
 
 	last := map[string]*[numPhases]int{} // desktop name -> phase -> step id
-	named := map[string]int{}            // "net:<site>", "acct:<email>" -> step id
+	named := map[objKey]int{}            // a site's network step, an account's creation -> step id
 	for ph := phase(0); ph < numPhases; ph++ {
 		for _, g := range phases[ph] {
 			op := df.makeOp(ph, g.tasks, put)
@@ -71,9 +71,9 @@ func (df *differ) build() {
 				}
 				switch ph {
 				case phNet:
-					named["net:"+t.site.ID] = id
+					named[networkKey(t.site.ID)] = id
 				case phAccountCreate:
-					named["acct:"+t.newAcct.Email] = id
+					named[accountKey(t.newAcct.Email)] = id
 				}
 			}
 		}

@@ -128,8 +128,9 @@ type task struct {
 	change int // index in plan.Changes, -1 for none
 	guard  Guard
 	reason string
-	// extra are dependencies on other objects' steps: "net:<siteId>", "acct:<email>", "create:<desk>".
-	extra []string
+	// extra are dependencies on other objects' steps: the network step of a site, the creation of an
+	// account.
+	extra []objKey
 
 	power   provider.PowerAction
 	label   string
@@ -274,12 +275,12 @@ func (df *differ) accounts() {
 
 // accountRef returns the reference to the account with this email, and the dependency on its creation
 // when this plan creates it.
-func (df *differ) accountRef(email string) (AccountRef, []string) {
+func (df *differ) accountRef(email string) (AccountRef, []objKey) {
 	if a, ok := df.snap.AccountByEmail(email); ok {
 		return AccountRef{Email: email, ID: a.AccountID}, nil
 	}
 	if df.newAcct[email] {
-		return AccountRef{Email: email}, []string{"acct:" + email}
+		return AccountRef{Email: email}, []objKey{accountKey(email)}
 	}
 	return AccountRef{Email: email}, nil
 }
@@ -411,9 +412,9 @@ func (df *differ) createDesktop(dd DesiredDesktop, reason string, oob bool, repl
 	} else {
 		ci = len(df.plan.Changes) - 1 // the replace change made by the caller
 	}
-	var extra []string
+	var extra []objKey
 	if dd.Network.Default && dd.Network.Fix != NetReady {
-		extra = append(extra, "net:"+dd.Site.ID)
+		extra = append(extra, networkKey(dd.Site.ID))
 		df.add(task{phase: phNet, key: dd.Site.ID, change: -1, site: dd.Site, label: dd.Network.Fix.String()})
 	}
 	op := &CreateDesktops{Names: []string{dd.Name}, Site: dd.Site, ProductID: dd.Product.ProductID,
