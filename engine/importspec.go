@@ -1,14 +1,17 @@
 package engine
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
+	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/spec"
@@ -98,7 +101,7 @@ type importer struct {
 
 type importProfile struct {
 	name      string
-	product   string // YAML of the product: a flow mapping or a quoted id
+	product   spec.Product // a selector or an id
 	prodNote  string
 	image     string
 	imageNote string
@@ -262,43 +265,40 @@ func (im *importer) imageRef(d provider.Desktop, img Image) string {
 }
 
 // productRef is how the spec names a desktop's product: a selector matching it alone at the site,
-// else its id.
-func (im *importer) productRef(d provider.Desktop) (string, string) {
+// else its id; the note says why it is an id, when it is one for a reason worth a comment.
+func (im *importer) productRef(d provider.Desktop) (spec.Product, string) {
 	p, ok := im.cat.ProductByID(d.ProductID)
 	if !ok {
-		return yq(d.ProductID), "not in the catalog"
+		return spec.Product{ID: d.ProductID}, "not in the catalog"
 	}
 	note := productLabel(p)
 	at := im.cat.ProductsAt(d.SiteID)
-	try := func(sel spec.Product, text string) (string, bool) {
+	alone := func(sel spec.Product) bool {
 		n := 0
 		for _, q := range at {
 			if selects(sel, q) {
 				n++
 			}
 		}
-		return text, n == 1
+		return n == 1
 	}
 	if p.GPUModel != "" && p.OS != "" {
-		if s, ok := try(spec.Product{GPU: p.GPUModel, OS: p.OS}, fmt.Sprintf("{gpu: %s, os: %s}", yq(p.GPUModel), yq(p.OS))); ok {
-			return s, ""
+		if sel := (spec.Product{GPU: p.GPUModel, OS: p.OS}); alone(sel) {
+			return sel, ""
 		}
 		sel := spec.Product{GPU: p.GPUModel, OS: p.OS, GPURam: &p.GPURAMGB, CPU: &p.CPUCores, Memory: &p.MemoryGB, Disk: &p.SystemDiskGB}
-		if p.GPURAMGB > 0 && p.CPUCores > 0 && p.MemoryGB > 0 && p.SystemDiskGB > 0 {
-			if s, ok := try(sel, fmt.Sprintf("{gpu: %s, os: %s, gpuRam: %d, cpu: %d, memory: %d, disk: %d}", yq(p.GPUModel), yq(p.OS),
-				p.GPURAMGB, p.CPUCores, p.MemoryGB, p.SystemDiskGB)); ok {
-				return s, ""
-			}
+		if p.GPURAMGB > 0 && p.CPUCores > 0 && p.MemoryGB > 0 && p.SystemDiskGB > 0 && alone(sel) {
+			return sel, ""
 		}
 	}
-	return yq(d.ProductID), note
+	return spec.Product{ID: d.ProductID}, note
 }
 
 // profile returns the name of the profile for the desktop's product and image, made on first use.
 func (im *importer) profile(d provider.Desktop) string {
 	prod, prodNote := im.productRef(d)
 	img, sure := im.image(d)
-	imgRef, imgNote := yq(im.imageRef(d, img)), ""
+	imgRef, imgNote := im.imageRef(d, img), ""
 	if img.ID == "" {
 		imgRef, imgNote = "TODO", "TODO: no image is usable here for this product; set one"
 	} else if !sure {
@@ -306,7 +306,7 @@ func (im *importer) profile(d provider.Desktop) string {
 	}
 	for i := range im.profiles {
 		p := &im.profiles[i]
-		if p.product == prod && p.image == imgRef {
+		if p.product.String() == prod.String() && p.image == imgRef {
 			// Sure at one site, a guess at another: the guess wins, so the spec says to check it.
 			if imgNote != "" && p.imageNote == "" {
 				p.imageNote = imgNote
@@ -340,112 +340,208 @@ func slug(s string) string {
 	return s
 }
 
-// write renders the spec.
+// write renders the spec: the spec.Document the import describes, encoded by yaml.v3 from the spec
+// types (so every key is the types' own), with the comments a person needs (see addComments).
 func (im *importer) write() []byte {
-	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	w("# Written by deskfleet import from the live account")
-	if !im.opt.Now.IsZero() {
-		w(" on %s", im.opt.Now.UTC().Format("2006-01-02 15:04 UTC"))
+	doc, bindOrder := im.document()
+	var root yaml.Node
+	if err := root.Encode(doc); err != nil {
+		panic(fmt.Sprintf("encoding the imported spec: %v", err)) // only Go values of the spec types: a bug
 	}
-	w(".\n# Every group is protected (never deleted, replaced or rebuilt); set protect: false to lift it.\n")
-	w("version: 1\nfleet: %s\n", yq(im.opt.Fleet))
-	if im.monthly {
-		w("billing:\n  # QueryVm does not report auto-renewal: set autoRenew to what the desktops should do.\n")
-		w("  monthly: {cycle: month, months: 1, autoRenew: false}\n")
+	notes := im.addComments(&root, bindOrder)
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&root); err != nil {
+		panic(fmt.Sprintf("encoding the imported spec: %v", err))
 	}
-	if len(im.profiles) > 0 {
-		w("profiles:\n")
-		for _, p := range im.profiles {
-			w("  %s:\n    product: %s", yq(p.name), p.product)
-			if p.prodNote != "" {
-				w("  # %s", p.prodNote)
-			}
-			w("\n    image: %s", p.image)
-			if p.imageNote != "" {
-				w("  # %s", p.imageNote)
-			}
-			w("\n")
-		}
+	_ = enc.Close()
+	out := b.Bytes()
+	// yaml.v3 puts one space before a line comment; two set them apart from the value.
+	for _, n := range notes {
+		out = bytes.ReplaceAll(out, []byte(" # "+n+"\n"), []byte("  # "+n+"\n"))
 	}
-	// Accounts bound to the kept desktops, by email.
-	bound := map[string]bool{}
-	bindings := map[string]string{}
-	for _, d := range im.out.Desktops {
-		if d.AccountEmail != "" {
-			bound[d.AccountEmail] = true
-			bindings[d.Name] = d.AccountEmail
-		}
-	}
-	var emails []string
-	for e := range bound {
-		emails = append(emails, e)
-	}
-	sort.Strings(emails)
-	if len(emails) > 0 {
-		w("accounts:\n")
-		for _, e := range emails {
-			a, ok := im.snap.AccountByEmail(e)
-			if !ok {
-				a = provider.SubAccount{Email: e, Name: strings.Split(e, "@")[0]}
-			}
-			name := a.Name
-			if name == "" {
-				name = strings.Split(e, "@")[0]
-			}
-			w("  - {email: %s, name: %s", yq(e), yq(name))
-			if a.Remark != "" {
-				w(", remark: %s", yq(a.Remark))
-			}
-			w("}\n")
-			im.out.Accounts = append(im.out.Accounts, a)
-		}
-	}
-	if len(im.groups) > 0 {
-		w("desktops:\n")
-	}
-	for _, g := range im.groups {
-		w("  - name: %s\n", yq(g.name))
-		if len(g.desks) > 1 {
-			w("    count: %d\n", len(g.desks))
-		}
-		w("    site: %s\n    profile: %s\n", yq(g.site), yq(g.profile))
-		if g.network != "" {
-			w("    network: {vpc: %s}\n", yq(g.network))
-		}
-		w("    bandwidth: %d\n", g.bw)
-		if g.monthly {
-			w("    billing: monthly\n")
-		}
-		w("    label: %s\n    protect: true\n", yq(g.label))
-	}
-	if len(bindings) > 0 {
-		im.out.BindingsSet = true
-		w("bindings:\n")
-		for _, d := range im.out.Desktops {
-			if e, ok := bindings[d.Name]; ok {
-				w("  %s: %s\n", yq(d.Name), yq(e))
-			}
-		}
-	}
-	return []byte(b.String())
+	return out
 }
 
-var plainRe = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}_.@/-]*$`)
+// monthlyPlan is the name of the billing plan of imported monthly desktops.
+const monthlyPlan = "monthly"
 
-// yq writes s as a YAML scalar that reads back as the string s: plain when that is safe, else
-// double-quoted (a JSON string is a valid YAML double-quoted scalar).
-func yq(s string) string {
-	special := map[string]bool{"true": true, "false": true, "yes": true, "no": true, "on": true, "off": true,
-		"null": true, "y": true, "n": true}
-	if plainRe.MatchString(s) && !special[strings.ToLower(s)] {
-		if _, err := strconv.ParseFloat(s, 64); err != nil {
-			return s
+// document is the spec of the import as spec types, and the order of the bound desktops.
+func (im *importer) document() (spec.Document, []string) {
+	doc := spec.Document{Version: 1, Fleet: im.opt.Fleet}
+	if im.monthly {
+		one := 1
+		doc.Billing = map[string]spec.BillingPlan{monthlyPlan: {Cycle: spec.CycleMonth, Months: &one}}
+	}
+	if len(im.profiles) > 0 {
+		doc.Profiles = map[string]spec.Profile{}
+	}
+	for _, p := range im.profiles {
+		prod := p.product
+		doc.Profiles[p.name] = spec.Profile{Product: &prod, Image: p.image}
+	}
+	// Accounts bound to the kept desktops, by email.
+	var bindOrder []string
+	bound := map[string]bool{}
+	for _, d := range im.out.Desktops {
+		if d.AccountEmail != "" {
+			if doc.Bindings == nil {
+				doc.Bindings = map[string]string{}
+			}
+			bound[d.AccountEmail] = true
+			doc.Bindings[d.Name] = d.AccountEmail
+			bindOrder = append(bindOrder, d.Name)
 		}
 	}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	return strings.TrimSuffix(b.String(), "\n")
+	emails := slices.Sorted(maps.Keys(bound))
+	for _, e := range emails {
+		a, ok := im.snap.AccountByEmail(e)
+		if !ok {
+			a = provider.SubAccount{Email: e, Name: strings.Split(e, "@")[0]}
+		}
+		acc := spec.Account{Email: e, Name: a.Name}
+		if acc.Name == "" {
+			acc.Name = strings.Split(e, "@")[0]
+		}
+		if a.Remark != "" {
+			acc.Remark = &a.Remark
+		}
+		doc.Accounts = append(doc.Accounts, acc)
+		im.out.Accounts = append(im.out.Accounts, a)
+	}
+	yes := true
+	for _, g := range im.groups {
+		sg := spec.Group{Name: g.name, Site: g.site, Profile: g.profile, Label: &g.label, Protect: &yes}
+		if len(g.desks) > 1 {
+			n := len(g.desks)
+			sg.Count = &n
+		}
+		if g.network != "" {
+			sg.Network = &spec.Network{VPC: g.network}
+		}
+		bw := g.bw
+		sg.Bandwidth = &bw
+		if g.monthly {
+			sg.Billing = monthlyPlan
+		}
+		doc.Desktops = append(doc.Desktops, sg)
+	}
+	im.out.BindingsSet = len(doc.Bindings) > 0
+	return doc, bindOrder
+}
+
+// addComments adds the header and the notes to the encoded spec, writes the small mappings (a plan,
+// a product selector, an account, a network) in flow style, states autoRenew: false (QueryVm does not
+// report it, so the spec says what it assumes) and puts the bindings in spec order. It returns the
+// line comments added.
+func (im *importer) addComments(root *yaml.Node, bindOrder []string) []string {
+	var notes []string
+	header := "Written by deskfleet import from the live account"
+	if !im.opt.Now.IsZero() {
+		header += " on " + im.opt.Now.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	header += fmt.Sprintf(".\nEvery group is protected (never deleted, replaced or rebuilt); set %s: false to lift it.",
+		yamlKey[spec.Group]("Protect"))
+	root.Content[0].HeadComment = header
+	if plans := mapValue(root, yamlKey[spec.Document]("Billing")); plans != nil {
+		for i := 0; i+1 < len(plans.Content); i += 2 {
+			renew := yamlKey[spec.BillingPlan]("AutoRenew")
+			plans.Content[i].HeadComment = "QueryVm does not report auto-renewal: set " + renew + " to what the desktops should do."
+			plan := plans.Content[i+1]
+			if mapValue(plan, renew) == nil {
+				plan.Content = append(plan.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: renew},
+					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"})
+			}
+			flowIfShort(plan, 2+len(plans.Content[i].Value)+2)
+		}
+	}
+	if profiles := mapValue(root, yamlKey[spec.Document]("Profiles")); profiles != nil {
+		for _, p := range im.profiles {
+			prof := mapValue(profiles, p.name)
+			if prod := mapValue(prof, yamlKey[spec.Profile]("Product")); prod != nil {
+				flowIfShort(prod, 4+len(yamlKey[spec.Profile]("Product"))+2)
+				prod.LineComment, notes = note(p.prodNote, notes)
+			}
+			if img := mapValue(prof, yamlKey[spec.Profile]("Image")); img != nil {
+				img.LineComment, notes = note(p.imageNote, notes)
+			}
+		}
+	}
+	if accounts := mapValue(root, yamlKey[spec.Document]("Accounts")); accounts != nil {
+		for _, a := range accounts.Content {
+			flowIfShort(a, 4)
+		}
+	}
+	if groups := mapValue(root, yamlKey[spec.Document]("Desktops")); groups != nil {
+		for _, g := range groups.Content {
+			if nw := mapValue(g, yamlKey[spec.Group]("Network")); nw != nil {
+				flowIfShort(nw, 4+len(yamlKey[spec.Group]("Network"))+2)
+			}
+		}
+	}
+	if b := mapValue(root, yamlKey[spec.Document]("Bindings")); b != nil {
+		ordered := make([]*yaml.Node, 0, len(b.Content))
+		for _, desk := range bindOrder {
+			for i := 0; i+1 < len(b.Content); i += 2 {
+				if b.Content[i].Value == desk {
+					ordered = append(ordered, b.Content[i], b.Content[i+1])
+				}
+			}
+		}
+		b.Content = ordered
+	}
+	return notes
+}
+
+// note returns the line comment for a note ("" for none) and the notes with it added.
+func note(text string, notes []string) (string, []string) {
+	if text == "" {
+		return "", notes
+	}
+	return "# " + text, append(notes, text)
+}
+
+// flowIfShort writes a mapping of scalars in flow style ({a: 1, b: 2}) when it fits on its line,
+// starting at column col: yaml.v3 breaks lines past 80 columns, which a flow mapping would make hard
+// to read.
+func flowIfShort(m *yaml.Node, col int) {
+	if m.Kind != yaml.MappingNode {
+		return
+	}
+	width := col + 2
+	for _, n := range m.Content {
+		if n.Kind != yaml.ScalarNode {
+			return
+		}
+		width += len([]rune(n.Value)) + 4 // ": " or ", ", and room for quotes
+	}
+	if width <= 80 {
+		m.Style = yaml.FlowStyle
+	}
+}
+
+// mapValue returns the value of key in the mapping node m; nil when m is nil, not a mapping or has no
+// such key.
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// yamlKey returns the spec key of a field of a spec type, from its yaml struct tag: the import names
+// keys only through the spec types. It panics on a field with no key (a bug, found by the tests).
+func yamlKey[T any](field string) string {
+	f, ok := reflect.TypeFor[T]().FieldByName(field)
+	key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if !ok || key == "" || key == "-" {
+		panic(fmt.Sprintf("%v.%s has no yaml key", reflect.TypeFor[T](), field))
+	}
+	return key
 }
