@@ -1,21 +1,16 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/provider/sim"
 )
 
@@ -110,52 +105,11 @@ func runSimServe(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	signed := "unsigned requests accepted"
 	if len(keys) > 0 {
 		signed = fmt.Sprintf("%d key(s), signatures checked", len(keys))
 	}
 	fmt.Fprintf(c.App.Writer, "deskfleet emulator listening on http://%s/gcw (%s)\n", ln.Addr(), signed)
-
-	select {
-	case err = <-served:
-	case <-ctx.Done():
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = srv.Shutdown(shutdownCtx)
-		cancel()
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	printCalls(c.App.Writer, emu.Calls())
-	return errors.Join(err, emu.Close())
-}
-
-// printCalls writes the per-action call counts, busiest first.
-func printCalls(w io.Writer, calls map[provider.Action]int) {
-	type row struct {
-		action provider.Action
-		n      int
-	}
-	var rows []row
-	total, mutating := 0, 0
-	for a, n := range calls {
-		rows = append(rows, row{a, n})
-		total += n
-		if info, ok := provider.LookupAction(a); ok && info.Mutating {
-			mutating += n
-		}
-	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].n != rows[j].n {
-			return rows[i].n > rows[j].n
-		}
-		return rows[i].action < rows[j].action
-	})
-	fmt.Fprintf(w, "calls served: %d (mutating: %d)\n", total, mutating)
-	for _, r := range rows {
-		fmt.Fprintf(w, "  %-24s %d\n", r.action, r.n)
-	}
+	err = sim.Serve(ctx, emu, ln)
+	return errors.Join(err, sim.WriteCalls(c.App.Writer, emu.Calls()), emu.Close())
 }

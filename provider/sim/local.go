@@ -4,13 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"sort"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
 )
 
 // ServeLocal serves s over HTTP in this process, on a free port of the loopback interface, and returns
-// its API endpoint (http://127.0.0.1:PORT/gcw) and stop, which the caller must call once done with it.
+// its API endpoint (http://127.0.0.1:PORT/gcw) and stop, which the caller must call when done with it
+// (calling it again only returns the first call's error).
 //
 // stop shuts the server down, waiting up to 5 s for the requests in flight, then closes s (which saves
 // its data file). A client should close its idle connections before stop: a connection it dialled
@@ -21,12 +28,63 @@ func ServeLocal(s *Sim) (endpoint string, stop func() error, err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("emulator listener: %w", err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed on stop
-	stop = func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return errors.Join(srv.Shutdown(ctx), s.Close())
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, s, ln) }()
+	stop = sync.OnceValue(func() error {
+		cancel()
+		return errors.Join(<-served, s.Close())
+	})
 	return "http://" + ln.Addr().String() + "/gcw", stop, nil
+}
+
+// Serve serves s over HTTP on ln until ctx ends or the server fails; then it shuts the server down,
+// waiting up to 5 s for the requests in flight. It returns nil when ctx ended it, and does not close s.
+func Serve(ctx context.Context, s *Sim, ln net.Listener) error {
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var err error
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// WriteCalls writes the calls an emulator served (Sim.Calls): the total and the mutating ones, then
+// one line per action, busiest first.
+func WriteCalls(w io.Writer, calls map[provider.Action]int) error {
+	type row struct {
+		action provider.Action
+		n      int
+	}
+	var rows []row
+	total, mutating := 0, 0
+	for a, n := range calls {
+		rows = append(rows, row{a, n})
+		total += n
+		if info, ok := provider.LookupAction(a); ok && info.Mutating {
+			mutating += n
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].n != rows[j].n {
+			return rows[i].n > rows[j].n
+		}
+		return rows[i].action < rows[j].action
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "calls served: %d (mutating: %d)\n", total, mutating)
+	for _, r := range rows {
+		fmt.Fprintf(&b, "  %-24s %d\n", r.action, r.n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

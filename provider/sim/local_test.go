@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/deskfleet/deskfleet/provider"
 )
 
 // TestServeLocal: the endpoint answers with the emulator's wire format while served; stop ends the
@@ -38,6 +40,9 @@ func TestServeLocal(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
+	if err := stop(); err != nil {
+		t.Errorf("a second stop: %v", err)
+	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("stop took %v with no request in flight", d)
 	}
@@ -47,5 +52,19 @@ func TestServeLocal(t *testing.T) {
 	if resp, err := client.Get(endpoint + "?Action=QuerySites"); err == nil {
 		resp.Body.Close()
 		t.Errorf("the endpoint still answers after stop (HTTP %d)", resp.StatusCode)
+	}
+}
+
+func TestWriteCalls(t *testing.T) {
+	var b strings.Builder
+	if err := WriteCalls(&b, map[provider.Action]int{"QuerySites": 2, "CreateVm": 2, "QueryVm": 5}); err != nil {
+		t.Fatal(err)
+	}
+	want := "calls served: 9 (mutating: 2)\n" +
+		"  QueryVm                  5\n" +
+		"  CreateVm                 2\n" +
+		"  QuerySites               2\n"
+	if b.String() != want {
+		t.Errorf("WriteCalls:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
