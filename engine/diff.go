@@ -819,16 +819,9 @@ func (df *differ) guards() {
 		df.plan.Guards = append(df.plan.Guards, GuardFinding{Guard: GuardEmptySpec,
 			Message: fmt.Sprintf("the spec has no desktops but the state manages %d: applying deletes every one", managed)})
 	}
-	limit := DefaultMaxDeletePercent
-	if df.opt.MaxDeletePercent != nil {
-		limit = *df.opt.MaxDeletePercent
+	if g, ok := massDelete(managed, deletes, df.opt.MaxDeletePercent); ok {
+		df.plan.Guards = append(df.plan.Guards, g)
 	}
-	if limit >= 0 && managed > 0 && deletes*100 > limit*managed {
-		df.plan.Guards = append(df.plan.Guards, GuardFinding{Guard: GuardMassDelete,
-			Message: fmt.Sprintf("deletes %d of %d managed desktops (%d%%), more than --max-delete-percent %d",
-				deletes, managed, deletes*100/managed, limit)})
-	}
-
 }
 
 // createKey is what desktops must share to be created by one CreateVm. The group is part of it: CreateVm

@@ -182,13 +182,15 @@ func (s *Session) Plan(ctx context.Context, sp *Spec, opt PlanOptions) (*Plan, e
 	if err != nil {
 		return nil, fmt.Errorf("reading the state of fleet %s: %w", sp.Fleet.Name, err)
 	}
-	return s.planFrom(ctx, l, rec, opt), nil
+	return s.planFrom(ctx, l, rec, opt, sp), nil
 }
 
-// planFrom diffs what l read against rec and prices the plan.
-func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt PlanOptions) *Plan {
+// planFrom diffs what l read against rec and prices the plan; the plan names sp's files and opt's
+// globs, so that applying it saved can plan again the same way.
+func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt PlanOptions, sp *Spec) *Plan {
 	p := Diff(l.desired, l.snapshot, rec, Options{Targets: opt.Targets, Excludes: opt.Excludes,
 		MaxDeletePercent: opt.MaxDeletePercent})
+	p.SpecFiles, p.Targets, p.Excludes = sp.Fleet.Files, opt.Targets, opt.Excludes
 	cost, err := Price(ctx, s.Client, p, PriceInput{Products: l.catalog.Products, Snapshot: l.snapshot})
 	if err != nil {
 		p.Warnings = append(p.Warnings, Problem{Object: ObjectNetwork, Name: "cost",

@@ -1,12 +1,13 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -148,50 +149,124 @@ func (r ApplyRequest) fleet() string {
 	return r.Spec.Fleet.Name
 }
 
-// planToApply plans afresh from the request's spec, or returns its saved plan once checked fresh
-// against rec and the live account.
+// planToApply plans afresh from the request's spec, or, for a saved plan, plans again from the spec
+// it names and returns the new plan only when it is the saved one: a saved plan is an approval of
+// exactly these steps, not a program to run as written.
 func (s *Session) planToApply(ctx context.Context, req ApplyRequest, rec *state.Record) (*Plan, error) {
 	if req.Saved == nil {
 		l, err := s.read(ctx, req.Spec)
 		if err != nil {
 			return nil, err
 		}
-		return s.planFrom(ctx, l, rec, req.Plan), nil
+		return s.planFrom(ctx, l, rec, req.Plan, req.Spec), nil
 	}
-	moved, err := s.staleness(ctx, req.Saved, rec)
+	saved := req.Saved
+	sp, err := savedSpec(req)
 	if err != nil {
 		return nil, err
 	}
-	if len(moved) > 0 {
+	l, err := s.read(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	if moved := staleness(saved, sp, rec, l); len(moved) > 0 {
 		return nil, &StalePlanError{Moved: moved}
 	}
-	return req.Saved, nil
+	// Planned again as the saved plan was (plan has no --max-delete-percent): the caller's limit
+	// judges the result in CheckGuards.
+	again := Diff(l.desired, l.snapshot, rec, Options{Targets: saved.Targets, Excludes: saved.Excludes})
+	if diff := planDifference(saved, again); diff != "" {
+		return nil, &StalePlanError{Moved: []string{diff}}
+	}
+	again.SpecFiles, again.Targets, again.Excludes = saved.SpecFiles, saved.Targets, saved.Excludes
+	again.Cost, again.Reads = saved.Cost, s.reads(l)
+	return again, nil
 }
 
-// staleness re-reads what a saved plan read and lists what moved since; a state serial that moved
-// is stale too (another apply ran).
-func (s *Session) staleness(ctx context.Context, p *Plan, rec *state.Record) ([]string, error) {
+// savedSpec is the spec a saved plan is checked against: the one the request names (which must be
+// the plan's), else the files the plan names.
+func savedSpec(req ApplyRequest) (*Spec, error) {
+	saved := req.Saved
+	if req.Spec != nil {
+		if req.Spec.Digest != saved.SpecDigest {
+			return nil, &StalePlanError{Moved: []string{fmt.Sprintf(
+				"the spec given (%s) is not the one the plan was made from (%s), or it changed since",
+				strings.Join(req.Spec.Fleet.Files, ", "), strings.Join(saved.SpecFiles, ", "))}}
+		}
+		return req.Spec, nil
+	}
+	if len(saved.SpecFiles) == 0 {
+		return nil, &StalePlanError{Moved: []string{"the plan does not name its spec files (made by an older deskfleet)"}}
+	}
+	sp, err := LoadSpec(saved.SpecFiles)
+	if err != nil {
+		return nil, fmt.Errorf("loading the spec the plan was made from (%s): %w", strings.Join(saved.SpecFiles, ", "), err)
+	}
+	return sp, nil
+}
+
+// staleness lists what moved since a saved plan was made: the spec, the state record (another apply
+// ran) and every live object the plan read, as l read them again.
+func staleness(p *Plan, sp *Spec, rec *state.Record, l *live) []string {
 	var moved []string
+	if sp.Digest != p.SpecDigest {
+		moved = append(moved, fmt.Sprintf("the spec changed since the plan was made (%s)", strings.Join(sp.Fleet.Files, ", ")))
+	}
 	if rec.Serial != p.StateSerial {
 		moved = append(moved, fmt.Sprintf("the state changed (serial %d, the plan was made at %d)", rec.Serial, p.StateSerial))
 	}
-	snap, err := Observe(ctx, s.Client, ObserveOptions{SiteIDs: observedSites(p), Parallelism: s.Parallelism})
-	if err != nil {
-		return nil, err
-	}
-	return append(moved, Stale(p, Fingerprints(snap))...), nil
+	return append(moved, Stale(p, Fingerprints(l.snapshot))...)
 }
 
-// observedSites lists the sites whose networks p read, sorted.
-func observedSites(p *Plan) []string {
-	var sites []string
-	for k := range p.Observed {
-		if site, ok := strings.CutPrefix(k, "net:"); ok {
-			sites = append(sites, site)
+// planDifference names the first difference between a saved plan and the same plan made again ("" when
+// they agree): a step, the changes, the plan-wide guards or the plan's errors, compared in their JSON
+// form, which is what the reviewer saw.
+func planDifference(saved, again *Plan) string {
+	for i := range max(len(saved.Steps), len(again.Steps)) {
+		var was, is any
+		if i < len(saved.Steps) {
+			was = saved.Steps[i]
+		}
+		if i < len(again.Steps) {
+			is = again.Steps[i]
+		}
+		if d := jsonDifference(fmt.Sprintf("step %d", i+1), was, is); d != "" {
+			return d
 		}
 	}
-	sort.Strings(sites)
-	return sites
+	parts := []struct {
+		name    string
+		was, is any
+	}{
+		{"the changes", saved.Changes, again.Changes},
+		{"the plan-wide guards", saved.Guards, again.Guards},
+		{"the changes that cannot be planned", saved.Errors, again.Errors},
+	}
+	for _, part := range parts {
+		if d := jsonDifference(part.name, part.was, part.is); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+// jsonDifference says how was and is differ in their JSON forms ("" when they are equal).
+func jsonDifference(what string, was, is any) string {
+	a, errA := json.Marshal(was)
+	b, errB := json.Marshal(is)
+	if errA == nil && errB == nil && bytes.Equal(a, b) {
+		return ""
+	}
+	return fmt.Sprintf("%s differs from the plan made again now: the saved plan has %s, now %s", what, clip(a), clip(b))
+}
+
+// clip shortens a JSON text for a message.
+func clip(b []byte) string {
+	const limit = 300
+	if len(b) > limit {
+		return string(b[:limit]) + "…"
+	}
+	return string(b)
 }
 
 // runInfo completes the journal entry of an apply: who runs it (from the Session's Holder), the spec's

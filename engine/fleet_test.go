@@ -117,40 +117,47 @@ func stripGuards(p *engine.Plan) {
 }
 
 // TestFleetAPIGuards drives the fleet API with no command line: a plan carrying a guarded change is
-// refused unless the approval is given, whatever the plan (or its file) says of itself, and a change
-// no approval allows is refused with every approval. Nothing is changed by a refused apply.
+// refused unless the approval is given, whatever the plan (or its file) says of itself. A saved plan
+// is an approval of exactly its steps: one edited by hand (its guards stripped, a deletion pointed at
+// another desktop, a deletion added) is refused as not the plan the spec and the live state give,
+// before its guards are even judged (TestCheckGuards judges such plans on their own). Nothing is
+// changed by a refused apply.
 func TestFleetAPIGuards(t *testing.T) {
 	all := engine.Approvals{Delete: true, Replace: true, Rebuild: true, Force: true}
 	cases := []struct {
 		name, reason string
-		// count is the spec's desktops after the first apply made 4; plan makes the request's plan.
+		// count is the spec's desktops after the first apply made 4; plan makes a saved plan (nil:
+		// apply plans afresh from the spec).
 		count     int
 		approvals engine.Approvals
 		plan      func(t *testing.T, e *fleetEnv, sp *engine.Spec) *engine.Plan
-		// want is the guards blocked (GuardNone for a change never allowed); none: the apply goes ahead.
-		want []engine.Guard
+		// guards are the guards blocked; stale means refused as not the plan made again; neither:
+		// the apply goes ahead.
+		guards []engine.Guard
+		stale  bool
 	}{
 		{name: "fresh deletion, no approval", reason: "a deletion planned from the spec needs --allow-delete",
-			count: 3, want: []engine.Guard{engine.GuardDelete}},
+			count: 3, guards: []engine.Guard{engine.GuardDelete}},
 		{name: "fresh deletion, approved", reason: "with the approval the desktop is deleted",
 			count: 3, approvals: engine.Approvals{Delete: true}},
-		{name: "saved plan with its guards stripped", reason: "the guard comes from the DeleteDesktop step itself, not the file's guard field",
-			count: 3, plan: savedStripped, want: []engine.Guard{engine.GuardDelete}},
-		{name: "saved plan, approval for something else", reason: "--allow-replace does not allow a deletion",
-			count: 3, approvals: engine.Approvals{Replace: true, Rebuild: true}, plan: savedStripped,
-			want: []engine.Guard{engine.GuardDelete}},
-		{name: "mass deletion with the plan-wide guard stripped", reason: "3 of 4 managed desktops is over 30%: --force, recomputed from the steps",
-			count: 1, approvals: engine.Approvals{Delete: true}, plan: savedStripped,
-			want: []engine.Guard{engine.GuardMassDelete}},
+		{name: "fresh deletion, approval for something else", reason: "--allow-replace and --allow-rebuild do not allow a deletion",
+			count: 3, approvals: engine.Approvals{Replace: true, Rebuild: true}, guards: []engine.Guard{engine.GuardDelete}},
+		{name: "fresh mass deletion", reason: "3 of 4 managed desktops is over 30%: --force as well",
+			count: 1, approvals: engine.Approvals{Delete: true}, guards: []engine.Guard{engine.GuardMassDelete}},
+		{name: "saved plan as made, no approval", reason: "the saved plan's deletion needs --allow-delete as a fresh one does",
+			count: 3, plan: saved, guards: []engine.Guard{engine.GuardDelete}},
+		{name: "saved plan as made, approved", reason: "a saved plan equal to the plan made again is applied",
+			count: 3, approvals: engine.Approvals{Delete: true}, plan: saved},
+		{name: "saved plan with its guards stripped", reason: "an edited plan is not the reviewed one: refused, guards or not",
+			count: 3, approvals: all, plan: savedStripped, stale: true},
 		{name: "deletion swapped to an unmanaged desktop", reason: "a plan file can never delete a desktop the fleet does not manage",
-			count: 3, approvals: all, plan: swapToUnmanaged, want: []engine.Guard{engine.GuardNone}},
+			count: 3, approvals: all, plan: swapToUnmanaged, stale: true},
 		{name: "deletion of a protected desktop injected", reason: "a protected desktop is never deleted, whatever the approvals",
-			count: 4, approvals: all, plan: injectProtectedDelete, want: []engine.Guard{engine.GuardNone}},
+			count: 4, approvals: all, plan: injectProtectedDelete, stale: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newFleetEnv(t)
-			ctx := context.Background()
 			if _, err := e.apply(t, engine.ApplyRequest{Spec: e.writeSpec(t, 4)}); err != nil {
 				t.Fatalf("first apply: %v", err)
 			}
@@ -161,26 +168,13 @@ func TestFleetAPIGuards(t *testing.T) {
 			}
 			before := e.liveNames()
 			_, err := e.apply(t, req)
-			var ge *engine.GuardError
-			if len(tc.want) == 0 {
-				if err != nil {
-					t.Fatalf("%s: apply: %v", tc.reason, err)
-				}
-				p, err := e.sess.Plan(ctx, sp, engine.PlanOptions{})
+			checkRefusal(t, tc.reason, err, tc.guards, tc.stale)
+			if len(tc.guards) == 0 && !tc.stale {
+				p, err := e.sess.Plan(context.Background(), sp, engine.PlanOptions{})
 				if err != nil || !p.Empty() {
 					t.Fatalf("plan again: want no changes, got %v (err %v)", p.Steps, err)
 				}
 				return
-			}
-			if !errors.As(err, &ge) {
-				t.Fatalf("%s: want a *GuardError, got %v", tc.reason, err)
-			}
-			var got []engine.Guard
-			for _, b := range ge.Blocked {
-				got = append(got, b.Guard)
-			}
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("%s: blocked %v, want %v (%v)", tc.reason, got, tc.want, ge.Blocked)
 			}
 			if after := e.liveNames(); !slices.Equal(after, before) {
 				t.Errorf("%s: a refused apply changed the cloud: %v -> %v", tc.reason, before, after)
@@ -189,12 +183,44 @@ func TestFleetAPIGuards(t *testing.T) {
 	}
 }
 
-// savedStripped plans from the spec, then strips the guards and round-trips the plan through a file.
-func savedStripped(t *testing.T, e *fleetEnv, sp *engine.Spec) *engine.Plan {
+// checkRefusal checks err is the refusal wanted: the guards blocked, a stale plan, or none.
+func checkRefusal(t *testing.T, reason string, err error, guards []engine.Guard, stale bool) {
+	t.Helper()
+	var ge *engine.GuardError
+	var se *engine.StalePlanError
+	switch {
+	case stale:
+		if !errors.As(err, &se) {
+			t.Fatalf("%s: want a *StalePlanError, got %v", reason, err)
+		}
+	case len(guards) > 0:
+		if !errors.As(err, &ge) {
+			t.Fatalf("%s: want a *GuardError, got %v", reason, err)
+		}
+		var got []engine.Guard
+		for _, b := range ge.Blocked {
+			got = append(got, b.Guard)
+		}
+		if !slices.Equal(got, guards) {
+			t.Errorf("%s: blocked %v, want %v (%v)", reason, got, guards, ge.Blocked)
+		}
+	case err != nil:
+		t.Fatalf("%s: apply: %v", reason, err)
+	}
+}
+
+// saved plans from the spec and round-trips the plan through a file, as a reviewed plan travels.
+func saved(t *testing.T, e *fleetEnv, sp *engine.Spec) *engine.Plan {
 	p, err := e.sess.Plan(context.Background(), sp, engine.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e.roundTrip(t, p)
+}
+
+// savedStripped is saved with the guards stripped from the file.
+func savedStripped(t *testing.T, e *fleetEnv, sp *engine.Spec) *engine.Plan {
+	p := saved(t, e, sp)
 	stripGuards(p)
 	return e.roundTrip(t, p)
 }

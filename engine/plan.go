@@ -22,6 +22,12 @@ type Plan struct {
 	// SpecDigest is Desired.SpecDigest; StateSerial the state record's serial the plan was made from.
 	SpecDigest  string `json:"spec_digest"`
 	StateSerial int64  `json:"state_serial"`
+	// SpecFiles are the spec's files, as the plan's command named them (relative to where it ran):
+	// applying the saved plan loads them to plan again and compare. Targets and Excludes are the
+	// globs the plan was narrowed with. Diff leaves them empty; the fleet API sets them.
+	SpecFiles []string `json:"spec_files,omitempty"`
+	Targets   []string `json:"targets,omitempty"`
+	Excludes  []string `json:"excludes,omitempty"`
 	// Observed fingerprints every live object the plan read ("vm:<id>", "account:<email>",
 	// "net:<siteId>") so a saved plan can be checked for staleness: Fingerprint of the same object read
 	// again differs when it moved.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,10 +36,12 @@ func applyCommand() *cli.Command {
 		Name:      "apply",
 		Usage:     "make the live fleet match the spec (or execute a saved plan)",
 		UsageText: "deskfleet apply [-f PATH]... [--auto-approve] [--allow-delete] [--allow-replace] [--allow-rebuild] [PLANFILE]",
-		Description: "Takes the fleet's lock, finishes what an interrupted apply left in flight, plans (or loads PLANFILE\n" +
-			"and checks that nothing it read has moved since), shows the plan, asks for confirmation at a terminal\n" +
-			"(--auto-approve in CI), and executes it: every call is recorded in the state before it is made, every\n" +
-			"task is polled to its end, and the state is updated after every step.\n\n" +
+		Description: "Takes the fleet's lock, finishes what an interrupted apply left in flight, plans, shows the plan,\n" +
+			"asks for confirmation at a terminal (--auto-approve in CI), and executes it: every call is recorded in\n" +
+			"the state before it is made, every task is polled to its end, and the state is updated after every step.\n\n" +
+			"A saved PLANFILE is an approval, not a program: apply loads the spec it names (or -f, which must be\n" +
+			"that spec), reads the live fleet, plans again, and applies only when the new plan is the saved one;\n" +
+			"a spec, state or desktop that moved since, or a plan file edited by hand, exits 7 naming what differs.\n\n" +
 			"Deleting, replacing and rebuilding desktops need --allow-delete, --allow-replace, --allow-rebuild;\n" +
 			"deleting more than --max-delete-percent of the managed desktops, or applying an empty spec over a\n" +
 			"non-empty state, needs --force. Protected desktops are never deleted, replaced or rebuilt.\n\n" +
@@ -147,7 +150,9 @@ func applyRequest(c *cli.Context, planFile, format string) (engine.ApplyRequest,
 		if req.Saved, err = engine.LoadPlan(planFile); err != nil {
 			return req, withHint(err, "save a plan with `deskfleet plan --out FILE`, or run apply without PLANFILE to plan and apply at once")
 		}
-		return req, nil
+		if !c.IsSet("file") {
+			return req, nil // the engine loads the spec the plan names
+		}
 	}
 	req.Spec, err = loadSpec(c)
 	return req, err
@@ -168,20 +173,11 @@ func applyExit(out *engine.ApplyOutcome, err error) error {
 		return withCode(exitPartial, withHint(errors.New("interrupted: the steps in flight were recorded"),
 			"run `deskfleet apply` again: it finishes what was in flight and applies the rest"))
 	case done == 0:
-		return withCode(exitError, firstErr(err, errors.New("no step succeeded")))
+		return withCode(exitError, cmp.Or(err, errors.New("no step succeeded")))
 	default:
-		return withCode(exitPartial, withHint(firstErr(err, errors.New("partly applied")),
+		return withCode(exitPartial, withHint(cmp.Or(err, errors.New("partly applied")),
 			"fix what failed (see above) and run `deskfleet apply` again: it plans only what is left"))
 	}
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
 
 // terminalConfirmer asks at a terminal; elsewhere it refuses, since nobody can answer.

@@ -316,3 +316,51 @@ func TestCLIApplySavedPlan(t *testing.T) {
 		t.Errorf("a plan made before another apply must be stale:\n%s", r.stderr)
 	}
 }
+
+// TestCLIApplyEditedPlan: a saved plan is an approval of exactly its steps. A plan file edited by hand
+// (a step's label changed, a guard removed), a spec changed since the plan, or -f naming another spec
+// exits 7 naming what differs, and nothing is applied; the plan as saved still applies.
+func TestCLIApplyEditedPlan(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(oobSpec), 0o644))
+	mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve")
+	relabelled := strings.Replace(oobSpec, "team-a", "team-b", 1)
+	must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(relabelled), 0o644))
+	mustRun(t, dir, 0, "plan", "--endpoint", "sim", "--out", "plan.json")
+	raw, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	must(t, err)
+	cases := []struct {
+		name, reason string
+		edit         func(string) string
+		args         []string
+		want         string
+	}{
+		{name: "label edited", reason: "a step's label changed by hand is not the plan the spec gives",
+			edit: func(s string) string { return strings.ReplaceAll(s, `"label": "team-b"`, `"label": "evil"`) }, want: "differs"},
+		{name: "spec changed", reason: "a spec edited after the plan makes it stale",
+			edit: func(s string) string { return s },
+			args: nil, want: "the spec changed"},
+		{name: "-f names another spec", reason: "-f with a PLANFILE must name the plan's spec",
+			edit: func(s string) string { return s }, args: []string{"-f", "other.yaml"}, want: "not the one the plan was made from"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			must(t, os.WriteFile(filepath.Join(dir, "edited.json"), []byte(tc.edit(string(raw))), 0o600))
+			spec := relabelled
+			if tc.name == "spec changed" {
+				spec = strings.Replace(relabelled, "team-b", "team-c", 1)
+			}
+			must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(spec), 0o644))
+			must(t, os.WriteFile(filepath.Join(dir, "other.yaml"), []byte(relabelled+"\n# another file\n"), 0o644))
+			args := append([]string{"apply", "--endpoint", "sim", "--auto-approve"}, tc.args...)
+			r := mustRun(t, dir, exitStalePlan, append(args, "edited.json")...)
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("%s: want %q in:\n%s", tc.reason, tc.want, r.stderr)
+			}
+		})
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(relabelled), 0o644))
+	must(t, os.Remove(filepath.Join(dir, "other.yaml")))
+	mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve", "plan.json")
+	planIsEmpty(t, dir, "after applying the plan as saved")
+}
