@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
-	"github.com/deskfleet/deskfleet/schema"
 	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
 )
@@ -60,16 +59,12 @@ func (e *SpecError) Error() string {
 	return fmt.Sprintf("the spec has %d errors", e.Diags.Count(spec.Error))
 }
 
-// CheckSpec loads the spec at paths and, when the loader finds no error, checks every document against
-// the JSON Schema too (the loader's messages are the more precise, so the schema only reports what the
-// loader let through). It returns the diagnostics (sorted), the fleet (nil when it could not be built)
-// and the number of files read. It reads files only.
+// CheckSpec loads the spec at paths (the loader validates every document against the JSON Schema
+// reflected from spec's types, then checks cross-references) and returns the diagnostics (sorted),
+// the fleet (nil when it could not be built) and the number of files read. It reads files only.
 func CheckSpec(paths []string) (spec.Diagnostics, *spec.Fleet, int) {
 	srcs, read := spec.ReadSources(paths...)
 	fl, diags := spec.Finish(srcs, read)
-	if !diags.HasErrors() {
-		diags = append(diags, schema.Validate(srcs)...)
-	}
 	diags.Sort()
 	files := map[string]bool{}
 	for _, s := range srcs {
