@@ -229,7 +229,7 @@ func criticalPath(p *engine.Plan, f floors) (time.Duration, []int) {
 // BenchmarkApply200 applies 200 new desktops (four groups of 50 on one site, each one CreateVm with
 // num=50, with labels, bindings to five new sub-accounts and three groups powered off) on the
 // emulator with 20 ms per request and 500 ms tasks, polling every 50 ms, and reports the wall time
-// of Apply as a ratio to the plan's critical path (criticalPath; QUALITY.md: within 1.3x). Each
+// of Apply as a ratio to the plan's critical path (criticalPath; docs/performance.md: within 1.3x). Each
 // iteration starts from a new emulator and store, planned outside the timer.
 //
 // The poll interval does not grow (MaxPollInterval = PollInterval), so that the bound's "one poll
@@ -273,7 +273,7 @@ func BenchmarkApply200(b *testing.B) {
 
 // BenchmarkApplyCalls applies 50 identical new desktops with one label, bound to two new
 // sub-accounts (alternately) and powered off, and reports the mutating calls the emulator served as
-// a ratio to the least the API allows (QUALITY.md: at most 1x):
+// a ratio to the least the API allows (docs/performance.md: at most 1x):
 //
 //	1 CreateSubAccounts (every new account in one call)
 //	+ 1 CreateVm (num=50: one call per group of identical desktops)

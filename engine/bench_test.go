@@ -87,7 +87,7 @@ func readPlan(tb testing.TB, fl *spec.Fleet, c provider.Client, rec *state.Recor
 }
 
 // BenchmarkPlanInSync plans 1,000 in-sync desktops on the emulator with 20 ms per request and reports
-// the wall time as a ratio to QUALITY.md's bound: reads / parallelism x latency, within 1.5x.
+// the wall time as a ratio to docs/performance.md's bound: reads / parallelism x latency, within 1.5x.
 func BenchmarkPlanInSync(b *testing.B) {
 	const n, parallelism, latency = 1000, 8, 20 * time.Millisecond
 	fl, s, c, rec := benchFleet(b, n, latency, parallelism)
@@ -137,7 +137,7 @@ func observed10000(b *testing.B) (*spec.Fleet, *engine.Catalog, *provider.Snapsh
 }
 
 // BenchmarkDiff10000 plans 10,000 desktops from a snapshot already read (resolve and diff: the CPU
-// work of a plan). QUALITY.md bounds it at 1 s of CPU (cpu) and 200 MiB (memory, measured as the
+// work of a plan). docs/performance.md bounds it at 1 s of CPU (cpu) and 200 MiB (memory, measured as the
 // bytes allocated per plan: an upper bound of the peak).
 func BenchmarkDiff10000(b *testing.B) {
 	fl, cat, snap, rec := observed10000(b)

@@ -379,7 +379,7 @@ func TestPrice(t *testing.T) {
 
 func priceNear(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
-// TestPricePlan prices a plan like OUTPUT.md's sketch: lines in step order, each naming its step,
+// TestPricePlan prices a plan like the studio plan sketch (its golden under testdata): lines in step order, each naming its step,
 // totals the lines' sums, and the same Cost from the same plan (deterministic).
 func TestPricePlan(t *testing.T) {
 	e := newPriceEnv(t)
@@ -411,7 +411,7 @@ func TestPricePlan(t *testing.T) {
 	if !priceNear(cost.RunRateDelta, run) || !priceNear(cost.Prepaid, pre) {
 		t.Errorf("totals %v/h %v, lines sum to %v/h %v", cost.RunRateDelta, cost.Prepaid, run, pre)
 	}
-	// OUTPUT.md's sketch: render x3 for a month and cad-01 for three months both prepay 3 x monthPrice.
+	// the studio plan sketch (its golden under testdata): render x3 for a month and cad-01 for three months both prepay 3 x monthPrice.
 	if want := priceCents(a5000.MonthPrice*3) * 2; !priceNear(cost.Prepaid, want) {
 		t.Errorf("prepaid %v, want %v", cost.Prepaid, want)
 	}

@@ -1,6 +1,6 @@
 package engine_test
 
-// The reliability figures of QUALITY.md that are counts over seeds:
+// The reliability figures of docs/performance.md that are counts over seeds:
 //
 //   - Faults: with 5% HTTP 5xx, 2% dropped connections (half after the work was done), 3% throttling
 //     and 2% failed tasks, a 50-desktop scenario converges within 3 applies for at least 99 of 100
@@ -50,7 +50,7 @@ const (
 	faultConvergePct  = 99  // at least 99% of the seeds (99 of 100)
 )
 
-// faultRates are QUALITY.md's fault rates: 5% HTTP 5xx, 2% dropped connections (half before the work,
+// faultRates are docs/performance.md's fault rates: 5% HTTP 5xx, 2% dropped connections (half before the work,
 // half after it was done), 3% throttling, 2% failed tasks.
 var faultRates = sim.Faults{HTTP5xx: 0.05, DropBefore: 0.01, DropAfter: 0.01, Throttle: 0.03, TaskFailed: 0.02}
 
@@ -465,7 +465,7 @@ func (f faultFigure) String() string {
 		faultApplies, f.converged, f.seeds, strings.Join(parts, ", "), append(slices.Clone(f.blocked), f.other...), f.blocked, len(f.broken))
 }
 
-// within reports whether n of the seeds failing stays within QUALITY.md's allowance (1 in 100).
+// within reports whether n of the seeds failing stays within docs/performance.md's allowance (1 in 100).
 func (f faultFigure) within(n int) bool { return n*100 <= (100-faultConvergePct)*f.seeds }
 
 func clip(s string, n int) string {
@@ -502,14 +502,14 @@ var faultCases = []struct {
 	newAccounts bool
 	reason      string
 }{
-	{"live-accounts", false, "QUALITY.md's figure: at least 99 of 100 seeds converge within 3 applies; " +
+	{"live-accounts", false, "docs/performance.md's figure: at least 99 of 100 seeds converge within 3 applies; " +
 		"the sub-accounts exist, so every failure is one deskfleet can recover from"},
 	{"new-accounts", true, "the same fleet whose first apply creates bob, carol and dave: a failed " +
 		"CreateSubAccounts task (2%) leaves them in status error for good, which no apply can repair; " +
 		"the other seeds must meet the figure"},
 }
 
-// TestFaultConvergence measures QUALITY.md's fault figure: with 5% HTTP 5xx, 2% dropped connections
+// TestFaultConvergence measures docs/performance.md's fault figure: with 5% HTTP 5xx, 2% dropped connections
 // (half after the work was done), 3% throttling and 2% failed tasks, the 50-desktop faultSpec
 // converges within 3 applies (settle, plan, apply, as `deskfleet apply` does) for at least 99 of 100
 // seeds, with zero duplicates, zero deletions and no lost desktop on every seed. Seeds 1..100; 1..20
@@ -524,7 +524,7 @@ var faultCases = []struct {
 // fault that stops or fails a step (an unknown outcome stops the run). new-accounts 971/1000: 22
 // blocked by a failed sub-account creation, 7 others. On seeds 1..100: live-accounts 99/100 (seed 21:
 // CreateDefaultNet, then two CreateVm calls, lose their answers, one per apply), new-accounts 97/100
-// (seeds 1, 8 and 82 blocked). The figure sits at QUALITY.md's bound: a change to the engine that
+// (seeds 1, 8 and 82 blocked). The figure sits at docs/performance.md's bound: a change to the engine that
 // reorders its requests moves the faults to other requests and may move seeds 1..100 either way.
 func TestFaultConvergence(t *testing.T) {
 	t.Parallel()
@@ -554,7 +554,7 @@ func TestFaultConvergence(t *testing.T) {
 				failed = len(f.other)
 			}
 			if !f.within(failed) {
-				t.Errorf("%s: %d of %d seeds did not converge within %d applies (%v); QUALITY.md allows %d%%",
+				t.Errorf("%s: %d of %d seeds did not converge within %d applies (%v); docs/performance.md allows %d%%",
 					tc.reason, failed, f.seeds, faultApplies, f, 100-faultConvergePct)
 			}
 		})
@@ -564,7 +564,7 @@ func TestFaultConvergence(t *testing.T) {
 // BenchmarkFaultConvergence reports the fault figure of both fleets on seeds 1..100 for `make bench`.
 // benchtable.sh tabulates a figure as x_bound beside limit_x ("within" when x_bound <= limit_x): here
 // x_bound is the number of seeds that did not converge within 3 applies and limit_x the number
-// QUALITY.md allows (1 of 100), so the table reads failed seeds beside the failures allowed; for
+// docs/performance.md allows (1 of 100), so the table reads failed seeds beside the failures allowed; for
 // new-accounts it counts every failure, those no apply can repair included. converged_frac is the
 // figure itself, blocked_seeds the seeds blocked by a failed sub-account creation. A duplicate,
 // deletion or lost desktop fails the benchmark: none is allowed.
@@ -692,7 +692,7 @@ func killedApply(t *testing.T, e *execEnv, p *engine.Plan, k *killSwitch) int64 
 	return k.n.Load()
 }
 
-// TestApplyCrashRandom measures QUALITY.md's crash figure at random points: for each seed, a random
+// TestApplyCrashRandom measures docs/performance.md's crash figure at random points: for each seed, a random
 // scenario of crashScenarios is applied by a process killed at a random event (any HTTP request or
 // state write, before or after it); then a new process, with the same store and emulator, settles
 // (answering a lost RebuildVm as a person would, from the console), plans and applies. That apply
@@ -788,7 +788,7 @@ func TestApplyCrashRandom(t *testing.T) {
 	t.Logf("crash at random points: the next apply converged on %d/%d seeds (killed mid-apply: %d; the others' kill point came after the apply's last event); scenarios: %s; events per apply: %v",
 		converged.Load(), n, killed.Load(), strings.Join(mix, ", "), slices.Sorted(eventsList(events)))
 	if int(converged.Load()) != n {
-		t.Errorf("the apply after a crash converged on %d/%d seeds, QUALITY.md wants all", converged.Load(), n)
+		t.Errorf("the apply after a crash converged on %d/%d seeds, docs/performance.md wants all", converged.Load(), n)
 	}
 }
 

@@ -45,7 +45,7 @@ func TestNormalizeStatus(t *testing.T) {
 		}
 	}
 	if len(rawStatuses) != 18 {
-		t.Errorf("rawStatuses has %d values, NOTES.md lists 18", len(rawStatuses))
+		t.Errorf("rawStatuses has %d values, docs/api-readings.md lists 18", len(rawStatuses))
 	}
 }
 

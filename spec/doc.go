@@ -1,4 +1,4 @@
-// Package spec reads fleet specs: the YAML a user writes (format version 1, SPEC.md) into a Fleet,
+// Package spec reads fleet specs: the YAML a user writes (format version 1, docs/spec.md) into a Fleet,
 // with every value's file, line and column kept so that each problem, here or in later stages, is
 // reported where it was written.
 //

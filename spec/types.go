@@ -3,7 +3,7 @@ package spec
 import "time"
 
 // Document is one YAML document of a fleet spec. A spec may span several files and documents; they
-// merge into one Fleet (see Load). Its fields are the top-level keys of the format (SPEC.md).
+// merge into one Fleet (see Load). Its fields are the top-level keys of the format (docs/spec.md).
 type Document struct {
 	// Format version of the spec. Only 1 exists.
 	Version int "yaml:\"version\" json:\"version\" jsonschema:\"enum=1,example=1\" fix:\"add `version: 1`\" unknown:\"unsupported version %s\" use:\"this deskfleet reads version 1\""

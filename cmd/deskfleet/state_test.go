@@ -215,7 +215,7 @@ func TestCLIStateUnlock(t *testing.T) {
 			wantErr: []string{"fleet studio is locked by ana@" + host, "deskfleet apply, since 2026-11-26 09:00:01 UTC",
 				"still running; not removed", "hint: make sure that run is stopped, then `deskfleet state unlock studio --force`"},
 			stillLocked: true},
-		{name: "live forced", reason: "--force (after the name, as CLI.md writes it) removes a live lock",
+		{name: "live forced", reason: "--force (after the name, as the help writes it) removes a live lock",
 			holder:  state.Holder{User: "ana", Host: host, PID: os.Getpid(), Command: "deskfleet apply", Since: since},
 			args:    []string{"state", "unlock", "studio", "--force"},
 			listOut: "still running",

@@ -14,7 +14,7 @@ import (
 // golden-tested. Free-text values (labels, names, remarks) and emails are quoted; words (on, off,
 // per-minute) are not; an empty value shows as "none".
 
-// DriftText writes the drift report for people at a terminal, in the order of OUTPUT.md's sketch: a
+// DriftText writes the drift report for people at a terminal, in the order of the drift sketch (its golden under testdata): a
 // header (fleet, what it manages, when), the drifted values (one line each: name, attribute, want,
 // live, and a note when the spec caused it or apply cannot simply set it back), the desktops expiring
 // within the window, those in error, the unmanaged and not yet adopted ones, and a last line that

@@ -22,7 +22,7 @@ func driftBase() *engine.DriftReport {
 	}
 }
 
-// studioDrift is the report of OUTPUT.md's sketch, plus one item of every other kind.
+// studioDrift is the report of the drift sketch (its golden under testdata), plus one item of every other kind.
 func studioDrift() *engine.DriftReport {
 	r := driftBase()
 	off := false
@@ -48,7 +48,7 @@ func studioDrift() *engine.DriftReport {
 	return r
 }
 
-// sketchDrift is exactly OUTPUT.md's sketch.
+// sketchDrift is exactly the drift sketch (its golden under testdata).
 func sketchDrift() *engine.DriftReport {
 	r := driftBase()
 	off := false
@@ -68,7 +68,7 @@ func TestDriftGoldens(t *testing.T) {
 		name, reason string
 		report       func() *engine.DriftReport
 	}{
-		{"sketch", "the drift sketch of OUTPUT.md, line for line", sketchDrift},
+		{"sketch", "the drift sketch, line for line", sketchDrift},
 		{"every-kind", "every kind of item: account, spec-caused, replace and deleted notes, managed error, unadopted", studioDrift},
 		{"clean", "nothing found: the verdict says the live fleet matches", driftBase},
 	}

@@ -39,7 +39,7 @@ func emptyPlan() *engine.Plan {
 	return p
 }
 
-// studioPlan is the plan of OUTPUT.md's sketch: accounts, creates with cost, in-place changes, a
+// studioPlan is the plan of the studio plan sketch (its golden under testdata): accounts, creates with cost, in-place changes, a
 // rebuild and a delete behind flags, an adoption, an out-of-band change, unmanaged desktops.
 func studioPlan() *engine.Plan {
 	p := base("studio")

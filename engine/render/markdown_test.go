@@ -17,7 +17,7 @@ func TestMarkdown(t *testing.T) {
 		wantCut  bool
 	}{
 		{"md-empty", "no changes: the first line says so, the marker is there", emptyPlan, 0, false},
-		{"md-studio", "OUTPUT.md's sketch: table, destructive first with why and who, who is affected, folded details", studioPlan, 0, false},
+		{"md-studio", "the studio plan sketch (its golden under testdata): table, destructive first with why and who, who is affected, folded details", studioPlan, 0, false},
 		{"md-every-attribute", "every attribute; out-of-band changes folded separately", everyAttributePlan, 0, false},
 		{"md-problems", "errors and warnings listed before the details", problemsPlan, 0, false},
 		{"md-guards", "plan-wide guards under the table; markdown-special characters escaped", guardsPlan, 0, false},

@@ -16,7 +16,7 @@ func TestText(t *testing.T) {
 		opt    TextOptions
 	}{
 		{"text-empty", "a plan that changes nothing says so in one line", emptyPlan, TextOptions{}},
-		{"text-studio", "OUTPUT.md's sketch: accounts, creates merged into one row with cost, grouped desktop changes, guards, adoption, out-of-band, unmanaged", studioPlan, TextOptions{}},
+		{"text-studio", "the studio plan sketch (its golden under testdata): accounts, creates merged into one row with cost, grouped desktop changes, guards, adoption, out-of-band, unmanaged", studioPlan, TextOptions{}},
 		{"text-studio-color", "colour: glyphs, diffs, guards and the summary are coloured", studioPlan, TextOptions{Color: true}},
 		{"text-every-attribute", "every attribute the planner writes, wide (CJK) and over-long names, diffs that read well and badly, wrapping at the width", everyAttributePlan, TextOptions{Width: 100}},
 		{"text-narrow", "a narrow terminal wraps long values at their separators", studioPlan, TextOptions{Width: 60}},
