@@ -2,6 +2,9 @@ package gcw
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"strings"
 
 	"github.com/deskfleet/deskfleet/provider"
 )
@@ -13,22 +16,70 @@ type taskWire struct {
 	RequestID  fString `json:"requestId"`
 }
 
-// QueryTask implements provider.Client.
+// QueryTask implements provider.Client. The requestId sent is the caller's, the one of the call that
+// made the task; none is made up when it is empty. The status is matched case-insensitively (blanks
+// around it ignored) and returned as provider.TaskRunning, TaskCompleted or TaskFailed. Any other
+// value is returned as it came, until c.maxUnknown answers in a row for the same task carried one:
+// that answer is an *provider.APIError instead, which ends a wait on the task (its outcome is unknown).
 func (c *Client) QueryTask(ctx context.Context, req provider.QueryTaskRequest) (*provider.Task, error) {
-	rid := c.requestID(req.RequestID)
+	p := map[string]any{"taskId": req.TaskID}
+	setIf(p, "requestId", req.RequestID)
 	var w taskWire
-	if err := c.call(ctx, provider.ActionQueryTask, map[string]any{"taskId": req.TaskID, "requestId": rid}, rid, &w); err != nil {
+	scrub, err := c.callScrub(ctx, provider.ActionQueryTask, p, req.RequestID, &w)
+	if err != nil {
 		return nil, err
 	}
-	t := &provider.Task{TaskID: string(w.TaskID), RequestID: string(w.RequestID),
-		Status: provider.TaskStatus(w.Status), FailReason: string(w.FailReason)}
+	status, known := taskStatus(string(w.Status))
+	t := &provider.Task{TaskID: string(w.TaskID), RequestID: string(w.RequestID), Status: status,
+		FailReason: string(w.FailReason)}
 	if t.TaskID == "" {
 		t.TaskID = req.TaskID
 	}
 	if t.RequestID == "" {
-		t.RequestID = rid
+		t.RequestID = req.RequestID
+	}
+	if n := c.countUnknownStatus(req.TaskID, known); n >= c.maxUnknown {
+		return nil, &provider.APIError{Action: provider.ActionQueryTask, RequestID: req.RequestID, HTTPStatus: http.StatusOK,
+			Message: scrub(fmt.Sprintf("task %s: status %q is none of Running, Completed, Failed (%d answers in a row): the task's outcome is unknown",
+				req.TaskID, truncate(string(w.Status), 64), n))}
 	}
 	return t, nil
+}
+
+// taskStatus maps QueryTask's status to Running, Completed or Failed in any case; known is false for
+// anything else, returned unchanged.
+func taskStatus(raw string) (s provider.TaskStatus, known bool) {
+	v := strings.TrimSpace(raw)
+	for _, s := range []provider.TaskStatus{provider.TaskRunning, provider.TaskCompleted, provider.TaskFailed} {
+		if strings.EqualFold(v, string(s)) {
+			return s, true
+		}
+	}
+	return provider.TaskStatus(raw), false
+}
+
+// maxTrackedTasks bounds the tasks whose unrecognised answers are counted (a wait abandoned midway
+// leaves its count behind).
+const maxTrackedTasks = 1024
+
+// countUnknownStatus records one QueryTask answer for taskID and returns how many in a row carried an
+// unrecognised status (0 after a recognised one). The count restarts once it reaches c.maxUnknown.
+func (c *Client) countUnknownStatus(taskID string, known bool) int {
+	c.taskMu.Lock()
+	defer c.taskMu.Unlock()
+	if known {
+		delete(c.unknownTasks, taskID)
+		return 0
+	}
+	if _, ok := c.unknownTasks[taskID]; !ok && len(c.unknownTasks) >= maxTrackedTasks {
+		clear(c.unknownTasks)
+	}
+	c.unknownTasks[taskID]++
+	n := c.unknownTasks[taskID]
+	if n >= c.maxUnknown {
+		delete(c.unknownTasks, taskID)
+	}
+	return n
 }
 
 type siteWire struct {

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,12 @@ type Client struct {
 	log         *slog.Logger
 	rand        func() float64
 	sleep       func(context.Context, time.Duration) error
+	userAgent   string
+	throttle    []string // envelope Codes that mean "throttled, nothing done"
+	maxUnknown  int      // QueryTask answers in a row with an unrecognised status before an error
+
+	taskMu       sync.Mutex
+	unknownTasks map[string]int // task id -> unrecognised statuses in a row
 }
 
 var _ provider.Client = (*Client)(nil)
@@ -82,6 +89,9 @@ func New(cfg Config) (*Client, error) {
 		log:         cfg.Logger,
 		rand:        cfg.Rand,
 		sleep:       cfg.Sleep,
+		userAgent:   cfg.UserAgent,
+		throttle:    cfg.ThrottleCodes,
+		maxUnknown:  cfg.MaxUnknownTaskStatus,
 	}
 	if c.http == nil {
 		// Redirects are not followed: a redirected POST would be re-sent as a GET, and the signed
@@ -141,6 +151,19 @@ func New(cfg Config) (*Client, error) {
 	if c.sleep == nil {
 		c.sleep = provider.SleepContext
 	}
+	if c.userAgent == "" {
+		c.userAgent = DefaultUserAgent
+	}
+	if c.throttle == nil {
+		c.throttle = DefaultThrottleCodes
+	}
+	switch {
+	case c.maxUnknown == 0:
+		c.maxUnknown = 5
+	case c.maxUnknown < 0:
+		c.maxUnknown = 1
+	}
+	c.unknownTasks = map[string]int{}
 	return c, nil
 }
 
@@ -165,9 +188,16 @@ func (c *Client) requestID(id string) string {
 // []map[string]string where the reference has arrays): signed in the query for GET actions, the JSON
 // body for POST ones. requestID is reported in errors and logs.
 func (c *Client) call(ctx context.Context, action provider.Action, params map[string]any, requestID string, out any) error {
+	_, err := c.callScrub(ctx, action, params, requestID, out)
+	return err
+}
+
+// callScrub is call, also returning the scrubber of the attempt that answered (for the caller's own
+// errors quoting the answer).
+func (c *Client) callScrub(ctx context.Context, action provider.Action, params map[string]any, requestID string, out any) (func(string) string, error) {
 	info, ok := provider.LookupAction(action)
 	if !ok {
-		return fmt.Errorf("gcw: unknown action %q", action)
+		return noScrub, fmt.Errorf("gcw: unknown action %q", action)
 	}
 	var payload []byte
 	query := url.Values{}
@@ -177,36 +207,39 @@ func (c *Client) call(ctx context.Context, action provider.Action, params map[st
 		}
 		var err error
 		if payload, err = json.Marshal(params); err != nil {
-			return fmt.Errorf("gcw %s: encoding body: %w", action, err)
+			return noScrub, fmt.Errorf("gcw %s: encoding body: %w", action, err)
 		}
 	} else {
 		for k, v := range params {
 			s, ok := v.(string)
 			if !ok {
-				return fmt.Errorf("gcw %s: parameter %s of a GET action must be a string", action, k)
+				return noScrub, fmt.Errorf("gcw %s: parameter %s of a GET action must be a string", action, k)
 			}
 			query.Set(k, s)
 		}
 	}
 	for attempt := 0; ; attempt++ {
 		res := c.attempt(ctx, info, query, payload, requestID, attempt)
-		data, retry, err := c.classify(ctx, info, requestID, res)
-		if !retry || attempt >= c.maxRetries || ctx.Err() != nil {
-			if err != nil || out == nil {
-				return err
+		v := c.classify(ctx, info, requestID, res)
+		if v.err == nil {
+			if out == nil {
+				return res.scrub, nil
 			}
 			// A server may echo the signed query back: an error quoting the Data is scrubbed with
 			// the scrubber of the attempt that produced it.
-			return decodeData(info, requestID, data, res.scrub, out)
+			return res.scrub, decodeData(info, requestID, v.data, res.scrub, out)
+		}
+		if !v.retry || attempt >= c.maxRetries || ctx.Err() != nil {
+			return res.scrub, v.err
 		}
 		d := c.backoff(attempt)
 		if res.retryAfter > d {
 			d = min(res.retryAfter, c.maxBackoff)
 		}
 		c.log.DebugContext(ctx, "gcw retry", "action", action, "attempt", attempt+1, "requestId", requestID,
-			"backoff", d, "err", err)
+			"backoff", d, "err", v.err)
 		if serr := c.sleep(ctx, d); serr != nil {
-			return fmt.Errorf("%w (gave up retrying: %w)", err, serr)
+			return res.scrub, fmt.Errorf("%w (gave up retrying: %w)", v.err, serr)
 		}
 	}
 }
@@ -271,10 +304,15 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var getConn, gotConn atomic.Bool
+	// Whether any of the request reached the server: net/http reports no "not sent" error of its own,
+	// but its trace does. Without a connection (dial, proxy or TLS handshake failed) nothing was sent;
+	// with one, nothing the server could act on was sent until the whole header block was written
+	// (WroteHeaders fires once it is in the connection's buffer, before any flush completes it).
+	var getConn, gotConn, wroteHeaders atomic.Bool
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		GetConn: func(string) { getConn.Store(true) },
-		GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
+		GetConn:      func(string) { getConn.Store(true) },
+		GotConn:      func(httptrace.GotConnInfo) { gotConn.Store(true) },
+		WroteHeaders: func() { wroteHeaders.Store(true) },
 	})
 	var bodyReader io.Reader
 	if payload != nil {
@@ -297,6 +335,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
@@ -304,7 +343,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	res.scrub = scrub
 	if err != nil {
 		res.err = redactTransportError(err, c.endpoint, info.Name, scrub)
-		res.notSent = isDialError(err) || (getConn.Load() && !gotConn.Load())
+		res.notSent = isDialError(err) || (getConn.Load() && (!gotConn.Load() || !wroteHeaders.Load()))
 	} else {
 		res.status = resp.StatusCode
 		if secs, perr := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); perr == nil && secs > 0 {
@@ -321,21 +360,38 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	return res
 }
 
+// verdict is what one attempt means for the call.
+type verdict struct {
+	data  json.RawMessage // the Data of a Success envelope
+	err   error
+	retry bool // sending again is safe (MaxRetries and ctx permitting)
+}
+
 // classify turns an attempt's result into data or an error, and says whether a retry is safe.
-func (c *Client) classify(ctx context.Context, info provider.ActionInfo, requestID string, res result) (data json.RawMessage, retry bool, err error) {
-	unknown := func(e error) (json.RawMessage, bool, error) {
-		return nil, false, &provider.UnknownOutcomeError{Action: info.Name, RequestID: requestID, Err: e}
+//
+// An attempt provably not processed is one that never left (no connection, header block never
+// written), or that the server refused in an envelope: a 429 whose body is an error envelope, or a
+// throttle Code (ThrottleCodes) in the envelope of a 200 or 4xx. Any other failure (a 5xx of any
+// kind, whatever its body; a 429 without an envelope; a connection dropped, timed out or cancelled
+// after sending; a 200 whose body is not an envelope) may follow the work: a read retries it, a
+// mutation (provider.ActionInfo.Mutating, every action but the reads) ends with an
+// *provider.UnknownOutcomeError and is never sent again. A 3xx or a 4xx other than 429 is the server's
+// refusal of the request itself: an *provider.APIError, not retried.
+func (c *Client) classify(ctx context.Context, info provider.ActionInfo, requestID string, res result) verdict {
+	// maybe is a failure after which the server may have done the work; transient: worth retrying.
+	maybe := func(e error, transient bool) verdict {
+		if info.Mutating {
+			return verdict{err: &provider.UnknownOutcomeError{Action: info.Name, RequestID: requestID, Err: e}}
+		}
+		return verdict{err: e, retry: transient}
 	}
 	if res.err != nil {
 		err := fmt.Errorf("gcw %s: %w", info.Name, res.err)
 		if res.notSent {
 			// Nothing reached the server: safe to retry any action, unless the caller gave up.
-			return nil, !res.final && ctx.Err() == nil, err
+			return verdict{err: err, retry: !res.final && ctx.Err() == nil}
 		}
-		if info.Mutating {
-			return unknown(err)
-		}
-		return nil, ctx.Err() == nil, err
+		return maybe(err, ctx.Err() == nil)
 	}
 	apiErr := func(msg string) *provider.APIError {
 		return &provider.APIError{Action: info.Name, RequestID: requestID, HTTPStatus: res.status,
@@ -343,45 +399,62 @@ func (c *Client) classify(ctx context.Context, info provider.ActionInfo, request
 	}
 	if res.status != http.StatusOK {
 		e := apiErr(http.StatusText(res.status))
-		fillEnvelopeCode(e, res.body, res.scrub)
+		refused := fillEnvelopeCode(e, res.body, res.scrub)
 		switch {
-		case res.status == http.StatusTooManyRequests || res.status == http.StatusServiceUnavailable:
-			// Assumption (undocumented API): 429 and 503 mean the request was refused before any work.
-			return nil, true, e
-		case res.status >= 500 && info.Mutating:
-			return unknown(e)
 		case res.status >= 500:
-			return nil, true, e
+			// The reference gives HTTP statuses no meaning: a 503 may follow the work as well as a 500.
+			return maybe(e, true)
+		case res.status == http.StatusTooManyRequests && refused:
+			return verdict{err: e, retry: true}
+		case res.status == http.StatusTooManyRequests:
+			// No envelope: a proxy's or a server's page, not the API's word that nothing was done.
+			return maybe(e, true)
+		case refused && c.isThrottle(e.Code):
+			return verdict{err: e, retry: true}
 		default:
-			return nil, false, e
+			return verdict{err: e}
 		}
 	}
 	env, err := decodeEnvelope(res.body)
 	if err != nil {
 		e := apiErr("malformed response: " + err.Error())
-		if info.Mutating {
-			return unknown(e)
-		}
-		return nil, false, e
+		return maybe(e, false) // a read's garbage is an answer: not retried
 	}
 	if !strings.EqualFold(env.code, "Success") {
 		e := apiErr(env.message)
 		e.Code = res.scrub(env.code)
-		return nil, false, e
+		return verdict{err: e, retry: c.isThrottle(env.code)}
 	}
-	return env.data, false, nil
+	return verdict{data: env.data}
 }
 
-// fillEnvelopeCode copies code and message from a non-200 body that happens to be an envelope.
-func fillEnvelopeCode(e *provider.APIError, body []byte, scrub func(string) string) {
+// isThrottle reports an envelope Code that means "too many requests": one of the throttle codes, in
+// any case, alone or followed by "." and a detail ("Throttling.User").
+func (c *Client) isThrottle(code string) bool {
+	code = strings.TrimSpace(code)
+	for _, t := range c.throttle {
+		if t == "" || len(code) < len(t) || !strings.EqualFold(code[:len(t)], t) {
+			continue
+		}
+		if len(code) == len(t) || code[len(t)] == '.' {
+			return true
+		}
+	}
+	return false
+}
+
+// fillEnvelopeCode copies code and message from a non-200 body that happens to be an envelope, and
+// reports whether it is one with a Code other than Success (the server's own refusal).
+func fillEnvelopeCode(e *provider.APIError, body []byte, scrub func(string) string) bool {
 	env, err := decodeEnvelope(body)
-	if err != nil || strings.EqualFold(env.code, "Success") {
-		return
+	if err != nil || strings.EqualFold(env.code, "Success") || strings.TrimSpace(env.code) == "" {
+		return false
 	}
 	e.Code = scrub(env.code)
 	if env.message != "" {
 		e.Message = scrub(env.message)
 	}
+	return true
 }
 
 func truncate(s string, n int) string {

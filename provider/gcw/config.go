@@ -60,7 +60,28 @@ type Config struct {
 	Rand func() float64
 	// Sleep waits between retries; it must return early with ctx.Err() when ctx ends. Default a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// UserAgent is the User-Agent header of every request. Default DefaultUserAgent; the command sets
+	// "deskfleet/" + its version.
+	UserAgent string
+	// ThrottleCodes are the envelope Codes (compared case-insensitively; a code followed by "." and
+	// more, as in "Throttling.User", matches too) that mean "too many requests, nothing done" when
+	// they come in an answer of any HTTP status. The reference documents none. Default
+	// DefaultThrottleCodes.
+	ThrottleCodes []string
+	// MaxUnknownTaskStatus is how many QueryTask answers in a row for one task may carry a status other
+	// than Running, Completed or Failed (any case) before QueryTask returns an error instead, which ends
+	// provider.WaitTask (and any poll that stops on a non-transient *provider.APIError). 0: default 5;
+	// negative: the first such answer is the error.
+	MaxUnknownTaskStatus int
 }
+
+// DefaultUserAgent is the User-Agent of a Config that sets none.
+const DefaultUserAgent = "deskfleet/dev"
+
+// DefaultThrottleCodes are the envelope Codes read as a throttle when Config.ThrottleCodes is nil: the
+// spellings of the vendor family's RPC APIs and of common gateways.
+var DefaultThrottleCodes = []string{"Throttling", "Throttled", "TooManyRequests", "RequestLimitExceeded",
+	"RateLimitExceeded", "LimitExceeded"}
 
 // String describes the configuration without the secret.
 func (c Config) String() string {

@@ -27,6 +27,9 @@ func ok() step {
 func apiErr(code string) step {
 	return func(w http.ResponseWriter) { writeJSON(w, 200, `{"Code":"`+code+`","Message":"m"}`) }
 }
+func apiStatus(code int, apiCode string) step {
+	return func(w http.ResponseWriter) { writeJSON(w, code, `{"Code":"`+apiCode+`","Message":"m"}`) }
+}
 func drop() step { return func(w http.ResponseWriter) { hijackClose(w) } }
 
 func scripted(t *testing.T, steps ...step) *fake {
@@ -99,8 +102,11 @@ func TestRetryClassification(t *testing.T) {
 		{"read-api-error", readCall, []step{apiErr("10006")}, 1, apiOutcome, "API errors are answers, not retried"},
 		{"read-400", readCall, []step{status(400), ok()}, 1, apiOutcome, "4xx other than 429 is not retried"},
 		{"price-drop", priceCall, []step{drop(), ok()}, 2, okOutcome, "QueryVmPrice is a POST without side effect"},
-		{"mutation-503", deleteCall, []step{status(503), ok()}, 2, okOutcome, "503 assumed refused before any work"},
-		{"mutation-429", deleteCall, []step{status(429), status(429), ok()}, 3, okOutcome, "429 assumed refused before any work"},
+		{"mutation-503", deleteCall, []step{status(503), ok()}, 1, unknownOutcome, "the reference gives 503 no meaning: it may follow the work"},
+		{"mutation-429-envelope", deleteCall, []step{apiStatus(429, "Throttling"), apiStatus(429, "Throttling"), ok()}, 3, okOutcome,
+			"a 429 carrying an error envelope is the server's refusal: nothing was done"},
+		{"mutation-429-no-envelope", deleteCall, []step{status(429), ok()}, 1, unknownOutcome,
+			"a 429 without an envelope is not the server's word that nothing was done"},
 		{"mutation-500", deleteCall, []step{status(500), ok()}, 1, unknownOutcome, "a 5xx other than 503 may have acted"},
 		{"mutation-502", deleteCall, []step{status(502), ok()}, 1, unknownOutcome, "a gateway error may hide a done request"},
 		{"mutation-drop", deleteCall, []step{drop(), ok()}, 1, unknownOutcome, "connection dropped after the request was sent"},
