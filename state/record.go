@@ -7,7 +7,16 @@
 // names is adopted and nothing is deleted.
 package state
 
-import "time"
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Record is one fleet's state: what deskfleet manages. The zero value (or nil) is an empty record.
 type Record struct {
@@ -151,3 +160,68 @@ type StepOutcome struct {
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
 }
+
+// Record checksums. A stored record carries a SHA-256 of its own JSON so that a store can tell a
+// damaged record from a good one (CorruptError) instead of reading garbage as state. SealRecord's
+// encoding puts the checksum first, as an extra JSON member ({"checksum":"sha256:HEX",...}), covering
+// the record's JSON without that member: an older deskfleet reading it ignores the member, and a
+// record an older deskfleet wrote (no checksum) is accepted as it is.
+
+// checksumPrefix starts a sealed record.
+const checksumPrefix = `{"checksum":"sha256:`
+
+// SealRecord encodes rec as JSON with its checksum (see above).
+func SealRecord(rec *Record) ([]byte, error) {
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	out := make([]byte, 0, len(body)+len(checksumPrefix)+66)
+	out = append(out, checksumPrefix...)
+	out = hex.AppendEncode(out, sum[:])
+	out = append(out, '"')
+	if len(body) > 2 { // body is an object: "{...}"
+		out = append(out, ',')
+		out = append(out, body[1:]...)
+	} else {
+		out = append(out, '}')
+	}
+	return out, nil
+}
+
+// UnsealRecord decodes a record SealRecord encoded, failing with ErrChecksum when its checksum does
+// not match, or one without a checksum (written by an older deskfleet). verified reports whether
+// there was a checksum.
+func UnsealRecord(data []byte, rec *Record) (verified bool, err error) {
+	if s := string(data); strings.HasPrefix(s, checksumPrefix) {
+		rest := s[len(checksumPrefix):]
+		if len(rest) < 65 || rest[64] != '"' {
+			return false, ErrChecksum
+		}
+		want, err := hex.DecodeString(rest[:64])
+		if err != nil {
+			return false, ErrChecksum
+		}
+		body := rest[65:]
+		switch {
+		case strings.HasPrefix(body, ","):
+			body = "{" + body[1:]
+		case body == "}":
+			body = "{}"
+		default:
+			return false, ErrChecksum
+		}
+		if sum := sha256.Sum256([]byte(body)); !bytes.Equal(sum[:], want) {
+			return false, ErrChecksum
+		}
+		verified = true
+	}
+	if err := json.Unmarshal(data, rec); err != nil {
+		return verified, fmt.Errorf("decoding the record: %w", err)
+	}
+	return verified, nil
+}
+
+// ErrChecksum is UnsealRecord's error for a record whose checksum does not match its content.
+var ErrChecksum = errors.New("its checksum does not match its content")

@@ -81,3 +81,50 @@ func (e *LockedError) Error() string {
 
 // ErrNotLocked is Update's error when the lock is not held (released, or taken by a forced unlock).
 var ErrNotLocked = errors.New("the fleet's lock is not held by this process (released or taken over)")
+
+// ErrCorrupt is wrapped by every error a store returns for damaged state: a file or database row
+// that cannot be read back as it was written (a truncated or garbled file, a record whose checksum
+// does not match). Such state is refused, never read as empty or partly; see CorruptError.
+var ErrCorrupt = errors.New("the state is damaged")
+
+// CorruptError is a store's error for damaged state: Store names the store (a file path, or a
+// redacted database location), Fleet the fleet whose record is damaged ("" when the damage is not
+// one record's: the whole file), Detail what was found. It wraps ErrCorrupt and Err (the cause, when
+// there is one). Recover tells what brings the state back ("" when the store keeps nothing).
+type CorruptError struct {
+	Store   string
+	Fleet   string
+	Detail  string
+	Recover string
+	Err     error
+}
+
+func (e *CorruptError) Error() string {
+	s := "state " + e.Store
+	if e.Fleet != "" {
+		s += ": the record of fleet " + e.Fleet
+	}
+	s += " is damaged"
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Recover != "" {
+		s += "; " + e.Recover
+	}
+	return s
+}
+
+func (e *CorruptError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrCorrupt}
+	}
+	return []error{ErrCorrupt, e.Err}
+}
+
+// Restored is what a store's restore brought back: Fleet's record, now at Serial. Whole is true when
+// the whole store (every fleet) was put back, not only this record.
+type Restored struct {
+	Fleet  string
+	Serial int64
+	Whole  bool
+}

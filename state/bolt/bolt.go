@@ -16,9 +16,19 @@
 // Layout: bucket "records" maps a fleet's name to its Record as JSON; bucket "locks" maps it to its
 // lock as JSON; bucket "meta" holds the format ("deskfleet-state/1").
 //
+// Layout: records are stored sealed (state.SealRecord: with a checksum of their JSON); records
+// written by an older deskfleet, without one, are read as they are.
+//
 // Files: nothing is created until the first write (Lock, Update). Then the folder is created 0700 if
-// missing and the file 0600. Open tightens an existing file readable or writable by group or others
-// to 0600, and fails when it cannot. Every write transaction is fsynced (bbolt's default).
+// missing and the file 0600. Open tightens an existing state file readable or writable by group or
+// others to 0600, and fails when it cannot; it does so only to a regular file that it has checked is
+// a deskfleet state file, opened without following a symbolic link: a path that is a symbolic link
+// is used but never has its mode changed, and a file that is not a state file (--state fleet.yaml)
+// is refused untouched. Every write transaction is fsynced (bbolt's default).
+//
+// Damage (a truncated or garbled file, a record whose checksum does not match) is an error wrapping
+// state.ErrCorrupt, never a crash, and the file keeps its previous generation in PATH.prev, which
+// Restore puts back: see damage.go.
 package bolt
 
 import (
@@ -29,6 +39,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
@@ -71,6 +82,9 @@ type Store struct {
 
 	closeMu sync.RWMutex
 	closed  bool
+
+	// backedUp: this Store has kept the file's previous generation (before its first write).
+	backedUp bool
 }
 
 var _ state.Store = (*Store)(nil)
@@ -81,8 +95,9 @@ var _ state.Store = (*Store)(nil)
 var fileMutexes sync.Map // string -> *sync.RWMutex
 
 // Open returns the store in the file at path. It creates nothing (see the package comment); when the
-// file exists it must be a deskfleet state file (or an empty bbolt file), and a mode looser than 0600
-// is tightened to 0600.
+// file exists it must be a deskfleet state file (or an empty bbolt file), undamaged (else an error
+// wrapping state.ErrCorrupt), and a mode looser than 0600 is tightened to 0600 (a regular file only,
+// never through a symbolic link).
 func Open(path string, opt Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("state file: empty path")
@@ -97,25 +112,56 @@ func Open(path string, opt Options) (*Store, error) {
 	mu, _ := fileMutexes.LoadOrStore(abs, new(sync.RWMutex))
 	s := &Store{path: path, timeout: opt.Timeout, mu: mu.(*sync.RWMutex)}
 
-	fi, err := os.Stat(path)
+	lfi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return s, nil
 	case err != nil:
 		return nil, fmt.Errorf("state file: %w", err)
+	}
+	fi, err := os.Stat(path) // a symbolic link's target
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s, nil // a dangling link: the first write creates its target
+	case err != nil:
+		return nil, fmt.Errorf("state file: %w", err)
 	case !fi.Mode().IsRegular():
 		return nil, fmt.Errorf("state file %s is not a regular file", path)
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		if err := os.Chmod(path, 0o600); err != nil {
-			return nil, fmt.Errorf("state file %s has mode %04o (others may read it) and cannot be made private: %w", path, perm, err)
-		}
-	}
-	// Check the format now, so that `--state fleet.yaml` fails at once.
+	// Check the format first, so that `--state fleet.yaml` fails at once and leaves the file alone.
 	if _, err := s.view(func(*bbolt.Tx) error { return nil }); err != nil {
 		return nil, err
 	}
+	if lfi.Mode().IsRegular() && fi.Size() > 0 {
+		if err := tighten(path); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// tighten makes the state file at path (a regular file, checked to be a state file) private to its
+// owner when group or others may read or write it. It opens the path without following a symbolic
+// link (one put there meanwhile is left alone) and changes the mode of what it opened.
+func tighten(path string) error {
+	f, err := openNoFollow(path)
+	if err != nil {
+		if errors.Is(err, errIsLink) {
+			return nil // now a symbolic link: not ours to change
+		}
+		return fmt.Errorf("state file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("state file %s has mode %04o (others may read it) and cannot be made private: %w", path, perm, err)
+		}
+	}
+	return nil
 }
 
 // Path is the file's path, as given to Open.
@@ -236,12 +282,12 @@ func (s *Store) Update(_ context.Context, l *state.Lock, fn func(*state.Record) 
 			return err
 		}
 		serial := rec.Serial
-		if err := fn(rec); err != nil {
+		if err := callFn(fn, rec); err != nil {
 			return err
 		}
 		rec.Fleet, rec.Serial = l.Fleet, serial+1
 		rec.Trim()
-		if err := putJSON(tx.Bucket(bucketRecords), l.Fleet, rec); err != nil {
+		if err := putRecord(tx, l.Fleet, rec); err != nil {
 			return err
 		}
 		cur.Holder.Heartbeat = time.Now()
@@ -272,6 +318,17 @@ func (s *Store) Close() error {
 	defer s.closeMu.Unlock()
 	s.closed = true
 	return nil
+}
+
+// callFn calls the caller's Update function; a panic in it is re-raised by guard as it was, not taken
+// for damage.
+func callFn(fn func(*state.Record) error, rec *state.Record) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			panic(callerPanic{r})
+		}
+	}()
+	return fn(rec)
 }
 
 // lockRecord is a fleet's lock as stored.
@@ -308,21 +365,35 @@ func (s *Store) view(fn func(*bbolt.Tx) error) (found bool, err error) {
 	if !s.exists() {
 		return false, nil
 	}
-	db, err := bbolt.Open(s.path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: s.timeout})
-	if err != nil {
-		if !s.exists() { // removed, or created but not yet initialised, since the first look
+	if err := checkFile(s.path); err != nil {
+		if !s.exists() { // removed since the first look
 			return false, nil
 		}
-		return false, s.openError(err)
+		return false, err
 	}
-	defer db.Close()
-	return true, db.View(func(tx *bbolt.Tx) error {
-		if err := checkFormat(tx, s.path); err != nil {
-			return err
+	err = guard(s.path, func() error {
+		db, err := openDB(s.path, true, s.timeout)
+		if err != nil {
+			if !s.exists() { // removed, or created but not yet initialised, since the first look
+				return errGone
+			}
+			return s.openError(err)
 		}
-		return fn(tx)
+		defer db.Close()
+		return db.View(func(tx *bbolt.Tx) error {
+			if err := checkFormat(tx, s.path); err != nil {
+				return err
+			}
+			return fn(tx)
+		})
 	})
+	if errors.Is(err, errGone) {
+		return false, nil
+	}
+	return true, err
 }
+
+var errGone = errors.New("the file is gone")
 
 // update runs fn in one write transaction on the file opened read-write (exclusive file lock),
 // creating the folder (0700) and the file (0600) when missing, and the buckets when new. The commit
@@ -340,9 +411,30 @@ func (s *Store) update(fn func(*bbolt.Tx) error) error {
 			return fmt.Errorf("state folder: %w", err)
 		}
 	}
-	db, err := bbolt.Open(s.path, 0o600, &bbolt.Options{Timeout: s.timeout})
+	if err := checkFile(s.path); err != nil {
+		return err
+	}
+	return guard(s.path, func() error { return s.updateDB(fn) })
+}
+
+// updateDB is update's work on the file, under guard: it keeps the file's previous generation before
+// this Store's first write (see damage.go), then runs fn.
+func (s *Store) updateDB(fn func(*bbolt.Tx) error) error {
+	db, err := openDB(s.path, false, s.timeout)
 	if err != nil {
 		return s.openError(err)
+	}
+	closed := false
+	defer func() {
+		if !closed { // a panic: close the file all the same
+			db.Close()
+		}
+	}()
+	if !s.backedUp {
+		if err := backup(db, s.path); err != nil {
+			return err
+		}
+		s.backedUp = true
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
 		if err := checkFormat(tx, s.path); err != nil {
@@ -364,21 +456,24 @@ func (s *Store) update(fn func(*bbolt.Tx) error) error {
 		}
 		return fn(tx)
 	})
+	closed = true
 	if cerr := db.Close(); err == nil && cerr != nil {
 		return fmt.Errorf("state file %s: %w", s.path, cerr)
 	}
 	return err
 }
 
-func (s *Store) openError(err error) error {
+func (s *Store) openError(err error) error { return openError(s.path, s.timeout, err) }
+
+func openError(path string, timeout time.Duration, err error) error {
 	switch {
 	case errors.Is(err, bolterrors.ErrTimeout):
-		return fmt.Errorf("state file %s: another process kept it busy for more than %v: %w", s.path, s.timeout, err)
+		return fmt.Errorf("state file %s: another process kept it busy for more than %v: %w", path, timeout, err)
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("state file: %w", err)
 	}
-	// bbolt's errors for a file that is not a database vary (invalid, checksum, version, size).
-	return fmt.Errorf("state file %s is not a deskfleet state file (or is damaged): %w", s.path, err)
+	// checkFile passed, so bbolt's refusal (invalid, checksum, version, size) is damage it found.
+	return corruptFile(path, "bbolt refuses it", err)
 }
 
 // checkFormat refuses a bbolt file that is not a deskfleet state file of this format. A file with no
@@ -413,7 +508,7 @@ func getLock(tx *bbolt.Tx, fleet string) (*lockRecord, error) {
 	}
 	l := &lockRecord{}
 	if err := json.Unmarshal(v, l); err != nil {
-		return nil, fmt.Errorf("decoding the lock of %s: %w", fleet, err)
+		return nil, corruptFile(tx.DB().Path(), fmt.Sprintf("the lock of fleet %s cannot be decoded", fleet), err)
 	}
 	return l, nil
 }
@@ -430,10 +525,23 @@ func getRecord(tx *bbolt.Tx, fleet string) (*state.Record, error) {
 	if v == nil {
 		return rec, nil
 	}
-	if err := json.Unmarshal(v, rec); err != nil {
-		return nil, fmt.Errorf("decoding the record of %s: %w", fleet, err)
+	if _, err := state.UnsealRecord(v, rec); err != nil {
+		return nil, corruptRecord(tx.DB().Path(), fleet, err.Error(), err)
 	}
 	return rec, nil
+}
+
+// putRecord stores fleet's record sealed with its checksum.
+func putRecord(tx *bbolt.Tx, fleet string, rec *state.Record) error {
+	data, err := state.SealRecord(rec)
+	if err != nil {
+		return fmt.Errorf("encoding the record of %s: %w", fleet, err)
+	}
+	return tx.Bucket(bucketRecords).Put([]byte(fleet), data)
+}
+
+func sortRestored(r []state.Restored) {
+	sort.Slice(r, func(i, j int) bool { return r[i].Fleet < r[j].Fleet })
 }
 
 func putJSON(b *bbolt.Bucket, key string, v any) error {
