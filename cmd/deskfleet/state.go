@@ -217,15 +217,17 @@ func runStateList(c *cli.Context) error {
 	return render.StateList(c.App.Writer, fleets, stateView(c))
 }
 
-// readFleet reads fleet's record and the holder of its lock.
+// readFleet reads fleet's record and the holder of its lock (nil: free).
 func readFleet(ctx context.Context, sess *session, fleet string) (render.FleetState, error) {
-	f := render.FleetState{Name: fleet}
-	var err error
-	if f.Record, err = sess.History(ctx, fleet); err != nil {
-		return f, err
+	rec, err := sess.History(ctx, fleet)
+	if err != nil {
+		return render.FleetState{}, err
 	}
-	f.Lock, err = lockHolder(ctx, sess.Store, fleet)
-	return f, err
+	l, err := sess.Store.CurrentLock(ctx, fleet)
+	if err != nil || l == nil {
+		return render.FleetState{Name: fleet, Record: rec}, err
+	}
+	return render.FleetState{Name: fleet, Record: rec, Lock: &l.Holder}, nil
 }
 
 func runStateShow(c *cli.Context) error {
@@ -268,7 +270,7 @@ func runStateHistory(c *cli.Context) error {
 		if fleets, err = sess.Store.Fleets(ctx); err != nil {
 			return err
 		}
-		if len(fleets) == 0 {
+		if len(fleets) == 0 { // the message of state list
 			return render.StateList(w, nil, stateView(c))
 		}
 	}
@@ -306,8 +308,7 @@ func runStateUnlock(c *cli.Context) error {
 		return err
 	}
 	if cur == nil {
-		fmt.Fprintf(w, "Fleet %s is not locked.\n", fleet)
-		return nil
+		return render.Unlocked(w, fleet, nil, false)
 	}
 	h := &cur.Holder
 	stale := h.ProcessGone()
@@ -326,14 +327,7 @@ func runStateUnlock(c *cli.Context) error {
 		return withCode(exitLockHeld, fmt.Errorf("fleet %s is now locked by %s, who took it after %s released it; not removed",
 			fleet, now.Holder, h))
 	}
-	removed := h
-	if stale {
-		fmt.Fprintf(w, "Removed the stale lock of fleet %s held by %s: that process is gone.\n", fleet, removed)
-	} else {
-		fmt.Fprintf(w, "Removed the lock of fleet %s held by %s (--force).\n", fleet, removed)
-	}
-	fmt.Fprintln(w, "Unfinished calls stay recorded: the next apply settles them first (`deskfleet state show "+fleet+"`).")
-	return nil
+	return render.Unlocked(w, fleet, h, stale)
 }
 
 // unknownFleet is the error for a fleet with no record, naming the fleets there are.
@@ -351,13 +345,4 @@ func unknownFleet(c *cli.Context, st state.Store, fleet, path string) error {
 		hint = "did you mean " + s + "?"
 	}
 	return withHint(fmt.Errorf("no fleet %s in %s; fleets: %s", fleet, path, strings.Join(fleets, ", ")), hint)
-}
-
-// lockHolder returns the holder of fleet's lock, nil when it is free.
-func lockHolder(ctx context.Context, st state.Store, fleet string) (*state.Holder, error) {
-	l, err := st.CurrentLock(ctx, fleet)
-	if err != nil || l == nil {
-		return nil, err
-	}
-	return &l.Holder, nil
 }

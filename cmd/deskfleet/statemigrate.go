@@ -82,9 +82,9 @@ func runStateMigrate(c *cli.Context) error {
 		if err != nil {
 			return fmt.Errorf("fleet %s: %w", fleet, migrateError(err))
 		}
-		fmt.Fprintf(w, "Copied fleet %s (%s, %s, %s, %s) from %s to %s: serial %d there.\n", fleet,
-			plural(len(rec.Desktops), "desktop"), plural(len(rec.Accounts), "account"), plural(len(rec.Runs), "run"),
-			plural(len(render.OpenIntents(rec)), "unfinished call"), stateLocation(c), describeLocation(to), rec.Serial)
+		if err := render.Migrated(w, fleet, rec, stateLocation(c), describeLocation(to)); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(w, "The source is unchanged. Use --state %s (or DESKFLEET_STATE) from now on.\n", describeLocation(to))
 	return nil

@@ -269,3 +269,30 @@ func firstItems(items []string, n int) string {
 	}
 	return strings.Join(items[:n], ",") + " +" + strconv.Itoa(len(items)-n) + " more"
 }
+
+// Unlocked writes the outcome of clearing fleet's lock: that it was not locked (removed nil), or whose
+// lock was removed, stale (its process gone) or forced, and that its unfinished calls stay recorded.
+func Unlocked(w io.Writer, fleet string, removed *state.Holder, stale bool) error {
+	var err error
+	switch {
+	case removed == nil:
+		_, err = fmt.Fprintf(w, "Fleet %s is not locked.\n", fleet)
+		return err
+	case stale:
+		fmt.Fprintf(w, "Removed the stale lock of fleet %s held by %s: that process is gone.\n", fleet, removed)
+	default:
+		fmt.Fprintf(w, "Removed the lock of fleet %s held by %s (--force).\n", fleet, removed)
+	}
+	_, err = fmt.Fprintln(w, "Unfinished calls stay recorded: the next apply settles them first (`deskfleet state show "+fleet+"`).")
+	return err
+}
+
+// Migrated writes that fleet's record was copied from one store to another: what it holds, as read
+// back from the target (rec), and its serial there.
+func Migrated(w io.Writer, fleet string, rec *state.Record, from, to string) error {
+	_, err := fmt.Fprintf(w, "Copied fleet %s (%s, %s, %s, %s) from %s to %s: serial %d there.\n", fleet,
+		plural(len(rec.Desktops), "desktop", "desktops"), plural(len(rec.Accounts), "account", "accounts"),
+		plural(len(rec.Runs), "run", "runs"), plural(len(OpenIntents(rec)), "unfinished call", "unfinished calls"),
+		from, to, rec.Serial)
+	return err
+}

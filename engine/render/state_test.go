@@ -138,3 +138,34 @@ func TestStateList(t *testing.T) {
 		t.Errorf("StateList:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+func TestUnlockedAndMigrated(t *testing.T) {
+	h := &state.Holder{User: "ana", Host: "build-7", PID: 99, Command: "deskfleet apply",
+		Since: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	const kept = "Unfinished calls stay recorded: the next apply settles them first (`deskfleet state show studio`).\n"
+	rec := &state.Record{Serial: 1, Desktops: map[string]state.Desktop{"vm-1": {}, "vm-2": {}},
+		Accounts: map[string]state.Account{"a@example.com": {}}, Runs: []state.Run{{ID: "r1"}},
+		Intents: []state.Intent{{Status: state.IntentDone}}}
+	for _, tc := range []struct {
+		name  string
+		write func(*strings.Builder) error
+		want  string
+	}{
+		{"not locked", func(b *strings.Builder) error { return Unlocked(b, "studio", nil, false) },
+			"Fleet studio is not locked.\n"},
+		{"stale", func(b *strings.Builder) error { return Unlocked(b, "studio", h, true) },
+			"Removed the stale lock of fleet studio held by ana@build-7 (pid 99, deskfleet apply, since 2026-11-26 09:00:00 UTC): that process is gone.\n" + kept},
+		{"forced", func(b *strings.Builder) error { return Unlocked(b, "studio", h, false) },
+			"Removed the lock of fleet studio held by ana@build-7 (pid 99, deskfleet apply, since 2026-11-26 09:00:00 UTC) (--force).\n" + kept},
+		{"migrated", func(b *strings.Builder) error { return Migrated(b, "studio", rec, "state.db", "postgres://u:***@db/x") },
+			"Copied fleet studio (2 desktops, 1 account, 1 run, 0 unfinished calls) from state.db to postgres://u:***@db/x: serial 1 there.\n"},
+	} {
+		var b strings.Builder
+		if err := tc.write(&b); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != tc.want {
+			t.Errorf("%s:\n%q\nwant\n%q", tc.name, b.String(), tc.want)
+		}
+	}
+}
