@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -50,55 +51,44 @@ func runCatalog(c *cli.Context) error {
 		return err
 	}
 	// One QueryProducts for every site: each product carries its siteId.
-	allProducts, err := client.QueryProducts(ctx, provider.QueryProductsRequest{})
+	products, err := client.QueryProducts(ctx, provider.QueryProductsRequest{})
 	if err != nil {
 		return err
-	}
-	productsAt := map[string][]provider.Product{}
-	for _, p := range allProducts {
-		productsAt[p.SiteID] = append(productsAt[p.SiteID], p)
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "Catalog of %s: %d sites\n", api.Endpoint, len(sites))
 	for _, s := range sites {
-		def, err := client.GetDefaultNet(ctx, provider.GetDefaultNetRequest{SiteID: s.SiteID})
-		if err != nil {
+		site := render.CatalogSite{Site: s}
+		if site.Default, err = client.GetDefaultNet(ctx, provider.GetDefaultNetRequest{SiteID: s.SiteID}); err != nil {
 			return fmt.Errorf("site %s: %w", s.SiteName, err)
 		}
-		custom, err := client.GetCustomNet(ctx, provider.GetCustomNetRequest{SiteID: s.SiteID})
-		if err != nil {
+		if site.Custom, err = client.GetCustomNet(ctx, provider.GetCustomNetRequest{SiteID: s.SiteID}); err != nil {
 			return fmt.Errorf("site %s: %w", s.SiteName, err)
 		}
-		site := render.CatalogSite{Site: s, Products: productsAt[s.SiteID], Default: def, Custom: custom}
-		if err := render.Catalog(w, site, images); err != nil {
+		if err := render.Catalog(w, site, products, images); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// filterSites keeps the sites named (by name or id); an unknown name is an error listing the sites.
+// filterSites keeps the sites named (by name or id), in the order named; an unknown name is an error
+// listing the sites.
 func filterSites(sites []provider.Site, want []string) ([]provider.Site, error) {
 	if len(want) == 0 {
 		return sites, nil
 	}
-	var out []provider.Site
+	out := make([]provider.Site, 0, len(want))
 	for _, w := range want {
-		found := false
-		for _, s := range sites {
-			if s.SiteName == w || s.SiteID == w {
-				out = append(out, s)
-				found = true
-				break
-			}
-		}
-		if !found {
+		i := slices.IndexFunc(sites, func(s provider.Site) bool { return s.SiteName == w || s.SiteID == w })
+		if i < 0 {
 			names := make([]string, len(sites))
-			for i, s := range sites {
-				names[i] = s.SiteName
+			for j, s := range sites {
+				names[j] = s.SiteName
 			}
 			return nil, fmt.Errorf("no site %s; sites: %s", w, strings.Join(names, ", "))
 		}
+		out = append(out, sites[i])
 	}
 	return out, nil
 }

@@ -10,24 +10,26 @@ import (
 	"github.com/deskfleet/deskfleet/provider"
 )
 
-// CatalogSite is what the catalog shows of one site: its products, and its default network (nil: none
-// yet) and custom networks.
+// CatalogSite is one site and its networks: the default one (nil: none yet) and the custom ones.
 type CatalogSite struct {
-	Site     provider.Site
-	Products []provider.Product
-	Default  *provider.Network
-	Custom   []provider.Network
+	Site    provider.Site
+	Default *provider.Network
+	Custom  []provider.Network
 }
 
 // Catalog writes one site of the catalog: the names a spec's site, product, image and network fields
 // take there: its products with their prices, the images present there with their status, its
-// networks. It writes nothing when the site cannot be written in full.
-func Catalog(out io.Writer, s CatalogSite, images []provider.ProductImages) error {
+// networks. products and images are the whole catalog's (QueryProducts and QueryImages for every
+// site): those at s.Site are shown.
+func Catalog(out io.Writer, s CatalogSite, products []provider.Product, images []provider.ProductImages) error {
 	w := &strings.Builder{}
 	fmt.Fprintf(w, "\n%s  (%s, %s · id %s)\n", s.Site.SiteName, s.Site.CityName, s.Site.RegionName, s.Site.SiteID)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  products\tgpu\tcpu/mem/disk\tos\tper hour\tper month\tid")
-	for _, p := range s.Products {
+	for _, p := range products {
+		if p.SiteID != s.Site.SiteID {
+			continue
+		}
 		fmt.Fprintf(tw, "  \t%s %dGB\t%d/%dGB/%dGB\t%s\t¥%.2f\t¥%.2f\t%s\n", p.GPUModel, p.GPURAMGB, p.CPUCores,
 			p.MemoryGB, p.SystemDiskGB, p.OS, p.PricePerMinute*60, p.PricePerMonth, p.ProductID)
 	}
