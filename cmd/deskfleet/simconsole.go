@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,14 +18,14 @@ func simConsoleCommands() []*cli.Command {
 	data := &cli.StringFlag{Name: "data", Value: defaultSimData,
 		Usage: "the emulator's data `FILE` (default: the one --endpoint sim uses)"}
 	actions := []consoleAction{
-		{"label", "set a desktop's label", "NAME LABEL", "deskfleet sim label design_001 tmp", 2,
+		{"label", "set a desktop's label", "NAME LABEL", "deskfleet sim label design_001 tmp",
 			func(s *sim.Sim, d sim.Desktop, a []string) error { return s.ConsoleSetLabel(d.ID, a[0]) }},
-		{"rename", "rename a desktop", "NAME NEW-NAME", "deskfleet sim rename review review-old", 2,
+		{"rename", "rename a desktop", "NAME NEW-NAME", "deskfleet sim rename review review-old",
 			func(s *sim.Sim, d sim.Desktop, a []string) error { return s.ConsoleRename(d.ID, a[0]) }},
-		{"power", "power a desktop on or off at once", "NAME on|off", "deskfleet sim power design off", 2, consolePower},
-		{"delete", "delete a desktop at once", "NAME", "deskfleet sim delete review", 1,
+		{"power", "power a desktop on or off at once", "NAME on|off", "deskfleet sim power design off", consolePower},
+		{"delete", "delete a desktop at once", "NAME", "deskfleet sim delete review",
 			func(s *sim.Sim, d sim.Desktop, _ []string) error { return s.ConsoleDelete(d.ID) }},
-		{"bind", "bind a desktop to a sub-account (\"-\" unbinds)", "NAME EMAIL|-", "deskfleet sim bind design bob@example.com", 2,
+		{"bind", "bind a desktop to a sub-account (\"-\" unbinds)", "NAME EMAIL|-", "deskfleet sim bind design bob@example.com",
 			consoleBind},
 	}
 	cmds := make([]*cli.Command, len(actions))
@@ -34,10 +35,9 @@ func simConsoleCommands() []*cli.Command {
 	return cmds
 }
 
-// consoleAction is one console command: a change to one desktop, named by its first argument.
+// consoleAction is one console command: a change to one desktop, named by the first of its args.
 type consoleAction struct {
 	name, usage, args, example string
-	n                          int // arguments, the desktop's name included
 	do                         func(s *sim.Sim, d sim.Desktop, args []string) error
 }
 
@@ -54,12 +54,13 @@ func (a consoleAction) command(data cli.Flag) *cli.Command {
 }
 
 func (a consoleAction) run(c *cli.Context) error {
-	args, err := positionalArgs(c, a.n)
+	n := len(strings.Fields(a.args))
+	args, err := positionalArgs(c, n)
 	if err != nil {
 		return err
 	}
-	if len(args) != a.n {
-		return fmt.Errorf("deskfleet sim %s takes %d argument(s): %s", a.name, a.n, args)
+	if len(args) != n {
+		return fmt.Errorf("deskfleet sim %s takes %d argument(s): %s", a.name, n, args)
 	}
 	s, err := openConsoleSim(filepath.Clean(c.String("data")))
 	if err != nil {
