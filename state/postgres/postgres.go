@@ -50,6 +50,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -210,6 +212,21 @@ var migrations = []migration{
 			backend_pid    integer NOT NULL
 		)`,
 	}},
+	// Damage detection and the previous generation: checksum is the SHA-256 (hex) of record's text as
+	// the server prints it (jsonb's normal form); NULL for records written before (accepted as they
+	// are). Every Update moves the record it replaces, with its serial and checksum, to previous.
+	{2, []string{
+		`ALTER TABLE deskfleet_records
+			ADD COLUMN checksum          text,
+			ADD COLUMN previous          jsonb,
+			ADD COLUMN previous_serial   bigint,
+			ADD COLUMN previous_checksum text`,
+	}},
+}
+
+// recordChecksum is the SQL expression of a jsonb value's checksum (see migration 2).
+func recordChecksum(expr string) string {
+	return `encode(sha256(convert_to((` + expr + `)::text, 'UTF8')), 'hex')`
 }
 
 // SchemaVersion is the schema version this package migrates to.
@@ -664,31 +681,64 @@ func (s *Store) Read(ctx context.Context, fleet string) (*state.Record, error) {
 		return nil, err
 	}
 	defer s.end()
-	rec, err := getRecord(ctx, s.pool, fleet)
+	rec, err := s.getRecord(ctx, s.pool, fleet)
 	if err != nil {
-		return nil, s.sc.wrap("reading the record of fleet "+fleet, err)
+		return nil, s.wrapRead("reading the record of fleet "+fleet, err)
 	}
 	return rec, nil
+}
+
+// wrapRead is sc.wrap, but for a *state.CorruptError, returned as it is.
+func (s *Store) wrapRead(what string, err error) error {
+	var ce *state.CorruptError
+	if errors.As(err, &ce) {
+		return err
+	}
+	return s.sc.wrap(what, err)
 }
 
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-func getRecord(ctx context.Context, q querier, fleet string) (*state.Record, error) {
+// getRecord reads fleet's record, checking its checksum: a record that does not match it (edited by
+// hand, or damaged) is a *state.CorruptError.
+func (s *Store) getRecord(ctx context.Context, q querier, fleet string) (*state.Record, error) {
 	rec := &state.Record{Fleet: fleet}
-	var data []byte
-	err := q.QueryRow(ctx, `SELECT record FROM deskfleet_records WHERE fleet = $1`, fleet).Scan(&data)
+	var (
+		data        string
+		sum         *string
+		hasPrevious bool
+	)
+	err := q.QueryRow(ctx, `SELECT record::text, checksum, previous IS NOT NULL FROM deskfleet_records WHERE fleet = $1`,
+		fleet).Scan(&data, &sum, &hasPrevious)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return rec, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(data, rec); err != nil {
-		return nil, fmt.Errorf("decoding the record: %w", err)
+	if sum != nil && checksumOf(data) != *sum {
+		return nil, s.corrupt(fleet, state.ErrChecksum.Error()+" (was it edited by hand?)", hasPrevious, state.ErrChecksum)
+	}
+	if err := json.Unmarshal([]byte(data), rec); err != nil {
+		return nil, s.corrupt(fleet, "it cannot be decoded: "+err.Error(), hasPrevious, err)
 	}
 	return rec, nil
+}
+
+// checksumOf is the checksum of a record's text (see migration 2).
+func checksumOf(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Store) corrupt(fleet, detail string, hasPrevious bool, err error) error {
+	rec := "no previous generation of it is kept"
+	if hasPrevious {
+		rec = "its previous generation is kept in the database"
+	}
+	return &state.CorruptError{Store: s.redacted, Fleet: fleet, Detail: detail, Recover: rec, Err: err}
 }
 
 // Update runs fn on a copy of the fleet's record in one transaction on the lock's connection (so fn
@@ -748,9 +798,9 @@ func (s *Store) update(ctx context.Context, conn *pgx.Conn, l *state.Lock, fn fu
 	case token != l.Token:
 		return false, s.sc.notLocked(l.Fleet, "its lock was cleared and taken by another holder", nil)
 	}
-	rec, err := getRecord(ctx, tx, l.Fleet)
+	rec, err := s.getRecord(ctx, tx, l.Fleet)
 	if err != nil {
-		return false, s.sc.wrap("updating fleet "+l.Fleet, err)
+		return false, s.wrapRead("updating fleet "+l.Fleet, err)
 	}
 	serial := rec.Serial
 	if err := fn(rec); err != nil {
@@ -762,8 +812,13 @@ func (s *Store) update(ctx context.Context, conn *pgx.Conn, l *state.Lock, fn fu
 	if err != nil {
 		return false, fmt.Errorf("encoding the record of fleet %s: %w", l.Fleet, err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO deskfleet_records (fleet, serial, record, updated_at) VALUES ($1, $2, $3, now())
-		ON CONFLICT (fleet) DO UPDATE SET serial = excluded.serial, record = excluded.record, updated_at = excluded.updated_at`,
+	// The record replaced becomes the previous generation (it was read, so it is not damaged).
+	if _, err := tx.Exec(ctx, `INSERT INTO deskfleet_records (fleet, serial, record, checksum, updated_at)
+		VALUES ($1, $2, $3::jsonb, `+recordChecksum(`$3::jsonb`)+`, now())
+		ON CONFLICT (fleet) DO UPDATE SET serial = excluded.serial, record = excluded.record,
+			checksum = excluded.checksum, updated_at = excluded.updated_at,
+			previous = deskfleet_records.record, previous_serial = deskfleet_records.serial,
+			previous_checksum = deskfleet_records.checksum`,
 		l.Fleet, rec.Serial, data); err != nil {
 		return false, s.sc.wrap("updating fleet "+l.Fleet, err)
 	}

@@ -460,7 +460,18 @@ func TestIsDSN(t *testing.T) {
 		{"PostgreSQL://db/deskfleet", true, "schemes are case-insensitive"},
 		{".deskfleet/state.db", false, "a file path is the bolt store"},
 		{"postgres.db", false, "a file named like the database is still a file"},
-		{"host=db dbname=deskfleet", false, "keyword/value strings are not accepted as a state location (they look like nothing else, but are not URLs)"},
+		{"host=db dbname=deskfleet", true, "a keyword/value string, as libpq accepts it, names a database: never a file to create"},
+		{"host=db password=X dbname=deskfleet", true, "with a password: must not become a file named after it"},
+		{"  dbname = deskfleet  ", true, "white space around '=' and the pairs, as libpq allows"},
+		{"host='/run/postgresql' dbname='desk fleet'", true, "quoted values"},
+		{"host=db password=hun\\ ter2 dbname=x", true, "an escaped space inside a value"},
+		{"hots=db dbname=deskfleet", true, "a misspelt keyword beside a known one: the database says what is wrong, no file is made"},
+		{"state=prod.db", false, "a file name with an '=' whose key is no libpq keyword is a file"},
+		{"dbname=", true, "an empty value is still a keyword/value string"},
+		{"my state=1.db", false, "words that are not keyword=value pairs are a file path"},
+		{"host='db dbname=x", false, "an unterminated quote is not a connection string"},
+		{"=db", false, "no keyword"},
+		{"", false, "empty"},
 		{"mysql://db/x", false, "another database's URL"},
 	}
 	for _, tt := range tests {
@@ -495,6 +506,11 @@ func TestRedact(t *testing.T) {
 		{"postgres://ana:hunter2x@h1:5432,h2:5433/deskfleet", "", "hunter2x", "several hosts: whatever the form, no password"},
 		{"host=db user=ana password=hunter2x dbname=deskfleet", "host=db user=ana password=*** dbname=deskfleet", "hunter2x", "a keyword/value string"},
 		{"host=db password='hun ter2x' dbname=deskfleet", "host=db password=*** dbname=deskfleet", "ter2x", "a quoted keyword value"},
+		{"host=db password=hun\\ ter2x dbname=deskfleet", "host=db password=*** dbname=deskfleet", "ter2x", "an escaped space: the value is masked whole, not up to the space"},
+		{"host=db password = 'it\\'s-ter2x' dbname=x", "host=db password = *** dbname=x", "ter2x", "spaces around '=' and an escaped quote"},
+		{"password=hunter2x", "password=***", "hunter2x", "the password alone"},
+		{"host=db sslkey=k.pem sslpassword=hunter2x", "host=db sslkey=k.pem sslpassword=***", "hunter2x", "the client key's passphrase is a secret too"},
+		{"postgres://db/x?sslpassword=hunter2x", "postgres://db/x?sslpassword=***", "hunter2x", "in a URL too"},
 		{"not a dsn", "not a dsn", "", "anything else is returned as is"},
 	}
 	for _, tt := range tests {
