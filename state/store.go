@@ -90,13 +90,15 @@ var ErrCorrupt = errors.New("the state is damaged")
 // CorruptError is a store's error for damaged state: Store names the store (a file path, or a
 // redacted database location), Fleet the fleet whose record is damaged ("" when the damage is not
 // one record's: the whole file), Detail what was found. It wraps ErrCorrupt and Err (the cause, when
-// there is one). Recover tells what brings the state back ("" when the store keeps nothing).
+// there is one). Recover tells where the previous generation is kept, or that none is; Restorable is
+// true when the store keeps one (its restore can put it back).
 type CorruptError struct {
-	Store   string
-	Fleet   string
-	Detail  string
-	Recover string
-	Err     error
+	Store      string
+	Fleet      string
+	Detail     string
+	Recover    string
+	Restorable bool
+	Err        error
 }
 
 func (e *CorruptError) Error() string {

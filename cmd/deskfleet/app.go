@@ -88,19 +88,33 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 
 // run executes the app and returns the process exit code. Errors are printed once, to stderr.
 func run(args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
+	return runApp(newApp(stdout, stderr), args, stderr)
+}
+
+// runApp is run with the app given. A panic of the command (on this goroutine) is an internal error:
+// exit 1 with a short message saying how to report it, never the runtime's exit 2 (changes present).
+func runApp(app *cli.App, args []string, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			code = internalError(stderr, r)
+		}
+	}()
 	err := app.Run(args)
 	if err == nil {
 		return exitOK
 	}
-	code := exitError
+	code = exitError
 	var ec exitCoder
 	if errors.As(err, &ec) {
 		code = ec.ExitCode()
 	}
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintln(stderr, "deskfleet:", msg)
-		if hint := hintFor(err); hint != "" {
+		hint := hintFor(err)
+		if hint == "" {
+			hint = stateHint(err)
+		}
+		if hint != "" {
 			fmt.Fprintln(stderr, "hint:", hint)
 		}
 	}

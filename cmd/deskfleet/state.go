@@ -47,6 +47,7 @@ func stateCommand() *cli.Command {
 			stateUnlockCommand(),
 			stateSettleCommand(),
 			stateMigrateCommand(),
+			stateRestoreCommand(),
 		},
 	}
 }

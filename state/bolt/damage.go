@@ -153,10 +153,11 @@ func corruptFile(path, detail string, err error) error {
 
 func corruptRecord(path, fleet, detail string, err error) error {
 	rec := "no previous generation is kept (" + filepath.Base(path) + prevSuffix + " is missing)"
-	if _, serr := os.Stat(path + prevSuffix); serr == nil {
+	_, serr := os.Stat(path + prevSuffix)
+	if serr == nil {
 		rec = "its previous generation is kept in " + path + prevSuffix
 	}
-	return &state.CorruptError{Store: path, Fleet: fleet, Detail: detail, Recover: rec, Err: err}
+	return &state.CorruptError{Store: path, Fleet: fleet, Detail: detail, Recover: rec, Restorable: serr == nil, Err: err}
 }
 
 // errCallerPanicked marks a panic of the caller's Update function, which guard re-raises as it was
@@ -377,13 +378,14 @@ func Restore(path, fleet string, force bool, opt Options) ([]state.Restored, err
 		return nil, fmt.Errorf("the previous generation cannot be restored: %w", err)
 	}
 
-	_, statErr := os.Stat(path)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return restoreFile(path, prevRecs, opt.Timeout) // removed: its previous generation comes back
+	}
 	_, damaged, err := inspect(path, opt.Timeout)
-	whole := err != nil || errors.Is(statErr, fs.ErrNotExist)
 	if err != nil && !errors.Is(err, state.ErrCorrupt) {
 		return nil, err
 	}
-	if !whole {
+	if err == nil { // the file is sound as a whole
 		targets := damaged
 		if fleet != "" {
 			if !contains(damaged, fleet) && !force {
@@ -397,7 +399,6 @@ func Restore(path, fleet string, force bool, opt Options) ([]state.Restored, err
 				return nil, fmt.Errorf("state file %s is not damaged; nothing restored "+
 					"(--force puts its previous generation back all the same)", path)
 			}
-			whole = true
 		} else {
 			return restoreRecords(path, targets, prevRecs, opt.Timeout)
 		}

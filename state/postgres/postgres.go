@@ -738,7 +738,7 @@ func (s *Store) corrupt(fleet, detail string, hasPrevious bool, err error) error
 	if hasPrevious {
 		rec = "its previous generation is kept in the database"
 	}
-	return &state.CorruptError{Store: s.redacted, Fleet: fleet, Detail: detail, Recover: rec, Err: err}
+	return &state.CorruptError{Store: s.redacted, Fleet: fleet, Detail: detail, Recover: rec, Restorable: hasPrevious, Err: err}
 }
 
 // Update runs fn on a copy of the fleet's record in one transaction on the lock's connection (so fn

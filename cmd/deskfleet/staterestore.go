@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/deskfleet/deskfleet/state"
+	"github.com/deskfleet/deskfleet/state/bolt"
+	"github.com/deskfleet/deskfleet/state/postgres"
+)
+
+// flagRestoreForce puts a previous generation back over state that is not damaged.
+const flagRestoreForce = "force"
+
+// stateRestoreCommand puts back the previous generation of damaged state.
+func stateRestoreCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "restore",
+		Usage:     "put back the previous generation of a damaged state file or record",
+		UsageText: "deskfleet state restore [--state LOCATION] [--force] [FLEET]",
+		Description: "A state file that is damaged (truncated, garbled) or a record whose checksum does not match\n" +
+			"is refused by every command. The state keeps its previous generation: a file keeps a copy of\n" +
+			"itself as FILE.prev, taken before the first write of each run that writes it (an apply, an\n" +
+			"unlock); a PostgreSQL record keeps the record its last update replaced. This command puts it\n" +
+			"back: for a damaged file, the whole file (every fleet; the damaged file is kept beside it as\n" +
+			"FILE.damaged-TIME); otherwise the damaged records (FLEET's only, when named). What the lost\n" +
+			"generation recorded is gone: plan again, and apply to adopt the desktops the spec names.\n" +
+			"State that is not damaged is left alone unless --force.\n\n" +
+			"Exit codes: 0 restored, 1 error (nothing restored), 4 the fleet's lock is held.\n\n" +
+			"Examples:\n" +
+			"   deskfleet state restore\n" +
+			"   deskfleet state restore studio\n" +
+			"   deskfleet state restore --state postgres://deskfleet@db.internal/deskfleet studio",
+		Flags: []cli.Flag{
+			stateFileFlag(),
+			&cli.BoolFlag{Name: flagRestoreForce, Usage: "put the previous generation back even when the state is not damaged"},
+		},
+		Action: runStateRestore,
+	}
+}
+
+// restorer is a store that restores its records' previous generation (state/postgres).
+type restorer interface {
+	Restore(ctx context.Context, fleet string, holder state.Holder, force bool) ([]state.Restored, error)
+}
+
+func runStateRestore(c *cli.Context) error {
+	args, err := positionalArgs(c, 1)
+	if err != nil {
+		return err
+	}
+	fleet := ""
+	if len(args) == 1 {
+		fleet = args[0]
+	}
+	location, force := c.String(flagState), c.Bool(flagRestoreForce)
+	holder := currentHolder("deskfleet state restore")
+	var restored []state.Restored
+	if postgres.IsDSN(location) {
+		st, err := openStoreAt(c.Context, location)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		r, ok := st.(restorer)
+		if !ok {
+			return fmt.Errorf("state %s cannot restore a previous generation", stateLocation(c))
+		}
+		restored, err = r.Restore(c.Context, fleet, holder, force)
+		if err != nil {
+			return restoreError(err)
+		}
+	} else {
+		if restored, err = bolt.Restore(location, fleet, force, bolt.Options{}); err != nil {
+			return restoreError(err)
+		}
+	}
+	w := c.App.Writer
+	if len(restored) > 0 && restored[0].Whole {
+		fmt.Fprintf(w, "Restored %s from its previous generation (%s.prev); the damaged file is kept beside it.\n",
+			stateLocation(c), location)
+	}
+	for _, r := range restored {
+		fmt.Fprintf(w, "Fleet %s: restored to serial %d.\n", r.Fleet, r.Serial)
+	}
+	if len(restored) == 0 {
+		fmt.Fprintln(w, "The previous generation holds no fleet.")
+	}
+	fmt.Fprintln(w, "What the lost generation recorded is gone: run `deskfleet plan` to see what differs.")
+	return nil
+}
+
+// restoreError gives a held lock its exit code (4).
+func restoreError(err error) error {
+	var locked *state.LockedError
+	if errors.As(err, &locked) {
+		return withCode(exitLockHeld, withHint(err, "wait for that run to finish, or clear a stale lock with `deskfleet state unlock`"))
+	}
+	return err
+}
+
+// stateHint is the hint for damaged state (a *state.CorruptError): how to bring it back.
+func stateHint(err error) string {
+	var ce *state.CorruptError
+	if !errors.As(err, &ce) {
+		return ""
+	}
+	cmd := "deskfleet state restore"
+	if ce.Store != defaultStatePath {
+		cmd += " --state " + ce.Store
+	}
+	if ce.Fleet != "" {
+		cmd += " " + ce.Fleet
+	}
+	if !ce.Restorable {
+		return "no previous generation is kept to restore: put back a backup of the state, or move it aside " +
+			"and apply again (desktops the spec names are adopted)"
+	}
+	return "`" + cmd + "` puts back its previous generation (what the last run recorded is lost); then plan again"
+}
+
+// internalError reports a panic that ended a command: one line saying what happened, where, and how to
+// report it. The exit code is exitError (1), never the runtime's 2, which `plan --detailed-exitcode`
+// means as "changes present".
+func internalError(stderr io.Writer, r any) int {
+	where := ""
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	for {
+		f, more := frames.Next()
+		// The first frame that is not the runtime's (panic, fault) is where it happened.
+		if !strings.HasPrefix(f.Function, "runtime.") && f.Function != "" {
+			where = fmt.Sprintf(" (in %s, %s:%d)", f.Function, trimPath(f.File), f.Line)
+			break
+		}
+		if !more {
+			break
+		}
+	}
+	fmt.Fprintf(stderr, "deskfleet: internal error: %v%s\n", r, where)
+	fmt.Fprintln(stderr, "hint: this is a bug in deskfleet, not in your spec or state: please report it with this message, "+
+		"the command you ran and the output of `deskfleet version`")
+	return exitError
+}
+
+// trimPath keeps a source file's path from the module on (no build machine's folders).
+func trimPath(file string) string {
+	if i := strings.Index(file, "deskfleet/"); i >= 0 {
+		return file[i:]
+	}
+	return file
+}
