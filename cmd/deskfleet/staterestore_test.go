@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/deskfleet/deskfleet/internal/pgtest"
 	"github.com/deskfleet/deskfleet/state"
 )
 
@@ -97,6 +98,35 @@ func TestDamagedStateFile(t *testing.T) {
 			checkStateResult(t, tt.name+": restore of a sound file", r, 1, nil, nil, []string{"not damaged; nothing restored"})
 		})
 	}
+}
+
+// TestDamagedPostgresRecord: a PostgreSQL record edited by hand (its checksum no longer matches) makes
+// plan and state show fail with exit 1 and a hint naming `deskfleet state restore FLEET`; restore puts
+// back the record the last apply replaced.
+func TestDamagedPostgresRecord(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(restoreSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"DESKFLEET_STATE=" + dsn}
+	for range 2 {
+		r := runBin(t, dir, append(env, fastSim...), "apply", "--endpoint", "sim", "--auto-approve")
+		checkStateResult(t, "apply", r, 0, nil, nil, nil)
+	}
+	conn := pgtest.Connect(t, dsn)
+	if _, err := conn.Exec(t.Context(), `UPDATE deskfleet_records SET record = jsonb_set(record, '{serial}', '99')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"plan", "--endpoint", "sim", "--detailed-exitcode"}, {"state", "show", "cli"}} {
+		r := runBin(t, dir, env, args...)
+		checkStateResult(t, strings.Join(args, " ")+" on an edited record", r, 1, nil, nil,
+			[]string{"the record of fleet cli is damaged", "checksum does not match", "deskfleet state restore --state postgres://"})
+	}
+	r := runBin(t, dir, env, "state", "restore", "cli")
+	checkStateResult(t, "state restore cli", r, 0, []string{"Fleet cli: restored to serial"}, nil, nil)
+	r = runBin(t, dir, env, "state", "show", "cli")
+	checkStateResult(t, "state show after restore", r, 0, []string{"Fleet cli"}, nil, nil)
 }
 
 // TestDamagedLocationUntouched: --state naming a file that is not a state file (the spec) is refused

@@ -329,4 +329,3 @@ func TestCallerPanic(t *testing.T) {
 		t.Errorf("Update after the caller's panic: %v", err)
 	}
 }
-
