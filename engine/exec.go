@@ -256,9 +256,14 @@ var (
 //   - Before each mutating call its intent (requestId, targets, params) is stored; after it the
 //     response (task id, vmIds: new desktops are recorded managed at once); after the task, the
 //     outcome, the record's fields the step enforces and the run journal's step outcome.
-//   - An *provider.UnknownOutcomeError leaves the intent pending and stops the run from starting
-//     further steps (Outcome failed, the error wraps ErrRunStopped): Settle resolves it next time.
-//     A store failure stops the run the same way (no call is made whose intent is not stored).
+//   - A call whose answer is lost (*provider.UnknownOutcomeError) is settled at once by reading back
+//     what it may have done (the op's own read-back, as Settle does): found done, the step is done;
+//     found not done, a call that is safe to repeat (a setter) is made again, each attempt with an
+//     intent of its own, up to three in all, and any other fails the step (never resent in the run);
+//     when reading cannot tell (RebuildVm, RenewalOrder), the intent stays pending for Settle and the
+//     step is unknown. Only the step's dependants wait; the run goes on. A store failure stops the
+//     run from starting further steps (Outcome failed, the error wraps ErrRunStopped): no call is
+//     made whose intent is not stored.
 //   - ctx cancelled (Ctrl-C): no new step starts; calls in flight finish and are recorded (the
 //     recording does not use ctx); waits for tasks end at once, leaving their intents sent for
 //     Settle. Outcome interrupted, error wrapping ctx's.

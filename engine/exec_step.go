@@ -57,14 +57,24 @@ func (r *run) exec(ctx context.Context, s Step) *StepResult {
 	if why := x.mustNotStart(ctx); why != nil {
 		return x.finish(StepSkipped, fmt.Errorf("not started: %w", why))
 	}
-	reqID, res := x.recordIntent(pr)
-	if res != nil {
-		return res
-	}
-	// The call is not cancelled by Ctrl-C, so that its answer is recorded.
-	cr, err := pr.op.call(r.recCtx, r.env(), reqID)
-	if err != nil {
-		return x.callFailed(err)
+	var reqID string
+	var cr *callResult
+	for attempt := 1; cr == nil; attempt++ {
+		var res *StepResult
+		if reqID, res = x.recordIntent(pr, attempt); res != nil {
+			return res
+		}
+		// The call is not cancelled by Ctrl-C, so that its answer is recorded.
+		var err error
+		if cr, err = pr.op.call(r.recCtx, r.env(), reqID); err == nil {
+			break
+		}
+		if !provider.IsUnknownOutcome(err) || ctx.Err() != nil {
+			return x.callFailed(err)
+		}
+		if res, again := x.unknownOutcome(ctx, err, attempt); !again {
+			return res
+		}
 	}
 	x.answered(cr)
 	if !s.Async() || cr.taskID == "" {
@@ -137,11 +147,16 @@ func (x *stepRun) mustNotStart(ctx context.Context) error {
 }
 
 // recordIntent records the step's intent before its call (the intent before the side effect) and
-// returns the call's request id; a result when the step ends here.
-func (x *stepRun) recordIntent(pr *prepared) (string, *StepResult) {
+// returns the call's request id; a result when the step ends here. A call made again (attempt > 1)
+// has an intent of its own: RUN/STEP, then RUN/STEP.2, RUN/STEP.3.
+func (x *stepRun) recordIntent(pr *prepared, attempt int) (string, *StepResult) {
 	r, s := x.r, x.s
 	reqID := r.opt.NewRequestID()
-	x.res.RequestID, x.res.IntentID, x.res.VmIDs = reqID, fmt.Sprintf("%s/%d", r.id, s.ID), pr.vmIDs
+	id := fmt.Sprintf("%s/%d", r.id, s.ID)
+	if attempt > 1 {
+		id = fmt.Sprintf("%s.%d", id, attempt)
+	}
+	x.res.RequestID, x.res.IntentID, x.res.VmIDs = reqID, id, pr.vmIDs
 	resolved := s
 	resolved.Op = pr.op
 	params, err := encodeParams(resolved, pr.want, pr.wantAccounts)
@@ -159,12 +174,76 @@ func (x *stepRun) recordIntent(pr *prepared) (string, *StepResult) {
 	return reqID, nil
 }
 
-// callFailed ends a step whose call failed: an unknown outcome leaves the intent pending and stops
-// the run; a refusal closes it failed.
+// maxRepeats bounds how many times a call that is safe to repeat is made when its answers are lost.
+const maxRepeats = 3
+
+// unknownOutcome settles at once a call whose answer was lost (the op's own read-back, as Settle
+// does on the next run) instead of stopping the run, and says whether to make the call again:
+//   - found done: the step is done (its effect recorded) and the steps after it go on;
+//   - found not done: a call that is safe to repeat (a setter) is made again, up to maxRepeats
+//     times in all; any other (a creation, a deletion, an order) fails the step: it is never resent
+//     in the run, and the next plan makes it again if it is still needed;
+//   - reading cannot tell (RebuildVm, RenewalOrder) or fails: the intent stays open for Settle (and
+//     a person), the step is unknown.
+//
+// In every case only the steps that depend on this one wait; independent steps go on.
+func (x *stepRun) unknownOutcome(ctx context.Context, callErr error, attempt int) (*StepResult, bool) {
+	r := x.r
+	rec, err := r.st.Read(r.recCtx, r.lock.Fleet)
+	i := -1
+	if err == nil {
+		i = findIntent(rec, x.res.IntentID)
+	}
+	if i < 0 {
+		return x.journalled(StepUnknown, callErr), false
+	}
+	st := &settler{c: r.c, st: r.st, lock: r.lock, opt: r.opt, recCtx: r.recCtx}
+	si, check, err := st.settle(ctx, rec.Intents[i])
+	switch {
+	case err != nil || check != "":
+		return x.journalled(StepUnknown, callErr), false
+	case si.Status == state.IntentDone:
+		x.adoptSettled(si)
+		x.res.Err = nil
+		return x.journalled(StepDone, nil), false
+	case si.Repeatable && attempt < maxRepeats:
+		return nil, true
+	}
+	return x.journalled(StepFailed, fmt.Errorf("%w; read back: %s", callErr, si.Note)), false
+}
+
+// adoptSettled makes the desktops a settled creation adopted known to the steps after it, as an
+// answered creation's are (recordAnswer).
+func (x *stepRun) adoptSettled(si SettledIntent) {
+	create, ok := x.s.Op.(CreateDesktops)
+	if !ok {
+		return
+	}
+	rec, err := x.r.st.Read(x.r.recCtx, x.r.lock.Fleet)
+	if err != nil {
+		return
+	}
+	wanted := map[string]bool{}
+	for _, name := range create.Names {
+		wanted[name] = true
+	}
+	r := x.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, d := range rec.Desktops {
+		if wanted[d.Name] {
+			r.vmIDs[d.Name] = id
+			r.created[x.s.ID] = append(r.created[x.s.ID], id)
+		}
+	}
+	slices.Sort(r.created[x.s.ID])
+	x.res.VmIDs = r.created[x.s.ID]
+}
+
+// callFailed ends a step whose call was refused: its intent is closed failed.
 func (x *stepRun) callFailed(err error) *StepResult {
 	r := x.r
-	if provider.IsUnknownOutcome(err) {
-		r.halt(fmt.Errorf("step %d %s: %w", x.s.ID, x.s.Op.Action(), err))
+	if provider.IsUnknownOutcome(err) { // ctx ended: Settle finishes it next time
 		return x.journalled(StepUnknown, err)
 	}
 	x.res.Err = err

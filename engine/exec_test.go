@@ -358,47 +358,87 @@ func TestApplyFailures(t *testing.T) {
 	}
 }
 
-// TestApplyUnknownOutcome: a CreateVm whose answer is lost leaves a pending intent and stops the run;
-// Settle adopts the desktop by name; the next apply finishes without creating it twice.
+// TestApplyUnknownOutcome: a CreateVm whose answer is lost (the work done, the reply dropped) is
+// settled in the same run by reading back: its desktop is adopted by name, the steps after it go on,
+// nothing is created twice, and one apply converges. No mutating call is ever resent.
 func TestApplyUnknownOutcome(t *testing.T) {
 	e := newExecEnv(t, "create-with-everything")
 	p := e.plan(t)
 	e.sim.FailNext(provider.ActionCreateVm, sim.FaultDropAfter, 1)
 	res, err := e.apply(t, p, e.opts())
-	if !errors.Is(err, engine.ErrRunStopped) || !provider.IsUnknownOutcome(err) || res.Outcome != engine.OutcomeFailed {
-		t.Fatalf("want a stopped run with an unknown outcome, got %v (%s)", err, statuses(res))
+	if err != nil || res.Outcome != engine.OutcomeDone {
+		t.Fatalf("want the lost answer settled in the run and the run done, got %v (%s)", err, statuses(res))
 	}
-	if res.Steps[0].Status != engine.StepUnknown {
-		t.Errorf("CreateVm step %s, want unknown", res.Steps[0].Status)
+	if n := e.sim.Calls()[provider.ActionCreateVm]; n != 1 {
+		t.Errorf("CreateVm called %d times, want once: an answer lost after the work must never be resent", n)
 	}
 	rec := e.record(t)
-	if len(rec.Intents) != 1 || rec.Intents[0].Status != state.IntentPending || rec.Intents[0].RequestID == "" {
-		t.Fatalf("intents %+v, want one pending", rec.Intents)
+	if len(rec.Intents) == 0 || rec.Intents[0].Status != state.IntentDone || !strings.Contains(rec.Intents[0].Error, "adopted") {
+		t.Fatalf("the CreateVm intent: %+v, want done, settled by adopting the desktop found by name", rec.Intents[0])
 	}
-	// Apply refuses to run over an open intent.
+	for _, in := range rec.Intents {
+		if in.Open() {
+			t.Errorf("intent %s (%s) left open", in.ID, in.Action)
+		}
+	}
+	e.checkConverged(t)
+}
+
+// TestApplyUnknownOutcomeNotDone: a CreateVm whose request was lost before the work is read back as
+// not done: the step fails (a creation is never resent in the run), its dependants are skipped,
+// independent steps go on, and the next apply creates it once.
+func TestApplyUnknownOutcomeNotDone(t *testing.T) {
+	e := newExecEnv(t, "create-with-everything")
+	p := e.plan(t)
+	e.sim.FailNext(provider.ActionCreateVm, sim.FaultDropBefore, 1)
+	res, err := e.apply(t, p, e.opts())
+	if !provider.IsUnknownOutcome(err) || res.Steps[0].Status != engine.StepFailed {
+		t.Fatalf("want the creation failed with its unknown outcome named, got %v (%s)", err, statuses(res))
+	}
+	if n := e.sim.Calls()[provider.ActionCreateVm]; n != 1 {
+		t.Errorf("CreateVm called %d times in the run, want once", n)
+	}
+	if open := openIntentIDs(e.record(t)); len(open) != 0 {
+		t.Errorf("intents left open: %v (the read-back settled it)", open)
+	}
+	res, err = e.apply(t, e.plan(t), e.opts())
+	if err != nil {
+		t.Fatalf("the next apply: %v (%s)", err, statuses(res))
+	}
+	e.checkConverged(t)
+}
+
+// TestApplyUnknownOutcomeNeedsAPerson: a RebuildVm whose answer is lost cannot be settled by reading:
+// its intent stays open for Settle and a person, the step is unknown, and the next apply refuses to
+// run over it.
+func TestApplyUnknownOutcomeNeedsAPerson(t *testing.T) {
+	e := newExecEnv(t, "rebuild-running")
+	p := e.plan(t)
+	e.sim.FailNext(provider.ActionRebuildVm, sim.FaultDropAfter, 1)
+	res, err := e.apply(t, p, e.opts())
+	if !provider.IsUnknownOutcome(err) || len(res.With(engine.StepUnknown)) != 1 {
+		t.Fatalf("want one step unknown, got %v (%s)", err, statuses(res))
+	}
+	if open := openIntentIDs(e.record(t)); len(open) != 1 {
+		t.Fatalf("open intents %v, want the RebuildVm's", open)
+	}
 	if _, err := e.apply(t, e.plan(t), e.opts()); !errors.Is(err, engine.ErrOpenIntents) {
 		t.Fatalf("apply over an open intent: %v", err)
 	}
-	sr, err := engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
-	if err != nil {
-		t.Fatal(err)
+	if err := settleAnswering(t, e); err != nil {
+		t.Fatalf("settle: %v", err)
 	}
-	if len(sr.Intents) != 1 || sr.Intents[0].Status != state.IntentDone || strings.Join(sr.Intents[0].Adopted, ",") != "cad" {
-		t.Fatalf("settle: %+v", sr.Intents)
-	}
-	if n := e.sim.MutatingCalls(); n != 0 {
-		t.Errorf("settle made mutating calls: %v", e.sim.Calls())
-	}
-	p2 := e.plan(t)
-	for _, s := range p2.Steps {
-		if s.Op.Action() == provider.ActionCreateVm {
-			t.Fatalf("the plan after settle creates again: %+v", s)
+}
+
+// openIntentIDs lists the ids of rec's open intents.
+func openIntentIDs(rec *state.Record) []string {
+	var ids []string
+	for _, in := range rec.Intents {
+		if in.Open() {
+			ids = append(ids, in.ID)
 		}
 	}
-	if res, err := e.apply(t, p2, e.opts()); err != nil {
-		t.Fatalf("apply after settle: %v (%s)", err, statuses(res))
-	}
-	e.checkConverged(t)
+	return ids
 }
 
 // TestApplyInterrupted: a cancelled context starts no new step, lets the call in flight be recorded
@@ -525,25 +565,55 @@ func TestSettleRebuildNeedsAPerson(t *testing.T) {
 	e.checkConverged(t)
 }
 
-// TestSettleIdempotentPending: the pending intents of calls that are safe to repeat are closed as
-// failed, never repeated by Settle; the next plan redoes what is needed.
+// TestSettleIdempotentPending: the pending intents of calls that are safe to repeat (here left by a
+// process that died after recording the intent, before the call) are closed as failed, never
+// repeated by Settle; the next plan redoes what is needed.
 func TestSettleIdempotentPending(t *testing.T) {
 	e := newExecEnv(t, "label-batched")
 	p := e.plan(t)
-	e.sim.FailNext(provider.ActionUpdateVmLabels, sim.FaultDropBefore, 1)
-	if _, err := e.apply(t, p, e.opts()); !provider.IsUnknownOutcome(err) {
-		t.Fatalf("want an unknown outcome, got %v", err)
+	cs := &crashStore{Store: e.st, n: 1, beforeCall: true}
+	if _, err := engine.Apply(context.Background(), e.client, cs, e.lock, p, e.opts()); err == nil {
+		t.Fatal("the crashed apply reported success")
 	}
 	e.sim.ResetCalls()
 	sr, err := engine.Settle(context.Background(), e.client, e.st, e.lock, e.opts())
-	if err != nil || len(sr.Intents) != 1 || sr.Intents[0].Status != state.IntentFailed {
+	if err != nil || len(sr.Intents) == 0 {
 		t.Fatalf("settle: %v %+v", err, sr)
+	}
+	for _, si := range sr.Intents {
+		if si.Status != state.IntentFailed || !si.Repeatable {
+			t.Errorf("settled %s %s as %s (repeatable %t), want failed and safe to repeat", si.ID, si.Action, si.Status, si.Repeatable)
+		}
 	}
 	if e.sim.MutatingCalls() != 0 {
 		t.Errorf("settle made a mutating call: %v", e.sim.Calls())
 	}
 	if res, err := e.apply(t, e.plan(t), e.opts()); err != nil {
 		t.Fatalf("apply: %v (%s)", err, statuses(res))
+	}
+	e.checkConverged(t)
+}
+
+// TestApplyRepeatsSafeCalls: an UpdateVmLabels whose request was lost is read back as not done and,
+// being safe to repeat, made again in the same run (each attempt with an intent of its own), up to
+// three times: one apply converges.
+func TestApplyRepeatsSafeCalls(t *testing.T) {
+	e := newExecEnv(t, "label-batched")
+	p := e.plan(t)
+	e.sim.FailNext(provider.ActionUpdateVmLabels, sim.FaultDropBefore, 2)
+	res, err := e.apply(t, p, e.opts())
+	if err != nil || res.Outcome != engine.OutcomeDone {
+		t.Fatalf("want the label call repeated and the run done, got %v (%s)", err, statuses(res))
+	}
+	if n, want := e.sim.Calls()[provider.ActionUpdateVmLabels], len(p.Steps)+2; n != want {
+		t.Errorf("UpdateVmLabels called %d times, want %d (one answered per step, two lost)", n, want)
+	}
+	ids := map[string]bool{}
+	for _, in := range e.record(t).Intents {
+		if ids[in.ID] {
+			t.Errorf("intent id %s used twice", in.ID)
+		}
+		ids[in.ID] = true
 	}
 	e.checkConverged(t)
 }

@@ -27,6 +27,8 @@ type SettledIntent struct {
 	// Adopted are the names of desktops found and recorded as managed (a CreateVm whose answer was
 	// lost).
 	Adopted []string
+	// Repeatable is true when the call was found not done and is safe to make again (a setter).
+	Repeatable bool
 }
 
 // SettleResult lists the intents Settle looked at, oldest first.
@@ -162,7 +164,7 @@ func (s *settler) settle(ctx context.Context, in state.Intent) (SettledIntent, s
 	case st.ask != "":
 		return si, st.ask, nil
 	}
-	si.Adopted = st.adopted
+	si.Adopted, si.Repeatable = st.adopted, st.repeat
 	return s.close(si, st.status, st.note, func(rec *state.Record) {
 		if st.record {
 			s.recordDone(rec, pj, st.failed, st.accountIDs)
@@ -188,6 +190,8 @@ type settlement struct {
 	// also changes the record further; adopted names the desktops it adopts.
 	also    func(*state.Record)
 	adopted []string
+	// repeat: the call was not found done and is safe to make again.
+	repeat bool
 }
 
 func settled(status state.IntentStatus, note string) settlement {
@@ -201,7 +205,9 @@ func settleRepeatable(ctx context.Context, s *settler, in state.Intent) settleme
 	if len(in.VmIDs) > 0 {
 		waitDesktops(ctx, s.c, s.opt, in.VmIDs)
 	}
-	return settled(state.IntentFailed, "outcome unknown; the call is safe to repeat: the next plan redoes it if still needed")
+	st := settled(state.IntentFailed, "outcome unknown; the call is safe to repeat: the next plan redoes it if still needed")
+	st.repeat = true
+	return st
 }
 
 // paramsEffect is the effect an intent's op records, with the Want its params keep.

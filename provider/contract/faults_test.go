@@ -114,14 +114,14 @@ func TestFaultKinds(t *testing.T) {
 			},
 		},
 		{
-			name: "503 on a mutation", reason: "503: nothing was done, so even a mutation is retried, and done once",
-			action: provider.ActionChangeVmName, kind: sim.Fault5xx, want: succeeds, calls: 2,
+			name: "503 on a mutation", reason: "the reference gives a 5xx no meaning and a cloud may answer 503 after the work: a mutation is never resent, its outcome is unknown after one call (the engine reads back)",
+			action: provider.ActionChangeVmName, kind: sim.Fault5xx, want: unknown, calls: 1,
 			call: func(e *env, v map[string]string) error {
-				_, err := e.c.ChangeVmName(ctx, provider.ChangeVmNameRequest{VmID: v["vm"], Name: "renamed"})
+				_, err := e.c.ChangeVmName(ctx, provider.ChangeVmNameRequest{VmID: v["vm"], Name: "renamed", RequestID: faultRequestID})
 				return err
 			},
 			done:     func(e *env, v map[string]string) bool { return e.vm(v["vm"]).Name == "renamed" },
-			wantDone: true,
+			wantDone: false,
 		},
 		{
 			name: "429 on a mutation", reason: "429: refused before any work, retried, done once",
@@ -372,25 +372,36 @@ func TestPartialFailures(t *testing.T) {
 	}
 }
 
-// TestRetriesExhausted: when every attempt is refused (503, 429), the caller gets the refusal as an
+// TestRetriesExhausted: when every attempt is refused (a read answered 503, a mutation answered 429
+// in an error envelope, which proves it was refused), the caller gets the refusal as an
 // *provider.APIError with its HTTP status (never an unknown outcome: nothing was done), after
 // 1 + MaxRetries calls.
 func TestRetriesExhausted(t *testing.T) {
+	rename := func(e *env, id string) error {
+		_, err := e.c.ChangeVmName(ctx, provider.ChangeVmNameRequest{VmID: id, Name: "y"})
+		return err
+	}
+	read := func(e *env, id string) error {
+		_, err := e.c.QueryVm(ctx, provider.QueryVmRequest{VmID: id})
+		return err
+	}
 	cases := []struct {
 		name, reason string
+		action       provider.Action
+		call         func(*env, string) error
 		kind         sim.FaultKind
 		status       int
 		code         string
 	}{
-		{"503", "service unavailable on every attempt", sim.Fault5xx, 503, "ServiceUnavailable"},
-		{"429", "throttled on every attempt: IsThrottled", sim.FaultThrottle, 429, "Throttling"},
+		{"503", "a read answered 503 on every attempt", provider.ActionQueryVm, read, sim.Fault5xx, 503, "ServiceUnavailable"},
+		{"429", "a mutation throttled on every attempt: IsThrottled", provider.ActionChangeVmName, rename, sim.FaultThrottle, 429, "Throttling"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, nil, func(c *gcw.Config) { c.MaxRetries = 2 })
 			id := e.createVm("x")
-			e.sim.FailNext(provider.ActionChangeVmName, tc.kind, 3)
-			_, err := e.c.ChangeVmName(ctx, provider.ChangeVmNameRequest{VmID: id, Name: "y"})
+			e.sim.FailNext(tc.action, tc.kind, 3)
+			err := tc.call(e, id)
 			ae, ok := provider.AsAPIError(err)
 			if !ok || ae.HTTPStatus != tc.status || ae.Code != tc.code || provider.IsUnknownOutcome(err) {
 				t.Fatalf("%s: %T %v", tc.reason, err, err)
@@ -398,7 +409,7 @@ func TestRetriesExhausted(t *testing.T) {
 			if tc.status == 429 && !provider.IsThrottled(err) {
 				t.Fatalf("%s: IsThrottled false", tc.reason)
 			}
-			if n := e.sim.Calls()[provider.ActionChangeVmName]; n != 3 {
+			if n := e.sim.Calls()[tc.action]; n != 3 {
 				t.Fatalf("%s: %d calls, want 3", tc.reason, n)
 			}
 			if e.vm(id).Name != "x" {
