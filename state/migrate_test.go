@@ -90,7 +90,7 @@ func TestMigrate(t *testing.T) {
 		{name: "target locked", reason: "an apply running on the target would write over the copy",
 			src: []func(*state.Record) error{full}, lock: "dst", want: &state.LockedError{}},
 		{name: "empty collections read back", reason: "a store giving {} for nil holds the same record: not a difference",
-			src: []func(*state.Record) error{func(r *state.Record) error { r.Runs = []state.Run{{ID: "run-1"}}; return nil }},
+			src:  []func(*state.Record) error{func(r *state.Record) error { r.Runs = []state.Run{{ID: "run-1"}}; return nil }},
 			wrap: func(s state.Store) state.Store { return emptyMaps{s} }, serial: 1},
 		{name: "copy differs", reason: "a copy that does not read back as the source is reported, not trusted",
 			src: []func(*state.Record) error{full}, wrap: func(s state.Store) state.Store { return lossy{s} },

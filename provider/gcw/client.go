@@ -56,7 +56,20 @@ type Client struct {
 
 	taskMu       sync.Mutex
 	unknownTasks map[string]int // task id -> unrecognised statuses in a row
+
+	requests atomic.Int64 // HTTP requests sent (every attempt)
 }
+
+// refuseRedirect is every http.Client's CheckRedirect here: the 3xx itself is the answer.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// Requests returns the number of HTTP requests sent so far, retries included: what a plan reports as
+// its API calls. Safe for concurrent use.
+func (c *Client) Requests() int { return int(c.requests.Load()) }
+
+// CloseIdleConnections closes the connections kept open for reuse (before stopping a server the
+// client talked to, say).
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 var _ provider.Client = (*Client)(nil)
 
@@ -93,11 +106,15 @@ func New(cfg Config) (*Client, error) {
 		throttle:    cfg.ThrottleCodes,
 		maxUnknown:  cfg.MaxUnknownTaskStatus,
 	}
-	if c.http == nil {
-		// Redirects are not followed: a redirected POST would be re-sent as a GET, and the signed
-		// query would travel to wherever the redirect points. A 3xx becomes an *APIError.
-		c.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Redirects are never followed, whoever made the http.Client: a redirected POST would be re-sent
+	// as a GET, and the signed query (with a Referer of the whole signed URL) would travel to wherever
+	// the redirect points. A 3xx becomes an *APIError naming where it pointed.
+	hc := http.Client{}
+	if c.http != nil {
+		hc = *c.http
 	}
+	hc.CheckRedirect = refuseRedirect
+	c.http = &hc
 	if c.timeout <= 0 {
 		c.timeout = 30 * time.Second
 	}
@@ -259,6 +276,7 @@ func (c *Client) backoff(retry int) time.Duration {
 // result is what one HTTP attempt produced.
 type result struct {
 	status     int
+	location   string // a 3xx's Location host, for the error
 	body       []byte
 	retryAfter time.Duration // from a 429/503 Retry-After header (seconds), capped by MaxBackoff
 	err        error         // transport error, already scrubbed of credentials
@@ -338,6 +356,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	req.Header.Set("User-Agent", c.userAgent)
 
 	start := time.Now()
+	c.requests.Add(1)
 	resp, err := c.http.Do(req)
 	var res result
 	res.scrub = scrub
@@ -346,6 +365,9 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 		res.notSent = isDialError(err) || (getConn.Load() && (!gotConn.Load() || !wroteHeaders.Load()))
 	} else {
 		res.status = resp.StatusCode
+		if loc, lerr := resp.Location(); lerr == nil && res.status >= 300 && res.status < 400 {
+			res.location = loc.Host
+		}
 		if secs, perr := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); perr == nil && secs > 0 {
 			res.retryAfter = time.Duration(secs) * time.Second
 		}
@@ -399,6 +421,10 @@ func (c *Client) classify(ctx context.Context, info provider.ActionInfo, request
 	}
 	if res.status != http.StatusOK {
 		e := apiErr(http.StatusText(res.status))
+		if res.status >= 300 && res.status < 400 {
+			e.Message = fmt.Sprintf("%s to %q: deskfleet never follows a redirect (a signed request goes to the configured endpoint only); check the endpoint",
+				http.StatusText(res.status), res.location)
+		}
 		refused := fillEnvelopeCode(e, res.body, res.scrub)
 		switch {
 		case res.status >= 500:

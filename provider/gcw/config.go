@@ -27,7 +27,7 @@ type Config struct {
 	AccessKeyID string
 	Secret      string // never logged, never in an error
 	// HTTPClient sends the requests; default a new http.Client with no overall timeout (Timeout below
-	// bounds each attempt instead).
+	// bounds each attempt instead). New uses a copy whose CheckRedirect refuses every redirect.
 	HTTPClient *http.Client
 	// Timeout bounds each HTTP attempt (request, response and body). Default 30s.
 	Timeout time.Duration
