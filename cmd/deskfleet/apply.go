@@ -18,6 +18,7 @@ import (
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/engine/render"
 	"github.com/deskfleet/deskfleet/state"
+	"github.com/deskfleet/deskfleet/state/stores"
 )
 
 // Flags of apply.
@@ -136,7 +137,7 @@ func applyRequest(c *cli.Context, planFile, format string) (engine.ApplyRequest,
 		Confirm:     terminalConfirmer{c},
 		LockTimeout: c.Duration(flagLockTimeout),
 		Exec: engine.ExecOptions{PollInterval: c.Duration(flagPollInterval), TaskTimeout: c.Duration(flagTaskTimeout),
-			Observer: progressFor(c, format).Event, Run: state.Run{Command: commandLine(os.Args)}},
+			Observer: progressFor(c, format).Event, Run: state.Run{Command: stores.CommandLine(os.Args)}},
 	}
 	if c.Bool(flagAutoApprove) {
 		req.Confirm = engine.AutoApprove{}

@@ -1,22 +1,17 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/provider/gcw"
 	"github.com/deskfleet/deskfleet/provider/sim"
 )
@@ -77,38 +72,13 @@ func newLogger(c *cli.Context, w io.Writer) (*slog.Logger, error) {
 // apiSession is a connected client plus whatever must be released when the command ends (the
 // in-process emulator of --endpoint sim).
 type apiSession struct {
-	Client   provider.Client
+	Client   *gcw.Client
 	Endpoint string // for display: never carries credentials
 	close    func() error
-	calls    *countingTransport
 }
 
 // Calls returns the number of HTTP requests sent so far (retries included): the "API calls" of a plan.
-func (s *apiSession) Calls() int {
-	if s.calls == nil {
-		return 0
-	}
-	return int(s.calls.n.Load())
-}
-
-// countingTransport counts the requests that go through it.
-type countingTransport struct {
-	base http.RoundTripper
-	n    atomic.Int64
-}
-
-func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	t.n.Add(1)
-	return t.base.RoundTrip(r)
-}
-
-// CloseIdleConnections closes the base transport's idle connections (http.Client.CloseIdleConnections
-// reaches it through this method).
-func (t *countingTransport) CloseIdleConnections() {
-	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
-		ci.CloseIdleConnections()
-	}
-}
+func (s *apiSession) Calls() int { return s.Client.Requests() }
 
 // Close releases the session; for --endpoint sim it stops the emulator and saves its file.
 func (s *apiSession) Close() error {
@@ -126,9 +96,8 @@ func openAPI(c *cli.Context) (*apiSession, error) {
 	if err != nil {
 		return nil, err
 	}
-	counter := &countingTransport{base: http.DefaultTransport}
 	cfg := gcw.Config{
-		HTTPClient:    &http.Client{Transport: counter},
+		UserAgent:     "deskfleet/" + version,
 		Endpoint:      c.String(flagEndpoint),
 		Rate:          c.Float64(flagRate),
 		MaxConcurrent: c.Int(flagParallelism),
@@ -138,11 +107,7 @@ func openAPI(c *cli.Context) (*apiSession, error) {
 		return nil, fmt.Errorf("--parallelism %d: want 1 or more", cfg.MaxConcurrent)
 	}
 	if cfg.Endpoint == simEndpoint || strings.HasPrefix(cfg.Endpoint, simEndpoint+":") {
-		s, err := openInProcessSim(cfg, strings.TrimPrefix(strings.TrimPrefix(cfg.Endpoint, simEndpoint), ":"))
-		if s != nil {
-			s.calls = counter
-		}
-		return s, err
+		return openInProcessSim(cfg, strings.TrimPrefix(strings.TrimPrefix(cfg.Endpoint, simEndpoint), ":"))
 	}
 	cfg.AccessKeyID, cfg.Secret, err = gcw.CredentialsFromEnv()
 	if err != nil {
@@ -152,23 +117,15 @@ func openAPI(c *cli.Context) (*apiSession, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &apiSession{Client: client, Endpoint: cfg.Endpoint, calls: counter}, nil
+	return &apiSession{Client: client, Endpoint: cfg.Endpoint}, nil
 }
 
-// openInProcessSim starts the emulator on dataFile (default .deskfleet/sim.db, created 0600 in a 0700
-// folder) behind a loopback listener (sim.ServeLocal) and returns a real client pointed at it.
+// openInProcessSim starts the emulator on dataFile (default .deskfleet/sim.db) in this process
+// (sim.OpenLocal) and returns a real client pointed at it.
 func openInProcessSim(cfg gcw.Config, dataFile string) (*apiSession, error) {
 	if dataFile == "" {
 		dataFile = defaultSimData
 	}
-	if err := os.MkdirAll(filepath.Dir(dataFile), 0o700); err != nil {
-		return nil, fmt.Errorf("emulator data folder: %w", err)
-	}
-	secret, err := randomHex(16)
-	if err != nil {
-		return nil, err
-	}
-	const keyID = "deskfleet-sim"
 	taskTime := 2 * time.Second
 	if v := os.Getenv(simTaskTimeEnv); v != "" {
 		d, err := time.ParseDuration(v)
@@ -177,37 +134,22 @@ func openInProcessSim(cfg gcw.Config, dataFile string) (*apiSession, error) {
 		}
 		taskTime = d
 	}
-	emu, err := sim.New(sim.Options{
-		Keys:         map[string]string{keyID: secret},
-		DataFile:     dataFile,
-		TaskDuration: taskTime,
-	})
-	if err != nil {
-		return nil, withHint(fmt.Errorf("emulator %s: %w", dataFile, err), "delete the file to start a fresh emulated cloud")
+	local, err := sim.OpenLocal(dataFile, taskTime)
+	var dfe *sim.DataFileError
+	if errors.As(err, &dfe) {
+		return nil, withHint(err, "delete the file to start a fresh emulated cloud")
+	} else if err != nil {
+		return nil, err
 	}
-	endpoint, stopSim, err := sim.ServeLocal(emu)
-	if err != nil {
-		return nil, errors.Join(err, emu.Close())
-	}
-	cfg.Endpoint, cfg.AccessKeyID, cfg.Secret = endpoint, keyID, secret
+	cfg.Endpoint, cfg.AccessKeyID, cfg.Secret = local.Endpoint, local.KeyID, local.Secret
 	client, err := gcw.New(cfg)
 	if err != nil {
-		return nil, errors.Join(err, stopSim())
+		return nil, errors.Join(err, local.Stop())
 	}
 	closeFn := func() error {
 		// The client's idle connections first, or stopping the emulator waits for them.
-		if cfg.HTTPClient != nil {
-			cfg.HTTPClient.CloseIdleConnections()
-		}
-		return stopSim()
+		client.CloseIdleConnections()
+		return local.Stop()
 	}
 	return &apiSession{Client: client, Endpoint: "sim:" + dataFile, close: closeFn}, nil
-}
-
-func randomHex(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
 }

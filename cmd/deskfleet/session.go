@@ -9,6 +9,7 @@ import (
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/state"
+	"github.com/deskfleet/deskfleet/state/stores"
 )
 
 // session is the engine's fleet API wired to what the flags name: the API (--endpoint) and the state
@@ -62,7 +63,7 @@ func openStateSession(c *cli.Context) (*session, error) {
 }
 
 func newEngineSession(c *cli.Context, api *apiSession, st state.Store) *engine.Session {
-	s := &engine.Session{Store: st, Holder: currentHolder(""),
+	s := &engine.Session{Store: st, Holder: stores.CurrentHolder(""),
 		Notify: func(msg string) { fmt.Fprintln(c.App.ErrWriter, "deskfleet: "+msg) }}
 	if commandFlag(c.Command, flagParallelism) != nil {
 		s.Parallelism = c.Int(flagParallelism)

@@ -12,6 +12,7 @@ import (
 	"github.com/deskfleet/deskfleet/engine/render"
 	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
+	"github.com/deskfleet/deskfleet/state/stores"
 )
 
 // Flags of the state commands (apply has its own --force).
@@ -193,7 +194,7 @@ func fleetArg(c *cli.Context) (string, error) {
 
 // stateView is how the state commands show the state the flags name, read now from this host.
 func stateView(c *cli.Context) render.StateOptions {
-	return render.StateOptions{Location: stateLocation(c), Now: time.Now(), Host: currentHolder("").Host}
+	return render.StateOptions{Location: stateLocation(c), Now: time.Now(), Host: stores.CurrentHolder("").Host}
 }
 
 func runStateList(c *cli.Context) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/deskfleet/deskfleet/state"
 	"github.com/deskfleet/deskfleet/state/bolt"
+	"github.com/deskfleet/deskfleet/state/stores"
 )
 
 // writeStateFile writes records into the state file at dir/.deskfleet/state.db through the bolt store,
@@ -24,7 +25,7 @@ func writeStateFile(t *testing.T, dir string, recs ...state.Record) *bolt.Store 
 	t.Cleanup(func() { st.Close() })
 	ctx := context.Background()
 	for _, rec := range recs {
-		l, err := st.Lock(ctx, rec.Fleet, currentHolder("deskfleet apply"), 0)
+		l, err := st.Lock(ctx, rec.Fleet, stores.CurrentHolder("deskfleet apply"), 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/deskfleet/deskfleet/engine/render"
 	"github.com/deskfleet/deskfleet/state"
+	"github.com/deskfleet/deskfleet/state/stores"
 )
 
 // Flags of state migrate.
@@ -76,17 +77,17 @@ func runStateMigrate(c *cli.Context) error {
 				"--state names the store to copy from")
 		}
 	}
-	holder := currentHolder("deskfleet state migrate")
+	holder := stores.CurrentHolder("deskfleet state migrate")
 	for _, fleet := range fleets {
 		rec, err := state.Migrate(ctx, src, dst, fleet, holder, c.Bool(flagMigrateForce))
 		if err != nil {
 			return fmt.Errorf("fleet %s: %w", fleet, migrateError(err))
 		}
-		if err := render.Migrated(w, fleet, rec, stateLocation(c), describeLocation(to)); err != nil {
+		if err := render.Migrated(w, fleet, rec, stateLocation(c), stores.Describe(to)); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(w, "The source is unchanged. Use --state %s (or DESKFLEET_STATE) from now on.\n", describeLocation(to))
+	fmt.Fprintf(w, "The source is unchanged. Use --state %s (or DESKFLEET_STATE) from now on.\n", stores.Describe(to))
 	return nil
 }
 

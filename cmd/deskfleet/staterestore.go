@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/deskfleet/deskfleet/state"
-	"github.com/deskfleet/deskfleet/state/bolt"
-	"github.com/deskfleet/deskfleet/state/postgres"
+	"github.com/deskfleet/deskfleet/state/stores"
 )
 
 // flagRestoreForce puts a previous generation back over state that is not damaged.
@@ -45,11 +43,6 @@ func stateRestoreCommand() *cli.Command {
 	}
 }
 
-// restorer is a store that restores its records' previous generation (state/postgres).
-type restorer interface {
-	Restore(ctx context.Context, fleet string, holder state.Holder, force bool) ([]state.Restored, error)
-}
-
 func runStateRestore(c *cli.Context) error {
 	args, err := positionalArgs(c, 1)
 	if err != nil {
@@ -59,27 +52,11 @@ func runStateRestore(c *cli.Context) error {
 	if len(args) == 1 {
 		fleet = args[0]
 	}
-	location, force := c.String(flagState), c.Bool(flagRestoreForce)
-	holder := currentHolder("deskfleet state restore")
-	var restored []state.Restored
-	if postgres.IsDSN(location) {
-		st, err := openStoreAt(c.Context, location)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		r, ok := st.(restorer)
-		if !ok {
-			return fmt.Errorf("state %s cannot restore a previous generation", stateLocation(c))
-		}
-		restored, err = r.Restore(c.Context, fleet, holder, force)
-		if err != nil {
-			return restoreError(err)
-		}
-	} else {
-		if restored, err = bolt.Restore(location, fleet, force, bolt.Options{}); err != nil {
-			return restoreError(err)
-		}
+	location := c.String(flagState)
+	restored, err := stores.Restore(c.Context, location, fleet, stores.CurrentHolder("deskfleet state restore"),
+		c.Bool(flagRestoreForce))
+	if err != nil {
+		return restoreError(err)
 	}
 	w := c.App.Writer
 	if len(restored) > 0 && restored[0].Whole {

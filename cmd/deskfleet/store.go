@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/user"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/deskfleet/deskfleet/state"
-	"github.com/deskfleet/deskfleet/state/bolt"
-	"github.com/deskfleet/deskfleet/state/postgres"
+	"github.com/deskfleet/deskfleet/state/stores"
 )
 
 // Flags naming the state store and how long to wait for its lock.
@@ -47,64 +42,15 @@ func openStore(c *cli.Context) (state.Store, error) {
 	return openStoreAt(c.Context, c.String(flagState))
 }
 
-// openStoreAt opens the store at location: a PostgreSQL URL (postgres://...), whose schema is created
-// or migrated on first use, or else a bbolt file, which nothing creates until the first write (an
-// apply's lock): a missing file reads as empty.
+// openStoreAt opens the store at location (stores.Open), with a hint for a database it cannot reach.
 func openStoreAt(ctx context.Context, location string) (state.Store, error) {
-	if postgres.IsDSN(location) {
-		s, err := postgres.Open(ctx, location, postgres.Options{})
-		if err != nil {
-			return nil, withHint(err, "check the URL, that the server is reachable and that the role may create tables "+
-				"in the database (the password comes from the URL, PGPASSWORD or ~/.pgpass)")
-		}
-		return s, nil
+	s, err := stores.Open(ctx, location)
+	if err != nil && stores.IsShared(location) {
+		return nil, withHint(err, "check the URL, that the server is reachable and that the role may create tables "+
+			"in the database (the password comes from the URL, PGPASSWORD or ~/.pgpass)")
 	}
-	s, err := bolt.Open(location, bolt.Options{})
-	if err != nil {
-		return nil, err // not a typed nil in the interface
-	}
-	return s, nil
+	return s, err
 }
 
-// stateLocation is --state as messages show it: a PostgreSQL URL with its password masked.
-func stateLocation(c *cli.Context) string { return describeLocation(c.String(flagState)) }
-
-// describeLocation shows a state location without its secret: a PostgreSQL URL's password is masked.
-func describeLocation(location string) string {
-	if postgres.IsDSN(location) {
-		return postgres.Redact(location)
-	}
-	return location
-}
-
-// currentHolder describes this process as a lock holder: the user (from the OS, else $USER), host,
-// pid, the command it runs, since now.
-func currentHolder(command string) state.Holder {
-	name := os.Getenv("USER")
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	if name == "" {
-		name = "unknown"
-	}
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "unknown-host"
-	}
-	return state.Holder{User: name, Host: host, PID: os.Getpid(), Command: command, Since: time.Now()}
-}
-
-// commandLine is args as the journal records it: a PostgreSQL URL given to --state, --to or
-// DESKFLEET_STATE-like flags has its password masked, since the journal is read by everyone who can
-// read the state.
-func commandLine(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if name, value, ok := strings.Cut(a, "="); ok && strings.HasPrefix(name, "-") {
-			out[i] = name + "=" + describeLocation(value)
-			continue
-		}
-		out[i] = describeLocation(a)
-	}
-	return strings.Join(out, " ")
-}
+// stateLocation is --state as messages show it: a PostgreSQL password masked.
+func stateLocation(c *cli.Context) string { return stores.Describe(c.String(flagState)) }

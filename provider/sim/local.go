@@ -2,11 +2,15 @@ package sim
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -87,4 +91,44 @@ func WriteCalls(w io.Writer, calls map[provider.Action]int) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// DataFileError is OpenLocal's error for a data file the emulator cannot use (unreadable, damaged, of
+// another format): starting afresh means deleting it.
+type DataFileError struct {
+	Path string
+	Err  error
+}
+
+func (e *DataFileError) Error() string { return fmt.Sprintf("emulator %s: %v", e.Path, e.Err) }
+func (e *DataFileError) Unwrap() error { return e.Err }
+
+// Local is an emulator on a data file, served in this process (ServeLocal) under a throwaway key: what
+// `--endpoint sim` talks to.
+type Local struct {
+	// Endpoint is the API's URL; KeyID and Secret the only key it accepts (random, never stored).
+	Endpoint, KeyID, Secret string
+	// Stop stops serving and saves the data file (ServeLocal's stop).
+	Stop func() error
+}
+
+// OpenLocal opens (or creates: 0600, in a 0700 folder) the emulated cloud of dataFile, whose tasks take
+// taskTime, and serves it on loopback with a fresh random key. On error nothing is left running.
+func OpenLocal(dataFile string, taskTime time.Duration) (*Local, error) {
+	if err := os.MkdirAll(filepath.Dir(dataFile), 0o700); err != nil {
+		return nil, fmt.Errorf("emulator data folder: %w", err)
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	l := &Local{KeyID: "deskfleet-sim", Secret: hex.EncodeToString(b)}
+	s, err := New(Options{Keys: map[string]string{l.KeyID: l.Secret}, DataFile: dataFile, TaskDuration: taskTime})
+	if err != nil {
+		return nil, &DataFileError{Path: dataFile, Err: err}
+	}
+	if l.Endpoint, l.Stop, err = ServeLocal(s); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	return l, nil
 }
