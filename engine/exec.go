@@ -543,7 +543,7 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 				status[i] = running
 				inFlight++
 				go func(i int, s Step) {
-					results[i] = r.exec(ctx, s)
+					results[i] = r.execRecovered(ctx, s)
 					doneCh <- i
 				}(i, s)
 			}
@@ -567,6 +567,22 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 		out[i] = *results[i]
 	}
 	return out
+}
+
+// execRecovered is exec with a panic (a bug in deskfleet) turned into the step's failure and the run
+// stopped from starting more steps: the apply ends as it does after a store failure, with what was
+// recorded kept and the intent of a call in flight left open for Settle, instead of the process
+// dying with exit 2 (which `plan --detailed-exitcode` means as "changes present").
+func (r *run) execRecovered(ctx context.Context, s Step) (res *StepResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			err := fmt.Errorf("internal error in step %d %s: %v (a bug in deskfleet: please report it)", s.ID, s.Op.Action(), p)
+			r.halt(err)
+			x := &stepRun{r: r, s: s, res: newStepResult(s), start: r.opt.Now()}
+			res = x.finish(StepFailed, err)
+		}
+	}()
+	return r.exec(ctx, s)
 }
 
 // skip makes the result of a step that does not start: a dependency failed, or the run stopped.

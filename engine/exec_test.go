@@ -663,3 +663,26 @@ func answerRebuild(t *testing.T, e *execEnv, in state.Intent) {
 		t.Fatal(err)
 	}
 }
+
+// panickyClient is the API with one call that panics, as a bug in a response's handling would.
+type panickyClient struct {
+	provider.Client
+}
+
+func (panickyClient) UpdateVmLabels(context.Context, provider.UpdateVmLabelsRequest) (*provider.SyncResponse, error) {
+	panic("a bug")
+}
+
+// TestApplyRecoversAPanic: a panic in a step's goroutine (a bug) fails that step and stops the run
+// from starting more, with the run recorded, instead of killing the process.
+func TestApplyRecoversAPanic(t *testing.T) {
+	e := newExecEnv(t, "label-batched")
+	p := e.plan(t)
+	res, err := engine.Apply(context.Background(), panickyClient{e.client}, e.st, e.lock, p, e.opts())
+	if err == nil || !strings.Contains(err.Error(), "internal error") || res == nil || res.Outcome == engine.OutcomeDone {
+		t.Fatalf("want the run ended with an internal error, got %v (%v)", err, res)
+	}
+	if runs := e.record(t).Runs; len(runs) != 1 || runs[0].Outcome == string(engine.OutcomeRunning) {
+		t.Errorf("the run's journal entry: %+v, want it ended", runs)
+	}
+}

@@ -87,8 +87,9 @@ func (e *APIError) Error() string {
 
 // UnknownOutcomeError is returned by a mutating call that may or may not have taken effect: the request
 // was sent and then the connection dropped, the response timed out or was cut short, or the server
-// failed with a 5xx other than 503. The client never retries such a call; the caller must observe
-// (by RequestID, ids, names) before deciding to call again.
+// answered anything but an API envelope (a 5xx of any kind, 503 included: the reference gives HTTP
+// statuses no meaning, and a cloud may answer one after the work). The client never resends such a
+// call; the caller must observe (by RequestID, ids, names) before deciding to call again.
 type UnknownOutcomeError struct {
 	Action    Action
 	RequestID string

@@ -4,7 +4,7 @@ package provider
 type QueryTaskRequest struct {
 	TaskID string
 	// RequestID is the requestId of the call that created the task (QueryTask's requestId,
-	// docs/api-readings.md); the client generates one when empty.
+	// docs/api-readings.md); none is sent when empty.
 	RequestID string
 }
 
