@@ -169,15 +169,24 @@ func (s *Session) reads(l *live) Reads {
 // missing state file is not created) and returns the plan with its cost. It makes no mutating call.
 // A pricing failure is a warning in the plan, not an error.
 func (s *Session) Plan(ctx context.Context, sp *Spec, opt PlanOptions) (*Plan, error) {
-	l, err := s.read(ctx, sp)
+	l, rec, err := s.readWithRecord(ctx, sp)
 	if err != nil {
 		return nil, err
 	}
+	return s.planFrom(ctx, l, rec, opt, sp), nil
+}
+
+// readWithRecord is read, then the fleet's state record (without the lock).
+func (s *Session) readWithRecord(ctx context.Context, sp *Spec) (*live, *state.Record, error) {
+	l, err := s.read(ctx, sp)
+	if err != nil {
+		return nil, nil, err
+	}
 	rec, err := s.Store.Read(ctx, sp.Fleet.Name)
 	if err != nil {
-		return nil, fmt.Errorf("reading the state of fleet %s: %w", sp.Fleet.Name, err)
+		return nil, nil, fmt.Errorf("reading the state of fleet %s: %w", sp.Fleet.Name, err)
 	}
-	return s.planFrom(ctx, l, rec, opt, sp), nil
+	return l, rec, nil
 }
 
 // planFrom diffs what l read against rec and prices the plan; the plan names sp's files and opt's
@@ -200,13 +209,9 @@ func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt 
 // Drift reads the live fleet and the state record and reports what differs from the spec, what
 // expires soon and what is in error. It makes no mutating call and takes no lock.
 func (s *Session) Drift(ctx context.Context, sp *Spec, opt DriftOptions) (*DriftReport, error) {
-	l, err := s.read(ctx, sp)
+	l, rec, err := s.readWithRecord(ctx, sp)
 	if err != nil {
 		return nil, err
-	}
-	rec, err := s.Store.Read(ctx, sp.Fleet.Name)
-	if err != nil {
-		return nil, fmt.Errorf("reading the state of fleet %s: %w", sp.Fleet.Name, err)
 	}
 	r := Drift(l.desired, l.snapshot, rec, opt)
 	r.Reads = s.reads(l)
