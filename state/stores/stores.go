@@ -7,6 +7,7 @@ package stores
 import (
 	"context"
 	"errors"
+	"net/url"
 	"os"
 	"os/user"
 	"strings"
@@ -56,17 +57,52 @@ func Restore(ctx context.Context, location, fleet string, holder state.Holder, f
 	return st.Restore(ctx, fleet, holder, force)
 }
 
-// Describe shows a location without its secret: a PostgreSQL password is masked.
+// Describe shows a location, or any argument, without its secret: a PostgreSQL location has its
+// password masked (URL or keyword DSN, postgres.Redact); any other URL with user information
+// (https://user:pass@host/...) has its password masked, and a user information without a password
+// (https://TOKEN@host/..., a common way to pass a token) is masked whole; a password= query parameter
+// is masked too. Anything else is shown as it is.
 func Describe(location string) string {
 	if IsShared(location) {
 		return postgres.Redact(location)
 	}
+	if strings.Contains(location, "://") {
+		return redactURL(location)
+	}
 	return location
 }
 
+// redactURL masks the secrets of a URL that is not a PostgreSQL location: postgres.Redact masks the
+// password of its user information (and everything up to the last '@' when the URL is ambiguous) and
+// password= query parameters, whatever the scheme; a user information that is only a user is then
+// masked whole, since over HTTP it is usually a token. A URL that parses without user information
+// and has no password parameter is kept as it is, an '@' in its path included.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.Opaque == "" && u.User == nil &&
+		!strings.Contains(strings.ToLower(u.RawQuery), "password") {
+		return s
+	}
+	s = postgres.Redact(s)
+	i := strings.Index(s, "://")
+	head, body := s[:i+3], s[i+3:]
+	authority := body
+	if j := strings.IndexAny(authority, "/?#"); j >= 0 {
+		authority = authority[:j]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 || strings.Contains(authority[:at], ":") || authority[:at] == mask {
+		return s
+	}
+	return head + mask + body[at:]
+}
+
+// mask replaces a secret (as postgres.Redact writes it).
+const mask = "***"
+
 // CommandLine is args as a journal records them: every argument that is, or is a flag's value that is,
-// a PostgreSQL location has its password masked, since the journal is read by everyone who can read
-// the state.
+// a location or URL has its secret masked as Describe does (a PostgreSQL password, the password or
+// token in the user information of any URL such as --endpoint https://user:pass@host/gcw), since the
+// journal is read by everyone who can read the state.
 func CommandLine(args []string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
