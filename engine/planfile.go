@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // PlanFileMode is the permission of a saved plan file. A plan holds no secret, but it does hold the
@@ -84,14 +86,86 @@ func writePlanFile(path string, b []byte, perm os.FileMode) (err error) {
 	return nil
 }
 
+// Limits of a plan file, so that loading a file that is not a plan (apply /dev/zero, a log passed by
+// mistake, a file made to exhaust memory) fails with an error instead of growing until the system kills
+// the process. A plan of the largest fleet (spec.MaxDesktops desktops, every one created) is about
+// 6 MiB with 30,000 objects and 190,000 values; each limit is more than twice what such a plan needs.
+// Loading a file at the limits takes under 100 MiB of memory, whatever it holds.
+const (
+	// MaxPlanFileSize is the size of the largest plan file LoadPlan reads: 16 MiB.
+	MaxPlanFileSize = 16 << 20
+	// MaxPlanObjects is the most JSON objects a plan file may hold, and MaxPlanValues the most values
+	// (objects, arrays, and the members and elements after the first of each), counted before the file
+	// is decoded: a few bytes of JSON ({} or "",) decode to up to a hundred times as many bytes of
+	// memory, which the file's size alone does not bound.
+	MaxPlanObjects = 100_000
+	MaxPlanValues  = 500_000
+)
+
 // LoadPlan reads a plan written by SavePlan. It refuses a file that is not a plan (no format_version)
 // or whose format_version is not the one this deskfleet reads (FormatVersion), saying which version it
 // reads; the plan must then be made again. Fields it does not know are ignored (new fields do not
 // change the format version). Whether the plan is still current is for Stale to tell.
+//
+// A file larger than MaxPlanFileSize, or holding more than MaxPlanObjects objects or MaxPlanValues
+// values, is refused before it is decoded, with an error naming the file and the limit; no more than
+// MaxPlanFileSize+1 bytes are read from any file (a pipe or a device included).
 func LoadPlan(path string) (*Plan, error) {
-	b, err := os.ReadFile(path)
+	b, err := readPlanFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return decodePlanFile(path, b)
+}
+
+// readPlanFile reads at most MaxPlanFileSize bytes of path, failing when it holds more.
+func readPlanFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load plan: %w", err)
+	}
+	defer f.Close()
+	tooBig := fmt.Errorf("load plan %s: the file is larger than %d MiB, the most a plan file may be",
+		path, MaxPlanFileSize>>20)
+	// One allocation of the file's size (or of the limit, for a device or a pipe, whose size is not
+	// known): growing a buffer as it fills would hold twice as much for a moment.
+	size := int64(MaxPlanFileSize)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if st.Size() > MaxPlanFileSize {
+			return nil, tooBig
+		}
+		size = st.Size()
+	}
+	b := make([]byte, 0, size+1)
+	r := io.LimitReader(f, MaxPlanFileSize+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load plan: %w", err)
+		}
+		if len(b) > MaxPlanFileSize {
+			return nil, tooBig
+		}
+		if len(b) == cap(b) { // a regular file that grew since Stat
+			b = slices.Grow(b, min(cap(b), MaxPlanFileSize+1-len(b)))
+		}
+	}
+	return b, nil
+}
+
+// decodePlanFile decodes a plan file's bytes read from path (named in errors); see LoadPlan.
+func decodePlanFile(path string, b []byte) (*Plan, error) {
+	switch objects, values := jsonShape(b); {
+	case objects > MaxPlanObjects:
+		return nil, fmt.Errorf("load plan %s: the file holds more than %d JSON objects, the most a plan file may hold",
+			path, MaxPlanObjects)
+	case values > MaxPlanValues:
+		return nil, fmt.Errorf("load plan %s: the file holds more than %d JSON values, the most a plan file may hold",
+			path, MaxPlanValues)
 	}
 	var head struct {
 		FormatVersion *int `json:"format_version"`
@@ -111,4 +185,28 @@ func LoadPlan(path string) (*Plan, error) {
 		return nil, fmt.Errorf("load plan %s: %w", path, err)
 	}
 	return &p, nil
+}
+
+// jsonShape counts, without decoding, the objects of JSON text b and its values: every object and
+// array, and every member or element after a comma (those before the first comma of a container are
+// not counted: the counts are a bound for valid JSON within one per container). Text inside strings is
+// skipped. Invalid JSON gives meaningless counts, and json.Unmarshal then refuses it before decoding
+// anything.
+func jsonShape(b []byte) (objects, values int) {
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case '{':
+			objects++
+			values++
+		case '[', ',':
+			values++
+		}
+	}
+	return objects, values
 }

@@ -321,3 +321,68 @@ func TestPlanHoldsNoSecret(t *testing.T) {
 		t.Errorf("pfAllOps covers %d op kinds, want all 16 of ops.go", len(kinds))
 	}
 }
+
+// pfPlanOf is a valid plan file whose "unmanaged" list is filled with n items of item, followed by pad
+// spaces.
+func pfPlanOf(field, item string, n, pad int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"format_version": ` + strconv.Itoa(engine.FormatVersion) + `, "fleet": "studio", "` + field + `": [`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(item)
+	}
+	b.WriteString("]}")
+	b.Write(bytes.Repeat([]byte(" "), pad))
+	return b.Bytes()
+}
+
+// TestLoadPlanLimits: a plan file is read and decoded only within MaxPlanFileSize bytes,
+// MaxPlanObjects objects and MaxPlanValues values; over a limit, the error names the file and the
+// limit, and a file at the limits loads.
+func TestLoadPlanLimits(t *testing.T) {
+	open := len(pfPlanOf("changes", "", 0, 0))
+	cases := []struct {
+		name    string
+		reason  string
+		content func() []byte
+		want    string // in the error; "" when the plan loads
+	}{
+		{"size at the limit", "a plan padded to exactly MaxPlanFileSize bytes loads",
+			func() []byte { return pfPlanOf("changes", "", 0, engine.MaxPlanFileSize-open) }, ""},
+		{"size over the limit", "one byte more than MaxPlanFileSize is refused before it is decoded",
+			func() []byte { return pfPlanOf("changes", "", 0, engine.MaxPlanFileSize-open+1) }, "larger than 16 MiB"},
+		{"objects at the limit", "MaxPlanObjects objects load (the plan itself is one)",
+			func() []byte { return pfPlanOf("changes", "{}", engine.MaxPlanObjects-1, 0) }, ""},
+		{"objects over the limit", "empty objects decode to a hundred times their size: one more is refused",
+			func() []byte { return pfPlanOf("changes", "{}", engine.MaxPlanObjects, 0) }, "more than 100000 JSON objects"},
+		{"values over the limit", "empty strings decode to five times their size: more than MaxPlanValues values are refused",
+			func() []byte { return pfPlanOf("unmanaged", `""`, engine.MaxPlanValues+1, 0) }, "more than 500000 JSON values"},
+		{"brackets inside strings", "braces and commas inside a string are not counted",
+			func() []byte {
+				return pfPlanOf("unmanaged", `"`+strings.Repeat(`{[,\"`, engine.MaxPlanObjects+1)+`"`, 1, 0)
+			}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "p.json")
+			if err := os.WriteFile(path, tc.content(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			p, err := engine.LoadPlan(path)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("%s: %v", tc.reason, err)
+			case tc.want == "":
+				if p.Fleet != "studio" {
+					t.Errorf("%s: fleet %q", tc.reason, p.Fleet)
+				}
+			case err == nil:
+				t.Fatalf("%s: the plan loaded", tc.reason)
+			case !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path):
+				t.Errorf("%s: error %q does not name the file and %q", tc.reason, err, tc.want)
+			}
+		})
+	}
+}
