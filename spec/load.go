@@ -24,8 +24,17 @@ const (
 	MaxDesktops = 10_000
 	// maxNodes bounds the YAML nodes visited per document, aliases expanded (alias bombs).
 	maxNodes = 200_000
-	// maxFileSize bounds the size of one spec file.
+	// maxFileSize bounds the size of one spec file, maxSetSize the size of all the files of a spec
+	// together: files are read through a reader limited to what is left of both, so an endless input
+	// (-f /dev/zero) costs no more than the limit.
 	maxFileSize = 8 << 20
+	maxSetSize  = 16 << 20
+	// maxSetNodes bounds the YAML nodes all the files of a spec may make together, estimated before
+	// parsing (nodeEstimate): the YAML parser builds every node of a file before maxNodes is checked,
+	// at a few hundred bytes a node with its garbage, and two bytes of YAML ("0,") make a node. A
+	// spec of the largest fleet, its 10,000 desktops written out one by one with a few keys each, is
+	// estimated at under 200,000 nodes. Reading a spec at the limits takes under 100 MiB of memory.
+	maxSetNodes = maxNodes
 )
 
 // Source is one parsed YAML document of a spec, before decoding: File is the path as given (joined with
@@ -38,15 +47,32 @@ type Source struct {
 // ReadSources expands paths (files, or folders whose *.yaml and *.yml files are read, not recursing;
 // none means ".") and parses every document of every file. Files and folders that cannot be read, and
 // YAML syntax errors, are reported as diagnostics; the documents that parsed are returned in order.
+//
+// A spec is bounded: a file larger than 8 MiB, files together larger than 16 MiB, or files together
+// estimated to make more than 200,000 YAML nodes are reported at the file that crosses the limit, and
+// no further file is read.
 func ReadSources(paths ...string) ([]Source, Diagnostics) {
 	var diags Diagnostics
 	files := expandPaths(paths, &diags)
 	var out []Source
+	size, nodes := 0, 0
 	for _, f := range files {
-		data, err := readFile(f)
+		data, err := readFile(f, maxSetSize-size)
+		if errors.Is(err, errSetTooLarge) {
+			diags = append(diags, Diagnostic{Pos: Pos{File: f, Line: 1, Col: 1}, Message: err.Error(),
+				Hint: "a spec's files together are at most 16 MiB: pass only the spec's files or folder with -f"})
+			break
+		}
 		if err != nil {
 			diags = append(diags, Diagnostic{Pos: Pos{File: f}, Message: err.Error()})
 			continue
+		}
+		size += len(data)
+		if nodes += nodeEstimate(data); nodes > maxSetNodes {
+			diags = append(diags, Diagnostic{Pos: Pos{File: f, Line: 1, Col: 1},
+				Message: fmt.Sprintf("spec too large: its files make more than %d YAML nodes (lines and indicators counted before parsing)", maxSetNodes),
+				Hint:    "a spec's files together make at most 200,000 YAML nodes: use count in a desktop group rather than listing each desktop, and pass only the spec's files or folder with -f"})
+			break
 		}
 		srcs, ds := ParseSources(f, data)
 		out = append(out, srcs...)
@@ -55,20 +81,44 @@ func ReadSources(paths ...string) ([]Source, Diagnostics) {
 	return out, diags
 }
 
-func readFile(name string) ([]byte, error) {
+// errSetTooLarge is readFile's error for a file that does not fit in what is left of maxSetSize.
+var errSetTooLarge = errors.New("spec too large: its files together are larger than 16 MiB")
+
+// readFile reads name, failing when it is larger than maxFileSize or than room, what is left of the
+// spec's maxSetSize (errSetTooLarge). It never reads more than the smaller of the two, plus one byte.
+func readFile(name string, room int) ([]byte, error) {
 	fh, err := os.Open(name)
 	if err != nil {
 		return nil, errors.Unwrap(err) // the *PathError's path is already in the position
 	}
 	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, maxFileSize+1))
+	limit := min(maxFileSize, room)
+	data, err := io.ReadAll(io.LimitReader(fh, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxFileSize {
+	switch {
+	case len(data) <= limit:
+		return data, nil
+	case limit == maxFileSize:
 		return nil, fmt.Errorf("file is larger than %d MiB", maxFileSize>>20)
 	}
-	return data, nil
+	return nil, errSetTooLarge
+}
+
+// nodeEstimate is a bound, counted without parsing, of the YAML nodes data makes: a node starts at a
+// line or after an indicator: - : ? [ start at most one each, and , { at most two (a flow mapping's
+// key and its empty value); a document adds one. It is meant for well-formed YAML: the parser stops
+// at the first syntax error, and makes no more nodes than the text before it bounds.
+func nodeEstimate(data []byte) int {
+	n := 2
+	for _, c := range []byte("\n-:?[") {
+		n += bytes.Count(data, []byte{c})
+	}
+	for _, c := range []byte(",{") {
+		n += 2 * bytes.Count(data, []byte{c})
+	}
+	return n
 }
 
 // expandPaths turns the arguments into the list of files to read, in order, without duplicates.

@@ -1,6 +1,9 @@
 package spec
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -232,6 +235,64 @@ func TestLoadErrors(t *testing.T) {
 			_, ds := Parse("f.yaml", []byte(src))
 			if got := errorsOf(ds); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("%s\ngot:\n  %s\nwant:\n  %s", tt.reason, strings.Join(got, "\n  "), strings.Join(tt.want, "\n  "))
+			}
+		})
+	}
+}
+
+// TestReadSourcesLimits: a spec's files are read within maxFileSize each, maxSetSize together and
+// maxSetNodes estimated YAML nodes together; the file that crosses a limit is named, with the limit,
+// and no file after it is read or parsed. A spec of the largest fleet written out desktop by desktop
+// is within the limits.
+func TestReadSourcesLimits(t *testing.T) {
+	longLine := func(n int) string { return "# " + strings.Repeat("x", n-3) + "\n" } // one line of n bytes
+	var tenThousand strings.Builder
+	tenThousand.WriteString(head + "desktops:\n")
+	for i := range MaxDesktops {
+		fmt.Fprintf(&tenThousand, "  - name: ws-%05d\n    label: lab\n    power: on\n", i)
+	}
+	cases := []struct {
+		name   string
+		reason string
+		files  []string // the folder's files, f0.yaml, f1.yaml, ...
+		want   string   // the error's "file: message" prefix; "" when the spec loads
+	}{
+		{"set size", "three files of 7 MiB: the third crosses the 16 MiB of a spec and is named; no node is made of it",
+			[]string{head, longLine(7 << 20), longLine(7 << 20), longLine(7 << 20)},
+			"f3.yaml:1:1: spec too large: its files together are larger than 16 MiB"},
+		{"file size", "a file over 8 MiB is named, as before",
+			[]string{head, longLine(8<<20 + 1)}, "f1.yaml: file is larger than 8 MiB"},
+		{"flow nodes", "two bytes of YAML make a node: 150,000 of them are refused before the parser builds them",
+			[]string{head + "desktops: [" + strings.Repeat("a,", 150_000) + "a]\n"},
+			"f0.yaml:1:1: spec too large: its files make more than 200000 YAML nodes"},
+		{"nodes of the set", "the estimate adds up over the files: the file that crosses it is named",
+			[]string{head, "x: [" + strings.Repeat("0,", 60_000) + "0]\n", "y: [" + strings.Repeat("0,", 60_000) + "0]\n"},
+			"f2.yaml:1:1: spec too large: its files make more than 200000 YAML nodes"},
+		{"largest fleet", "10,000 desktops written out one by one are within the limits", []string{tenThousand.String()}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for i, f := range tc.files {
+				if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.yaml", i)), []byte(f), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fl, ds := Load(dir)
+			errs := errorsOf(ds)
+			if tc.want == "" {
+				if len(errs) > 0 || len(fl.Desktops) != MaxDesktops {
+					t.Fatalf("%s: %d desktops, errors %v", tc.reason, len(fl.Desktops), errs)
+				}
+				return
+			}
+			want := filepath.Join(dir, tc.want)
+			found := false
+			for _, e := range errs {
+				found = found || strings.HasPrefix(e, want)
+			}
+			if !found {
+				t.Errorf("%s: no error %q in %.500q", tc.reason, want, errs)
 			}
 		})
 	}
