@@ -369,15 +369,20 @@ func TestRules(t *testing.T) {
 				if err == nil {
 					return nil
 				}
-				for _, call := range []func() error{
-					func() error { _, err := e.c.DeleteVm(ctx, provider.DeleteVmRequest{VmID: v["vm"]}); return err },
-					func() error {
+				// DeleteVm refuses with 13002; RebuildVm with its own 13004 (the reference's code for any
+				// state but stopped, a transition included).
+				for _, c := range []struct {
+					code string
+					call func() error
+				}{
+					{provider.CodeOperationFailed, func() error { _, err := e.c.DeleteVm(ctx, provider.DeleteVmRequest{VmID: v["vm"]}); return err }},
+					{provider.CodeRebuildNotStopped, func() error {
 						_, err := e.c.RebuildVm(ctx, provider.RebuildVmRequest{VmID: v["vm"], ImageID: sim.ImageWin10})
 						return err
-					},
+					}},
 				} {
-					if e2 := call(); !provider.IsWrongState(e2) || e2.(*provider.APIError).Code != provider.CodeOperationFailed {
-						t.Errorf("while stopping: %v, want 13002", e2)
+					if e2 := c.call(); !provider.IsWrongState(e2) || e2.(*provider.APIError).Code != c.code {
+						t.Errorf("while stopping: %v, want %s", e2, c.code)
 					}
 				}
 				return err

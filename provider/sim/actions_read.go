@@ -343,7 +343,9 @@ func (s *Sim) getEipPrice(p *params) (any, error) {
 			return map[string]any{"bandwidth_price": priceView(bw), "eip_price": priceView(ip), "total_price": priceView(bw + ip)}, nil
 		}
 	}
-	return nil, fail("10003", "带宽conf_id无效")
+	// 13503 (获取eip价格失败): the price service has no price for that line. The reference's 10003
+	// is for parameters missing or malformed, 10006 for an unknown site.
+	return nil, fail("13503", "无对应带宽conf_id的价格")
 }
 
 // vmView renders QueryVm's Data: no image, no account id, no auto-renewal (docs/api-readings.md).

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/deskfleet/deskfleet/provider"
@@ -15,7 +16,7 @@ const maxRemark = 30
 
 func (s *Sim) newTask(p *params, action provider.Action, req string) *Task {
 	t := &Task{ID: s.newID(), RequestID: req, Action: action, Deadline: p.now.Add(s.taskDuration(action)),
-		Status: TaskRunning, Fail: p.taskFail}
+		Status: TaskRunning, Fail: p.taskFail, FailError: p.taskFail && p.failError && action == provider.ActionCreateVm}
 	s.w.tasks[t.ID] = t
 	s.w.pending = append(s.w.pending, t.ID)
 	return t
@@ -29,9 +30,10 @@ func hold(d *Desktop, t *Task, status string) {
 	d.TaskID, d.Status = t.ID, status
 }
 
-// finish applies a task whose deadline has passed. A failed task keeps the first half (rounded
-// down) of the desktops of CreateVm and OperateVm and changes nothing else. Desktops changed by the
-// console meanwhile (TaskID no longer this task) are left alone.
+// finish applies a task whose deadline has passed. A failed CreateVm leaves all its desktops in
+// status "error" (FailError), or keeps the first half (rounded down) running and removes the rest; a
+// failed OperateVm keeps the first half of its desktops; other failed tasks change nothing.
+// Desktops changed by the console meanwhile (TaskID no longer this task) are left alone.
 func (s *Sim) finish(t *Task) {
 	w := s.w
 	keep := len(t.VMIDs)
@@ -51,6 +53,10 @@ func (s *Sim) finish(t *Task) {
 		d.TaskID = ""
 		switch t.Action {
 		case provider.ActionCreateVm:
+			if t.FailError {
+				d.Status, d.PrevStatus = StatusError, ""
+				continue
+			}
 			if !ok {
 				w.removeDesktop(id)
 				continue
@@ -109,11 +115,15 @@ func (s *Sim) makeDefaultNet(site string, t *Task) {
 	s.supplyNet(s.w.vpcByID[v.ID])
 }
 
-// supplyNet adds what a default net lacks: a subnet, and a 电信 and a 移动 gateway.
+// supplyNet adds what a default net lacks: a subnet, and (unless Options.NetsWithoutGateways) a 电信
+// and a 移动 gateway.
 func (s *Sim) supplyNet(v *VPC) {
 	if len(v.Subnets) == 0 {
 		v.Subnets = append(v.Subnets, Net{ID: s.newID(), Name: "子网1", IPAddress: "10.1.0.0", Gateway: "10.1.0.1", Mask: 16,
 			VlanID: strconv.Itoa(1700 + s.w.seq%300), DNS: defaultDNS})
+	}
+	if s.opt.NetsWithoutGateways {
+		return
 	}
 	have := map[string]bool{}
 	for _, g := range v.Gateways {
@@ -170,7 +180,9 @@ func (s *Sim) supplyDefaultNet(p *params) (any, error) {
 func (s *Sim) usableImage(imageID string, pr *Product, site string) error {
 	im := s.w.imgByID[imageID]
 	if im == nil {
-		return fail("10006", "无对应镜像信息")
+		// The reference's 10006 names what is missing (CreateVm: the product, RebuildVm: the
+		// desktop); an image it does not know is a parameter that does not meet its requirements.
+		return fail("10003", "镜像不存在")
 	}
 	if pr != nil && im.OSType != pr.OS {
 		return fail("10003", "镜像与商品规格的操作系统不符")
@@ -200,7 +212,9 @@ func (s *Sim) countLive(f func(*Desktop) bool) int {
 // createVm names the first desktop name and the k-th further one name_%03d(hostNo+k-1): with the
 // default hostNo 1, "测试", "测试_001", "测试_002" (the reference's own example). hostNo thus numbers
 // the second desktop. Both vGatewayNetId/vGatewayConfId and vgatewayNetId/vgatewayConfId are
-// accepted; without them the desktop has no gateway (no EIP, no publicIp).
+// accepted. The reference requires them; on a VPC without any gateway (the API's later versions)
+// none is accepted and the desktop has no EIP and no publicIp, but on a VPC that has gateways both
+// are required (10003). num has no limit but the quotas and the product's capacity.
 func (s *Sim) createVm(p *params) (any, error) {
 	req, site, prodID := p.need("requestId"), p.need("siteId"), p.need("productId")
 	name, imageID, vpcID, subnetID := p.need("name"), p.need("imageId"), p.need("vpcId"), p.need("subnetNetId")
@@ -222,9 +236,6 @@ func (s *Sim) createVm(p *params) (any, error) {
 	}
 	if cycle != "minute" && cycle != "month" {
 		return nil, fail("10003", "计费周期可选值为minute或month")
-	}
-	if num > 100 {
-		return nil, fail("10003", "开通数量过大")
 	}
 	if s.w.siteByID[site] == nil {
 		return nil, fail("10006", "无对应站点信息")
@@ -250,6 +261,9 @@ func (s *Sim) createVm(p *params) (any, error) {
 		return nil, fail("13505", "子网不存在")
 	}
 	var gw *Net
+	if len(vpc.Gateways) > 0 && (gwID == "" || gwConf == "") {
+		return nil, fail("10003", "缺少参数vGatewayNetId或vGatewayConfId")
+	}
 	if gwID != "" || gwConf != "" {
 		for i := range vpc.Gateways {
 			if vpc.Gateways[i].ID == gwID {
@@ -261,10 +275,10 @@ func (s *Sim) createVm(p *params) (any, error) {
 		}
 	}
 	monthly := cycle == "month"
-	if monthly && s.opt.MonthlyQuota > 0 && s.countLive(func(d *Desktop) bool { return d.Monthly })+num > s.opt.MonthlyQuota {
+	if q := s.monthlyQuota(); monthly && q > 0 && s.countLive(func(d *Desktop) bool { return d.Monthly })+num > q {
 		return nil, fail("12501", "")
 	}
-	if !monthly && s.opt.OnDemandQuota > 0 && s.countLive(func(d *Desktop) bool { return !d.Monthly })+num > s.opt.OnDemandQuota {
+	if q := s.onDemandQuota(); !monthly && q > 0 && s.countLive(func(d *Desktop) bool { return !d.Monthly })+num > q {
 		return nil, fail("12502", "")
 	}
 	if pr.Capacity > 0 && s.countLive(func(d *Desktop) bool { return d.SiteID == site && d.ProductID == prodID })+num > pr.Capacity {
@@ -340,8 +354,9 @@ func (s *Sim) operateVm(p *params) (any, error) {
 		return nil, err
 	}
 	for _, d := range ds {
-		if busyStatus[d.Status] || (d.Status != StatusRunning && d.Status != StatusStopped) || (op == "reboot" && d.Status != StatusRunning) {
-			return nil, fail("13002", "云桌面"+d.ID+"当前状态"+d.Status+"不可操作")
+		st := s.status(d, p.now)
+		if st != StatusRunning && st != StatusStopped || (op == "reboot" && st != StatusRunning) {
+			return nil, fail("13002", "云桌面"+d.ID+"当前状态"+st+"不可操作")
 		}
 	}
 	t := s.newTask(p, provider.ActionOperateVm, req)
@@ -362,11 +377,10 @@ func (s *Sim) rebuildVm(p *params) (any, error) {
 	if d == nil {
 		return nil, fail("10006", "无对应云桌面信息")
 	}
-	if busyStatus[d.Status] {
-		return nil, fail("13002", "云桌面操作中")
-	}
-	if d.Status != StatusStopped {
-		return nil, fail("13004", "")
+	// Busy, expired or in error: not stopped, so 13004 (the reference's code for any state but
+	// stopped), not OperateVm's 13002.
+	if st := s.status(d, p.now); st != StatusStopped {
+		return nil, fail("13004", "当前状态为"+st)
 	}
 	if err := s.usableImage(imageID, s.w.prodKey[d.ProductID+"|"+d.SiteID], d.SiteID); err != nil {
 		return nil, err
@@ -441,11 +455,11 @@ func (s *Sim) readyAccount(id, code string) (*Account, error) {
 
 // bindable applies the binding rule: an unbound desktop may be bound running or stopped; a bound
 // one may be re-bound only when stopped.
-func bindable(d *Desktop, accountID string) bool {
-	if d.Status != StatusRunning && d.Status != StatusStopped {
+func bindable(d *Desktop, status, accountID string) bool {
+	if status != StatusRunning && status != StatusStopped {
 		return false
 	}
-	return d.AccountID == "" || d.AccountID == accountID || d.Status == StatusStopped
+	return d.AccountID == "" || d.AccountID == accountID || status == StatusStopped
 }
 
 func (s *Sim) changeAccount(p *params) (any, error) {
@@ -461,7 +475,7 @@ func (s *Sim) changeAccount(p *params) (any, error) {
 	if _, err := s.readyAccount(accID, "13011"); err != nil {
 		return nil, err
 	}
-	if !bindable(d, accID) {
+	if !bindable(d, s.status(d, p.now), accID) {
 		return nil, fail("13011", "对于已经绑定用户的云桌面仅在已关机的状态下可以换绑用户")
 	}
 	d.AccountID = accID
@@ -482,8 +496,8 @@ func (s *Sim) bindAccounts(p *params) (any, error) {
 		return nil, err
 	}
 	for _, d := range ds {
-		if !bindable(d, accID) {
-			return nil, fail("13013", "云桌面"+d.ID+"已绑定其他用户且未关机")
+		if !bindable(d, s.status(d, p.now), accID) {
+			return nil, fail("13013", "云桌面"+d.ID+"当前状态"+s.status(d, p.now)+"，已绑定其他用户的云桌面仅在已关机状态下可换绑")
 		}
 	}
 	for _, d := range ds {
@@ -503,7 +517,7 @@ func (s *Sim) unbindAccounts(p *params) (any, error) {
 		return nil, err
 	}
 	for _, d := range ds {
-		if d.Status != StatusStopped {
+		if s.status(d, p.now) != StatusStopped {
 			return nil, fail("13012", "仅支持已关机状态的云桌面执行解绑用户操作")
 		}
 	}
@@ -520,8 +534,9 @@ func orderResult(p *params, req string, ok, failed []string, msg string) map[str
 
 // updateOrder converts per-minute desktops to monthly. Request-level errors (nothing done): unknown
 // desktop 10006, a desktop already monthly 12503, monthly quota already full 12501. Per item
-// (failedVmIds): desktops beyond the remaining quota, desktops being deleted, and the second half
-// under an injected task failure.
+// (failedVmIds): desktops not running or stopped (in a transition or in error: the reference is
+// silent, the worst case is a partial success the caller must read), desktops beyond the remaining
+// quota, and the second half under an injected task failure.
 func (s *Sim) updateOrder(p *params) (any, error) {
 	req, ids := p.need("requestId"), p.list("vmIds")
 	toMonth := p.flag("isToMonth", false)
@@ -540,8 +555,8 @@ func (s *Sim) updateOrder(p *params) (any, error) {
 		}
 	}
 	room := len(ds)
-	if s.opt.MonthlyQuota > 0 {
-		room = s.opt.MonthlyQuota - s.countLive(func(d *Desktop) bool { return d.Monthly })
+	if q := s.monthlyQuota(); q > 0 {
+		room = q - s.countLive(func(d *Desktop) bool { return d.Monthly })
 		if room <= 0 {
 			return nil, fail("12501", "")
 		}
@@ -549,8 +564,8 @@ func (s *Sim) updateOrder(p *params) (any, error) {
 	okIDs, failed, msg := []string{}, []string{}, ""
 	for i, d := range ds {
 		switch {
-		case d.Status == StatusDeleting:
-			failed, msg = append(failed, d.ID), "云桌面删除中"
+		case !settledStatus(d.Status):
+			failed, msg = append(failed, d.ID), "云桌面"+d.ID+"当前状态"+d.Status+"不可转包月"
 		case i >= room:
 			failed, msg = append(failed, d.ID), errText["12501"]
 		case p.taskFail && i >= len(ds)/2:
@@ -564,7 +579,9 @@ func (s *Sim) updateOrder(p *params) (any, error) {
 }
 
 // renewalOrder extends monthly desktops from their expiry (or from now, when already expired).
-// A per-minute desktop in the list is 12504 for the whole request.
+// A per-minute desktop in the list is 12504 for the whole request. Per item (failedVmIds): desktops
+// in a transition or in error (an expired one may be renewed: that is how it comes back), and the
+// second half under an injected task failure.
 func (s *Sim) renewalOrder(p *params) (any, error) {
 	req, ids := p.need("requestId"), p.list("vmIds")
 	duration := p.intOpt("duration", 1, 1)
@@ -585,7 +602,7 @@ func (s *Sim) renewalOrder(p *params) (any, error) {
 	}
 	okIDs, failed, msg := []string{}, []string{}, ""
 	for i, d := range ds {
-		if d.Status == StatusDeleting || (p.taskFail && i >= len(ds)/2) {
+		if busyStatus[d.Status] || d.Status == StatusError || (p.taskFail && i >= len(ds)/2) {
 			failed, msg = append(failed, d.ID), "订单更新续约失败"
 			continue
 		}
@@ -659,6 +676,11 @@ func (s *Sim) createSubAccounts(p *params) (any, error) {
 	type item struct{ name, email, remark string }
 	var list []item
 	for _, m := range items {
+		for k := range m {
+			if k != "name" && k != "email" && k != "remark" {
+				return nil, fail("10003", "createAccountParams中不支持的参数"+k)
+			}
+		}
 		n, ok1 := str(m, "name")
 		e, ok2 := str(m, "email")
 		r, ok3 := str(m, "remark")
@@ -718,3 +740,14 @@ func (s *Sim) changeSubAccountRemark(p *params) (any, error) {
 	}
 	return nil, nil
 }
+
+// status is a desktop's status as the API shows it at now: its own, or asMonthExpired for a monthly
+// desktop past its term without auto-renewal (see billingView). The rules judge this one: an expired
+// desktop is neither running nor stopped, whatever it was before.
+func (s *Sim) status(d *Desktop, now time.Time) string {
+	_, _, st := billingView(d, now)
+	return st
+}
+
+// settledStatus reports a status in which billing may change: running or stopped.
+func settledStatus(st string) bool { return st == StatusRunning || st == StatusStopped }

@@ -134,6 +134,11 @@ func (e *env) do(method, action string, query map[string]string, body any) resul
 	b, _ := io.ReadAll(resp.Body)
 	r := result{status: resp.StatusCode}
 	if err := json.Unmarshal(b, &r.raw); err != nil {
+		if resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout {
+			// An injected gateway error: an HTML page, no envelope.
+			r.raw = map[string]any{"Code": "html"}
+			return r
+		}
 		e.t.Fatalf("%s: body is not JSON: %q", action, b)
 	}
 	return r

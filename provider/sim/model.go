@@ -237,6 +237,8 @@ type Task struct {
 	Status     string          `json:"status"`
 	FailReason string          `json:"failReason"`
 	Fail       bool            `json:"fail,omitempty"`
+	// FailError: a failed CreateVm leaves its desktops in status "error" (else: half kept).
+	FailError bool `json:"failError,omitempty"`
 }
 
 // Catalog is the seed world a Sim starts from when it has no data file (or an empty one).

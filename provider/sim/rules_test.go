@@ -12,7 +12,8 @@ func TestRules(t *testing.T) {
 	const acc = "7e7ba91e-4357-470a-9609-ce60d9d7e38f"
 	createBody := func(mod map[string]any) map[string]any {
 		b := map[string]any{"requestId": "r", "siteId": SiteSuqianA, "productId": ProductA5000Win, "name": "x",
-			"imageId": ImageWin10, "qos": "5", "vpcId": VPCDefaultSuqianA, "subnetNetId": "73d2c7ec-cdcb-11ec-a318-ee97882ecf7d"}
+			"imageId": ImageWin10, "qos": "5", "vpcId": VPCDefaultSuqianA, "subnetNetId": "73d2c7ec-cdcb-11ec-a318-ee97882ecf7d",
+			"vgatewayNetId": "80587138-cdcb-11ec-a318-ee97882ecf7d", "vgatewayConfId": "10298"}
 		for k, v := range mod {
 			if v == nil {
 				delete(b, k)
@@ -37,11 +38,11 @@ func TestRules(t *testing.T) {
 	}{
 		{"rebuild-running", "RebuildVm only on a stopped desktop", Options{}, nil,
 			call{"GET", "RebuildVm", nil, nil}, "13004"},
-		{"rebuild-busy", "a desktop in a transitional status refuses work", Options{},
+		{"rebuild-busy", "a desktop in a transitional status is not stopped: RebuildVm's 13004, not OperateVm's 13002", Options{},
 			func(e *env, vm []string) {
 				e.must(e.post("OperateVm", map[string]any{"requestId": "r", "action": "off", "vmIds": toAny(vm)}))
 			},
-			call{"GET", "RebuildVm", nil, nil}, "13002"},
+			call{"GET", "RebuildVm", nil, nil}, "13004"},
 		{"rebuild-image-unavailable", "only Available/Using images rebuild", Options{},
 			func(e *env, vm []string) {
 				e.power("off", vm...)

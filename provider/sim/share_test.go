@@ -47,7 +47,8 @@ func fileGeneration(t *testing.T, file string) uint64 {
 func TestSharedDataFile(t *testing.T) {
 	body := func(name string) map[string]any {
 		return map[string]any{"requestId": "req-" + name, "siteId": SiteSuqianA, "productId": ProductA5000Win, "name": name,
-			"imageId": ImageWin10, "qos": "5", "vpcId": VPCDefaultSuqianA, "subnetNetId": "73d2c7ec-cdcb-11ec-a318-ee97882ecf7d"}
+			"imageId": ImageWin10, "qos": "5", "vpcId": VPCDefaultSuqianA, "subnetNetId": "73d2c7ec-cdcb-11ec-a318-ee97882ecf7d",
+			"vgatewayNetId": "80587138-cdcb-11ec-a318-ee97882ecf7d", "vgatewayConfId": "10298"}
 	}
 	cases := []struct {
 		name, reason string

@@ -47,6 +47,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -75,9 +76,14 @@ type Options struct {
 	Latency time.Duration
 	// Faults are the seeded fault rates.
 	Faults Faults
-	// MonthlyQuota and OnDemandQuota cap the live monthly / per-minute desktops (12501 / 12502);
-	// 0 means unlimited.
+	// MonthlyQuota and OnDemandQuota cap the live monthly / per-minute desktops (12501 / 12502),
+	// those in "error" and still being created included; 0 means DefaultMonthlyQuota /
+	// DefaultOnDemandQuota, negative means unlimited.
 	MonthlyQuota, OnDemandQuota int
+	// NetsWithoutGateways makes CreateDefaultNet and SupplyDefaultNet make subnets only, as the
+	// API's later versions (the virtual gateway withdrawn) do; by default they add a 电信 and a 移动
+	// gateway, as the reference's GetDefaultNet example shows.
+	NetsWithoutGateways bool
 	// Catalog seeds a new world; nil means DefaultCatalog().
 	Catalog *Catalog
 	// DataFile, if set, holds the world as JSON: loaded by New when it exists (seeded from Catalog
@@ -91,6 +97,28 @@ type Options struct {
 	// Without DataFile the world lives in memory only and no file is touched.
 	DataFile string
 }
+
+// Default quotas of a test world: room for the project's largest fleets created through the API
+// (benchmarks apply 200 desktops; the spec allows 1,000 per group) with a margin, and for a plan of
+// 1,000 desktops made beside them; small enough that a runaway loop of creations meets 12502.
+const (
+	DefaultOnDemandQuota = 2000
+	DefaultMonthlyQuota  = 1000
+)
+
+func quota(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
+// monthlyQuota and onDemandQuota are the quotas in force; 0 means unlimited.
+func (s *Sim) monthlyQuota() int  { return quota(s.opt.MonthlyQuota, DefaultMonthlyQuota) }
+func (s *Sim) onDemandQuota() int { return quota(s.opt.OnDemandQuota, DefaultOnDemandQuota) }
 
 // Sim is the emulator. All methods are safe for concurrent use.
 type Sim struct {
@@ -189,6 +217,7 @@ type actionSpec struct {
 	mutating bool
 	lower    bool // code/msg/data envelope
 	task     bool
+	params   []string // the parameters the reference lists, besides the common ones
 	handle   func(s *Sim, p *params) (any, error)
 }
 
@@ -196,38 +225,48 @@ var actions map[provider.Action]actionSpec
 
 func init() {
 	g, p := http.MethodGet, http.MethodPost
+	ps := func(names ...string) []string { return names }
 	actions = map[provider.Action]actionSpec{
-		"QueryTask":              {method: g, handle: (*Sim).queryTask},
-		"QuerySites":             {method: g, handle: (*Sim).querySites},
-		"QueryProducts":          {method: g, handle: (*Sim).queryProducts},
-		"QueryImages":            {method: g, lower: true, handle: (*Sim).queryImages},
-		"QueryVmPrice":           {method: p, handle: (*Sim).queryVmPrice},
-		"UpdateOrder":            {method: p, mutating: true, handle: (*Sim).updateOrder},
-		"RenewalOrder":           {method: p, mutating: true, handle: (*Sim).renewalOrder},
-		"QuerySubAccounts":       {method: g, handle: (*Sim).querySubAccounts},
-		"CreateSubAccount":       {method: p, mutating: true, handle: (*Sim).createSubAccount},
-		"CreateSubAccounts":      {method: p, mutating: true, handle: (*Sim).createSubAccounts},
-		"ChangeSubAccountName":   {method: p, mutating: true, handle: (*Sim).changeSubAccountName},
-		"ChangeSubAccountRemark": {method: p, mutating: true, handle: (*Sim).changeSubAccountRemark},
-		"CreateDefaultNet":       {method: p, mutating: true, task: true, handle: (*Sim).createDefaultNet},
-		"SupplyDefaultNet":       {method: p, mutating: true, task: true, handle: (*Sim).supplyDefaultNet},
-		"GetDefaultNet":          {method: g, handle: (*Sim).getDefaultNet},
-		"GetCustomNet":           {method: g, handle: (*Sim).getCustomNet},
-		"GetLineBillingScheme":   {method: g, handle: (*Sim).getLineBillingScheme},
-		"GetEipPrice":            {method: g, handle: (*Sim).getEipPrice},
-		"QueryVms":               {method: g, handle: (*Sim).queryVms},
-		"QueryVm":                {method: g, handle: (*Sim).queryVm},
+		"QueryTask":              {method: g, params: ps("taskId", "requestId"), handle: (*Sim).queryTask},
+		"QuerySites":             {method: g, params: ps("siteId"), handle: (*Sim).querySites},
+		"QueryProducts":          {method: g, params: ps("siteId"), handle: (*Sim).queryProducts},
+		"QueryImages":            {method: g, lower: true, params: ps("siteId", "productId"), handle: (*Sim).queryImages},
+		"QueryVmPrice":           {method: p, params: ps("requestId", "siteId", "duration", "isToMonth", "billCycle", "num", "goodsId"), handle: (*Sim).queryVmPrice},
+		"UpdateOrder":            {method: p, mutating: true, params: ps("requestId", "vmIds", "isToMonth", "duration", "isAutoRenewal"), handle: (*Sim).updateOrder},
+		"RenewalOrder":           {method: p, mutating: true, params: ps("requestId", "vmIds", "duration", "priceToMonth", "isToMonth", "isAutoRenewal"), handle: (*Sim).renewalOrder},
+		"QuerySubAccounts":       {method: g, params: ps("email", "name", "remark"), handle: (*Sim).querySubAccounts},
+		"CreateSubAccount":       {method: p, mutating: true, params: ps("requestId", "email", "name", "remark"), handle: (*Sim).createSubAccount},
+		"CreateSubAccounts":      {method: p, mutating: true, params: ps("requestId", "createAccountParams"), handle: (*Sim).createSubAccounts},
+		"ChangeSubAccountName":   {method: p, mutating: true, params: ps("requestId", "email", "name"), handle: (*Sim).changeSubAccountName},
+		"ChangeSubAccountRemark": {method: p, mutating: true, params: ps("requestId", "emails", "remark"), handle: (*Sim).changeSubAccountRemark},
+		"CreateDefaultNet":       {method: p, mutating: true, task: true, params: ps("siteId", "requestId"), handle: (*Sim).createDefaultNet},
+		"SupplyDefaultNet":       {method: p, mutating: true, task: true, params: ps("siteId", "requestId"), handle: (*Sim).supplyDefaultNet},
+		"GetDefaultNet":          {method: g, params: ps("siteId", "requestId"), handle: (*Sim).getDefaultNet},
+		"GetCustomNet":           {method: g, params: ps("siteId", "requestId"), handle: (*Sim).getCustomNet},
+		"GetLineBillingScheme":   {method: g, params: ps("siteId", "requestId"), handle: (*Sim).getLineBillingScheme},
+		"GetEipPrice":            {method: g, params: ps("size", "bandwidthConfId", "siteId", "qos", "requestId"), handle: (*Sim).getEipPrice},
+		"QueryVms":               {method: g, params: ps("siteId", "productId", "billMethod", "email", "vpcId", "vpcName"), handle: (*Sim).queryVms},
+		"QueryVm":                {method: g, params: ps("vmId"), handle: (*Sim).queryVm},
 		"QueryExpireVms":         {method: g, lower: true, handle: (*Sim).queryExpireVms},
-		"CreateVm":               {method: p, mutating: true, task: true, handle: (*Sim).createVm},
-		"OperateVm":              {method: p, mutating: true, task: true, handle: (*Sim).operateVm},
-		"RebuildVm":              {method: g, mutating: true, task: true, handle: (*Sim).rebuildVm},
-		"DeleteVm":               {method: p, mutating: true, task: true, handle: (*Sim).deleteVm},
-		"ChangeVmName":           {method: p, mutating: true, handle: (*Sim).changeVmName},
-		"UpdateVmLabels":         {method: p, mutating: true, handle: (*Sim).updateVmLabels},
-		"ChangeAccount":          {method: p, mutating: true, handle: (*Sim).changeAccount},
-		"UnbindAccounts":         {method: p, mutating: true, handle: (*Sim).unbindAccounts},
-		"BindAccounts":           {method: p, mutating: true, handle: (*Sim).bindAccounts},
+		"CreateVm": {method: p, mutating: true, task: true, params: ps("requestId", "siteId", "productId", "name", "num", "hostNo",
+			"imageId", "moneyType", "subAccountId", "billCycle", "duration", "isToMonth", "isAutoRenewal", "priceToMonth", "qos",
+			"vpcId", "subnetNetId", "vGatewayNetId", "vGatewayConfId", "vgatewayNetId", "vgatewayConfId"), handle: (*Sim).createVm},
+		"OperateVm":      {method: p, mutating: true, task: true, params: ps("requestId", "action", "vmIds"), handle: (*Sim).operateVm},
+		"RebuildVm":      {method: g, mutating: true, task: true, params: ps("requestId", "vmId", "imageId"), handle: (*Sim).rebuildVm},
+		"DeleteVm":       {method: p, mutating: true, task: true, params: ps("requestId", "vmId"), handle: (*Sim).deleteVm},
+		"ChangeVmName":   {method: p, mutating: true, params: ps("requestId", "vmId", "name"), handle: (*Sim).changeVmName},
+		"UpdateVmLabels": {method: p, mutating: true, params: ps("requestId", "vmIds", "label"), handle: (*Sim).updateVmLabels},
+		"ChangeAccount":  {method: p, mutating: true, params: ps("requestId", "vmId", "accountId"), handle: (*Sim).changeAccount},
+		"UnbindAccounts": {method: p, mutating: true, params: ps("requestId", "vmIds"), handle: (*Sim).unbindAccounts},
+		"BindAccounts":   {method: p, mutating: true, params: ps("requestId", "vmIds", "accountId"), handle: (*Sim).bindAccounts},
 	}
+}
+
+// Params returns the parameters the reference lists for action, besides the common ones (the
+// query-string parameters of every request: Action and the signature's). Any other parameter is
+// refused with 10003. CreateVm lists both spellings of the gateway parameters.
+func Params(action provider.Action) []string {
+	return slices.Clone(actions[action].params)
 }
 
 // Actions returns the sorted names of the 30 actions the emulator serves.
@@ -278,8 +317,9 @@ func (s *Sim) ResetCalls() {
 
 // reply is a response ready to be written.
 type reply struct {
-	status int
-	body   []byte
+	status      int
+	body        []byte
+	contentType string // default application/json;charset=UTF-8
 }
 
 func jsonReply(status int, v any) reply {
@@ -288,7 +328,7 @@ func jsonReply(status int, v any) reply {
 		b = []byte(`{"Code":"InternalError","Message":"encode","Data":null}`)
 		status = http.StatusInternalServerError
 	}
-	return reply{status, b}
+	return reply{status: status, body: b}
 }
 
 func plainError(status int, code, msg string) reply {
@@ -308,9 +348,11 @@ func envelope(lower bool, code, msg string, data any) reply {
 }
 
 // ServeHTTP serves the API at /gcw/, /gcw and /. The order of work is: latency, action lookup and
-// call count, request-level fault (503, 429, drop before, slow), method check, signature check,
-// parameters, the action itself (under the Sim's lock and, with a DataFile, the file lock; nothing
-// before it sleeps under either), then a drop-after fault if one was drawn.
+// call count, request-level fault (5xx before the work, 429, throttle envelope, drop before, slow),
+// body read and method check, signature check, parameter placement and listing, the action itself
+// (under the Sim's lock and, with a DataFile, the file lock; nothing before it sleeps under either),
+// then a fault after the work if one was drawn (a 5xx instead of the answer, or a dropped
+// connection).
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opt.Latency > 0 {
 		time.Sleep(s.opt.Latency)
@@ -330,52 +372,57 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls[name]++
-	fault, taskFail := s.drawFault(name)
+	fault, tf := s.drawFault(name)
 	slow := s.opt.Faults.slowDelay()
 	s.mu.Unlock()
 
-	switch fault {
-	case Fault5xx:
-		writeReply(w, plainError(http.StatusServiceUnavailable, "ServiceUnavailable", "service unavailable (injected)"))
+	status5xx, after5xx, is5xx := fault.serverError()
+	switch {
+	case is5xx && !after5xx:
+		writeReply(w, serverErrorReply(status5xx))
 		return
-	case FaultThrottle:
+	case fault == FaultThrottle:
 		w.Header().Set("Retry-After", "1")
 		writeReply(w, plainError(http.StatusTooManyRequests, "Throttling", "too many requests (injected)"))
 		return
-	case FaultDropBefore:
+	case fault == FaultThrottleEnvelope:
+		writeReply(w, envelope(spec.lower, "Throttling", "请求过于频繁，请稍后重试(模拟限流)", nil))
+		return
+	case fault == FaultDropBefore:
 		dropConn(w)
 		return
-	case FaultSlow:
+	case fault == FaultSlow:
 		time.Sleep(slow)
 	}
-	if r.Method != spec.method {
-		writeReply(w, plainError(http.StatusMethodNotAllowed, "MethodNotAllowed",
-			fmt.Sprintf("%s must be called with %s", name, spec.method)))
-		return
-	}
-	var body []byte
-	if r.Method == http.MethodPost {
-		var buf bytes.Buffer
+	var buf bytes.Buffer
+	if r.Body != nil {
 		if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, 8<<20)); err != nil {
 			writeReply(w, errReply(spec.lower, fail("10003", "请求体读取失败")))
 			return
 		}
-		body = buf.Bytes()
+	}
+	body := buf.Bytes()
+	if r.Method != spec.method {
+		writeReply(w, errReply(spec.lower, fail("10003", fmt.Sprintf("%s须使用%s方法", name, spec.method))))
+		return
 	}
 
 	s.mu.Lock()
-	rep := s.serveLocked(name, spec, r, q, body, taskFail)
+	rep := s.serveLocked(name, spec, r, q, body, tf)
 	s.mu.Unlock()
 
-	if fault == FaultDropAfter {
+	switch {
+	case fault == FaultDropAfter:
 		dropConn(w)
 		return
+	case is5xx && after5xx:
+		rep = serverErrorReply(status5xx)
 	}
 	writeReply(w, rep)
 }
 
 // serveLocked does a request's work. Caller holds s.mu; serveLocked takes the file lock.
-func (s *Sim) serveLocked(name provider.Action, spec actionSpec, r *http.Request, q map[string][]string, body []byte, taskFail bool) reply {
+func (s *Sim) serveLocked(name provider.Action, spec actionSpec, r *http.Request, q url.Values, body []byte, tf taskFault) reply {
 	err := s.acquire()
 	defer s.release()
 	if err != nil {
@@ -385,12 +432,12 @@ func (s *Sim) serveLocked(name provider.Action, spec actionSpec, r *http.Request
 	if rep, ok := s.verify(r.Method, q, now); !ok {
 		return rep
 	}
-	p, err := newParams(r, q, body)
+	p, err := newParams(r, spec, q, body)
 	if err != nil {
 		return errReply(spec.lower, err)
 	}
 	settled := s.settle(now)
-	p.now, p.taskFail = now, taskFail
+	p.now, p.taskFail, p.failError = now, tf.fail, tf.error
 	data, err := spec.handle(s, p)
 	if err != nil {
 		if settled {
@@ -414,7 +461,11 @@ func errReply(lower bool, err error) reply {
 }
 
 func writeReply(w http.ResponseWriter, rep reply) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	ct := rep.contentType
+	if ct == "" {
+		ct = "application/json;charset=UTF-8"
+	}
+	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(rep.status)
 	_, _ = w.Write(rep.body)
 }

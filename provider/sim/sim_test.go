@@ -79,8 +79,15 @@ func TestWire(t *testing.T) {
 		{"lower-expire", "QueryExpireVms uses code/msg/data", "GET", "/gcw/?Action=QueryExpireVms", "", "", 200, `"code":"Success","data":[],"msg":null,"requestId":null,"status":0`},
 		{"lower-error", "an error of QueryImages keeps its spelling", "GET", "/gcw/?Action=QueryImages&productId=nope", "", "", 200, `"code":"10006"`},
 		{"error", "an error is HTTP 200 with the code and the Chinese text", "GET", "/gcw/?Action=QueryVm&vmId=nope", "", "", 200, `"Code":"10006","Data":null,"Message":"参数错误，对应云桌面不存在"`},
-		{"wrong-method", "a GET action called with POST", "POST", "/gcw/?Action=QueryVm", "application/json", `{"vmId":"x"}`, 405, `"Code":"MethodNotAllowed"`},
-		{"rebuild-post", "RebuildVm is a GET", "POST", "/gcw/?Action=RebuildVm", "application/json", `{}`, 405, `"Code":"MethodNotAllowed"`},
+		{"wrong-method", "a GET action called with POST: the reference's 10003", "POST", "/gcw/?Action=QueryVm", "application/json", `{"vmId":"x"}`, 200, `"Code":"10003"`},
+		{"rebuild-post", "RebuildVm is a GET", "POST", "/gcw/?Action=RebuildVm", "application/json", `{}`, 200, `"Code":"10003"`},
+		{"lower-wrong-method", "a refusal of QueryImages keeps its spelling", "POST", "/gcw/?Action=QueryImages", "application/json", `{}`, 200, `"code":"10003"`},
+		{"post-param-in-url", "a POST action's parameters go in the body, only common ones in the URL", "POST", "/gcw/?Action=ChangeVmName&vmId=x", "application/json", `{"requestId":"r","name":"n"}`, 200, `"Code":"10003"`},
+		{"get-with-body", "a GET carries no body", "GET", "/gcw/?Action=QueryVm&vmId=x", "application/json", `{"vmId":"x"}`, 200, `"Code":"10003"`},
+		{"unlisted-get", "a parameter the reference does not list", "GET", "/gcw/?Action=QuerySites&region=x", "", "", 200, `"Code":"10003"`},
+		{"unlisted-post", "a body parameter the reference does not list", "POST", "/gcw/?Action=ChangeVmName", "application/json", `{"requestId":"r","vmId":"x","name":"n","force":"1"}`, 200, `"Code":"10003"`},
+		{"repeated", "a parameter given twice", "GET", "/gcw/?Action=QuerySites&siteId=a&siteId=b", "", "", 200, `"Code":"10003"`},
+		{"trailing", "a body with more than one JSON value", "POST", "/gcw/?Action=ChangeVmName", "application/json", `{"requestId":"r"} {}`, 200, `"Code":"10003"`},
 		{"unknown-action", "an action the API does not have", "GET", "/gcw/?Action=Nope", "", "", 400, `"Code":"InvalidAction"`},
 		{"no-json", "a POST body must be JSON", "POST", "/gcw/?Action=ChangeVmName", "text/plain", `vmId=x`, 200, `"Code":"10003"`},
 		{"array-not-string", "vmIds elements must be strings", "POST", "/gcw/?Action=UpdateVmLabels", "application/json", `{"requestId":"r","vmIds":[1],"label":"x"}`, 200, `"Code":"10003"`},
@@ -241,7 +248,7 @@ func TestFaultDeterminism(t *testing.T) {
 	for _, o := range a {
 		kinds[o] = true
 	}
-	for _, k := range []string{"503/ServiceUnavailable", "429/Throttling", "drop", "200/Success"} {
+	for _, k := range []string{"503/ServiceUnavailable", "429/Throttling", "200/Throttling", "drop", "200/Success"} {
 		if !kinds[k] {
 			t.Errorf("seed 7 produced no %s in 60 requests: %v", k, a)
 		}
@@ -323,7 +330,8 @@ func TestPersistence(t *testing.T) {
 	clock := NewManualClock(t0)
 	e := newEnv(t, Options{DataFile: file, Clock: clock, Seed: 3})
 	body := map[string]any{"requestId": "req-p", "siteId": SiteSuqianA, "productId": ProductA5000Win, "name": "keep", "imageId": ImageWin10,
-		"qos": "5", "vpcId": VPCDefaultSuqianA, "subnetNetId": "73d2c7ec-cdcb-11ec-a318-ee97882ecf7d"}
+		"qos": "5", "vpcId": VPCDefaultSuqianA, "subnetNetId": "73d2c7ec-cdcb-11ec-a318-ee97882ecf7d",
+		"vgatewayNetId": "80587138-cdcb-11ec-a318-ee97882ecf7d", "vgatewayConfId": "10298"}
 	r := e.must(e.post("CreateVm", body))
 	task, vm := r.obj()["taskId"].(string), r.obj()["vmIds"].([]any)[0].(string)
 	if err := e.sim.Close(); err != nil {
@@ -407,7 +415,8 @@ func TestGatewaySpellings(t *testing.T) {
 		{"table", "the table's vGatewayNetId/vGatewayConfId", map[string]any{"vgatewayNetId": nil, "vgatewayConfId": nil,
 			"vGatewayNetId": "8054ab84-cdcb-11ec-a318-ee97882ecf7d", "vGatewayConfId": "10289"}, "电信:"},
 		{"example", "the example's vgatewayNetId/vgatewayConfId", nil, "移动:"},
-		{"none", "no gateway at all", map[string]any{"vgatewayNetId": nil, "vgatewayConfId": nil}, ""},
+		{"none-gateway-less", "no gateway on a VPC that has none (宿迁B): the API's later versions", map[string]any{"vgatewayNetId": nil, "vgatewayConfId": nil,
+			"siteId": SiteSuqianB, "vpcId": VPCDefaultSuqianB, "subnetNetId": "b36b43a8-e706-11ec-8171-32f9a7e748fc"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -474,5 +483,56 @@ func BenchmarkQueryVms10k(b *testing.B) {
 		if rec := serve(s, "GET", "/gcw/?Action=QueryVms", "", ""); rec.Code != 200 {
 			b.Fatal(rec.Body)
 		}
+	}
+}
+
+// TestFaultMix: HTTP5xx spreads over 500, 502, 503 and 504, a share of them after the work was done
+// (HTTP5xxAfter), and Throttle over 429 and the HTTP-200 envelope (ThrottleEnvelope), with the same
+// two draws per request.
+func TestFaultMix(t *testing.T) {
+	tests := []struct {
+		name, reason string
+		faults       Faults
+		check        func(kinds map[string]int, accounts int) string
+	}{
+		{"default shares", "every status appears; some 5xx come after the work, not all", Faults{HTTP5xx: 0.6, Throttle: 0.4},
+			func(k map[string]int, acc int) string {
+				n5 := k["500/InternalError"] + k["502/html"] + k["503/ServiceUnavailable"] + k["504/html"]
+				for _, s := range []string{"500/InternalError", "502/html", "503/ServiceUnavailable", "504/html", "429/Throttling", "200/Throttling"} {
+					if k[s] == 0 {
+						return "no " + s
+					}
+				}
+				if acc == 0 || acc >= n5 {
+					return fmt.Sprintf("%d accounts made under %d 5xx, want some but not all", acc, n5)
+				}
+				return ""
+			}},
+		{"all after", "HTTP5xxAfter 1: every 5xx follows the work", Faults{HTTP5xx: 1, HTTP5xxAfter: 1},
+			func(k map[string]int, acc int) string {
+				if acc != 200 {
+					return fmt.Sprintf("%d accounts, want 200", acc)
+				}
+				return ""
+			}},
+		{"none after, 429 only", "negative shares: every 5xx before the work, every throttle a 429", Faults{HTTP5xx: 0.5, Throttle: 0.5, HTTP5xxAfter: -1, ThrottleEnvelope: -1},
+			func(k map[string]int, acc int) string {
+				if acc != 0 || k["200/Throttling"] != 0 || k["429/Throttling"] == 0 {
+					return fmt.Sprintf("%d accounts, outcomes %v", acc, k)
+				}
+				return ""
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, Options{Seed: 5, Faults: tc.faults})
+			kinds := map[string]int{}
+			for i := range 200 {
+				kinds[outcome(e.post("CreateSubAccount", map[string]any{"requestId": "r", "email": fmt.Sprintf("m%d@x.com", i), "name": "m"}))]++
+			}
+			if msg := tc.check(kinds, len(e.sim.Accounts())-1); msg != "" {
+				t.Errorf("%s: %s (%v)", tc.reason, msg, kinds)
+			}
+		})
 	}
 }

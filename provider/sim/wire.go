@@ -5,9 +5,12 @@ import (
 	"crypto/hmac"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +43,7 @@ var errText = map[string]string{
 	"13013": "绑定GPU云桌面实例失败",
 	"13015": "更新云桌面备注失败",
 	"13500": "一键创建失败",
+	"13503": "获取eip价格失败",
 	"13505": "校验网络信息失败",
 	"13506": "补全vpc网络失败",
 }
@@ -65,17 +69,43 @@ func fail(code, detail string) *apiError {
 // params reads an action's parameters: from the query for GET, from the JSON body for POST. The
 // first problem is kept in err (always a 10003) and later reads return zero values.
 type params struct {
-	get      bool
-	q        url.Values
-	body     map[string]any
-	err      error
-	now      time.Time
-	taskFail bool
+	get       bool
+	q         url.Values
+	body      map[string]any
+	err       error
+	now       time.Time
+	taskFail  bool
+	failError bool // a failed CreateVm leaves its desktops in "error"
 }
 
-func newParams(r *http.Request, q url.Values, body []byte) (*params, error) {
+// isCommon reports a parameter every request may carry in its query string: Action and the
+// signature's common parameters.
+func isCommon(k string) bool { return k == "Action" || slices.Contains(commonParams, k) }
+
+// newParams checks where the parameters are and reads them. Always enforced, whatever the keys
+// (each a 10003, the reference's code for a request that does not meet its requirements):
+//   - GET: the action's parameters in the query string, no request body;
+//   - POST: Content-Type application/json, the action's parameters in a JSON object body, only the
+//     common parameters in the query string;
+//   - a parameter the reference does not list for the action, or one given twice in the query.
+func newParams(r *http.Request, spec actionSpec, q url.Values, body []byte) (*params, error) {
 	p := &params{get: r.Method == http.MethodGet, q: q}
+	listed := func(k string) bool { return slices.Contains(spec.params, k) }
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		switch {
+		case len(q[k]) > 1:
+			return nil, fail("10003", "参数"+k+"重复")
+		case isCommon(k):
+		case !p.get && listed(k):
+			return nil, fail("10003", "参数"+k+"须在JSON请求体中，URL只带公共参数")
+		case !p.get || !listed(k):
+			return nil, fail("10003", "不支持的参数"+k)
+		}
+	}
 	if p.get {
+		if len(body) > 0 {
+			return nil, fail("10003", "GET请求不可带请求体，参数须在URL中")
+		}
 		return p, nil
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -88,8 +118,16 @@ func newParams(r *http.Request, q url.Values, body []byte) (*params, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(&p.body); err != nil {
+	if err := dec.Decode(&p.body); err != nil || p.body == nil {
 		return nil, fail("10003", "请求体不是JSON对象")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fail("10003", "请求体在JSON对象之后还有内容")
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.body)) {
+		if !listed(k) {
+			return nil, fail("10003", "不支持的参数"+k)
+		}
 	}
 	return p, nil
 }
