@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
@@ -20,7 +19,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/time/rate"
 
 	"github.com/deskfleet/deskfleet/provider"
 )
@@ -39,7 +37,7 @@ type Client struct {
 	secret      string
 	http        *http.Client
 	timeout     time.Duration
-	limiter     *rate.Limiter
+	pace        *pacer
 	sem         chan struct{} // nil: unbounded
 	maxRetries  int
 	baseBackoff time.Duration
@@ -58,6 +56,27 @@ type Client struct {
 	unknownTasks map[string]int // task id -> unrecognised statuses in a row
 
 	requests atomic.Int64 // HTTP requests sent (every attempt)
+}
+
+// newTransport is the transport of a client that builds its own http.Client: http.DefaultTransport's
+// settings, keeping as many idle connections to the endpoint as requests may be in flight (the
+// default keeps 2: with 8 in flight, most requests would open a new connection, a TLS handshake
+// each). With a concurrency bound, no more connections than the bound are opened either: a request
+// whose predecessor's connection is on its way back to the idle pool waits for it instead of dialing.
+func newTransport(maxConcurrent int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	n := maxConcurrent
+	if n == 0 {
+		n = 8
+	}
+	if n > 0 {
+		t.MaxIdleConnsPerHost = max(n, http.DefaultMaxIdleConnsPerHost)
+		t.MaxConnsPerHost = n
+	} else {
+		t.MaxIdleConnsPerHost = 64
+	}
+	t.MaxIdleConns = max(t.MaxIdleConns, t.MaxIdleConnsPerHost)
+	return t
 }
 
 // refuseRedirect is every http.Client's CheckRedirect here: the 3xx itself is the answer.
@@ -112,26 +131,15 @@ func New(cfg Config) (*Client, error) {
 	hc := http.Client{}
 	if c.http != nil {
 		hc = *c.http
+	} else {
+		hc.Transport = newTransport(cfg.MaxConcurrent)
 	}
 	hc.CheckRedirect = refuseRedirect
 	c.http = &hc
 	if c.timeout <= 0 {
 		c.timeout = 30 * time.Second
 	}
-	switch {
-	case cfg.Rate < 0:
-		c.limiter = rate.NewLimiter(rate.Inf, 1)
-	default:
-		r := cfg.Rate
-		if r == 0 {
-			r = 10
-		}
-		burst := cfg.Burst
-		if burst <= 0 {
-			burst = max(1, int(math.Ceil(r)))
-		}
-		c.limiter = rate.NewLimiter(rate.Limit(r), burst)
-	}
+	c.pace = newPacer(cfg.Rate, cfg.Burst)
 	switch {
 	case cfg.MaxConcurrent == 0:
 		c.sem = make(chan struct{}, 8)
@@ -237,9 +245,12 @@ func (c *Client) callScrub(ctx context.Context, action provider.Action, params m
 	}
 	for attempt := 0; ; attempt++ {
 		res := c.attempt(ctx, info, query, payload, requestID, attempt)
-		v := c.classify(ctx, info, requestID, res)
+		v := c.classify(ctx, info, requestID, res, out)
+		if res.answered {
+			c.pace.done(res.ticket, v.throttled)
+		}
 		if v.err == nil {
-			if out == nil {
+			if out == nil || v.decoded {
 				return res.scrub, nil
 			}
 			// A server may echo the signed query back: an error quoting the Data is scrubbed with
@@ -282,13 +293,16 @@ type result struct {
 	err        error         // transport error, already scrubbed of credentials
 	notSent    bool          // certain that no byte of the request reached the server
 	final      bool          // failed before sending for a reason a retry cannot fix (limiter, ctx, bad request)
+	answered   bool          // the server's whole answer was read (status and body)
+	ticket     ticket        // the rate control's pass
 	scrub      func(string) string
 }
 
 // attempt signs and sends one HTTP request (fresh nonce and timestamp), waiting for the rate limiter
 // and the concurrency bound first, and reads the whole response within the per-attempt timeout.
 func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query url.Values, payload []byte, requestID string, n int) result {
-	if err := c.limiter.Wait(ctx); err != nil {
+	tk, err := c.pace.wait(ctx)
+	if err != nil {
 		return result{err: fmt.Errorf("rate limiter: %w", ctxErr(ctx, err)), notSent: true, final: true, scrub: noScrub}
 	}
 	if c.sem != nil {
@@ -358,8 +372,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	start := time.Now()
 	c.requests.Add(1)
 	resp, err := c.http.Do(req)
-	var res result
-	res.scrub = scrub
+	res := result{scrub: scrub, ticket: tk}
 	if err != nil {
 		res.err = redactTransportError(err, c.endpoint, info.Name, scrub)
 		res.notSent = isDialError(err) || (getConn.Load() && (!gotConn.Load() || !wroteHeaders.Load()))
@@ -375,6 +388,8 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 		resp.Body.Close()
 		if err != nil {
 			res.err = redactTransportError(fmt.Errorf("reading response: %w", err), c.endpoint, info.Name, scrub)
+		} else {
+			res.answered = true
 		}
 	}
 	c.log.DebugContext(ctx, "gcw attempt", "action", info.Name, "method", info.Method, "attempt", n+1,
@@ -384,9 +399,11 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 
 // verdict is what one attempt means for the call.
 type verdict struct {
-	data  json.RawMessage // the Data of a Success envelope
-	err   error
-	retry bool // sending again is safe (MaxRetries and ctx permitting)
+	data      json.RawMessage // the Data of a Success envelope, when not decoded yet
+	decoded   bool            // the Data is already in out
+	err       error
+	retry     bool // sending again is safe (MaxRetries and ctx permitting)
+	throttled bool // the server said "too many requests": HTTP 429 or a throttle Code
 }
 
 // classify turns an attempt's result into data or an error, and says whether a retry is safe.
@@ -399,7 +416,10 @@ type verdict struct {
 // mutation (provider.ActionInfo.Mutating, every action but the reads) ends with an
 // *provider.UnknownOutcomeError and is never sent again. A 3xx or a 4xx other than 429 is the server's
 // refusal of the request itself: an *provider.APIError, not retried.
-func (c *Client) classify(ctx context.Context, info provider.ActionInfo, requestID string, res result) verdict {
+//
+// A 200 answer is parsed once, its Data straight into out (see decodeOnce); only when that fails is
+// it parsed again, envelope first, to say what is wrong.
+func (c *Client) classify(ctx context.Context, info provider.ActionInfo, requestID string, res result, out any) verdict {
 	// maybe is a failure after which the server may have done the work; transient: worth retrying.
 	maybe := func(e error, transient bool) verdict {
 		if info.Mutating {
@@ -431,15 +451,30 @@ func (c *Client) classify(ctx context.Context, info provider.ActionInfo, request
 			// The reference gives HTTP statuses no meaning: a 503 may follow the work as well as a 500.
 			return maybe(e, true)
 		case res.status == http.StatusTooManyRequests && refused:
-			return verdict{err: e, retry: true}
+			return verdict{err: e, retry: true, throttled: true}
 		case res.status == http.StatusTooManyRequests:
-			// No envelope: a proxy's or a server's page, not the API's word that nothing was done.
-			return maybe(e, true)
+			// No envelope: a proxy's or a server's page, not the API's word that nothing was done. Still
+			// a throttle for the rate control.
+			v := maybe(e, true)
+			v.throttled = true
+			return v
 		case refused && c.isThrottle(e.Code):
-			return verdict{err: e, retry: true}
+			return verdict{err: e, retry: true, throttled: true}
 		default:
 			return verdict{err: e}
 		}
+	}
+	refusal := func(env envelope) verdict {
+		e := apiErr(env.message)
+		e.Code = res.scrub(env.code)
+		t := c.isThrottle(env.code)
+		return verdict{err: e, retry: t, throttled: t}
+	}
+	if env, ok := decodeOnce(res.body, out); ok {
+		if !strings.EqualFold(env.code, "Success") {
+			return refusal(env)
+		}
+		return verdict{decoded: true}
 	}
 	env, err := decodeEnvelope(res.body)
 	if err != nil {
@@ -447,9 +482,7 @@ func (c *Client) classify(ctx context.Context, info provider.ActionInfo, request
 		return maybe(e, false) // a read's garbage is an answer: not retried
 	}
 	if !strings.EqualFold(env.code, "Success") {
-		e := apiErr(env.message)
-		e.Code = res.scrub(env.code)
-		return verdict{err: e, retry: c.isThrottle(env.code)}
+		return refusal(env)
 	}
 	return verdict{data: env.data}
 }

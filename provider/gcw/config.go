@@ -27,14 +27,21 @@ type Config struct {
 	AccessKeyID string
 	Secret      string // never logged, never in an error
 	// HTTPClient sends the requests; default a new http.Client with no overall timeout (Timeout below
-	// bounds each attempt instead). New uses a copy whose CheckRedirect refuses every redirect.
+	// bounds each attempt instead) whose transport is http.DefaultTransport's settings keeping
+	// MaxConcurrent idle connections to the endpoint and opening no more than MaxConcurrent. New uses
+	// a copy whose CheckRedirect refuses every redirect.
 	HTTPClient *http.Client
 	// Timeout bounds each HTTP attempt (request, response and body). Default 30s.
 	Timeout time.Duration
-	// Rate is the sustained request rate in requests per second shared by all calls of the client,
-	// retries included. 0: default 10; negative: unlimited.
+	// Rate bounds the request rate, in requests per second, shared by all calls of the client, retries
+	// included. Below it the rate adapts to the server (see adaptive.go, Client.RateStats): as fast as
+	// MaxConcurrent allows until the server throttles (HTTP 429 or a ThrottleCodes envelope), then a
+	// rate that converges near what the server accepts: lowered by a fifth on a throttle, raised
+	// step by step while none comes. 0: no bound but the learnt rate; negative: no limit at all,
+	// nothing learnt (tests, emulators).
 	Rate float64
-	// Burst is the token bucket's size. Default max(1, ceil(Rate)).
+	// Burst is how many requests may go at once after an idle spell while the rate is at Rate.
+	// Default max(1, ceil(Rate)). A rate learnt from throttles has a burst of 1.
 	Burst int
 	// MaxConcurrent bounds the HTTP requests in flight. 0: default 8; negative: unbounded.
 	MaxConcurrent int

@@ -65,6 +65,56 @@ func decodeEnvelope(body []byte) (envelope, error) {
 	return env, nil
 }
 
+// answer is a 200 body parsed in one pass: the envelope's Code and Message kept raw, and Data decoded
+// straight into the caller's value (Data holds a pointer to it). encoding/json matches each key to the
+// field with the same name in any case, so "code", "msg" and "DATA" land here too.
+type answer struct {
+	Code    json.RawMessage `json:"Code"`
+	Message json.RawMessage `json:"Message"`
+	Msg     json.RawMessage `json:"msg"`
+	Data    any             `json:"Data"`
+}
+
+// discard is the Data of a call that wants none: accepted unread.
+type discard struct{}
+
+func (*discard) UnmarshalJSON([]byte) error { return nil }
+
+// decodeOnce parses body once, decoding Data into out (a pointer; nil: Data is ignored) whatever the
+// Code. ok is false when anything in the body, the envelope or the Data, does not decode: the caller
+// then parses it again with decodeEnvelope and decodeData, which say what is wrong (and out is
+// decoded afresh from the same Data, so what this pass left in it is overwritten). When the Code is
+// not Success, out may hold part of the Data: the call is an error and out is dropped. A key repeated
+// in two cases ("Code" and "code") is read as its last occurrence, where decodeEnvelope prefers the
+// exact spelling; no server seen sends both.
+func decodeOnce(body []byte, out any) (env envelope, ok bool) {
+	a := answer{Data: out}
+	if out == nil {
+		a.Data = &discard{}
+	}
+	if err := json.Unmarshal(body, &a); err != nil || a.Code == nil {
+		return envelope{}, false
+	}
+	var code fString
+	if err := json.Unmarshal(a.Code, &code); err != nil {
+		return envelope{}, false
+	}
+	env.code = string(code)
+	msg := a.Message
+	if msg == nil {
+		msg = a.Msg
+	}
+	if msg != nil {
+		var m fString
+		if json.Unmarshal(msg, &m) == nil {
+			env.message = string(m)
+		} else {
+			env.message = string(msg)
+		}
+	}
+	return env, true
+}
+
 func isNull(raw json.RawMessage) bool {
 	t := bytes.TrimSpace(raw)
 	return len(t) == 0 || string(t) == "null"
