@@ -41,8 +41,8 @@ func apiFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: flagEndpoint, EnvVars: []string{"DESKFLEET_ENDPOINT"}, Value: gcw.DefaultEndpoint,
 			Usage: "API base URL; \"sim\" (or \"sim:PATH\") runs the built-in emulator in-process on .deskfleet/sim.db"},
-		&cli.Float64Flag{Name: flagRate, EnvVars: []string{"DESKFLEET_RATE"}, Value: 10,
-			Usage: "API requests per second (token bucket shared by all calls)"},
+		&cli.Float64Flag{Name: flagRate, EnvVars: []string{"DESKFLEET_RATE"}, Value: 0,
+			Usage: "upper bound on API requests per second, shared by all calls; below it the rate adapts (as fast as --parallelism allows until the API throttles, then near what it accepts); 0: no bound; negative: no limit, no adapting"},
 		&cli.IntFlag{Name: flagParallelism, EnvVars: []string{"DESKFLEET_PARALLELISM"}, Value: 8,
 			Usage: "API requests in flight at once"},
 		&cli.StringFlag{Name: flagLogLevel, EnvVars: []string{"DESKFLEET_LOG_LEVEL"}, Value: "warn",
