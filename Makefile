@@ -14,11 +14,10 @@ build:
 
 # The three release builds first (cross), PostgreSQL's server programs for the state/postgres tests
 # (installed when missing), vet, then every test with the race detector; fuzz seed corpora run as
-# ordinary tests. The CLI tests build their binary with the deskfleet_testhooks tag (crash hook).
+# ordinary tests. The CLI tests run their own test binary as deskfleet (its crash hook is in a _test.go file).
 test: cross
 	./scripts/ensure-postgres.sh
 	$(GO) vet ./...
-	$(GO) vet -tags deskfleet_testhooks ./cmd/deskfleet
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # Every package builds for Linux, macOS and Windows: unix-only calls live in build-tagged files.

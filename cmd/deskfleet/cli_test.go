@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,25 +18,75 @@ import (
 	"github.com/deskfleet/deskfleet/internal/pgtest"
 )
 
-// binPath is the deskfleet binary built once by TestMain; the CLI scenario tests run it as users do.
+// The test binary is also the deskfleet command. TestMain links it into a folder of its own under the
+// name deskfleet and puts that folder first on PATH; started under that name, the binary runs the CLI
+// (run, as main does) instead of the tests. So the CLI tests run deskfleet as users do, as a process of
+// its own (the crash tests SIGKILL it, the concurrency tests start many, shells find it on PATH),
+// without a separate build, with the test binary's -race and -cover, and with the test-only hooks of
+// the package's _test.go files (crashhook_test.go) that a release build does not have.
+const cliName = "deskfleet"
+
+// binPath is the test binary's link named deskfleet, made by TestMain.
 var binPath string
 
 func TestMain(m *testing.M) {
+	if strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe") == cliName {
+		os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	}
 	dir, err := os.MkdirTemp("", "deskfleet-cli-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binPath = filepath.Join(dir, "deskfleet")
-	build := exec.Command("go", "build", "-tags", "deskfleet_testhooks", "-o", binPath, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building deskfleet:", err)
+	binPath = filepath.Join(dir, cliName)
+	if runtime.GOOS == "windows" {
+		binPath += ".exe"
+	}
+	if err := linkSelf(binPath); err != nil {
+		fmt.Fprintln(os.Stderr, "making the test binary deskfleet:", err)
 		os.Exit(1)
+	}
+	os.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	// A race-enabled binary pauses 1s at exit by default (atexit_sleep_ms) to let its threads report;
+	// the CLI exits hundreds of times here.
+	if os.Getenv("GORACE") == "" {
+		os.Setenv("GORACE", "atexit_sleep_ms=10")
 	}
 	code := pgtest.Run(m) // a PostgreSQL server, started by the first test that asks for one
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// linkSelf makes path a hard link to the running test binary, or a copy where a link cannot be made
+// (a symlink would do on unix, but some tools resolve it and run the binary under its own name).
+func linkSelf(path string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if os.Link(self, path) == nil {
+		return nil
+	}
+	src, err := os.Open(self)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
+}
+
+// cliEnv is a minimal environment for a run of deskfleet (no inherited credentials): the PATH that finds
+// it, the race detector's settings, and extra.
+func cliEnv(extra ...string) []string {
+	return append([]string{"PATH=" + os.Getenv("PATH"), "GORACE=" + os.Getenv("GORACE")}, extra...)
 }
 
 // result is what one run of the binary produced.
@@ -58,7 +109,7 @@ func runBinWith(t *testing.T, dir string, stdin io.Reader, env []string, args ..
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Dir = dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
+	cmd.Env = cliEnv(append([]string{"HOME=" + dir}, env...)...)
 	cmd.Stdin = stdin
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -77,7 +128,7 @@ func runBinWith(t *testing.T, dir string, stdin io.Reader, env []string, args ..
 func startSimServe(t *testing.T, args ...string) (url string, stop func() string) {
 	t.Helper()
 	cmd := exec.Command(binPath, append([]string{"sim", "serve", "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	cmd.Env = cliEnv()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 
 // shellEnv is a PATH that finds the test binary as "deskfleet", as an installed one is found.
 func shellEnv() []string {
-	return []string{"PATH=" + filepath.Dir(binPath) + string(os.PathListSeparator) + os.Getenv("PATH")}
+	return cliEnv()
 }
 
 // needShell returns the path of shell, skipping the test when it is not installed.

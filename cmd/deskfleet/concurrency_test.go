@@ -36,10 +36,11 @@ func TestCLIManyConcurrentApplies(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%d", st.name, n), func(t *testing.T) {
 				dir := t.TempDir()
 				must(t, os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(oobSpec), 0o644))
-				env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "DESKFLEET_STATE=" + st.location(t, dir),
+				stateEnv := "DESKFLEET_STATE=" + st.location(t, dir)
+				env := cliEnv("HOME="+dir, stateEnv,
 					// Tasks of 2s: the winner holds the lock for several seconds while every other process starts
 					// and tries (they took at most 0.4s here; the margin is for a loaded machine).
-					"DESKFLEET_SIM_TASK_TIME=2s", "DESKFLEET_POLL_INTERVAL=50ms"}
+					"DESKFLEET_SIM_TASK_TIME=2s", "DESKFLEET_POLL_INTERVAL=50ms")
 
 				type outcome struct {
 					code int
@@ -100,7 +101,7 @@ func TestCLIManyConcurrentApplies(t *testing.T) {
 						t.Errorf("%d live desktops named %s, want 1 (all: %v)", counts[name], name, counts)
 					}
 				}
-				r := runBin(t, dir, append(env[2:3], fastSim...), "plan", "--endpoint", "sim", "--detailed-exitcode")
+				r := runBin(t, dir, append([]string{stateEnv}, fastSim...), "plan", "--endpoint", "sim", "--detailed-exitcode")
 				if r.code != 0 || !strings.Contains(r.stdout, "No changes") {
 					t.Fatalf("plan after the concurrent applies: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 				}

@@ -1,5 +1,3 @@
-//go:build deskfleet_testhooks
-
 package main
 
 import (
@@ -13,13 +11,14 @@ import (
 
 // crashAfterIntentEnv names a fault-injection hook for the crash tests (TestCLICrashResume): when set
 // to N, apply kills its own process (SIGKILL on unix, TerminateProcess on Windows) right after the N-th
-// intent it records is stored, as a power cut would. It exists only in binaries built with the
-// deskfleet_testhooks build tag, which the CLI tests' TestMain passes; release builds get
-// crashhook_off.go, where the variable does nothing. It is documented here, not in --help.
+// intent it records is stored, as a power cut would. It exists only in the test binary, which TestMain
+// runs as deskfleet: the package's withCrashHook is the identity in a release build.
 const crashAfterIntentEnv = "DESKFLEET_CRASH_AFTER_INTENT"
 
-// withCrashHook wraps st with the hook when the environment asks for it.
-func withCrashHook(st state.Store) state.Store {
+func init() { withCrashHook = crashHook }
+
+// crashHook wraps st with the hook when the environment asks for it.
+func crashHook(st state.Store) state.Store {
 	n, err := strconv.Atoi(os.Getenv(crashAfterIntentEnv))
 	if err != nil || n <= 0 {
 		return st

@@ -29,8 +29,7 @@ func TestCLIPostgresTwoProcesses(t *testing.T) {
 	// tries, and is killed with calls in flight.
 	first := exec.Command(binPath, "apply", "--endpoint", "sim", "--auto-approve")
 	first.Dir = dir
-	first.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
-		"DESKFLEET_SIM_TASK_TIME=3s", "DESKFLEET_POLL_INTERVAL=50ms"}, env...)
+	first.Env = cliEnv(append([]string{"HOME=" + dir, "DESKFLEET_SIM_TASK_TIME=3s", "DESKFLEET_POLL_INTERVAL=50ms"}, env...)...)
 	var out1 lockedBuffer
 	first.Stdout, first.Stderr = &out1, &out1
 	must(t, first.Start())

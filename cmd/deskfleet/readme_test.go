@@ -127,13 +127,12 @@ func TestREADMETutorial(t *testing.T) {
 
 	cmd := exec.Command("bash", "-c", script.String())
 	cmd.Dir = dir
-	cmd.Env = []string{
-		"PATH=" + filepath.Dir(binPath) + string(os.PathListSeparator) + os.Getenv("PATH"),
-		"HOME=" + dir,
+	cmd.Env = cliEnv(
+		"HOME="+dir,
 		"NO_COLOR=1",
 		// The emulator's tasks take 2s for a reader; the test does not wait that long.
 		"DESKFLEET_SIM_TASK_TIME=50ms", "DESKFLEET_POLL_INTERVAL=20ms",
-	}
+	)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the tutorial's shell failed: %v\n%s", err, out)
