@@ -156,38 +156,6 @@ func TestCLIState(t *testing.T) {
 	}
 }
 
-// TestCLIStateEmpty: on a fresh checkout the state commands say there is nothing, and create no file.
-func TestCLIStateEmpty(t *testing.T) {
-	dir := t.TempDir()
-	tests := []struct {
-		name, reason string
-		args         []string
-		wantCode     int
-		wantOut      []string
-		wantErr      []string
-	}{
-		{name: "list", reason: "no file lists no fleet", args: []string{"state", "list"},
-			wantOut: []string{"No fleets in .deskfleet/state.db: nothing applied yet."}},
-		{name: "history", reason: "no file has no journal", args: []string{"state", "history"},
-			wantOut: []string{"No fleets in .deskfleet/state.db"}},
-		{name: "show", reason: "no file has no fleet", args: []string{"state", "show", "studio"}, wantCode: exitError,
-			wantErr: []string{"no fleet studio in .deskfleet/state.db: it holds no fleet yet"}},
-		{name: "unlock", reason: "no file has no lock", args: []string{"state", "unlock", "studio"},
-			wantOut: []string{"Fleet studio is not locked."}},
-		{name: "unlock force", reason: "no file has no lock, even forced", args: []string{"state", "unlock", "--force", "studio"},
-			wantOut: []string{"Fleet studio is not locked."}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := runBin(t, dir, nil, tt.args...)
-			checkStateResult(t, tt.reason, r, tt.wantCode, tt.wantOut, nil, tt.wantErr)
-			if _, err := os.Stat(filepath.Join(dir, ".deskfleet")); !os.IsNotExist(err) {
-				t.Fatalf("%s: reading the state created .deskfleet (%v)", tt.reason, err)
-			}
-		})
-	}
-}
-
 // TestCLIStateUnlock: a stale lock is reported and cleared; a live or foreign one is refused (exit 4,
 // naming the holder) unless forced.
 func TestCLIStateUnlock(t *testing.T) {

@@ -15,7 +15,6 @@ package main
 // taken as not run, unless a test forces a variable.
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +29,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"gopkg.in/yaml.v3"
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
@@ -926,7 +927,9 @@ func (rr *recipeRun) runJob(t *testing.T, r *recipe, job *recipeJob, check func(
 				procEnv := maps.Clone(env)
 				for _, a := range c.assigns {
 					name, v, aerr := assignValue(cfg, lookup, a)
-					err = cmp.Or(err, aerr)
+					if err == nil {
+						err = aerr // the first unknown value is the one reported
+					}
 					procEnv[name] = v
 				}
 				if err != nil {
@@ -1156,8 +1159,11 @@ func TestWorkflowShellModel(t *testing.T) {
 				top = append(top, c.topLevel)
 				raw = append(raw, c.raw)
 			}
-			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) || fmt.Sprint(top) != fmt.Sprint(tc.wantTop) {
-				t.Errorf("%s:\ngot  %q top %v\nwant %q top %v", tc.reason, got, top, tc.want, tc.wantTop)
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s: deskfleet's arguments (-want +got):\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.wantTop, top, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s: which commands are top-level (-want +got):\n%s", tc.reason, diff)
 			}
 			if tc.wantRaw != nil && !slices.Equal(raw, tc.wantRaw) {
 				t.Errorf("%s: the commands' text\ngot  %q\nwant %q", tc.reason, raw, tc.wantRaw)
