@@ -1,0 +1,155 @@
+package engine_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/deskfleet/deskfleet/provider/gcw"
+)
+
+// The command's defaults (cmd/deskfleet/flags.go): --rate 0 (no bound; the client's rate adapts to
+// the API's throttling) and --parallelism 8.
+const (
+	defaultRate        = 0
+	defaultParallelism = 8
+)
+
+// throttled is the emulator behind a server-wide limit of limit requests/s (a token bucket with burst
+// burst, on the wall clock): a request beyond it is answered, after the emulator's latency, as the
+// emulator answers a throttle fault (HTTP 429, {"Code":"Throttling"}, Retry-After: 1) without
+// reaching the emulator. The emulator's own faults are per-request probabilities, not a rate
+// (provider/sim/faults.go), hence this wrapper.
+type throttled struct {
+	next    http.Handler
+	latency time.Duration
+	bucket  *rate.Limiter
+	refused atomic.Int64
+}
+
+func (h *throttled) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.bucket.Allow() {
+		h.refused.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		time.Sleep(h.latency)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = io.WriteString(w, `{"Code":"Throttling","Message":"too many requests"}`)
+		return
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+// defaultClient is a client configured as the command configures one by default.
+func defaultClient(b *testing.B, endpoint string) *gcw.Client {
+	b.Helper()
+	c, err := gcw.New(gcw.Config{Endpoint: endpoint, AccessKeyID: "bench", Secret: "bench-secret",
+		Rate: defaultRate, MaxConcurrent: defaultParallelism})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+// BenchmarkPlanInSyncDefaultFlags is BenchmarkPlanInSync with the command's default --rate and
+// --parallelism (a fresh client per plan, as each run of the command has): 1,000 in-sync desktops,
+// 20 ms per request, a server that never throttles. The bound is docs/performance.md's: reads /
+// parallelism x latency, within 1.5x. conns/op counts the connections a plan opens (at most
+// --parallelism when they are reused).
+func BenchmarkPlanInSyncDefaultFlags(b *testing.B) {
+	const n, latency = 1000, 20 * time.Millisecond
+	fl, s, _, rec := benchFleet(b, n, latency, defaultParallelism)
+	srv := httptest.NewUnstartedServer(s)
+	var conns atomic.Int64
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	b.Cleanup(srv.Close)
+	s.ResetCalls()
+	b.ResetTimer()
+	start := time.Now()
+	var requests int
+	for range b.N {
+		c := defaultClient(b, srv.URL)
+		if p := readPlan(b, fl, c, rec, defaultParallelism); !p.Empty() {
+			b.Fatalf("an in-sync fleet planned %d changes, %d steps", len(p.Changes), len(p.Steps))
+		}
+		requests += c.Requests()
+		c.CloseIdleConnections()
+	}
+	elapsed := time.Since(start) / time.Duration(b.N)
+	b.StopTimer()
+	reads := 0
+	for _, k := range s.Calls() {
+		reads += k
+	}
+	reads /= b.N
+	bound := time.Duration((reads+defaultParallelism-1)/defaultParallelism) * latency
+	b.ReportMetric(float64(reads), "reads/op")
+	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+	b.ReportMetric(float64(conns.Load())/float64(b.N), "conns/op")
+	b.ReportMetric(float64(elapsed)/float64(bound), "x_bound")
+	b.ReportMetric(1.5, "limit_x")
+}
+
+// BenchmarkPlanInSyncThrottled plans the same fleet with the command's defaults against a server that
+// accepts R requests/s and refuses the rest. docs/performance.md's bound: within 1.3x of calls / R
+// (or of reads / parallelism x latency, when larger), with at most 10% of requests refused
+// (refused_%). A fresh client per plan: each plan learns the rate from nothing. settled_rps is the
+// rate the client was at when the plan ended.
+func BenchmarkPlanInSyncThrottled(b *testing.B) {
+	for _, tc := range []struct {
+		r     float64 // requests/s the server accepts
+		burst int     // the server's bucket
+	}{{100, 10}, {40, 4}} {
+		b.Run(fmt.Sprintf("R=%g", tc.r), func(b *testing.B) {
+			const n, latency = 1000, 20 * time.Millisecond
+			fl, s, _, rec := benchFleet(b, n, latency, defaultParallelism)
+			h := &throttled{next: s, latency: latency, bucket: rate.NewLimiter(rate.Limit(tc.r), tc.burst)}
+			srv := httptest.NewServer(h)
+			b.Cleanup(srv.Close)
+			s.ResetCalls()
+			b.ResetTimer()
+			start := time.Now()
+			var requests int
+			var settled float64
+			for range b.N {
+				c := defaultClient(b, srv.URL)
+				if p := readPlan(b, fl, c, rec, defaultParallelism); !p.Empty() {
+					b.Fatalf("an in-sync fleet planned %d changes, %d steps", len(p.Changes), len(p.Steps))
+				}
+				st := c.RateStats()
+				requests += st.Requests
+				settled += st.Limit
+				c.CloseIdleConnections()
+			}
+			elapsed := time.Since(start) / time.Duration(b.N)
+			b.StopTimer()
+			calls := 0
+			for _, k := range s.Calls() {
+				calls += k
+			}
+			calls /= b.N
+			bound := max(time.Duration(float64(calls)/tc.r*float64(time.Second)),
+				time.Duration((calls+defaultParallelism-1)/defaultParallelism)*latency)
+			b.ReportMetric(float64(calls), "reads/op")
+			b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+			b.ReportMetric(100*float64(h.refused.Load())/float64(requests), "refused_%")
+			b.ReportMetric(settled/float64(b.N), "settled_rps")
+			b.ReportMetric(float64(elapsed)/float64(bound), "x_bound")
+			b.ReportMetric(1.3, "limit_x")
+		})
+	}
+}
