@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,10 +67,10 @@ func diff(d *Desired, snap *provider.Snapshot, rec *state.Record, opt Options) *
 		claimed:   map[string]bool{},
 		replaced:  map[string]bool{},
 		newAcct:   map[string]bool{},
+		noWant:    map[string]bool{},
+		apart:     map[string]bool{},
 	}
-	for _, r := range rec.Desktops {
-		df.recByName[r.Name] = r
-	}
+	df.indexRecord()
 	df.accounts()
 	df.desktops()
 	df.deletions()
@@ -155,21 +156,56 @@ type differ struct {
 	claimed   map[string]bool // vmIds matched to a desired desktop
 	replaced  map[string]bool // desktop names this plan replaces
 	newAcct   map[string]bool // emails created by this plan
-	tasks     []task
+	noWant    map[string]bool // desktop names whose Want is made apart, or left out (a plan error stands for them)
+	// apart are desktop names whose batched calls after their creation (bind, label) are not shared
+	// with other desktops: a desktop created again after its creation failed may fail again, and the
+	// healthy desktops must not wait for it.
+	apart map[string]bool
+	tasks []task
 	// log is every change decided, in plan order, with those a plan error stands for (refused): what
 	// Drift classifies.
 	log []decision
 }
 
-// decision is a change the decision table made: planned, or refused (the plan has an error instead:
-// a protected desktop that needs a replacement, a monthly desktop the spec wants per-minute).
+// decision is a change the decision table made: planned, refused (the plan has an error instead:
+// a protected desktop that needs a replacement, a monthly desktop the spec wants per-minute, a record
+// whose vmId the account does not have beside a live desktop of that name), or warned (the plan has a
+// warning and changes nothing: a possible duplicate).
 type decision struct {
 	Change
 	refused bool
+	warned  bool
 }
 
 // refuse logs a change the plan cannot make (its caller adds the plan error).
 func (df *differ) refuse(c Change) { df.log = append(df.log, decision{Change: c, refused: true}) }
+
+// warn logs a finding the plan only warns about (its caller adds the warning).
+func (df *differ) warn(c Change) { df.log = append(df.log, decision{Change: c, warned: true}) }
+
+// indexRecord indexes the record's desktops by name. Two entries may share a name (a desktop adopted
+// by `deskfleet import --adopt` beside an entry whose vmId the account does not have): the one that is
+// live wins, then the smallest vmId, so that the plan does not depend on the map's order.
+func (df *differ) indexRecord() {
+	ids := make([]string, 0, len(df.rec.Desktops))
+	for id := range df.rec.Desktops {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		r := df.rec.Desktops[id]
+		if o, ok := df.recByName[r.Name]; ok && (df.isLive(o.VmID) || !df.isLive(r.VmID)) {
+			continue
+		}
+		df.recByName[r.Name] = r
+	}
+}
+
+// isLive reports whether the account has the desktop with this id, not deleted.
+func (df *differ) isLive(id string) bool {
+	l, ok := df.snap.Desktop(id)
+	return ok && l.Status != provider.StatusGone
+}
 
 // selected reports whether --target/--exclude let the named object into the plan.
 func (df *differ) selected(name string) bool {
@@ -292,14 +328,18 @@ type match struct {
 	managed bool          // known to the state record
 	rec     state.Desktop // when managed
 	renamed string        // the live name when it differs from the desired one
-	gone    bool          // managed, but deleted outside deskfleet
+	gone    bool          // managed, but deleted outside deskfleet (or the record is wrong: absent)
+	absent  bool          // gone, and the account does not have its vmId at all (not even deleted)
+	// strays are, for a gone managed desktop, the live desktops deskfleet does not manage that carry
+	// its name (the spec's or the recorded one): creating it again would make a second one.
+	strays []provider.Desktop
 }
 
 func (df *differ) find(dd DesiredDesktop) (match, *Problem) {
 	if r, ok := df.recByName[dd.Name]; ok {
 		live, ok := df.snap.Desktop(r.VmID)
 		if !ok || live.Status == provider.StatusGone {
-			return match{managed: true, rec: r, gone: true}, nil
+			return match{managed: true, rec: r, gone: true, absent: !ok, strays: df.strays(dd.Name, r.Name)}, nil
 		}
 		m := match{live: live, found: true, managed: true, rec: r}
 		if live.Name != dd.Name {
@@ -347,8 +387,32 @@ func (df *differ) find(dd DesiredDesktop) (match, *Problem) {
 		Hint:    "rename or delete the extra ones in the console, then plan again"}
 }
 
+// strays are the live desktops, not deleted, that the record does not manage and that carry one of
+// these names, in snapshot order.
+func (df *differ) strays(names ...string) []provider.Desktop {
+	var out []provider.Desktop
+	seen := map[string]bool{}
+	for _, n := range names {
+		for _, l := range df.snap.DesktopsNamed(n) {
+			if _, owned := df.rec.Desktop(l.ID); owned || l.Status == provider.StatusGone || seen[l.ID] {
+				continue
+			}
+			seen[l.ID] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // desktops plans every desired desktop: create, adopt, replace, rename, and the in-place changes.
 func (df *differ) desktops() {
+	// Possible duplicates are looked for once every desktop of the spec has claimed its own.
+	var dupChecks []func()
+	defer func() {
+		for _, f := range dupChecks {
+			f()
+		}
+	}()
 	for _, dd := range df.d.Desktops {
 		if !df.selected(dd.Name) {
 			// Still claim it, so that it is not taken for unmanaged or deleted.
@@ -368,7 +432,18 @@ func (df *differ) desktops() {
 		if m.found {
 			df.claimed[m.live.ID] = true
 			df.existing(dd, m)
-			df.want(dd, m.live.ID)
+			if m.managed {
+				dd, live := dd, m.live
+				names := []string{dd.Name, m.rec.Name, live.Name}
+				dupChecks = append(dupChecks, func() { df.duplicates(dd.Name, dd.Pos, live, names...) })
+			}
+			if !df.noWant[dd.Name] {
+				df.want(dd, m.live.ID)
+			}
+			continue
+		}
+		if m.gone && len(m.strays) > 0 {
+			df.mismatch(dd, m)
 			continue
 		}
 		reason := ""
@@ -423,14 +498,20 @@ func (df *differ) createDesktop(dd DesiredDesktop, reason string, oob bool, repl
 	df.add(task{phase: phCreate, key: dd.Group + "|" + createKey(op), desk: dd.Name, group: dd.Group, target: Target{Name: dd.Name},
 		change: ci, create: op, extra: extra, reason: reason})
 	t := Target{Name: dd.Name}
+	batch := func(key string) string {
+		if df.apart[dd.Name] {
+			return key + "|" + dd.Name
+		}
+		return key
+	}
 	if df.d.BindingsSet {
 		if email, ok := df.d.Bindings[dd.Name]; ok {
 			ref, dep := df.accountRef(email)
-			df.add(task{phase: phBind, key: email, desk: dd.Name, target: t, change: ci, account: ref, extra: dep})
+			df.add(task{phase: phBind, key: batch(email), desk: dd.Name, target: t, change: ci, account: ref, extra: dep})
 		}
 	}
 	if dd.Label != nil && *dd.Label != "" {
-		df.add(task{phase: phLabel, key: *dd.Label, desk: dd.Name, target: t, change: ci, label: *dd.Label})
+		df.add(task{phase: phLabel, key: batch(*dd.Label), desk: dd.Name, target: t, change: ci, label: *dd.Label})
 	}
 	if dd.Power != nil && *dd.Power == provider.PowerOff {
 		df.add(task{phase: phPowerOff, desk: dd.Name, target: t, change: ci, power: provider.PowerOff})
@@ -451,7 +532,10 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 		df.addChange(c)
 	}
 	switch live.Status {
-	case provider.StatusFailed, provider.StatusExpired, provider.StatusUnknown:
+	case provider.StatusFailed:
+		df.failed(dd, m, base, t)
+		return
+	case provider.StatusExpired, provider.StatusUnknown:
 		df.problem(&df.plan.Warnings, ObjectDesktop, dd.Name, dd.Pos,
 			fmt.Sprintf("the desktop is in status %s (%s): changes to it may fail", live.Status, live.RawStatus),
 			"check it in the console")
@@ -552,6 +636,139 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 	}
 
 	df.power(dd, live, t, base, m, needStop)
+}
+
+// failed plans a desktop in status error (provider.StatusFailed). Nothing else is planned for it: calls
+// on it fail (BindAccounts with 13013), and batched with healthy desktops (binds, labels, power,
+// billing) they would fail those too.
+//   - A managed desktop deskfleet created and that never ran (createdNeverRan: its creation failed and
+//     nothing deskfleet did to it succeeded since) holds no one's work: it is replaced (deleted, then
+//     created again) without a flag, unless it is protected (a plan error). The new desktop's binding
+//     and label are calls of their own, so that the healthy desktops' do not wait for a creation that
+//     may fail again.
+//   - Any other managed one is a plan error, so that plan never reports such a fleet as matching the
+//     spec; it is left out of Want (the record keeps what was last applied).
+//   - An unmanaged one the spec names is adopted, with a warning; the record does not take the spec's
+//     label, binding or power for it, since none is applied.
+func (df *differ) failed(dd DesiredDesktop, m match, base Change, t Target) {
+	live := m.live
+	status := fmt.Sprintf("status %s (%s)", live.Status, live.RawStatus)
+	switch {
+	case !m.managed:
+		df.problem(&df.plan.Warnings, ObjectDesktop, dd.Name, dd.Pos,
+			fmt.Sprintf("the desktop is in %s: adopted, and nothing else is planned for it", status),
+			"check it in the console; once it runs, plan again")
+		// Recorded without the values the plan does not apply (label, binding, power).
+		df.want(dd, live.ID)
+		w := &df.plan.Want[len(df.plan.Want)-1]
+		w.Label, w.Account, w.Power = nil, nil, ""
+		df.noWant[dd.Name] = true
+	case createdNeverRan(df.rec, live.ID) && !dd.Protect && !m.rec.Protect:
+		c := base
+		c.Action, c.Attribute = ActionReplace, AttrReplace
+		c.Before, c.After = status, "a new desktop"
+		c.Reason = "in error since deskfleet created it (the creation failed) and never ran: no flag needed"
+		ci := df.addChange(c)
+		df.add(task{phase: phDelete, key: live.ID, desk: dd.Name, target: t, change: ci,
+			reason: "replace: its creation failed"})
+		df.apart[dd.Name] = true
+		df.createDesktop(dd, "replace", false, live.ID)
+		df.replaced[dd.Name] = true
+	case createdNeverRan(df.rec, live.ID):
+		df.noWant[dd.Name] = true
+		df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
+			fmt.Sprintf("the desktop is in %s since its creation failed, and it is protected: not replaced", status),
+			"set protect: false and apply to replace it, or delete it in the console (apply then creates it again)")
+	default:
+		df.noWant[dd.Name] = true
+		df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
+			fmt.Sprintf("the desktop %s is in %s: nothing is planned for it", live.ID, status),
+			"check it in the console: once it runs, plan again; if it cannot be repaired, delete it in the console (apply then creates it again)")
+	}
+}
+
+// createdNeverRan reports whether the record shows that deskfleet created the desktop and that it never
+// ran: the newest CreateVm intent that returned its vmId ended failed (its creation task failed), and
+// nothing deskfleet did to it succeeded since (its AppliedAt is not after that intent's end). A desktop
+// adopted, created with success, or whose creation the journal no longer holds (state.MaxIntents) is
+// not one. Such a desktop holds no one's work, so replacing it needs no approval.
+func createdNeverRan(rec *state.Record, vmID string) bool {
+	d, ok := rec.Desktop(vmID)
+	if !ok || vmID == "" {
+		return false
+	}
+	for i := len(rec.Intents) - 1; i >= 0; i-- {
+		in := rec.Intents[i]
+		if in.Op != string(KindCreateDesktops) || !slices.Contains(in.VmIDs, vmID) {
+			continue
+		}
+		return in.Status == state.IntentFailed && !in.EndedAt.IsZero() && !d.AppliedAt.After(in.EndedAt)
+	}
+	return false
+}
+
+// mismatch plans a managed desktop that is gone while live desktops deskfleet does not manage carry
+// its name (m.strays): a plan error, not a creation. When the account does not have the recorded vmId
+// at all, the record is likely wrong (an id edited by hand, one hex digit off) and the stray is the
+// desktop; when the recorded one was deleted, the stray may be its replacement made in the console.
+// Either way creating it again would make a second desktop of that name, billed beside the first.
+func (df *differ) mismatch(dd DesiredDesktop, m match) {
+	ids := make([]string, len(m.strays))
+	for i, l := range m.strays {
+		ids[i] = l.ID
+	}
+	df.noWant[dd.Name] = true
+	live := strings.Join(ids, ", ")
+	adopt := fmt.Sprintf("deskfleet import --fleet %s --name-prefix %s --adopt", df.d.Fleet, dd.Name)
+	if m.absent {
+		df.refuse(Change{Object: ObjectDesktop, Name: dd.Name, ID: m.rec.VmID, Action: ActionCreate,
+			Attribute: AttrRecord, Before: live, After: m.rec.VmID})
+		df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
+			fmt.Sprintf("the state records %s as vmId %s, which the account does not have; the account has %s named %q that deskfleet does not manage: %s",
+				dd.Name, m.rec.VmID, aDesktop(len(ids)), dd.Name, live),
+			fmt.Sprintf("if %s is %s, adopt it: `%s` (it records every desktop whose name starts with %s, protected; the next plan forgets the stale entry); if it is another desktop, rename or delete it in the console; `deskfleet state show %s` shows the record",
+				ids[0], dd.Name, adopt, dd.Name, df.d.Fleet))
+		return
+	}
+	df.refuse(Change{Object: ObjectDesktop, Name: dd.Name, ID: m.rec.VmID, Action: ActionCreate,
+		Attribute: AttrCreate, Reason: fmt.Sprintf("deleted outside deskfleet (was %s)", short(m.rec.VmID)), OutOfBand: true})
+	df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
+		fmt.Sprintf("the managed desktop %s (%s) was deleted outside deskfleet, and the account has %s named %q that deskfleet does not manage: %s; not created again",
+			dd.Name, m.rec.VmID, aDesktop(len(ids)), dd.Name, live),
+		fmt.Sprintf("to manage %s as %s, adopt it: `%s` (it records every desktop whose name starts with %s, protected); to have apply create %s again, rename or delete it in the console",
+			ids[0], dd.Name, adopt, dd.Name, dd.Name))
+}
+
+// aDesktop is "a desktop", or "N desktops".
+func aDesktop(n int) string {
+	if n == 1 {
+		return "a desktop"
+	}
+	return fmt.Sprintf("%d desktops", n)
+}
+
+// duplicates warns of the live desktops deskfleet does not manage that carry one of names (the spec's,
+// the recorded and the live name of the managed desktop live): a second desktop under a fleet's name,
+// billed beside the first (a creation whose answer was lost, a desktop made again in the console). It
+// is left alone, and never adopted in the managed one's place; the warning says how to keep or delete
+// it. A desktop the spec claims under its own name is not one.
+func (df *differ) duplicates(name string, pos fmt.Stringer, live provider.Desktop, names ...string) {
+	var dups []string
+	for _, l := range df.strays(names...) {
+		if l.ID == live.ID || df.claimed[l.ID] {
+			continue
+		}
+		dups = append(dups, l.ID)
+		df.problem(&df.plan.Warnings, ObjectDesktop, name, pos,
+			fmt.Sprintf("possible duplicate: the live desktop %s (status %s), not managed, is named %q like the managed desktop %s",
+				l.ID, l.RawStatus, l.Name, live.ID),
+			fmt.Sprintf("if it is a leftover, delete it in the console; to keep it, rename it in the console and add it to the spec under its new name (plan adopts it), or `deskfleet import --fleet %s --name-prefix NEW-NAME --adopt`",
+				df.d.Fleet))
+	}
+	if len(dups) > 0 {
+		df.warn(Change{Object: ObjectDesktop, Name: name, ID: live.ID, Attribute: AttrDuplicate,
+			Before: "also " + strings.Join(dups, ", ") + " (not managed)", After: "one desktop"})
+	}
 }
 
 // power plans the power steps: a stop before the work that needs one, a start after it when the
@@ -770,7 +987,16 @@ func (df *differ) deletions() {
 	})
 	for _, id := range ids {
 		r := df.rec.Desktops[id]
-		if df.claimed[id] || wanted[r.Name] || !df.selected(r.Name) {
+		if df.claimed[id] || !df.selected(r.Name) {
+			continue
+		}
+		if wanted[r.Name] {
+			// Another entry of that name is the spec's desktop (indexRecord); this one, when the account
+			// does not have it, is stale: a wrong vmId beside the desktop adopted in its place.
+			if cur := df.recByName[r.Name]; cur.VmID != id && df.isLive(cur.VmID) && !df.isLive(id) {
+				df.addChange(Change{Object: ObjectDesktop, Name: r.Name, ID: id, Action: ActionForget,
+					Attribute: AttrForget, Reason: fmt.Sprintf("a stale entry: %s is %s", r.Name, cur.VmID)})
+			}
 			continue
 		}
 		live, ok := df.snap.Desktop(id)
@@ -779,6 +1005,7 @@ func (df *differ) deletions() {
 				Attribute: AttrForget, Reason: "removed from the spec and already gone"})
 			continue
 		}
+		df.duplicates(r.Name, nil, live, r.Name, live.Name)
 		if r.Protect {
 			df.problem(&df.plan.Warnings, ObjectDesktop, r.Name, nil,
 				"removed from the spec but protected: kept (and still managed)",

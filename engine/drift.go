@@ -21,6 +21,16 @@ const DefaultExpiringWithin = 7 * 24 * time.Hour
 // deleted outside deskfleet. The plan recreates it (an ActionCreate change marked OutOfBand).
 const AttrDeleted Attribute = "deleted"
 
+// AttrRecord is the attribute of a drift item about a managed desktop whose recorded vmId the account
+// does not have while a live desktop deskfleet does not manage carries its name: the record is likely
+// wrong. The plan reports an error for it instead of creating it again (Want: the recorded vmId; Live:
+// the live one's).
+const AttrRecord Attribute = "record"
+
+// AttrDuplicate is the attribute of a drift item (and of a plan warning) about a managed desktop that
+// live desktops deskfleet does not manage share a name with: possible duplicates, billed beside it.
+const AttrDuplicate Attribute = "duplicate"
+
 // DriftOptions tune Drift.
 type DriftOptions struct {
 	// Now is the time expiries are measured from (Snapshot.TakenAt when zero).
@@ -156,8 +166,15 @@ func (r *DriftReport) Drifted() bool {
 //     the same Attribute (or, for a monthly desktop the spec wants per-minute and for a protected
 //     desktop that needs a replacement, refuses with a plan error): drift and plan never disagree. The image is not compared: QueryVm does not report it, so an image
 //     change is the spec's, not drift.
-//   - A desktop that needs a replacement (site, product, bandwidth, network) is one replace item, and
-//     its other attributes are not compared (the replacement sets them all), as in Diff.
+//   - A desktop that needs a replacement (site, product, bandwidth, network; or in error after its
+//     creation failed: replaced without a flag) is one replace item, and its other attributes are not
+//     compared (the replacement sets them all), as in Diff. A managed desktop in error otherwise is in
+//     InError only (Diff's plan error: nothing is planned for it).
+//   - A managed desktop whose recorded vmId the account does not have, while a live desktop of its
+//     name that the record does not manage exists, is an AttrRecord item (Diff's plan error); one
+//     deleted while such a namesake exists is a deleted item whose note says apply will not create it.
+//   - Live desktops the record does not manage that share a managed desktop's name (in the spec or not)
+//     are one AttrDuplicate item of the managed desktop: Diff's warnings of possible duplicates.
 //   - Power is compared only where the spec enforces it and the desktop is running or stopped;
 //     bindings only when the spec has a bindings key; labels and remarks only where the spec sets them.
 //   - Expiring lists monthly desktops whose expiry (QueryVm's expireTime, else QueryExpireVms's) is
@@ -235,17 +252,38 @@ func (dr *drifter) items() {
 		}
 	}
 	for _, dc := range dr.df.log {
-		switch dc.Object {
-		case ObjectAccount:
+		switch {
+		case dc.warned && dc.Attribute == AttrDuplicate:
+			// Any managed desktop's, in the spec or not: the plan warns of it.
+			dr.add(DriftItem{Object: ObjectDesktop, Name: dc.Name, ID: dc.ID, Attribute: AttrDuplicate,
+				Want: dc.After, Live: dc.Before, Cause: CauseOutside,
+				Note: "live desktops not managed share its name: delete them in the console, or rename and adopt them"})
+		case dc.Object == ObjectAccount:
 			if recA, managed := dr.rec.Account(dc.Name); managed && accounts[dc.Name] {
 				dr.accountItem(dc, recA)
 			}
-		case ObjectDesktop:
+		case dc.Object == ObjectDesktop:
 			if m, managed := desktops[dc.Name]; managed {
 				dr.desktopItem(dc, m, specs[dc.Name])
 			}
 		}
 	}
+	// Accounts first, then desktops in spec order (those not in the spec last); an object's items
+	// keep the order of the planner's decisions.
+	order := map[string]int{}
+	for i, dd := range dr.d.Desktops {
+		order[dd.Name] = i
+	}
+	rank := func(it DriftItem) int {
+		if it.Object == ObjectAccount {
+			return -1
+		}
+		if i, ok := order[it.Name]; ok {
+			return i
+		}
+		return len(order)
+	}
+	sort.SliceStable(dr.r.Items, func(i, j int) bool { return rank(dr.r.Items[i]) < rank(dr.r.Items[j]) })
 }
 
 // accountItem is the drift of a managed account that a decision shows.
@@ -275,10 +313,19 @@ func (dr *drifter) desktopItem(dc decision, m match, dd DesiredDesktop) {
 		}
 		it.ID, it.Attribute, it.Want, it.Live = m.rec.VmID, AttrDeleted, "exists", "deleted"
 		it.Cause, it.Note = CauseOutside, "deleted outside deskfleet; apply creates it again"
+		if dc.refused {
+			it.Note = "deleted outside deskfleet, and a desktop not managed has its name: apply reports an error instead of creating it again"
+		}
+	case AttrRecord:
+		it.ID, it.Cause = m.rec.VmID, CauseOutside
+		it.Note = "the account does not have the recorded vmId, but a desktop of that name not managed: apply reports an error (adopt it with `deskfleet import --adopt`, or fix it in the console)"
 	case AttrReplace:
 		it.Cause, it.Note = CauseUnknown, "cannot change in place: apply replaces it with --allow-replace"
-		if dc.refused {
+		switch {
+		case dc.refused:
 			it.Note = "cannot change in place, and it is protected: apply will not replace it"
+		case dc.Guard == GuardNone:
+			it.Cause, it.Note = CauseOutside, "in error since its creation failed, never ran: apply replaces it (no flag needed)"
 		}
 	case AttrRename:
 		if dc.Before == dc.After {

@@ -153,6 +153,23 @@ func TestDrift(t *testing.T) {
 		{name: "error status", reason: "a managed desktop in error is reported with its raw status and counts as drift",
 			live:        strings.Replace(driftLive, "monthly: true,", "monthly: true, status: error,", 1),
 			wantInError: []string{"cad error true"}, wantDrifted: true},
+		{name: "error never ran", reason: "a managed desktop in error whose creation failed is one replace item (apply replaces it without a flag), and in error",
+			live:        strings.Replace(driftLive, "monthly: true,", "monthly: true, status: error,", 1),
+			state:       driftState + "intents:\n  - {op: create_desktops, status: failed, vmIds: [vm-cad]}\n",
+			want:        []string{"desktop cad replace a new desktop->status failed (error) outside"},
+			wantInError: []string{"cad error true"}, wantDrifted: true},
+		{name: "duplicate", reason: "a live desktop not managed with a managed desktop's name is a possible duplicate: an item of the managed desktop, and unmanaged",
+			live:         driftLive + "  - {id: vm-cad-2, name: cad, status: stop}\n",
+			want:         []string{"desktop cad duplicate one desktop->also vm-cad-2 (not managed) outside"},
+			wantUnmanage: []string{"cad"}, wantDrifted: true},
+		{name: "record mismatch", reason: "a recorded vmId the account does not have, beside a live desktop of that name not managed, is a record item naming both ids, not a deletion",
+			state:        strings.Replace(driftState, "{name: cad,", "{id: vm-cad-x, name: cad,", 1),
+			want:         []string{"desktop cad record vm-cad-x->vm-cad outside"},
+			wantUnmanage: []string{"cad"}, wantDrifted: true},
+		{name: "deleted beside a namesake", reason: "a managed desktop deleted outside deskfleet while a desktop not managed has its name is still a deleted item (apply reports an error instead of creating it)",
+			live:         strings.Replace(driftLive, "monthly: true,", "monthly: true, status: deleted,", 1) + "  - {id: vm-cad-new, name: cad}\n",
+			want:         []string{"desktop cad deleted exists->deleted outside"},
+			wantUnmanage: []string{"cad"}, wantDrifted: true},
 		{name: "unmanaged in error", reason: "an unmanaged desktop in error is reported but is not the fleet's drift",
 			live:         driftLive + "  - {name: old-render, status: error}\n",
 			wantInError:  []string{"old-render error false"},
@@ -222,8 +239,9 @@ func TestDrift(t *testing.T) {
 }
 
 // checkAgrees checks that drift and plan never disagree: every drift item is a change the plan makes
-// to that object with the same attribute (or a plan error about it), and every change the plan makes
-// to a managed object to set a live value back is a drift item.
+// to that object with the same attribute (or a plan error about it; a duplicate item, the plan's
+// warning of a possible duplicate), and every change the plan makes to a managed object to set a live
+// value back, and every possible duplicate the plan warns of, is a drift item.
 func checkAgrees(t *testing.T, r *engine.DriftReport, p *engine.Plan, rec *state.Record) {
 	t.Helper()
 	key := func(o engine.ObjectKind, name string, a engine.Attribute) string {
@@ -234,11 +252,20 @@ func checkAgrees(t *testing.T, r *engine.DriftReport, p *engine.Plan, rec *state
 	for _, e := range p.Errors {
 		planErr[string(e.Object)+" "+e.Name] = true
 	}
+	var mustDrift []string
+	for _, w := range p.Warnings {
+		if strings.HasPrefix(w.Message, "possible duplicate:") {
+			k := key(w.Object, w.Name, engine.AttrDuplicate)
+			planned[k] = true
+			if len(mustDrift) == 0 || mustDrift[len(mustDrift)-1] != k {
+				mustDrift = append(mustDrift, k)
+			}
+		}
+	}
 	managedName := map[string]bool{}
 	for _, d := range rec.Desktops {
 		managedName[d.Name] = true
 	}
-	var mustDrift []string
 	for _, c := range p.Changes {
 		a := c.Attribute
 		if c.Action == engine.ActionCreate && c.OutOfBand {

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -89,12 +90,23 @@ type record struct {
 		Power   string  `yaml:"power"`
 		// AutoRenew is the auto-renewal deskfleet last applied (monthly desktops).
 		AutoRenew bool `yaml:"autoRenew"`
+		// AppliedAgo is how long before scenarioNow deskfleet last changed it (default 24h).
+		AppliedAgo time.Duration `yaml:"appliedAgo"`
 	} `yaml:"desktops"`
 	Accounts []struct {
 		Email  string  `yaml:"email"`
 		Name   string  `yaml:"name"`
 		Remark *string `yaml:"remark"`
 	} `yaml:"accounts"`
+	// Intents are the journal's calls, oldest first: what deskfleet did (a CreateVm that returned
+	// these vmIds and failed, ...).
+	Intents []struct {
+		Op     string   `yaml:"op"`     // an op kind: create_desktops, bind_accounts, ...
+		Status string   `yaml:"status"` // done, failed, pending, sent
+		VmIDs  []string `yaml:"vmIds"`
+		// EndedAgo is how long before scenarioNow it ended (default 24h).
+		EndedAgo time.Duration `yaml:"endedAgo"`
+	} `yaml:"intents"`
 }
 
 var (
@@ -173,10 +185,26 @@ func newScnEnv(t testing.TB, lv live) *scnEnv {
 
 func (r record) toState() *state.Record {
 	rec := &state.Record{Fleet: "test", Serial: r.Serial, Desktops: map[string]state.Desktop{}, Accounts: map[string]state.Account{}}
+	ago := func(d time.Duration) time.Time {
+		if d == 0 {
+			d = 24 * time.Hour
+		}
+		return scenarioNow.Add(-d)
+	}
 	for _, d := range r.Desktops {
 		rec.Desktops[or(d.ID, "vm-"+d.Name)] = state.Desktop{VmID: or(d.ID, "vm-"+d.Name), Name: d.Name,
 			ImageID: scnImages[or(d.Image, "win10")], Protect: d.Protect, Label: d.Label, Account: d.Account,
-			Power: d.Power, AutoRenew: d.AutoRenew, AppliedAt: scenarioNow.Add(-24 * time.Hour)}
+			Power: d.Power, AutoRenew: d.AutoRenew, AppliedAt: ago(d.AppliedAgo)}
+	}
+	for i, in := range r.Intents {
+		end := ago(in.EndedAgo)
+		it := state.Intent{ID: fmt.Sprintf("run-%d/1", i+1), RunID: fmt.Sprintf("run-%d", i+1),
+			Step: 1, Op: in.Op, Status: state.IntentStatus(in.Status), VmIDs: in.VmIDs,
+			StartedAt: end.Add(-5 * time.Minute), EndedAt: end}
+		if it.Open() {
+			it.EndedAt = time.Time{}
+		}
+		rec.Intents = append(rec.Intents, it)
 	}
 	for _, a := range r.Accounts {
 		rec.Accounts[a.Email] = state.Account{Email: a.Email, AccountID: "acct-" + strings.Split(a.Email, "@")[0],
