@@ -49,6 +49,8 @@ fuzz-all: fuzz
 	$(call FUZZ,./schema,FuzzValidate)
 	$(call FUZZ,./provider/gcw,FuzzDecodeResponse)
 	$(call FUZZ,./provider/sim,FuzzServeHTTP)
+	$(call FUZZ,./engine,FuzzLoadPlan)
+	$(call FUZZ,./state,FuzzUnsealRecord)
 
 generate:
 	$(GO) generate ./...

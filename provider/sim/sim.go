@@ -13,12 +13,18 @@
 //     missing common parameter, wrong SignatureMethod/Version) answer HTTP 403 with
 //     {"Code":"<reason>","Message":"...","Data":null}, reason one of InvalidAccessKeyId,
 //     SignatureDoesNotMatch, InvalidTimestamp, SignatureNonceUsed, MissingParameter.
-//   - An unknown Action answers HTTP 400 {"Code":"InvalidAction",...}; a wrong HTTP method answers
-//     HTTP 405 {"Code":"MethodNotAllowed",...}.
+//   - An unknown Action answers HTTP 400 {"Code":"InvalidAction",...}.
 //   - API errors answer HTTP 200 {"Code":"10006","Message":"参数错误，...","Data":null}
 //     (code/msg/data for QueryImages and QueryExpireVms).
-//   - Faults: HTTP 503 {"Code":"ServiceUnavailable"} and HTTP 429 {"Code":"Throttling"} (nothing
-//     done), or a connection closed without any response (before or after the work is done).
+//   - A request the reference does not allow is refused with its 10003 (传入参数不符合要求) in that
+//     envelope, whatever the keys: the wrong HTTP method; a POST's own parameters in the URL (only
+//     Action and the signature's common parameters go there); a GET with a body; a POST body that
+//     is not one JSON object sent as application/json; a parameter the reference does not list for
+//     the action (Params), or one given twice.
+//   - Faults: HTTP 500 (envelope), 502 and 504 (a gateway's HTML page) and 503 (envelope), before
+//     any work or after the work was done and saved; HTTP 429 {"Code":"Throttling"} or HTTP 200
+//     with that envelope (nothing done); a connection closed without any response (before or after
+//     the work); a slow answer; a task that fails later (faults.go).
 //
 // Sharing a data file (Options.DataFile): several Sims, in one process or in several, may use one
 // file at once and behave as one cloud. Every operation that reads or changes the world (the work
@@ -56,7 +62,7 @@ import (
 )
 
 // Options configure a Sim. The zero value is a usable emulator: no signature checks, the wall
-// clock, DefaultCatalog, 5 s tasks, no faults, no file.
+// clock, DefaultCatalog, 5 s tasks, no faults, the default quotas, no file.
 type Options struct {
 	// Keys maps AccessKeyId to secret. Empty: requests are accepted unsigned.
 	Keys map[string]string
