@@ -94,9 +94,10 @@ func (e *GuardError) Flags() []string {
 // CheckGuards lists the changes of p that a does not allow, in step order after the plan-wide ones.
 // It judges p by its steps and by rec, the fleet's record, not by the guard fields a plan file
 // carries (those are honoured too, as at least as strict):
-//   - a DeleteDesktop is a replacement when the plan creates a desktop of that name (needs Replace),
-//     else a deletion (needs Delete) of a desktop rec manages; deleting an unmanaged desktop, or a
-//     protected one, is never allowed;
+//   - a DeleteDesktop is a replacement when the plan creates a desktop of that name (needs Replace,
+//     unless the journal says deskfleet's creation of it failed and it never ran since: nobody's work
+//     is on it), else a deletion (needs Delete) of a desktop rec manages; deleting an unmanaged
+//     desktop, or a protected one, is never allowed;
 //   - a RebuildDesktop needs Rebuild and a managed, unprotected desktop;
 //   - deleting more than maxDeletePercent (nil: DefaultMaxDeletePercent; negative: no limit) of the
 //     desktops rec manages needs Force, and so does every plan-wide guard the plan carries.
@@ -143,6 +144,11 @@ func stepGuards(s Step, rec *state.Record, created map[string]bool) []Blocked {
 		t, need = op.Desktop, GuardDelete
 		if created[t.Name] {
 			need = GuardReplace
+			if d, ok := rec.Desktop(t.VmID); ok && !d.Protect && createdNeverRan(rec, t.VmID) {
+				// Its creation failed and it never ran (the journal says so): it holds no one's work,
+				// and the planner replaces it without asking (a desktop left in error).
+				return nil
+			}
 		}
 	case RebuildDesktop:
 		t, need = op.Desktop, GuardRebuild

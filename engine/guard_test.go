@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/provider"
@@ -18,10 +19,17 @@ func TestCheckGuards(t *testing.T) {
 		"vm-2": {VmID: "vm-2", Name: "art_001", Protect: true},
 		"vm-3": {VmID: "vm-3", Name: "art_002"},
 	}}
-	for i := 4; i <= 10; i++ { // ten managed desktops: one deletion is 10%
+	for i := 4; i <= 10; i++ { // ten managed desktops (and two below): one deletion is under 10%
 		id := fmt.Sprintf("vm-%d", i)
 		rec.Desktops[id] = state.Desktop{VmID: id, Name: fmt.Sprintf("other_%03d", i)}
 	}
+	// broken's creation failed and nothing deskfleet did to it succeeded since; mended's too, but it
+	// was changed (relabelled, bound) successfully after: it may hold someone's work.
+	failedAt := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	rec.Desktops["vm-11"] = state.Desktop{VmID: "vm-11", Name: "broken", AppliedAt: failedAt.Add(-time.Minute)}
+	rec.Desktops["vm-12"] = state.Desktop{VmID: "vm-12", Name: "mended", AppliedAt: failedAt.Add(time.Hour)}
+	rec.Intents = []state.Intent{{ID: "r/1", Op: string(engine.KindCreateDesktops), VmIDs: []string{"vm-11", "vm-12"},
+		Status: state.IntentFailed, EndedAt: failedAt}}
 	del := func(id int, name, vm string, g engine.Guard) engine.Step {
 		return engine.Step{ID: id, Op: engine.DeleteDesktop{Desktop: engine.Target{Name: name, VmID: vm}}, Guard: g}
 	}
@@ -72,6 +80,12 @@ func TestCheckGuards(t *testing.T) {
 			want: []engine.Guard{engine.GuardEmptySpec}},
 		{name: "stronger guard on a harmless step", reason: "a step's own guard field is honoured as at least as strict",
 			steps: []engine.Step{label}, want: []engine.Guard{engine.GuardRebuild}},
+		{name: "replacing a desktop whose creation failed", reason: "the journal says its creation failed and it never ran: nobody's work is on it, no approval",
+			steps: []engine.Step{del(1, "broken", "vm-11", engine.GuardNone), create(2, "broken")}},
+		{name: "replacing a desktop changed since its creation failed", reason: "changed after: it may hold work, --allow-replace",
+			steps: []engine.Step{del(1, "mended", "vm-12", engine.GuardNone), create(2, "mended")}, want: []engine.Guard{engine.GuardReplace}},
+		{name: "deleting a desktop whose creation failed", reason: "without a create of its name it is a deletion: --allow-delete",
+			steps: []engine.Step{del(1, "broken", "vm-11", engine.GuardNone)}, want: []engine.Guard{engine.GuardDelete}},
 		{name: "harmless step", reason: "powering off needs no approval",
 			steps: []engine.Step{power}},
 	}
