@@ -12,10 +12,9 @@ import (
 // concurrency bound allows (or at Config.Rate, when set) until the server answers a throttle (HTTP 429
 // or a ThrottleCodes envelope). Then:
 //
-//   - decrease: the rate becomes rateDecrease x the rate in force, never below rateFloor. Before the
-//     first throttle, or when the client was sending at less than half the rate in force, it is
-//     rateDecrease x the rate of accepted answers over the last rateWindow (at least half the rate
-//     of requests sent) instead. Only a throttle of
+//   - decrease: the rate becomes rateDecrease x the rate in force, never below rateFloor. At the
+//     first throttle, without a bound, it is rateDecrease x the rate of accepted answers over the
+//     last rateWindow (at least half the rate of requests sent) instead. Only a throttle of
 //     a request that took its slot after the last decrease lowers it again: the requests in flight
 //     when the server started refusing answer one throttle, not one each; those still waiting for a
 //     slot take a new one at the new rate.
@@ -50,8 +49,8 @@ type RateStats struct {
 	// throttle, or Bound. 0: no limit (never throttled, no Bound).
 	Limit float64
 	// Refused is the rate (requests per second) at which the server last throttled: the rate in force
-	// at the last decrease (or, when none was or the client sent at less than half of it, the rate of
-	// accepted answers over the last second, at least half the rate sent). 0: never throttled.
+	// at the last decrease (at the first, without a bound: the rate of accepted answers over the last
+	// second, at least half the rate sent). 0: never throttled.
 	Refused float64
 	// Bound is Config.Rate, the rate never exceeded; 0: none.
 	Bound float64
@@ -180,8 +179,9 @@ func (p *pacer) wait(ctx context.Context) (ticket, error) {
 }
 
 // done reports the answer to a request the pacer let go: a throttle, or an accepted answer (any answer
-// that is not a throttle). Transport failures are neither and are not reported.
-func (p *pacer) done(t ticket, throttled bool) {
+// that is not a throttle). Transport failures are neither and are not reported. It returns the new
+// rate when the answer lowered it, else 0.
+func (p *pacer) done(t ticket, throttled bool) (lowered float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
@@ -189,15 +189,16 @@ func (p *pacer) done(t ticket, throttled bool) {
 		p.stats.Throttled++
 		if p.adaptive && t.epoch == p.epoch {
 			p.decrease(now)
+			return p.cur
 		}
-		return
+		return 0
 	}
 	if !p.adaptive {
-		return
+		return 0
 	}
 	p.accepted.add(now)
 	if !t.waited || !p.learned {
-		return
+		return 0
 	}
 	doublings := min(rateStepMaxDouble, int(now.Sub(p.lastCut)/rateStepDoubling))
 	next := p.cur + p.step*float64(int(1)<<doublings)/p.cur
@@ -205,10 +206,11 @@ func (p *pacer) done(t ticket, throttled bool) {
 		// Back at the bound: its burst again, nothing learned in force.
 		p.cur, p.learned = p.bound, false
 		p.lim.set(p.bound, p.burst)
-		return
+		return 0
 	}
 	p.cur = next
 	p.lim.set(next, 1)
+	return 0
 }
 
 // window holds the times of events within rateWindow, oldest first.
@@ -239,10 +241,11 @@ func (p *pacer) decrease(now time.Time) {
 	// What the server accepted; at least half what was sent (a throttle of the very first requests
 	// says the server is busy, not that it accepts nothing).
 	est := max(float64(len(p.accepted)), float64(len(p.sent))/2) / span.Seconds()
+	// Nothing learnt yet: lower from what the server accepted. Once a rate is learnt, from that rate
+	// (what was accepted over the last second also reflects the callers sleeping before a retry,
+	// Retry-After: 1 s, so it says little about the server).
 	base := p.cur
-	if math.IsInf(base, 1) || est < base/2 {
-		// Nothing learned yet, or the client was sending well below the rate in force: lower from
-		// what the server accepted.
+	if math.IsInf(base, 1) {
 		base = est
 	}
 	next := max(min(rateFloor, p.bound), rateDecrease*base)

@@ -24,9 +24,14 @@ type rateRun struct {
 	stats    RateStats
 }
 
+// retryAfter is how long a worker waits after a throttle: the Retry-After of the emulator's throttles,
+// which the client honours before retrying.
+const retryAfter = time.Second
+
 // simulateRate runs workers clients in parallel through one pacer for dur of simulated time: each
-// worker takes the next slot, sends, and gets the answer rtt later, then starts again at once. No
-// real time passes; the pacer and the server read the simulated clock.
+// worker takes the next slot, sends, and gets the answer rtt later, then starts again at once (after
+// retryAfter when it was a throttle). No real time passes; the pacer and the server read the
+// simulated clock.
 func simulateRate(bound float64, srv rateServer, workers int, rtt, dur time.Duration) rateRun {
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := t0
@@ -72,6 +77,9 @@ func simulateRate(bound float64, srv rateServer, workers int, rtt, dur time.Dura
 		case w.waiting: // the answer arrives
 			p.done(w.tk, !w.ok)
 			w.waiting = false
+			if !w.ok {
+				w.at = now.Add(retryAfter) // the client's backoff before the retry
+			}
 		case w.sending && p.stale(w.tk): // the slot came, but the rate was lowered since: a new slot
 			w.sending = false
 		case w.sending: // the slot came: send
@@ -142,8 +150,8 @@ func TestAdaptiveRate(t *testing.T) {
 			"a bound below the server's limit: never throttled, the client runs at the bound"},
 		{"no-throttle", 0, rateServer{}, 8, 0.95, 0,
 			"a server that never throttles: no limit at all, eight workers at 20 ms each"},
-		{"one-worker", 0, rateServer{limit: 20, burst: 2}, 1, 0.8, 0.05,
-			"one request at a time (50/s at most) against 20/s"},
+		{"one-worker", 0, rateServer{limit: 20, burst: 2}, 1, 0.65, 0.05,
+			"one request at a time (50/s at most) against 20/s: each throttle (one every few seconds) idles the only worker for its 1 s Retry-After"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

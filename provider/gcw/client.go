@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
@@ -247,7 +248,10 @@ func (c *Client) callScrub(ctx context.Context, action provider.Action, params m
 		res := c.attempt(ctx, info, query, payload, requestID, attempt)
 		v := c.classify(ctx, info, requestID, res, out)
 		if res.answered {
-			c.pace.done(res.ticket, v.throttled)
+			if r := c.pace.done(res.ticket, v.throttled); r > 0 {
+				c.log.DebugContext(ctx, "gcw throttled: rate lowered", "action", action, "requestId", requestID,
+					"rate", math.Round(r*100)/100)
+			}
 		}
 		if v.err == nil {
 			if out == nil || v.decoded {
