@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/deskfleet/deskfleet/provider"
 )
@@ -148,6 +149,10 @@ func (s *fString) UnmarshalJSON(b []byte) error {
 	case len(b) == 0 || string(b) == "null":
 		*s = ""
 	case b[0] == '"':
+		if v, ok := plainString(b); ok {
+			*s = fString(v)
+			return nil
+		}
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
@@ -159,6 +164,79 @@ func (s *fString) UnmarshalJSON(b []byte) error {
 		*s = fString(b)
 	}
 	return nil
+}
+
+// plainString returns the text of a JSON string literal (b, already validated by the decoder that
+// handed it over) without escapes and in valid UTF-8: the common case, which needs no second parse.
+// ok is false for anything else (escapes; invalid UTF-8, which encoding/json turns into U+FFFD).
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	in := b[1 : len(b)-1]
+	if bytes.IndexByte(in, '\\') >= 0 || bytes.IndexByte(in, '"') >= 0 || !utf8.Valid(in) {
+		return "", false
+	}
+	for _, c := range in {
+		if c < 0x20 {
+			return "", false
+		}
+	}
+	return string(in), true
+}
+
+// plainStrings reads a JSON array of plain strings (see plainString) without a second parse: the vm
+// id lists of QueryVms and the order calls. ok is false for anything else (numbers, null, escapes),
+// left to encoding/json.
+func plainStrings(b []byte) (fStrings, bool) {
+	i := 0
+	skip := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+			i++
+		}
+	}
+	skip()
+	if i >= len(b) || b[i] != '[' {
+		return nil, false
+	}
+	i++
+	out := fStrings{}
+	skip()
+	if i < len(b) && b[i] == ']' {
+		i++
+		skip()
+		return out, i == len(b)
+	}
+	for {
+		skip()
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		end := bytes.IndexByte(b[i+1:], '"')
+		if end < 0 {
+			return nil, false
+		}
+		s, ok := plainString(b[i : i+end+2])
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+		i += end + 2
+		skip()
+		if i >= len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case ',':
+			i++
+		case ']':
+			i++
+			skip()
+			return out, i == len(b)
+		default:
+			return nil, false
+		}
+	}
 }
 
 // fInt accepts a number (integral, or with a zero fraction) or a numeric string; null and "" are 0.
@@ -237,6 +315,10 @@ func (l *fStrings) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if b[0] == '[' {
+		if v, ok := plainStrings(b); ok {
+			*l = v
+			return nil
+		}
 		var v []fString
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
