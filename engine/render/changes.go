@@ -120,9 +120,9 @@ func (t *textWriter) rows(keep func(engine.Change) bool, outOfBand bool) []row {
 			}
 		}
 		for n, c := range cs {
-			r := row{action: c.Action, attr: string(c.Attribute), parts: t.valueParts(c, outOfBand)}
+			r := row{action: c.Action, attr: safe(string(c.Attribute)), parts: t.valueParts(c, outOfBand)}
 			if n == 0 {
-				r.name, r.id = c.Name, shortID(c.ID, t.idLen)
+				r.name, r.id = safe(c.Name), safe(shortID(c.ID, t.idLen))
 				if c.Object != engine.ObjectDesktop {
 					r.id = "" // accounts are known by email, sites by name
 				}
@@ -151,15 +151,15 @@ func sameCreate(a, b engine.Change) bool {
 func (t *textWriter) mergedRow(cs []engine.Change) row {
 	first := cs[0]
 	first.Account = ""
-	r := row{action: first.Action, attr: string(first.Attribute), parts: t.valueParts(first, false)}
+	r := row{action: first.Action, attr: safe(string(first.Attribute)), parts: t.valueParts(first, false)}
 	names := make([]string, len(cs))
 	var bound, accounts []string
 	for i, c := range cs {
-		names[i] = c.Name
+		names[i] = safe(c.Name)
 		if c.Account != "" {
-			bound = append(bound, c.Name+"="+c.Account)
-			if !slices.Contains(accounts, c.Account) {
-				accounts = append(accounts, c.Account)
+			bound = append(bound, safe(c.Name)+"="+safe(c.Account))
+			if !slices.Contains(accounts, safe(c.Account)) {
+				accounts = append(accounts, safe(c.Account))
 			}
 		}
 	}
@@ -182,13 +182,13 @@ func (t *textWriter) valueParts(c engine.Change, outOfBand bool) []string {
 		parts = append(parts, v)
 	}
 	if c.Detail != "" {
-		parts = append(parts, c.Detail)
+		parts = append(parts, safe(c.Detail))
 	}
 	if c.Reason != "" {
-		parts = append(parts, c.Reason)
+		parts = append(parts, safe(c.Reason))
 	}
 	if c.Account != "" && c.Attribute != engine.AttrBind && (c.Action == engine.ActionCreate || isDestructive(c)) {
-		parts = append(parts, "bound to "+c.Account)
+		parts = append(parts, "bound to "+safe(c.Account))
 	}
 	if c.Guard != engine.GuardNone {
 		parts = append(parts, t.st.red("needs "+c.Guard.Flag()))
@@ -208,7 +208,7 @@ func (t *textWriter) values(c engine.Change, outOfBand bool) string {
 		}
 		return diffString(t.st, c.Before, c.After)
 	}
-	before, after := c.Before, c.After
+	before, after := safe(c.Before), safe(c.After)
 	if before == "" && (c.Action == engine.ActionCreate || c.Action == engine.ActionAdopt) {
 		return after
 	}

@@ -107,7 +107,7 @@ func currencySymbol(code string) string {
 	case "":
 		return ""
 	}
-	return code + " "
+	return safe(code) + " "
 }
 
 // money formats an amount rounded to cents with thousands separators: "¥20,184.00", "-¥11.21".
@@ -147,11 +147,83 @@ func thousands(n int64) string {
 	return b.String()
 }
 
-// quoteInner escapes s as a Go string literal does (control characters, quotes, invalid UTF-8) and
-// drops the surrounding quotes, so the pieces of a diff can be quoted as one string.
+// quoteInner escapes s as a Go string literal does (control characters, bidirectional controls and
+// other unprintable characters, quotes, invalid UTF-8) and drops the surrounding quotes, so the pieces
+// of a diff can be quoted as one string. An HTML comment opener is escaped too (see safe).
 func quoteInner(s string) string {
 	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
+	return strings.ReplaceAll(q[1:len(q)-1], commentOpener, commentOpenerEscaped)
+}
+
+// commentOpener starts an HTML comment: the hidden marker the CI recipes search for
+// (<!-- deskfleet-plan:FLEET -->) starts with it, so text from the spec or the account never holds
+// it as written; commentOpenerEscaped is how it is shown.
+const (
+	commentOpener        = "<!--"
+	commentOpenerEscaped = `\x3c!--`
+)
+
+// safe is s as it is shown from the spec, the account or a plan file (names, labels, remarks,
+// messages) in every output: the characters a terminal or a Markdown renderer would act on instead of
+// showing, and that could hide or disguise text, are written as Go escapes: C0 controls (line breaks
+// and tabs included: \n, \t, \x1b), DEL (\x7f), C1 controls (\u009b), the bidirectional controls
+// (\u202e, \u2066, \u200f, ...) and the line and paragraph separators (\u2028, \u2029); a byte that is
+// not UTF-8 is \xff. An HTML comment opener is shown as \x3c!--, so that no value can forge the
+// hidden marker of a Markdown plan. Other text, wide and combining characters included, is kept.
+func safe(s string) string {
+	i := 0
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unsafeRune(r, size) || (r == '<' && strings.HasPrefix(s[i:], commentOpener)) {
+			break
+		}
+		i += size
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x80 && unsafeRune(r, size):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r, size):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case r == '<' && strings.HasPrefix(s[i:], commentOpener):
+			b.WriteString(commentOpenerEscaped)
+			size = len(commentOpener)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// unsafeRune reports whether a rune (of size bytes, utf8.RuneError of size 1 for a byte that is not
+// UTF-8) is escaped by safe.
+func unsafeRune(r rune, size int) bool {
+	switch {
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r == utf8.RuneError:
+		return size == 1
+	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true // bidirectional controls: they reorder what follows them
+	case r == 0x2028, r == 0x2029:
+		return true
+	}
+	return false
 }
 
 // displayWidth is the number of terminal columns s takes: East Asian wide and full-width runes count

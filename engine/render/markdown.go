@@ -38,8 +38,10 @@ const cutNoteReserve = 400
 // out and that the full plan is in the JSON artifact. The first line, the table, the guards and the
 // marker are never cut; the destructive list is shortened only when it alone would not fit (and then
 // still shows its title and how many it left out), so the cap is exceeded only when those alone
-// exceed it. Names are
-// escaped so that they cannot break the Markdown. The only error is w's.
+// exceed it. Names and values are escaped so that they cannot break the Markdown: what safe escapes
+// is shown as its escape, Markdown's special characters get a backslash ("|" included), names are
+// code spans, and no value can hold an HTML comment opener, so none can hide text or forge the
+// marker. The only error is w's.
 func Markdown(w io.Writer, p *engine.Plan, opt MarkdownOptions) error {
 	limit := opt.MaxBytes
 	if limit <= 0 {
@@ -170,7 +172,7 @@ func (m mdWriter) head() string {
 	cols = append(cols, "API calls", "run rate", "prepaid")
 	cells = append(cells, fmt.Sprint(apiCalls(p)))
 	if c := p.Cost; c != nil {
-		cells = append(cells, rate(c.Currency, c.RunRateDelta), money(c.Currency, c.Prepaid, false))
+		cells = append(cells, mdEscape(rate(c.Currency, c.RunRateDelta)), mdEscape(money(c.Currency, c.Prepaid, false)))
 	} else {
 		cells = append(cells, "not priced", "not priced")
 	}
@@ -180,7 +182,7 @@ func (m mdWriter) head() string {
 	if len(p.Guards) > 0 {
 		fmt.Fprintf(&b, "\n**Blocked**: the whole plan needs %s to apply\n", codeList(planFlags(p)))
 		for _, g := range p.Guards {
-			fmt.Fprintf(&b, "- %s: %s\n", g.Guard, mdEscape(g.Message))
+			fmt.Fprintf(&b, "- %s: %s\n", mdEscape(string(g.Guard)), mdEscape(g.Message))
 		}
 	}
 	return b.String()
@@ -220,7 +222,7 @@ func (m mdWriter) destructive() mdBlock {
 		if c.Account != "" {
 			parts = append(parts, "bound to "+mdEscape(c.Account))
 		}
-		b.items = append(b.items, "- "+code(c.Name)+" "+string(c.Attribute)+": "+strings.Join(parts, " · ")+"\n")
+		b.items = append(b.items, "- "+code(c.Name)+" "+mdEscape(string(c.Attribute))+": "+strings.Join(parts, " · ")+"\n")
 	}
 	slices.Sort(flags)
 	b.head = "\n**Destructive**"
@@ -268,7 +270,7 @@ func (m mdWriter) affected() mdBlock {
 		ds := byAccount[a]
 		var parts []string
 		for _, d := range ds[:min(len(ds), perAccount)] {
-			parts = append(parts, code(d.name)+" "+strings.Join(d.attrs, ", "))
+			parts = append(parts, code(d.name)+" "+mdEscape(strings.Join(d.attrs, ", ")))
 		}
 		if len(ds) > perAccount {
 			parts = append(parts, fmt.Sprintf("and %d more", len(ds)-perAccount))
@@ -328,7 +330,7 @@ func (m mdWriter) outOfBand() mdBlock {
 		if !c.OutOfBand || c.Action == engine.ActionNoop {
 			continue
 		}
-		item := "- " + code(c.Name) + " " + string(c.Attribute)
+		item := "- " + code(c.Name) + " " + mdEscape(string(c.Attribute))
 		if v := m.plain.values(c, true); v != "" {
 			item += ": " + mdEscape(v)
 		}

@@ -110,7 +110,7 @@ func TestMarkdownEscape(t *testing.T) {
 		{"table pipe", "a|b", `a\|b`},
 		{"html", "<b>x</b>", `\<b>x\</b>`},
 		{"backtick and emphasis", "`x`*_", "\\`x\\`\\*\\_"},
-		{"line break", "a\nb", "a b"},
+		{"line break", "a\nb", `a\\nb`},
 		{"unicode kept", "渲染-01", "渲染-01"},
 	}
 	for _, tc := range cases {

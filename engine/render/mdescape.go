@@ -12,8 +12,10 @@ import (
 const mdSpecial = "\\`*_[]<|~&"
 
 // mdEscape escapes s for Markdown text (outside code), so that a name or message shows as written
-// and cannot break the comment: special characters get a backslash, line breaks become spaces.
+// and cannot break the comment: what safe escapes is shown as its escape (\x1b), then special
+// characters get a backslash ("|" included, so it never ends a table cell).
 func mdEscape(s string) string {
+	s = safe(s)
 	var b strings.Builder
 	for _, r := range s {
 		switch {
@@ -30,9 +32,10 @@ func mdEscape(s string) string {
 }
 
 // code writes s as an inline code span, with a fence of more backticks than s holds in a row (and
-// padding when s starts or ends with a backtick), so any name shows verbatim.
+// padding when s starts or ends with a backtick), so any name shows verbatim, but for what safe
+// escapes (shown as its escape: \x1b, \n, \x3c!--). In a table, use codeCell.
 func code(s string) string {
-	s = strings.NewReplacer("\n", " ", "\r", " ").Replace(s)
+	s = safe(s)
 	fence := strings.Repeat("`", longestRun(s, '`')+1)
 	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
 		s = " " + s + " "
@@ -67,9 +70,16 @@ func longestRun(s string, c byte) int {
 	return longest
 }
 
-// markerEscape keeps a fleet name from ending the HTML comment of the marker early.
+// codeCell is code for a table cell: a "|" is escaped as "\|" (GitHub's tables split cells at every
+// unescaped "|", inside code spans too, and show "\|" there as "|").
+func codeCell(s string) string {
+	return strings.ReplaceAll(code(s), "|", `\|`)
+}
+
+// markerEscape keeps a fleet name from ending the HTML comment of the marker early, or from
+// holding what safe escapes.
 func markerEscape(fleet string) string {
-	return strings.NewReplacer("--", "-\u2010", ">", "&gt;", "\n", " ").Replace(fleet)
+	return strings.NewReplacer("--", "-\u2010", ">", "&gt;").Replace(safe(fleet))
 }
 
 // changeCount is the number of changes that do something.

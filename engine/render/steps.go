@@ -21,13 +21,13 @@ func stepCall(op engine.Op) string {
 	case engine.ArgCount:
 		return fmt.Sprintf("%s num=%d", name, arg.Count)
 	case engine.ArgWord:
-		return name + " " + arg.Text
+		return name + " " + safe(arg.Text)
 	case engine.ArgText:
 		return name + " " + quote(arg.Text)
 	case engine.ArgFrom:
 		return name + " from " + quote(arg.Text)
 	case engine.ArgEmail:
-		return name + " " + shortEmail(arg.Text)
+		return name + " " + safe(shortEmail(arg.Text))
 	case engine.ArgBilling:
 		return name + " " + billingShort(arg.Billing)
 	}
@@ -41,19 +41,19 @@ func stepTargets(op engine.Op) string {
 		return ""
 	}
 	if f := op.Facts(); f.DefaultNet {
-		return "site " + f.Site.Name
+		return "site " + safe(f.Site.Name)
 	}
 	if ds := op.Desktops(); len(ds) > 0 {
 		names := make([]string, len(ds))
 		for i, d := range ds {
-			names[i] = d.Name
+			names[i] = safe(d.Name)
 		}
 		return shortList(names)
 	}
 	as := op.Accounts()
 	names := make([]string, len(as))
 	for i, a := range as {
-		names[i] = shortEmail(a)
+		names[i] = safe(shortEmail(a))
 	}
 	return shortList(names)
 }

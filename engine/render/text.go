@@ -35,8 +35,11 @@ const (
 // summary line. Objects are shown by name, with ids shortened to the fewest characters (at least 4)
 // that tell the plan's ids apart; an object's changes are listed under its name; consecutive
 // desktops created alike share one row; no-op changes are not shown. Free-text values are diffed;
-// every guarded change says which flag allows it. The output is deterministic and ends with a
-// newline; the only error is w's.
+// every guarded change says which flag allows it. Every value from the spec, the account or the plan
+// file is shown through safe: a control character, a bidirectional control or an HTML comment opener
+// in a name, label, remark or message is shown as its escape (\x1b, \u202e, \x3c!--), so it can
+// neither act on the terminal nor start a line. The output is deterministic and ends with a newline;
+// the only error is w's.
 func Text(w io.Writer, p *engine.Plan, opt TextOptions) error {
 	if opt.Width <= 0 {
 		opt.Width = defaultWidth
@@ -114,7 +117,7 @@ func (t *textWriter) wrapped(prefix string, indent int, parts []string, sep stri
 
 func (t *textWriter) header() {
 	r := t.p.Reads
-	fleet := t.p.Fleet
+	fleet := safe(t.p.Fleet)
 	t.line(t.st.bold(fmt.Sprintf("deskfleet plan · fleet %s · read %s and %s in %s (%s, %s)", fleet,
 		plural(r.Desktops, "desktop", "desktops"), plural(r.Accounts, "account", "accounts"),
 		plural(r.Sites, "site", "sites"), plural(r.Calls, "API call", "API calls"), elapsed(r.Elapsed))))
@@ -127,7 +130,7 @@ func (t *textWriter) guards() {
 	}
 	t.section(t.st.red("Guards (apply refuses the whole plan without the flag)"))
 	for _, g := range t.p.Guards {
-		parts := []string{g.Message, t.st.red("needs "+g.Guard.Flag()) + " (" + string(g.Guard) + ")"}
+		parts := []string{safe(g.Message), t.st.red("needs "+g.Guard.Flag()) + " (" + safe(string(g.Guard)) + ")"}
 		t.wrapped("  "+t.st.red("!")+" ", 4, parts, " · ")
 	}
 }
@@ -138,9 +141,17 @@ func (t *textWriter) unmanaged() {
 		return
 	}
 	const limit, head = 12, 10
-	names := u
-	if len(u) > limit {
-		names = append(u[:head:head], fmt.Sprintf("and %d more", len(u)-head))
+	names := make([]string, 0, min(len(u), limit))
+	for _, n := range u[:min(len(u), head)] {
+		names = append(names, safe(n))
+	}
+	switch {
+	case len(u) > limit:
+		names = append(names, fmt.Sprintf("and %d more", len(u)-head))
+	case len(u) > head:
+		for _, n := range u[head:] {
+			names = append(names, safe(n))
+		}
 	}
 	t.blank()
 	prefix := "Not managed (left alone): "
@@ -159,16 +170,16 @@ func (t *textWriter) problems(title string, ps []engine.Problem, colour func(str
 
 // problemParts is a problem as "file:line:col: name: message", then "hint: …".
 func problemParts(pr engine.Problem) []string {
-	msg := pr.Message
+	msg := safe(pr.Message)
 	if pr.Name != "" {
-		msg = pr.Name + ": " + msg
+		msg = safe(pr.Name) + ": " + msg
 	}
 	if pr.Pos != "" {
-		msg = pr.Pos + ": " + msg
+		msg = safe(pr.Pos) + ": " + msg
 	}
 	parts := []string{msg}
 	if pr.Hint != "" {
-		parts = append(parts, "hint: "+pr.Hint)
+		parts = append(parts, "hint: "+safe(pr.Hint))
 	}
 	return parts
 }
@@ -220,7 +231,7 @@ func (t *textWriter) cost() {
 	t.line(fmt.Sprintf("  run rate %s · %s", rate(c.Currency, c.RunRateDelta), prepaid))
 	whatW := 0
 	for _, l := range c.Lines {
-		whatW = max(whatW, min(displayWidth(l.What), targetCap))
+		whatW = max(whatW, min(displayWidth(safe(l.What)), targetCap))
 	}
 	for _, l := range c.Lines {
 		var parts []string
@@ -230,6 +241,6 @@ func (t *textWriter) cost() {
 		if l.PerHour != 0 {
 			parts = append(parts, rate(c.Currency, l.PerHour))
 		}
-		t.line("    " + pad(l.What, whatW) + "  " + strings.Join(parts, " · "))
+		t.line("    " + pad(safe(l.What), whatW) + "  " + strings.Join(parts, " · "))
 	}
 }
