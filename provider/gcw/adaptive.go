@@ -307,7 +307,7 @@ func newSlots(r float64, burst int) *slots {
 
 // set changes the rate (requests/s, > 0) and the burst (>= 1).
 func (s *slots) set(r float64, burst int) {
-	s.interval = time.Duration(float64(time.Second) / r)
+	s.interval = time.Duration(min(float64(time.Second)/r, float64(365*24*time.Hour)))
 	s.burst = max(1, burst)
 }
 
