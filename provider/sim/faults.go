@@ -113,7 +113,7 @@ const (
 )
 
 // DefaultFailedCreate is what FailedCreateDefault means.
-const DefaultFailedCreate = FailedCreateHalf
+const DefaultFailedCreate = FailedCreateError
 
 // Faults are per-request probabilities (0..1) of each kind, drawn from the Sim's seeded generator:
 // every request draws exactly two numbers, so the same seed and the same request sequence give the
