@@ -290,9 +290,19 @@ func TestApplyFailures(t *testing.T) {
 				4: engine.StepSkipped, 5: engine.StepSkipped},
 			outcome: engine.OutcomePartial,
 			check: func(t *testing.T, e *execEnv, res *engine.Result) {
-				// The emulator keeps half the desktops of a failed CreateVm: they stay managed.
-				if n := len(e.record(t).Desktops); n != 25 {
-					t.Errorf("%d desktops in the record, want the 25 the failed task kept", n)
+				// A failed CreateVm leaves its desktops in status error (the emulator's worst case):
+				// they stay managed, and the next plan replaces them without asking (never ran).
+				if n := len(e.record(t).Desktops); n != 50 {
+					t.Errorf("%d desktops in the record, want the 50 the failed task left", n)
+				}
+				replaced := 0
+				for _, c := range e.plan(t).Changes {
+					if c.Action == engine.ActionReplace && c.Guard == engine.GuardNone {
+						replaced++
+					}
+				}
+				if replaced != 50 {
+					t.Errorf("the next plan replaces %d of the 50 desktops left in error without a flag, want all", replaced)
 				}
 				if res.Steps[1].Message == "" || res.Steps[2].SkippedFor[0] != 2 {
 					t.Errorf("failed step without the task's reason, or skipped without its cause: %+v", res.Steps[1:3])

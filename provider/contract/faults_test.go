@@ -338,10 +338,16 @@ func TestFailedTask(t *testing.T) {
 		!strings.Contains(err.Error(), st.FailReason) {
 		t.Fatalf("failed task = %+v (%v), emulator failReason %q", tf.Task, err, st.FailReason)
 	}
-	// The emulator keeps the first half of the desktops of a failed CreateVm: observe, do not assume.
+	// A failed CreateVm leaves its desktops in status error (the emulator's default worst case):
+	// observe, do not assume.
 	vms, err := e.c.QueryVms(ctx, provider.QueryVmsRequest{})
-	if err != nil || len(vms.VmIDs) != 1 {
+	if err != nil || len(vms.VmIDs) != 2 {
 		t.Fatalf("after a failed CreateVm of 2: %+v, %v", vms, err)
+	}
+	for _, id := range vms.VmIDs {
+		if d := e.vm(id); d.Status != provider.StatusFailed {
+			t.Fatalf("desktop %s of the failed CreateVm: %v (%s), want status error", d.Name, d.Status, d.RawStatus)
+		}
 	}
 }
 

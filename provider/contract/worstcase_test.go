@@ -135,8 +135,10 @@ func TestFailedCreates(t *testing.T) {
 		wantLeft     int
 		wantStatus   provider.Status
 	}{
-		{"default", "the default (FailedCreateHalf): the first half kept running, the rest removed",
-			sim.Faults{}, sim.FaultTaskFailed, 2, provider.StatusRunning},
+		{"default", "the default (FailedCreateError): every desktop left in error, the worst case",
+			sim.Faults{}, sim.FaultTaskFailed, 4, provider.StatusFailed},
+		{"half by profile", "Faults.FailedCreate = FailedCreateHalf: the first half kept running, the rest removed",
+			sim.Faults{FailedCreate: sim.FailedCreateHalf}, sim.FaultTaskFailed, 2, provider.StatusRunning},
 		{"error by profile", "Faults.FailedCreate = FailedCreateError: every desktop left in error",
 			sim.Faults{FailedCreate: sim.FailedCreateError}, sim.FaultTaskFailed, 4, provider.StatusFailed},
 		{"error by kind", "FaultTaskFailedError, whatever the profile says",

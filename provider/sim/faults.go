@@ -108,7 +108,7 @@ const (
 	// cloud could take: the desktops exist, count against the quotas, and must be deleted).
 	FailedCreateError
 	// FailedCreateHalf: the first half (rounded down) of the desktops end running, the others are
-	// removed (the emulator's behaviour before FailedCreateError existed).
+	// removed (the emulator's default before FailedCreateError).
 	FailedCreateHalf
 )
 

@@ -197,6 +197,7 @@ func TestTaskLifecycle(t *testing.T) {
 
 func TestFailedCreateIsPartial(t *testing.T) {
 	e := newEnv(t, Options{})
+	e.sim.SetFaults(Faults{FailedCreate: FailedCreateHalf})
 	e.sim.FailNext("CreateVm", FaultTaskFailed, 1)
 	ids := e.createVms("f", 4, nil)
 	var kept int
