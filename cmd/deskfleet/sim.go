@@ -48,8 +48,9 @@ func simServeCommand() *cli.Command {
 			"per action when it stops (Ctrl-C or SIGTERM).\n\n" +
 			"With --key, requests must be signed with that AccessKeyId and secret (repeatable); without, unsigned\n" +
 			"requests are accepted too. --fault-rate R injects seeded faults on a fraction R of requests, split as\n" +
-			"5/12 HTTP 503, 3/12 throttling (429), 1/12 connection dropped before the work, 1/12 dropped after it,\n" +
-			"2/12 tasks that fail; the same --seed gives the same faults for the same requests.\n\n" +
+			"5/12 server errors (500, 502, 503, 504; half of them after the work), 3/12 throttling (429, or an\n" +
+			"HTTP-200 envelope), 1/12 connection dropped before the work, 1/12 dropped after it, 2/12 tasks that\n" +
+			"fail (a failed CreateVm leaves its desktops in error); the same --seed gives the same faults.\n\n" +
 			"Examples:\n" +
 			"   deskfleet sim serve                                       # 127.0.0.1:8088, in memory\n" +
 			"   DESKFLEET_SIM_KEY=demo:s3cret deskfleet sim serve --data cloud.json   # signed, state kept in a file\n" +
