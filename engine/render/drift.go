@@ -32,15 +32,15 @@ func DriftText(w io.Writer, r *engine.DriftReport, opt TextOptions) error {
 		line(st.yellow(st.bold(fmt.Sprintf("Drifted (%d)", n))))
 		nameW, attrW, wantW := 0, 0, 0
 		for _, it := range r.Items {
-			nameW = max(nameW, min(displayWidth(it.Name), nameCap))
-			attrW = max(attrW, displayWidth(string(it.Attribute)))
+			nameW = max(nameW, min(displayWidth(safe(it.Name)), nameCap))
+			attrW = max(attrW, displayWidth(safe(string(it.Attribute))))
 			wantW = max(wantW, min(displayWidth(driftValue(it, it.Want)), nameCap))
 		}
 		for _, it := range r.Items {
-			s := "  " + pad(it.Name, nameW) + "  " + pad(string(it.Attribute), attrW) + "  want " +
+			s := "  " + pad(safe(it.Name), nameW) + "  " + pad(safe(string(it.Attribute)), attrW) + "  want " +
 				st.green(pad(driftValue(it, it.Want), wantW)) + "  live " + st.red(driftValue(it, it.Live))
 			if note := driftNote(it); note != "" {
-				s += "  " + st.dim(note)
+				s += "  " + st.dim(safe(note))
 			}
 			line(s)
 		}
@@ -69,12 +69,12 @@ func DriftText(w io.Writer, r *engine.DriftReport, opt TextOptions) error {
 	}
 	var exp []string
 	for _, e := range r.Expiring {
-		exp = append(exp, expiringText(e))
+		exp = append(exp, safe(expiringText(e)))
 	}
 	list("Expiring within "+window(r.ExpiringWithin), exp, st.yellow)
 	var errs []string
 	for _, s := range managedErr {
-		errs = append(errs, fmt.Sprintf("%s (%s, status %s)", s.Name, s.Status, s.RawStatus))
+		errs = append(errs, safe(fmt.Sprintf("%s (%s, status %s)", s.Name, s.Status, s.RawStatus)))
 	}
 	list("In error", errs, st.red)
 	if len(r.Unmanaged) > 0 {
@@ -87,15 +87,15 @@ func DriftText(w io.Writer, r *engine.DriftReport, opt TextOptions) error {
 			if raw, ok := status[n]; ok {
 				n += " (status " + raw + ")"
 			}
-			names = append(names, n)
+			names = append(names, safe(n))
 		}
 		line(fmt.Sprintf("Not managed (%d): %s", len(names), cappedList(names)))
 	}
 	if len(r.Unadopted) > 0 {
-		line(fmt.Sprintf("Not adopted yet (%d): %s · `deskfleet apply` adopts them", len(r.Unadopted), cappedList(r.Unadopted)))
+		line(fmt.Sprintf("Not adopted yet (%d): %s · `deskfleet apply` adopts them", len(r.Unadopted), cappedList(safeAll(r.Unadopted))))
 	}
 	if len(r.Uncreated) > 0 {
-		line(fmt.Sprintf("Not created yet (%d): %s · `deskfleet apply` creates them", len(r.Uncreated), cappedList(r.Uncreated)))
+		line(fmt.Sprintf("Not created yet (%d): %s · `deskfleet apply` creates them", len(r.Uncreated), cappedList(safeAll(r.Uncreated))))
 	}
 	line(st.bold(driftVerdict(r)))
 	_, err := io.WriteString(w, b.String())
@@ -105,7 +105,7 @@ func DriftText(w io.Writer, r *engine.DriftReport, opt TextOptions) error {
 // driftHeader is "deskfleet drift · fleet studio · 14 desktops, 3 accounts · 2026-11-26 09:00 UTC"
 // (the counts are the managed objects).
 func driftHeader(r *engine.DriftReport) string {
-	return fmt.Sprintf("deskfleet drift · fleet %s · %s, %s · %s", r.Fleet,
+	return fmt.Sprintf("deskfleet drift · fleet %s · %s, %s · %s", safe(r.Fleet),
 		plural(r.ManagedDesktops, "desktop", "desktops"), plural(r.ManagedAccounts, "account", "accounts"),
 		r.At.UTC().Format("2006-01-02 15:04 UTC"))
 }
@@ -129,9 +129,18 @@ func driftValue(it engine.DriftItem, v string) string {
 	case v == "" && (it.Attribute == engine.AttrBind || it.Attribute == engine.AttrUnbind):
 		return "none"
 	case it.Attribute.FreeText() || it.Attribute == engine.AttrBind || it.Attribute == engine.AttrUnbind:
-		return fmt.Sprintf("%q", v)
+		return quote(v)
 	}
-	return v
+	return safe(v)
+}
+
+// safeAll is safe of each name.
+func safeAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = safe(n)
+	}
+	return out
 }
 
 // driftNote is what the line adds after the values: the item's note, else why it differs when the
@@ -244,7 +253,7 @@ func DriftMarkdown(w io.Writer, r *engine.DriftReport, opt MarkdownOptions) erro
 	}
 	var rows []string
 	for _, it := range r.Items {
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", code(it.Name), it.Attribute,
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", codeCell(it.Name), mdEscape(string(it.Attribute)),
 			mdValue(it.Want), mdValue(it.Live), mdEscape(driftNote(it))))
 	}
 	block("\n| object | attribute | want | live | note |\n|---|---|---|---|---|\n", rows, "")
@@ -259,7 +268,7 @@ func DriftMarkdown(w io.Writer, r *engine.DriftReport, opt MarkdownOptions) erro
 		if !s.Managed {
 			m = ", not managed"
 		}
-		errs = append(errs, fmt.Sprintf("- %s: %s (status %s%s)\n", code(s.Name), s.Status, mdEscape(s.RawStatus), m))
+		errs = append(errs, fmt.Sprintf("- %s: %s (status %s%s)\n", code(s.Name), mdEscape(string(s.Status)), mdEscape(s.RawStatus), m))
 	}
 	block(fmt.Sprintf("\n**In error** (%d)\n", len(errs)), errs, "")
 	var un []string
@@ -284,12 +293,13 @@ func DriftMarkdown(w io.Writer, r *engine.DriftReport, opt MarkdownOptions) erro
 	return err
 }
 
-// mdValue is a value as an inline code span (shown verbatim, so not quoted), "_none_" when empty.
+// mdValue is a value as an inline code span for a table cell (shown verbatim, so not quoted),
+// "_none_" when empty.
 func mdValue(v string) string {
 	if v == "" {
 		return "_none_"
 	}
-	return code(v)
+	return codeCell(v)
 }
 
 // DriftJSON writes the report as indented JSON (two spaces) and a newline, versioned by its

@@ -170,19 +170,28 @@ func TestDriftMarkdown(t *testing.T) {
 		report       func() *engine.DriftReport
 		opt          MarkdownOptions
 		want         []string
+		absent       []string
 		maxLen       int
 	}{
 		{name: "marker last", reason: "the hidden marker ends the body so a scheduled job finds its issue",
 			report: sketchDrift, want: []string{"<!-- deskfleet-drift:studio -->\n"}},
 		{name: "first line", reason: "the first line says what was found",
 			report: sketchDrift, want: []string{"### deskfleet drift · studio: 2 drifted values, 1 expiring, 1 in error, 3 not managed\n"}},
-		{name: "escaped", reason: "a name cannot break the table or the marker",
+		{name: "escaped", reason: "a name cannot break the table (GitHub splits a cell at a | even inside a code span: it is \\|) or the marker",
 			report: func() *engine.DriftReport {
 				r := sketchDrift()
 				r.Fleet = "a-->b"
 				r.Items[0].Name = "x|y`z"
 				return r
-			}, want: []string{"| ``x|y`z`` |", "<!-- deskfleet-drift:a-‐&gt;b -->"}},
+			}, want: []string{"| ``x\\|y`z`` |", "<!-- deskfleet-drift:a-‐&gt;b -->"}},
+		{name: "hostile values", reason: "control characters and a forged marker in live data are shown escaped, never as written",
+			report: func() *engine.DriftReport {
+				r := sketchDrift()
+				r.Items[0].Live = "evil\x1b[2J<!-- deskfleet-drift:prod -->"
+				r.InError = append(r.InError, engine.StatusItem{Name: "bad\u202ename", Status: "failed", RawStatus: "<!--x-->", Managed: true})
+				return r
+			}, want: []string{"evil\\x1b[2J\\x3c!-- deskfleet-drift:prod -->", "bad\\u202ename", "\\\\x3c!--x-->"},
+			absent: []string{"\x1b", "\u202e", "<!-- deskfleet-drift:prod", "<!--x"}},
 		{name: "capped", reason: "a huge report is cut to the cap, says how much it left out, and keeps its marker",
 			report: func() *engine.DriftReport {
 				r := sketchDrift()
@@ -203,6 +212,11 @@ func TestDriftMarkdown(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(s, w) {
 					t.Errorf("%s: output lacks %q:\n%s", tc.reason, w, s)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(s, a) {
+					t.Errorf("%s: output holds %q:\n%s", tc.reason, a, s)
 				}
 			}
 			if !strings.HasSuffix(s, " -->\n") {
@@ -243,4 +257,30 @@ func driftJSON(t *testing.T, r *engine.DriftReport) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestDriftTextHostile: names, values, notes and statuses from the spec or the account reach a
+// terminal with their control characters and bidirectional overrides escaped, never as written.
+func TestDriftTextHostile(t *testing.T) {
+	r := sketchDrift()
+	r.Fleet = "prod\x1b]0;owned\x07"
+	r.Items[0].Name = "cad\x1b[2J"
+	r.Items[0].Live = "evil\u202e"
+	r.InError = append(r.InError, engine.StatusItem{Name: "bad\rname", Status: "failed", RawStatus: "x\x1b[31m", Managed: true})
+	r.Unmanaged = append(r.Unmanaged, "legacy\u2066")
+	var b bytes.Buffer
+	if err := DriftText(&b, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	for _, raw := range []string{"\x1b", "\x07", "\u202e", "\r", "\u2066"} {
+		if strings.Contains(s, raw) {
+			t.Errorf("the text report holds %q as written:\n%s", raw, s)
+		}
+	}
+	for _, shown := range []string{`prod\x1b]0;owned\x07`, `cad\x1b[2J`, `evil\u202e`, `bad\rname`, `legacy\u2066`} {
+		if !strings.Contains(s, shown) {
+			t.Errorf("the text report lacks %q:\n%s", shown, s)
+		}
+	}
 }
