@@ -2,10 +2,7 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
@@ -88,26 +85,11 @@ func LoadSpec(paths []string) (*Spec, error) {
 	if diags.HasErrors() {
 		return nil, &SpecError{Diags: diags, Fleet: fl, Files: files}
 	}
-	digest, err := specDigest(fl.Files)
+	digest, err := spec.Digest(fl.Files)
 	if err != nil {
 		return nil, err
 	}
 	return &Spec{Fleet: fl, Digest: digest, Files: files, Warnings: diags}, nil
-}
-
-// specDigest is the SHA-256 of the spec's files, in order: a saved plan records it to notice a spec
-// that changed since.
-func specDigest(files []string) (string, error) {
-	h := sha256.New()
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
-		h.Write(b)
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // PlanOptions narrow and tune a plan.

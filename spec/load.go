@@ -2,6 +2,8 @@ package spec
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +44,23 @@ const (
 type Source struct {
 	File string
 	Node *yaml.Node
+}
+
+// Digest is the SHA-256 of the spec's files, in order ("sha256:" and hex): a saved plan records it
+// to notice a spec that changed since. The files are read within the same bounds as ReadSources.
+func Digest(files []string) (string, error) {
+	h := sha256.New()
+	size := 0
+	for _, f := range files {
+		b, err := readFile(f, maxSetSize-size)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", f, err)
+		}
+		size += len(b)
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
+		h.Write(b)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ReadSources expands paths (files, or folders whose *.yaml and *.yml files are read, not recursing;
