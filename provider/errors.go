@@ -52,6 +52,9 @@ type APIError struct {
 	RequestID  string
 	HTTPStatus int
 	Body       string
+	// Throttled is set by the client when the answer is a throttle in any of its forms (HTTP 429, or
+	// a throttle Code inside an envelope, whatever the HTTP status).
+	Throttled bool
 }
 
 // Error returns "gcw Action: code CODE: message (requestId ...)" or the HTTP status form.
@@ -167,10 +170,11 @@ func IsUnknownOutcome(err error) bool {
 
 // transient reports an error of the server's side that says nothing about the request itself (HTTP
 // 429 or 5xx): asking again later may succeed.
-func (e *APIError) transient() bool { return e.HTTPStatus == 429 || e.HTTPStatus >= 500 }
+func (e *APIError) transient() bool { return e.Throttled || e.HTTPStatus == 429 || e.HTTPStatus >= 500 }
 
-// IsThrottled reports an HTTP 429 (after the client's own retries).
+// IsThrottled reports a throttle that outlasted the client's own retries: an HTTP 429, or a throttle
+// Code in an envelope (APIError.Throttled).
 func IsThrottled(err error) bool {
 	ae, ok := AsAPIError(err)
-	return ok && ae.HTTPStatus == 429
+	return ok && (ae.Throttled || ae.HTTPStatus == 429)
 }

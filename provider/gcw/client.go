@@ -463,6 +463,7 @@ func (c *Client) classify(ctx context.Context, info provider.ActionInfo, request
 			v.throttled = true
 			return v
 		case refused && c.isThrottle(e.Code):
+			e.Throttled = true
 			return verdict{err: e, retry: true, throttled: true}
 		default:
 			return verdict{err: e}
@@ -472,6 +473,7 @@ func (c *Client) classify(ctx context.Context, info provider.ActionInfo, request
 		e := apiErr(env.message)
 		e.Code = res.scrub(env.code)
 		t := c.isThrottle(env.code)
+		e.Throttled = t
 		return verdict{err: e, retry: t, throttled: t}
 	}
 	if env, ok := decodeOnce(res.body, out); ok {
