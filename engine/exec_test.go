@@ -696,3 +696,52 @@ func TestApplyRecoversAPanic(t *testing.T) {
 		t.Errorf("the run's journal entry: %+v, want it ended", runs)
 	}
 }
+
+// TestApplyCreatesAnswered5xxAfterWork: every CreateVm, CreateSubAccounts and CreateDefaultNet is
+// done by the cloud and then answered with a 5xx, as a real cloud may do: the client never sends one
+// again blindly and the engine reads each back in the same run: zero duplicates, converged in one
+// apply.
+func TestApplyCreatesAnswered5xxAfterWork(t *testing.T) {
+	for _, tc := range []struct {
+		name, scenario, reason string
+		kind                   sim.FaultKind
+	}{
+		{"503", "create-with-everything", "a 503 after the work: adopted by name, the bindings and power after it go on", sim.Fault503After},
+		{"500", "fifty-identical", "a 500 after a CreateVm of fifty: all fifty adopted, none twice", sim.Fault500After},
+		{"502", "create-network-missing", "a gateway's 502 after CreateDefaultNet and CreateVm: the network and the desktops read back", sim.Fault502After},
+		{"504", "accounts-batch-create", "a 504 after CreateSubAccounts: the accounts found by email", sim.Fault504After},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newExecEnv(t, tc.scenario)
+			p := e.plan(t)
+			// CreateDefaultNet is the one creation made again on purpose: a site has one default
+			// network, and a second call answers 13500 while one exists or is being made.
+			creates := map[provider.Action]int{}
+			for _, s := range p.Steps {
+				switch a := s.Op.Action(); a {
+				case provider.ActionCreateVm, provider.ActionCreateSubAccounts, provider.ActionCreateSubAccount:
+					creates[a]++
+					e.sim.FailNext(a, tc.kind, 1)
+				case provider.ActionCreateDefaultNet:
+					e.sim.FailNext(a, tc.kind, 1)
+				}
+			}
+			if len(creates) == 0 {
+				t.Fatalf("scenario %s creates nothing", tc.scenario)
+			}
+			res, err := e.apply(t, p, e.opts())
+			if err != nil || res.Outcome != engine.OutcomeDone {
+				t.Fatalf("%s: %v (%s)", tc.reason, err, statuses(res))
+			}
+			for a, n := range creates {
+				if got := e.sim.Calls()[a]; got != n {
+					t.Errorf("%s: %s called %d times for %d steps: an answer lost after the work was resent", tc.reason, a, got, n)
+				}
+			}
+			if d := duplicates(e.sim); len(d) > 0 {
+				t.Errorf("%s: desktops live twice: %v", tc.reason, d)
+			}
+			e.checkConverged(t)
+		})
+	}
+}

@@ -39,7 +39,10 @@ func (o CreateDefaultNet) call(ctx context.Context, env callEnv, rid string) (*c
 // record: the record keeps no networks.
 func (CreateDefaultNet) record(*state.Record, effect) {}
 
-// settlePending: the network exists, or it was not created.
+// settlePending: the network exists, or it is not there yet. A network still being made is not
+// listed, so "not there" may mean "on its way"; the call is safe to repeat all the same: a site has one
+// default network, and CreateDefaultNet answers 13500 while one exists or is being made, which call
+// takes as the network on its way and waits for.
 func (o CreateDefaultNet) settlePending(ctx context.Context, s *settler, _ state.Intent, _ paramsJSON) (settlement, error) {
 	net, err := s.c.GetDefaultNet(ctx, provider.GetDefaultNetRequest{SiteID: o.Site.ID})
 	if err != nil {
@@ -48,7 +51,9 @@ func (o CreateDefaultNet) settlePending(ctx context.Context, s *settler, _ state
 	if net != nil {
 		return settled(state.IntentDone, "the default network exists"), nil
 	}
-	return settled(state.IntentFailed, "no default network: not created"), nil
+	st := settled(state.IntentFailed, "no default network yet; the call is safe to repeat (a second one answers 13500 while one is being made)")
+	st.repeat = true
+	return st, nil
 }
 
 // SupplyDefaultNet completes a site's default VPC with a subnet (SupplyDefaultNet, a task).
