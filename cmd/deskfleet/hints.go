@@ -37,7 +37,7 @@ func hintFor(err error) string {
 	case apiErr.HTTPStatus == 401 || apiErr.HTTPStatus == 403:
 		return "check CDS_SECRET_ID and CDS_SECRET_KEY, and that this machine's clock is right (signed requests carry the time)"
 	case provider.IsThrottled(err):
-		return "the API is throttling requests; lower --rate or --parallelism"
+		return "the API kept throttling after deskfleet slowed down to what it seemed to accept; try again later, or lower --parallelism or --rate"
 	case provider.IsPermission(err):
 		return "this access key lacks the permission; ask the account owner"
 	case provider.IsQuota(err):
