@@ -175,8 +175,15 @@ func (s *Session) planToApply(ctx context.Context, req ApplyRequest, rec *state.
 	// Planned again as the saved plan was (plan has no --max-delete-percent): the caller's limit
 	// judges the result in CheckGuards.
 	again := Diff(l.desired, l.snapshot, rec, Options{Targets: saved.Targets, Excludes: saved.Excludes})
+	var moved []string
 	if diff := planDifference(saved, again); diff != "" {
-		return nil, &StalePlanError{Moved: []string{diff}}
+		moved = append(moved, diff)
+	}
+	if saved.Damaged() {
+		moved = append(moved, "the plan file does not match its checksum: it was damaged or edited after it was saved")
+	}
+	if len(moved) > 0 {
+		return nil, &StalePlanError{Moved: moved}
 	}
 	again.SpecFiles, again.Targets, again.Excludes = saved.SpecFiles, saved.Targets, saved.Excludes
 	again.Cost, again.Reads = saved.Cost, s.reads(l)

@@ -28,6 +28,12 @@ type Plan struct {
 	SpecFiles []string `json:"spec_files,omitempty"`
 	Targets   []string `json:"targets,omitempty"`
 	Excludes  []string `json:"excludes,omitempty"`
+	// Checksum is set in a saved plan file only (SavePlan): the SHA-256 of the file's JSON written with
+	// no checksum, which LoadPlan checks against accidental damage. Editing the file on purpose is
+	// caught by apply, which plans again and compares.
+	Checksum string `json:"checksum,omitempty"`
+	// damaged is set by LoadPlan when the file does not match its checksum (Damaged).
+	damaged bool
 	// Observed fingerprints every live object the plan read ("vm:<id>", "account:<email>",
 	// "net:<siteId>") so a saved plan can be checked for staleness: Fingerprint of the same object read
 	// again differs when it moved.
@@ -118,6 +124,10 @@ type Reads struct {
 	Calls    int           `json:"api_calls"`
 	Elapsed  time.Duration `json:"elapsed_ns"`
 }
+
+// Damaged reports whether the plan was loaded from a file that does not match its checksum (damaged,
+// or edited after it was saved): it may be shown, never applied (Session.Apply refuses it as stale).
+func (p *Plan) Damaged() bool { return p.damaged }
 
 // Empty reports whether the plan changes nothing (errors and warnings aside).
 func (p *Plan) Empty() bool { return len(p.Steps) == 0 && p.countChanges() == 0 }

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +36,12 @@ func SavePlan(path string, p *Plan) error {
 		return fmt.Errorf("save plan: the plan has format_version %d; this deskfleet writes format_version %d",
 			cp.FormatVersion, FormatVersion)
 	}
+	cp.Checksum = ""
+	sum, err := planChecksum(&cp)
+	if err != nil {
+		return fmt.Errorf("save plan: %w", err)
+	}
+	cp.Checksum = sum
 	b, err := json.MarshalIndent(&cp, "", "  ")
 	if err != nil {
 		return fmt.Errorf("save plan: %w", err)
@@ -184,7 +192,23 @@ func decodePlanFile(path string, b []byte) (*Plan, error) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("load plan %s: %w", path, err)
 	}
+	if want := p.Checksum; want != "" {
+		p.Checksum = ""
+		got, err := planChecksum(&p)
+		p.damaged = err != nil || got != want
+	}
 	return &p, nil
+}
+
+// planChecksum is the "sha256:HEX" of p's JSON form (decoding and writing a plan again gives the same
+// bytes, docs/plan-json.md, so a loaded plan sums as it did when saved).
+func planChecksum(p *Plan) (string, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 // jsonShape counts, without decoding, the objects of JSON text b and its values: every object and

@@ -386,3 +386,53 @@ func TestLoadPlanLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanFileChecksum: a saved plan carries a checksum of its content; a file damaged or edited
+// after it was saved, still valid JSON, loads marked Damaged (shown with a warning, never applied: see
+// TestCLIApplyEditedPlan); a file without one (an older deskfleet's) loads as it is.
+func TestPlanFileChecksum(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "plan.json")
+	p := &engine.Plan{Fleet: "studio", SpecDigest: "sha256:abc", StateSerial: 7, Observed: map[string]string{"vm:1": "f1"}}
+	if err := engine.SavePlan(path, p); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(raw, []byte(`"checksum": "sha256:`)) {
+		t.Fatalf("the saved plan has no checksum:\n%s", raw)
+	}
+	if p, err := engine.LoadPlan(path); err != nil || p.Damaged() {
+		t.Fatalf("the plan as saved: %v (damaged %t)", err, p != nil && p.Damaged())
+	}
+	cases := []struct{ name, reason, from, to string }{
+		{"serial", "a digit changed", `"state_serial": 7`, `"state_serial": 8`},
+		{"fleet", "a name changed", `"fleet": "studio"`, `"fleet": "studia"`},
+		{"checksum", "the checksum itself changed", `"checksum": "sha256:`, `"checksum": "sha256:0`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			edited := bytes.Replace(raw, []byte(tc.from), []byte(tc.to), 1)
+			if bytes.Equal(edited, raw) {
+				t.Fatalf("%s: the edit did not apply", tc.reason)
+			}
+			bad := filepath.Join(dir, tc.name+".json")
+			if err := os.WriteFile(bad, edited, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if p, err := engine.LoadPlan(bad); err != nil || !p.Damaged() {
+				t.Errorf("%s: want the plan loaded and marked damaged (apply refuses it), got %v", tc.reason, err)
+			}
+		})
+	}
+	old := filepath.Join(dir, "old.json")
+	noSum := regexp.MustCompile(`\s*"checksum": "[^"]*",?`).ReplaceAll(raw, nil)
+	if err := os.WriteFile(old, noSum, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := engine.LoadPlan(old); err != nil || p.Damaged() {
+		t.Errorf("a plan saved without a checksum (an older deskfleet's) must load: %v", err)
+	}
+}

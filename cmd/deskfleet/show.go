@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/urfave/cli/v2"
 
@@ -47,6 +48,9 @@ func runShow(c *cli.Context) error {
 	p, err := engine.LoadPlan(args[0])
 	if err != nil {
 		return withHint(err, "save a plan with `deskfleet plan --out FILE`")
+	}
+	if p.Damaged() {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %s does not match its checksum: it was damaged or edited after it was saved; apply refuses it\n", args[0])
 	}
 	return renderPlan(c, c.App.Writer, p, format)
 }
