@@ -179,7 +179,12 @@ bindings:
 			if r.code == 0 {
 				t.Fatalf("the run ended before intent %d: the scenario has fewer intents than the test needs", n)
 			}
-			mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve")
+			second := mustRun(t, dir, 0, "apply", "--endpoint", "sim", "--auto-approve")
+			// Before waiting on the killed run's calls, apply says it does (a task can take minutes).
+			notice, settled := strings.Index(second.stdout, " of an earlier run (waiting"), strings.Index(second.stdout, "settled ")
+			if notice < 0 || settled < 0 || notice > settled {
+				t.Errorf("the second apply did not say it was settling the earlier run's calls before settling them:\n%s", second.stdout)
+			}
 			planIsEmpty(t, dir, "after the crash and a second apply")
 			counts := desktopCounts(t, dir)
 			for _, name := range []string{"cad", "cad_001", "cad_002", "lab", "lab_001", "vault"} {

@@ -19,19 +19,30 @@ type Progress struct {
 	JSON, Terminal bool
 }
 
+// ApplyEventsFormatVersion is the version of apply's NDJSON events (docs/apply-json.md), carried by
+// every line as format_version. It changes when a field changes meaning or goes away; a new field or a
+// new event kind leaves it as it is.
+const ApplyEventsFormatVersion = 1
+
+// EventSettleStarted is the event Settling writes: apply is about to settle the calls an earlier run
+// left open (the engine's intent_settled events follow, one per call).
+const EventSettleStarted engine.EventKind = "settle_started"
+
 // eventJSON is an event as one NDJSON line.
 type eventJSON struct {
-	Kind       engine.EventKind `json:"event"`
-	At         time.Time        `json:"at"`
-	Step       int              `json:"step,omitempty"`
-	Action     string           `json:"action,omitempty"`
-	Targets    string           `json:"targets,omitempty"`
-	TaskID     string           `json:"task_id,omitempty"`
-	TaskStatus string           `json:"task_status,omitempty"`
-	ElapsedMS  int64            `json:"elapsed_ms,omitempty"`
-	Error      string           `json:"error,omitempty"`
-	Intent     string           `json:"intent,omitempty"`
-	Status     string           `json:"status,omitempty"`
+	FormatVersion int              `json:"format_version"`
+	Kind          engine.EventKind `json:"event"`
+	At            time.Time        `json:"at"`
+	Step          int              `json:"step,omitempty"`
+	Action        string           `json:"action,omitempty"`
+	Targets       string           `json:"targets,omitempty"`
+	TaskID        string           `json:"task_id,omitempty"`
+	TaskStatus    string           `json:"task_status,omitempty"`
+	ElapsedMS     int64            `json:"elapsed_ms,omitempty"`
+	Error         string           `json:"error,omitempty"`
+	Intent        string           `json:"intent,omitempty"`
+	Status        string           `json:"status,omitempty"`
+	OpenCalls     int              `json:"open_calls,omitempty"`
 }
 
 var eventGlyph = map[engine.EventKind]string{
@@ -43,20 +54,42 @@ var eventGlyph = map[engine.EventKind]string{
 // Event writes one event.
 func (pr *Progress) Event(e engine.Event) {
 	if pr.JSON {
-		j := eventJSON{Kind: e.Kind, At: e.At.UTC(), Step: e.Step, Action: string(e.Action), Targets: e.Targets,
+		j := eventJSON{FormatVersion: ApplyEventsFormatVersion, Kind: e.Kind, At: e.At.UTC(), Step: e.Step, Action: string(e.Action), Targets: e.Targets,
 			TaskID: e.TaskID, TaskStatus: string(e.TaskStatus), ElapsedMS: e.Elapsed.Milliseconds(),
 			Intent: e.Intent, Status: string(e.Status)}
 		if e.Err != nil {
 			j.Error = e.Err.Error()
 		}
-		if b, err := json.Marshal(j); err == nil {
-			fmt.Fprintln(pr.W, string(b))
-		}
+		pr.writeJSON(j)
 		return
 	}
-	line := eventLine(e)
+	pr.writeLine(e.At, eventLine(e))
+}
+
+// Settling says that apply is about to settle n calls an earlier run left open (n > 0), before the
+// first of them is polled to its end: a task of the earlier run can take minutes, and its
+// intent_settled event comes only then.
+func (pr *Progress) Settling(n int, at time.Time) {
+	if pr.JSON {
+		pr.writeJSON(eventJSON{FormatVersion: ApplyEventsFormatVersion, Kind: EventSettleStarted, At: at.UTC(), OpenCalls: n})
+		return
+	}
+	calls := "calls"
+	if n == 1 {
+		calls = "call"
+	}
+	pr.writeLine(at, fmt.Sprintf("settling %d %s of an earlier run (waiting for their tasks to end)...", n, calls))
+}
+
+func (pr *Progress) writeJSON(j eventJSON) {
+	if b, err := json.Marshal(j); err == nil {
+		fmt.Fprintln(pr.W, string(b))
+	}
+}
+
+func (pr *Progress) writeLine(at time.Time, line string) {
 	if !pr.Terminal {
-		line = e.At.UTC().Format("15:04:05") + " " + line
+		line = at.UTC().Format("15:04:05") + " " + line
 	}
 	fmt.Fprintln(pr.W, line)
 }
