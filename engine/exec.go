@@ -24,13 +24,21 @@ const (
 	DefaultMaxPollInterval = 15 * time.Second
 	DefaultTaskTimeout     = 30 * time.Minute
 	DefaultSettleTimeout   = 10 * time.Minute
+	DefaultMaxWaiting      = 2048
 )
 
 // ExecOptions tune Apply and Settle. The zero value takes the defaults noted.
 type ExecOptions struct {
-	// Parallelism bounds the steps in flight at once (default 8). The client's own rate limit applies
-	// on top.
+	// Parallelism bounds the steps making their calls at once (default 8). A step waiting for its
+	// task (and then for its desktops to settle) holds no such slot: its polls share the client's
+	// concurrency and rate with every other request. The client's own rate limit applies on top.
+	// Parallelism 1 runs one step at a time, its wait included: the order of requests is then fixed
+	// (the fault tests draw their seeds' faults in that order).
 	Parallelism int
+	// MaxWaiting bounds the steps waiting for their tasks at once (default 2048), and with
+	// Parallelism the goroutines of a run: a step whose call is answered while MaxWaiting others
+	// wait keeps its slot until one of them ends.
+	MaxWaiting int
 	// PollInterval is the wait before the first QueryTask of a task (default 2s); later waits grow by
 	// half each time, with ±25% jitter, up to MaxPollInterval (default 15s, the vendor's own pace).
 	// The same pacing re-reads desktops that are busy and sub-accounts that are still "creating".
@@ -61,6 +69,9 @@ type ExecOptions struct {
 func (o ExecOptions) withDefaults() ExecOptions {
 	if o.Parallelism < 1 {
 		o.Parallelism = DefaultExecParallelism
+	}
+	if o.MaxWaiting < 1 {
+		o.MaxWaiting = DefaultMaxWaiting
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
@@ -246,7 +257,8 @@ var (
 //     Settle first), when its Serial is not the plan's StateSerial (ErrStalePlan) or when the store
 //     cannot be written. Guards are not checked here: the caller applies only plans whose guards
 //     were allowed.
-//   - Steps start when every step of their After has succeeded, at most opt.Parallelism at once;
+//   - Steps start when every step of their After has succeeded, at most opt.Parallelism making
+//     their calls at once (a step waiting for its task holds no slot, at most opt.MaxWaiting wait);
 //     besides After, two steps that touch one desktop or account never overlap, the lower id
 //     first, so a batched call never meets a desktop that another step has made busy; nor do a
 //     creation and a network step of its site, or two creations of one site when either chooses
@@ -499,8 +511,13 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 	)
 	status := make([]int, n)
 	results := make([]*StepResult, n)
-	doneCh := make(chan int)
-	inFlight := 0
+	// A step holds one of the Parallelism slots from its start until its call is answered; while it
+	// waits for its task and its desktops (awaitTask) it holds a waiting place instead (MaxWaiting
+	// of them), so that the other steps' calls go on. It keeps its objects (prev) until it ends.
+	events := make(chan stepEvent)
+	released := make([]bool, n)
+	slots, active := 0, 0
+	waitSem := make(chan struct{}, r.opt.MaxWaiting)
 	for {
 		stopErr := r.stopped()
 		if stopErr == nil && ctx.Err() != nil {
@@ -537,23 +554,46 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 						ready = false
 					}
 				}
-				if !ready || stopErr != nil || inFlight >= r.opt.Parallelism {
+				if !ready || stopErr != nil || slots >= r.opt.Parallelism {
 					continue
 				}
 				status[i] = running
-				inFlight++
+				slots++
+				active++
 				go func(i int, s Step) {
-					results[i] = r.execRecovered(ctx, s)
-					doneCh <- i
+					held := false
+					var release func()
+					if r.opt.Parallelism > 1 {
+						release = func() {
+							// The waiting place is taken before the slot is given back: the goroutines of
+							// a run stay within Parallelism + MaxWaiting.
+							waitSem <- struct{}{}
+							held = true
+							events <- stepEvent{i: i, released: true}
+						}
+					}
+					results[i] = r.execRecovered(ctx, s, release)
+					if held {
+						<-waitSem
+					}
+					events <- stepEvent{i: i}
 				}(i, s)
 			}
 		}
-		if inFlight == 0 {
+		if active == 0 {
 			break
 		}
-		i := <-doneCh
-		status[i] = finished
-		inFlight--
+		ev := <-events
+		if ev.released {
+			released[ev.i] = true
+			slots--
+			continue
+		}
+		status[ev.i] = finished
+		active--
+		if !released[ev.i] {
+			slots--
+		}
 	}
 	out := make([]StepResult, n)
 	for i, s := range steps {
@@ -569,11 +609,18 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 	return out
 }
 
+// stepEvent tells the scheduler that step i gave its slot back (released: its call was answered and
+// it waits for its task) or ended.
+type stepEvent struct {
+	i        int
+	released bool
+}
+
 // execRecovered is exec with a panic (a bug in deskfleet) turned into the step's failure and the run
 // stopped from starting more steps: the apply ends as it does after a store failure, with what was
 // recorded kept and the intent of a call in flight left open for Settle, instead of the process
 // dying with exit 2 (which `plan --detailed-exitcode` means as "changes present").
-func (r *run) execRecovered(ctx context.Context, s Step) (res *StepResult) {
+func (r *run) execRecovered(ctx context.Context, s Step, release func()) (res *StepResult) {
 	defer func() {
 		if p := recover(); p != nil {
 			err := fmt.Errorf("internal error in step %d %s: %v (a bug in deskfleet: please report it)", s.ID, s.Op.Action(), p)
@@ -582,7 +629,7 @@ func (r *run) execRecovered(ctx context.Context, s Step) (res *StepResult) {
 			res = x.finish(StepFailed, err)
 		}
 	}()
-	return r.exec(ctx, s)
+	return r.exec(ctx, s, release)
 }
 
 // skip makes the result of a step that does not start: a dependency failed, or the run stopped.

@@ -45,8 +45,10 @@ type stepRun struct {
 
 // exec runs one step to its end and records it: (1) resolve its ids, (2) record its intent, (3) make
 // the call, (4) record the answer, (5) wait for its task, (6) let its desktops settle and record
-// the outcome. It never panics on an API answer and always returns a result.
-func (r *run) exec(ctx context.Context, s Step) *StepResult {
+// the outcome. It never panics on an API answer and always returns a result. release (nil: none)
+// is called once the call is answered and recorded, before the wait for its task: the step then
+// gives its request slot back to the scheduler.
+func (r *run) exec(ctx context.Context, s Step, release func()) *StepResult {
 	x := &stepRun{r: r, s: s, res: newStepResult(s), start: r.opt.Now()}
 	r.emit(x.event(EventStepStarted))
 
@@ -82,6 +84,9 @@ func (r *run) exec(ctx context.Context, s Step) *StepResult {
 	}
 	if err := x.recordAnswer(pr, cr); err != nil {
 		return x.finish(StepFailed, err)
+	}
+	if release != nil {
+		release()
 	}
 	return x.awaitTask(ctx, pr, cr, reqID)
 }
