@@ -48,8 +48,9 @@ func withCode(code int, err error) error { return &codedError{code: code, err: e
 // tests can run the app in-process.
 func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
-		Name:  "deskfleet",
-		Usage: "run a fleet of GPU cloud desktops as code",
+		Name:    "deskfleet",
+		Version: version,
+		Usage:   "run a fleet of GPU cloud desktops as code",
 		Description: "deskfleet reads a YAML fleet spec and keeps Capital Online cloud desktops in line with it.\n" +
 			"Credentials come from CDS_SECRET_ID and CDS_SECRET_KEY only; --endpoint sim uses the built-in\n" +
 			"emulator instead, with no account.\n\n" +

@@ -52,6 +52,12 @@ func apiFlags() []cli.Flag {
 	}
 }
 
+// noColorFlag is --no-color, which every command accepts (those that print no colour ignore it).
+func noColorFlag() cli.Flag {
+	return &cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"},
+		Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"}
+}
+
 // newLogger builds the stderr logger from --log-level and --log-format.
 func newLogger(c *cli.Context, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level

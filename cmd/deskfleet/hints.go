@@ -2,8 +2,12 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"net"
+	"syscall"
 
 	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/provider/gcw"
 )
 
 // hintedError is an error that carries the suggestion run prints after it.
@@ -31,7 +35,7 @@ func hintFor(err error) string {
 	}
 	apiErr, ok := provider.AsAPIError(err)
 	if !ok {
-		return ""
+		return connectionHint(err)
 	}
 	switch {
 	case apiErr.HTTPStatus == 401 || apiErr.HTTPStatus == 403:
@@ -44,6 +48,28 @@ func hintFor(err error) string {
 		return "the account's desktop quota is reached; switch billing or ask the vendor's sales team for more"
 	case provider.IsNoCapacity(err):
 		return "the site has no capacity left for this product; try another site or product"
+	}
+	return ""
+}
+
+// connectionHint names --endpoint when the API could not be reached at all: its host name does not
+// resolve, nothing listens at its address, or it did not answer in time.
+func connectionHint(err error) string {
+	var (
+		dns *net.DNSError
+		op  *net.OpError
+		ne  net.Error
+	)
+	const check = "check --endpoint (or DESKFLEET_ENDPOINT; default " + gcw.DefaultEndpoint + ")"
+	switch {
+	case errors.As(err, &dns):
+		return fmt.Sprintf("the API's host %s was not found: %s and this machine's DNS; --endpoint sim runs the emulator instead", dns.Name, check)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "nothing answers at the API's address (connection refused): " + check + ", and any proxy (HTTPS_PROXY)"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "the API did not answer in time: " + check + ", the network, any proxy (HTTPS_PROXY) or firewall, then try again"
+	case errors.As(err, &op):
+		return "the API could not be reached: " + check + " and the network"
 	}
 	return ""
 }

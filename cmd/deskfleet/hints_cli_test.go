@@ -62,6 +62,16 @@ func TestCLIMistakesEndWithHints(t *testing.T) {
 			[]string{"state", "show", "--frob"}, exitError, "deskfleet state show --help"},
 		{"apply with stdin at /dev/null (cron, CI) is not a terminal: nobody can confirm", string(studio), nil, "",
 			[]string{"apply", "--endpoint", "sim"}, exitError, "--auto-approve"},
+		{"a misspelt flag suggests the command's own flag", "", nil, "",
+			[]string{"plan", "--endpont", "sim"}, exitError, "did you mean --endpoint?"},
+		{"a misspelt flag after a positional argument too", "", nil, "",
+			[]string{"state", "unlock", "studio", "--forse"}, exitError, "did you mean --force?"},
+		{"a truncated flag is completed", "", nil, "",
+			[]string{"apply", "--auto-app"}, exitError, "did you mean --auto-approve?"},
+		{"a misspelt flag of the app itself", "", nil, "",
+			[]string{"--versoin"}, exitError, "did you mean --version?"},
+		{"an endpoint where nothing listens names --endpoint", string(studio), []string{"CDS_SECRET_ID=AKID-test", "CDS_SECRET_KEY=k"}, "",
+			[]string{"catalog", "--endpoint", "http://127.0.0.1:1"}, exitError, "check --endpoint"},
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()

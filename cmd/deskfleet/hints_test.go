@@ -3,7 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/deskfleet/deskfleet/provider"
@@ -21,6 +25,12 @@ func TestHintFor(t *testing.T) {
 		{"throttling points at --rate", &provider.APIError{HTTPStatus: 429}, "--rate"},
 		{"a quota error says what to do", &provider.APIError{Code: provider.CodeMonthlyQuota}, "quota"},
 		{"an unknown outcome says to check before retrying", &provider.UnknownOutcomeError{Action: provider.ActionCreateVm}, "before retrying"},
+		{"connection refused names --endpoint", fmt.Errorf("gcw QuerySites: %w", &url.Error{Op: "Get", URL: "http://127.0.0.1:1/",
+			Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}), "--endpoint"},
+		{"a host name that does not resolve names --endpoint and DNS", fmt.Errorf("gcw QuerySites: %w", &url.Error{Op: "Get", URL: "http://nosuch.invalid/",
+			Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "nosuch.invalid", IsNotFound: true}}}), "nosuch.invalid was not found: check --endpoint"},
+		{"a timeout names --endpoint and the network", fmt.Errorf("gcw QuerySites: %w", &url.Error{Op: "Get", URL: "http://10.0.0.1/",
+			Err: &net.OpError{Op: "dial", Net: "tcp", Err: timeoutError{}}}), "did not answer in time: check --endpoint"},
 		{"a plain error gets no hint", errors.New("boom"), ""},
 		{"an API error with nothing to suggest gets none", &provider.APIError{Code: provider.CodeNotFound}, ""},
 	}
@@ -31,3 +41,10 @@ func TestHintFor(t *testing.T) {
 		}
 	}
 }
+
+// timeoutError is a net.Error that timed out, as a dial or read deadline gives.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }

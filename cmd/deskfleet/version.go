@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -29,15 +30,24 @@ func buildCommit() string {
 	return "unknown"
 }
 
+func init() {
+	// --version (not -v: that reads as --verbose to many) prints what `deskfleet version` prints.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version, commit and Go version"}
+	cli.VersionPrinter = func(c *cli.Context) { printVersion(c.App.Writer) } //nolint:errcheck // nothing to do about a failed write
+}
+
+// printVersion writes the one version line of `deskfleet version` and `deskfleet --version`.
+func printVersion(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "deskfleet %s (commit %s, %s %s/%s)\n",
+		version, buildCommit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return err
+}
+
 func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "version",
 		Usage:     "print the version, commit and Go version",
 		UsageText: "deskfleet version",
-		Action: func(c *cli.Context) error {
-			_, err := fmt.Fprintf(c.App.Writer, "deskfleet %s (commit %s, %s %s/%s)\n",
-				version, buildCommit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return err
-		},
+		Action:    func(c *cli.Context) error { return printVersion(c.App.Writer) },
 	}
 }
