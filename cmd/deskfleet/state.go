@@ -147,7 +147,7 @@ func positionalArgs(c *cli.Context, max int) ([]string, error) {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		f := commandFlag(c.Command, name)
 		if f == nil {
-			return nil, withHint(fmt.Errorf("unknown flag %s", a), "see `deskfleet "+c.Command.FullName()+" --help`")
+			return nil, unknownFlag(c, a)
 		}
 		if _, isBool := f.(*cli.BoolFlag); isBool && !hasValue {
 			value = "true"
