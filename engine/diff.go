@@ -27,6 +27,10 @@ type Options struct {
 	// MaxDeletePercent: deleting more than this share of the managed desktops raises the mass-delete
 	// guard (0: any deletion). nil means DefaultMaxDeletePercent; a negative value disables the guard.
 	MaxDeletePercent *int
+	// Owners are the objects the other fleets of the state store manage (nil: none). A live desktop or
+	// sub-account the spec names that another fleet manages is not adopted: the plan has an error
+	// naming that fleet (within one store an object belongs to one fleet).
+	Owners *Owners
 }
 
 // Diff decides what to do: it compares the desired fleet with the live snapshot and the state record
@@ -277,6 +281,15 @@ func (df *differ) accounts() {
 		}
 		ref := AccountRef{Email: a.Email, ID: live.AccountID}
 		recA, managed := df.rec.Account(a.Email)
+		if o := df.opt.Owners.Account(a.Email); !managed && o.Fleet != "" {
+			df.problem(&df.plan.Errors, ObjectAccount, a.Email, a.Pos,
+				fmt.Sprintf("the sub-account is managed by fleet %s: not adopted (a sub-account belongs to one fleet)", o.Fleet),
+				fmt.Sprintf("remove it from this spec's accounts (bindings to it still work); or, to move it here, `deskfleet state forget --fleet %s %s` first", o.Fleet, a.Email))
+			df.refuse(Change{Object: ObjectAccount, Name: a.Email, ID: live.AccountID, Action: ActionAdopt, Attribute: AttrAdopt,
+				Reason: "managed by fleet " + o.Fleet})
+			df.plan.WantAccounts = df.plan.WantAccounts[:len(df.plan.WantAccounts)-1]
+			continue
+		}
 		if !managed {
 			df.addChange(Change{Object: ObjectAccount, Name: a.Email, ID: live.AccountID, Action: ActionAdopt,
 				Attribute: AttrAdopt, Reason: "found by email; managed from now on"})
@@ -428,6 +441,17 @@ func (df *differ) desktops() {
 				df.claimed[l.ID] = true
 			}
 			continue
+		}
+		if m.found && !m.managed {
+			if o := df.opt.Owners.Desktop(m.live.ID); o.Fleet != "" {
+				df.claimed[m.live.ID] = true
+				df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
+					fmt.Sprintf("%s (%s) is managed by fleet %s: not adopted (a desktop belongs to one fleet)", m.live.Name, m.live.ID, o.Fleet),
+					fmt.Sprintf("remove it from this spec; or, to move it here, `deskfleet state forget --fleet %s %s` first", o.Fleet, o.Name))
+				df.refuse(Change{Object: ObjectDesktop, Name: dd.Name, ID: m.live.ID, Action: ActionAdopt, Attribute: AttrAdopt,
+					Reason: "managed by fleet " + o.Fleet})
+				continue
+			}
 		}
 		if m.found {
 			df.claimed[m.live.ID] = true
@@ -1009,7 +1033,8 @@ func (df *differ) deletions() {
 		if r.Protect {
 			df.problem(&df.plan.Warnings, ObjectDesktop, r.Name, nil,
 				"removed from the spec but protected: kept (and still managed)",
-				"to delete it, put it back with protect: false, apply, then remove it")
+				fmt.Sprintf("to keep it and stop managing it: `deskfleet state forget --fleet %s %s` (deletes nothing); to delete it, put it back with protect: false, apply, then remove it",
+					df.d.Fleet, r.Name))
 			continue
 		}
 		ci := df.addChange(Change{Object: ObjectDesktop, Name: r.Name, ID: id, Action: ActionDelete,

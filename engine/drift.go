@@ -38,6 +38,9 @@ type DriftOptions struct {
 	// ExpiringWithin: monthly desktops whose term ends sooner than this are reported (expired ones
 	// too). Zero or less means DefaultExpiringWithin.
 	ExpiringWithin time.Duration
+	// Targets and Excludes narrow the report to the desktops (by name) and accounts (by email) they
+	// let in, as they narrow a plan (Options).
+	Targets, Excludes []string
 }
 
 // Cause says why a managed value differs from the spec.
@@ -67,6 +70,10 @@ type DriftReport struct {
 	ManagedAccounts int `json:"managed_accounts"`
 	// StateSerial is the serial of the record the report was made from.
 	StateSerial int64 `json:"state_serial"`
+	// Targets and Excludes are the --target and --exclude globs the report was narrowed with: it
+	// says nothing of the objects they leave out.
+	Targets  []string `json:"targets,omitempty"`
+	Excludes []string `json:"excludes,omitempty"`
 	// Reads says how much was read (filled by the caller, like Plan.Reads).
 	Reads Reads `json:"reads"`
 
@@ -197,7 +204,8 @@ func Drift(d *Desired, snap *provider.Snapshot, rec *state.Record, opt DriftOpti
 		Items: []DriftItem{}, Expiring: []ExpiringItem{}, InError: []StatusItem{}, Unmanaged: []string{},
 		Unadopted: []string{}, Uncreated: []string{},
 	}
-	df := diff(d, snap, rec, Options{Now: opt.Now})
+	r.Targets, r.Excludes = opt.Targets, opt.Excludes
+	df := diff(d, snap, rec, Options{Now: opt.Now, Targets: opt.Targets, Excludes: opt.Excludes})
 	dr := &drifter{d: d, snap: snap, rec: rec, r: r, df: df}
 	dr.items()
 	dr.expiring(opt)
@@ -215,7 +223,31 @@ func Drift(d *Desired, snap *provider.Snapshot, rec *state.Record, opt DriftOpti
 		}
 	}
 	sort.Strings(r.Unadopted)
+	if len(opt.Targets) > 0 || len(opt.Excludes) > 0 {
+		r.narrow(df.selected)
+	}
 	return r
+}
+
+// narrow keeps only the entries of the report about objects that keep lets in (--target, --exclude).
+func (r *DriftReport) narrow(keep func(name string) bool) {
+	r.Items = filterBy(r.Items, func(it DriftItem) string { return it.Name }, keep)
+	r.Expiring = filterBy(r.Expiring, func(it ExpiringItem) string { return it.Name }, keep)
+	r.InError = filterBy(r.InError, func(it StatusItem) string { return it.Name }, keep)
+	id := func(s string) string { return s }
+	r.Unmanaged = filterBy(r.Unmanaged, id, keep)
+	r.Unadopted = filterBy(r.Unadopted, id, keep)
+	r.Uncreated = filterBy(r.Uncreated, id, keep)
+}
+
+func filterBy[T any](xs []T, name func(T) string, keep func(string) bool) []T {
+	out := xs[:0]
+	for _, x := range xs {
+		if keep(name(x)) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 type drifter struct {

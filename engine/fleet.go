@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
@@ -149,10 +151,16 @@ func (s *Session) reads(l *live) Reads {
 
 // Plan reads the live fleet and the state record (without the lock: planning changes nothing, and a
 // missing state file is not created) and returns the plan with its cost. It makes no mutating call.
-// A pricing failure is a warning in the plan, not an error.
+// A pricing failure is a warning in the plan, not an error. A --target glob that matches no desktop
+// or account of the spec or the record is a *TargetError: a plan of nothing must not read as "no
+// changes". The other fleets' records are read (one Read each) so that the plan does not adopt what
+// another fleet manages.
 func (s *Session) Plan(ctx context.Context, sp *Spec, opt PlanOptions) (*Plan, error) {
 	l, rec, err := s.readWithRecord(ctx, sp)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkTargets(l.desired, rec, opt.Targets); err != nil {
 		return nil, err
 	}
 	return s.planFrom(ctx, l, rec, opt, sp), nil
@@ -173,10 +181,23 @@ func (s *Session) readWithRecord(ctx context.Context, sp *Spec) (*live, *state.R
 
 // planFrom diffs what l read against rec and prices the plan; the plan names sp's files and opt's
 // globs, so that applying it saved can plan again the same way.
+//
+// A target that matches nothing (see Plan) is a plan error here, for the callers that plan to apply.
+// When the other fleets' records cannot be read, the plan says so in a warning and adopts as before.
 func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt PlanOptions, sp *Spec) *Plan {
+	owners, ownErr := s.owners(ctx, sp.Fleet.Name)
 	p := Diff(l.desired, l.snapshot, rec, Options{Targets: opt.Targets, Excludes: opt.Excludes,
-		MaxDeletePercent: opt.MaxDeletePercent})
+		MaxDeletePercent: opt.MaxDeletePercent, Owners: owners})
 	p.SpecFiles, p.Targets, p.Excludes = sp.Fleet.Files, opt.Targets, opt.Excludes
+	var te *TargetError
+	if err := checkTargets(l.desired, rec, opt.Targets); errors.As(err, &te) {
+		p.Errors = append(p.Errors, Problem{Object: ObjectDesktop, Name: strings.Join(te.Unmatched, ", "),
+			Message: te.Error(), Hint: te.Hint()})
+	}
+	if ownErr != nil {
+		p.Warnings = append(p.Warnings, Problem{Object: ObjectDesktop, Name: "ownership",
+			Message: "the other fleets of the state could not be read to check that none manages what this plan adopts: " + ownErr.Error()})
+	}
 	cost, err := Price(ctx, s.Client, p, PriceInput{Products: l.catalog.Products, Snapshot: l.snapshot})
 	if err != nil {
 		p.Warnings = append(p.Warnings, Problem{Object: ObjectNetwork, Name: "cost",
@@ -193,6 +214,9 @@ func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt 
 func (s *Session) Drift(ctx context.Context, sp *Spec, opt DriftOptions) (*DriftReport, error) {
 	l, rec, err := s.readWithRecord(ctx, sp)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkTargets(l.desired, rec, opt.Targets); err != nil {
 		return nil, err
 	}
 	r := Drift(l.desired, l.snapshot, rec, opt)

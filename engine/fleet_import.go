@@ -27,7 +27,8 @@ func (s *Session) Import(ctx context.Context, opt ImportOptions) (*Imported, err
 }
 
 // Adopt records what Import described in fleet's state record, protected, under the fleet's lock
-// (a *state.LockedError names another holder; a stale one is taken over): each desktop with its
+// (a *state.LockedError names another holder; a stale one is taken over). When another fleet of the
+// store manages some of the desktops or accounts, nothing is recorded: an *OwnedError names them: each desktop with its
 // label, its binding (when the spec manages bindings) and its image only when import was sure of it.
 // A desktop already recorded keeps the image it has.
 func (s *Session) Adopt(ctx context.Context, fleet string, im *Imported, lockTimeout time.Duration) error {
@@ -36,6 +37,9 @@ func (s *Session) Adopt(ctx context.Context, fleet string, im *Imported, lockTim
 		return err
 	}
 	defer s.Store.Unlock(context.WithoutCancel(ctx), lock) //nolint:errcheck // the update's outcome is what matters
+	if err := s.checkOwners(ctx, fleet, im); err != nil {
+		return err
+	}
 	now := time.Now().UTC()
 	return s.Store.Update(ctx, lock, func(rec *state.Record) error {
 		if rec.Fleet == "" {
@@ -69,6 +73,30 @@ func (s *Session) Adopt(ctx context.Context, fleet string, im *Imported, lockTim
 		}
 		return nil
 	})
+}
+
+// checkOwners returns an *OwnedError when another fleet of the store manages some of im's desktops
+// or accounts.
+func (s *Session) checkOwners(ctx context.Context, fleet string, im *Imported) error {
+	owners, err := s.owners(ctx, fleet)
+	if err != nil {
+		return err
+	}
+	e := &OwnedError{Fleet: fleet}
+	for _, d := range im.Desktops {
+		if o := owners.Desktop(d.ID); o.Fleet != "" {
+			e.Owned = append(e.Owned, OwnedObject{Object: ObjectDesktop, Name: d.Name, ID: d.ID, Owner: o.Fleet})
+		}
+	}
+	for _, a := range im.Accounts {
+		if o := owners.Account(a.Email); o.Fleet != "" {
+			e.Owned = append(e.Owned, OwnedObject{Object: ObjectAccount, Name: a.Email, Owner: o.Fleet})
+		}
+	}
+	if len(e.Owned) > 0 {
+		return e
+	}
+	return nil
 }
 
 // SettledByHand is what SettleIntent recorded.

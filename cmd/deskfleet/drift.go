@@ -17,7 +17,7 @@ func driftCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "drift",
 		Usage:     "read-only: report what differs between the live fleet and the spec, what expires soon, what is in error",
-		UsageText: "deskfleet drift [-f PATH]... [--expiring-within 7d] [--format text|markdown|json]",
+		UsageText: "deskfleet drift [-f PATH]... [--expiring-within 7d] [--format text|markdown|json] [--target GLOB]... [--exclude GLOB]...",
 		Description: "Reads the spec, the state record and the live desktops and sub-accounts (reads only: drift never\n" +
 			"changes anything, not even the state), and reports:\n" +
 			"  - managed desktops and accounts whose live values differ from the spec: label, name, power (where\n" +
@@ -29,6 +29,8 @@ func driftCommand() *cli.Command {
 			"    with the auto-renewal deskfleet last requested (the API does not report it);\n" +
 			"  - desktops in an error or expired status, with the API's status;\n" +
 			"  - live desktops neither in the spec nor in the state (left alone), and those the next apply adopts.\n\n" +
+			"--target and --exclude narrow the report as they narrow a plan (a --target that matches no desktop\n" +
+			"or account of the spec or the state is an error).\n\n" +
 			"Exit codes: 0 nothing to report for the fleet, 6 drift found (a drifted value, or a managed desktop\n" +
 			"in error or expiring), 1 error. Unmanaged desktops are reported but do not make it exit 6.\n\n" +
 			"--format json is documented in docs/drift-json.md.\n\n" +
@@ -42,6 +44,8 @@ func driftCommand() *cli.Command {
 			&cli.StringFlag{Name: flagExpiringWithin, Value: "7d",
 				Usage: "report monthly desktops expiring within `DURATION`: a Go duration (36h) or whole days (14d)"},
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "output: text, markdown (an issue body) or json"},
+			&cli.StringSliceFlag{Name: flagTarget, Usage: "report only desktops and accounts matching `GLOB` (repeatable)"},
+			&cli.StringSliceFlag{Name: flagExclude, Usage: "leave out desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
 		}, apiFlags()...), stateFlags()...),
 		Action: runDrift,
@@ -68,9 +72,10 @@ func runDrift(c *cli.Context) error {
 		return err
 	}
 	defer sess.close()
-	r, err := sess.Drift(c.Context, sp, engine.DriftOptions{ExpiringWithin: within})
+	r, err := sess.Drift(c.Context, sp, engine.DriftOptions{ExpiringWithin: within,
+		Targets: c.StringSlice(flagTarget), Excludes: c.StringSlice(flagExclude)})
 	if err != nil {
-		return engineError(c, err)
+		return fleetError(c, err)
 	}
 	w := c.App.Writer
 	switch format {

@@ -39,7 +39,9 @@ func importCommand() *cli.Command {
 			"  - desktops whose name another live desktop shares are left out, with a warning.\n" +
 			"Planned against the same cloud the spec shows only adoptions (nothing at all with --adopt).\n\n" +
 			"--adopt also records the desktops and accounts in the state, protected, under the fleet's lock\n" +
-			"(exit 4, naming the holder, when another run holds it).\n\n" +
+			"(exit 4, naming the holder, when another run holds it). A desktop or sub-account belongs to one\n" +
+			"fleet of a state: when another fleet manages one of them, nothing is recorded (exit 1, naming it;\n" +
+			"`deskfleet state forget --fleet OTHER NAME` releases it there).\n\n" +
 			"Exit codes: 0 written, 1 error, 4 lock held (--adopt).\n\n" +
 			"Examples:\n" +
 			"   deskfleet import --fleet studio --endpoint sim > fleet.yaml\n" +
@@ -76,7 +78,7 @@ func runImport(c *cli.Context) error {
 	}
 	if c.Bool(flagAdopt) {
 		if err := sess.Adopt(c.Context, opt.Fleet, im, c.Duration(flagLockTimeout)); err != nil {
-			return engineError(c, err)
+			return fleetError(c, err)
 		}
 		fmt.Fprintf(c.App.ErrWriter, "adopted %s and %s into fleet %s (protected)\n",
 			plural(len(im.Desktops), "desktop"), plural(len(im.Accounts), "account"), opt.Fleet)

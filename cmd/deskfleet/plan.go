@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -68,7 +69,7 @@ func runPlan(c *cli.Context) error {
 	p, err := sess.Plan(c.Context, sp, engine.PlanOptions{Targets: c.StringSlice(flagTarget),
 		Excludes: c.StringSlice(flagExclude), MaxDeletePercent: maxDeletePercent(c)})
 	if err != nil {
-		return engineError(c, err)
+		return fleetError(c, err)
 	}
 	out := c.String(flagOut)
 	if out != "" {
@@ -91,6 +92,22 @@ func runPlan(c *cli.Context) error {
 		return withCode(exitChanges, nil)
 	}
 	return nil
+}
+
+// fleetError is engineError with the fleet API's errors about what a command names: a --target that
+// matches nothing, objects another fleet manages (exit 1, with a hint).
+func fleetError(c *cli.Context, err error) error {
+	var (
+		te *engine.TargetError
+		oe *engine.OwnedError
+	)
+	switch {
+	case errors.As(err, &te):
+		return withCode(exitError, withHint(err, te.Hint()))
+	case errors.As(err, &oe):
+		return withCode(exitError, withHint(err, oe.Hint()))
+	}
+	return engineError(c, err)
 }
 
 // maxDeletePercent is --max-delete-percent where the command has it (apply), else nil (Diff's default).

@@ -49,6 +49,7 @@ func stateCommand() *cli.Command {
 			stateSettleCommand(),
 			stateMigrateCommand(),
 			stateRestoreCommand(),
+			stateForgetCommand(),
 		},
 	}
 }

@@ -298,6 +298,7 @@ func docExampleDrift() *engine.DriftReport {
 	return &engine.DriftReport{
 		FormatVersion: engine.DriftFormatVersion, Fleet: "studio", At: planTime, ExpiringWithin: 7 * 24 * time.Hour,
 		ManagedDesktops: 5, ManagedAccounts: 1, StateSerial: 12,
+		Targets: []string{"*"}, Excludes: []string{"tmp-*"},
 		Reads: engine.Reads{Desktops: 7, Accounts: 1, Sites: 1, Calls: 15, Elapsed: 1200 * time.Millisecond},
 		Items: []engine.DriftItem{
 			{Object: engine.ObjectAccount, Name: "alice@example.com", ID: "acc-71", Attribute: engine.AttrName,

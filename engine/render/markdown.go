@@ -161,7 +161,14 @@ func (m mdWriter) head() string {
 	if len(p.Errors) > 0 {
 		what += " · " + plural(len(p.Errors), "error", "errors")
 	}
+	if targetBanner(p, code) != "" {
+		what += " (targeted)"
+	}
 	fmt.Fprintf(&b, "### deskfleet · %s: %s\n\n", mdEscape(p.Fleet), what)
+	if banner := targetBanner(p, code); banner != "" {
+		title, rest, _ := strings.Cut(banner, ": ")
+		fmt.Fprintf(&b, "> **%s**: %s.\n\n", title, rest)
+	}
 
 	cols := []string{"desktops", "accounts"}
 	cells := []string{cell(counts(p, engine.ObjectDesktop).glyphs()), cell(counts(p, engine.ObjectAccount).glyphs())}

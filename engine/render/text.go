@@ -46,6 +46,9 @@ func Text(w io.Writer, p *engine.Plan, opt TextOptions) error {
 	}
 	t := newTextWriter(p, style{on: opt.Color}, opt.Width)
 	t.header()
+	if b := targetBanner(p, func(g string) string { return "'" + safe(g) + "'" }); b != "" {
+		t.line(t.st.yellow(b))
+	}
 	t.guards()
 	t.changes()
 	t.unmanaged()
@@ -54,7 +57,7 @@ func Text(w io.Writer, p *engine.Plan, opt TextOptions) error {
 	t.steps()
 	t.cost()
 	t.blank()
-	t.line(t.st.bold(summaryLine(p)))
+	t.line(t.st.bold(targetedSummary(p, summaryLine(p))))
 	_, err := io.WriteString(w, t.b.String())
 	return err
 }
@@ -243,4 +246,37 @@ func (t *textWriter) cost() {
 		}
 		t.line("    " + pad(safe(l.What), whatW) + "  " + strings.Join(parts, " · "))
 	}
+}
+
+// targetBanner says that a plan narrowed by --target or --exclude is partial, naming the globs (each
+// shown through quote): "" for a plan of the whole fleet. Text, Markdown (and JSON's targets and
+// excludes keys) all say it, so a partial plan never reads as the whole fleet's.
+func targetBanner(p *engine.Plan, quote func(string) string) string {
+	if len(p.Targets) == 0 && len(p.Excludes) == 0 {
+		return ""
+	}
+	list := func(flag string, globs []string) string {
+		q := make([]string, len(globs))
+		for i, g := range globs {
+			q[i] = quote(g)
+		}
+		return flag + " " + strings.Join(q, ", ")
+	}
+	var parts []string
+	if len(p.Targets) > 0 {
+		parts = append(parts, "only what matches "+list("--target", p.Targets))
+	}
+	if len(p.Excludes) > 0 {
+		parts = append(parts, "leaving out what matches "+list("--exclude", p.Excludes))
+	}
+	return "Targeted plan: " + strings.Join(parts, ", ") + "; the rest of the fleet was not planned"
+}
+
+// targetedSummary is the summary line of a targeted plan: "no changes" speaks only of what it planned.
+func targetedSummary(p *engine.Plan, line string) string {
+	if len(p.Targets) == 0 && len(p.Excludes) == 0 {
+		return line
+	}
+	return strings.Replace(line, "No changes. The live fleet matches the spec",
+		"No changes to the targeted objects. They match the spec (the rest of the fleet was not planned)", 1)
 }
