@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -100,7 +105,10 @@ func runApp(app *cli.App, args []string, stderr io.Writer) (code int) {
 			code = internalError(stderr, r)
 		}
 	}()
-	err := app.Run(args)
+	args, err := specArgs(app, args, stderr)
+	if err == nil {
+		err = app.Run(args)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -120,4 +128,98 @@ func runApp(app *cli.App, args []string, stderr io.Writer) (code int) {
 		}
 	}
 	return code
+}
+
+// specCommands take the spec as -f PATH; a positional PATH means the same (`deskfleet plan fleet/`),
+// and for apply, whose positional is otherwise a saved PLANFILE, a path that is a spec (see isSpecPath).
+var specCommands = []string{"validate", "plan", "apply", "drift"}
+
+// specArgs rewrites the command line so that a spec given as a positional argument of specCommands
+// reads as -f PATH, wherever it stands among the flags (`deskfleet plan fleet/ --endpoint sim`): the
+// commands read -f only, and urfave/cli stops parsing flags at the first positional. It says so on
+// stderr when apply takes its positional as a spec rather than a plan. A saved plan given where a
+// spec is wanted is an error naming the commands that read plans.
+func specArgs(app *cli.App, args []string, stderr io.Writer) ([]string, error) {
+	if slices.Contains(args, "--generate-bash-completion") {
+		return args, nil
+	}
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") {
+		i++ // the app's own flags, all switches (--help, --version)
+	}
+	if i >= len(args) {
+		return args, nil
+	}
+	var cmd *cli.Command
+	for _, c := range app.Commands {
+		if c.HasName(args[i]) && slices.Contains(specCommands, c.Name) {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		return args, nil
+	}
+	out := append([]string(nil), args[:i+1]...)
+	for j := i + 1; j < len(args); j++ {
+		a := args[j]
+		if a == "--" {
+			return append(out, args[j:]...), nil
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			out = append(out, a)
+			name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			f := commandFlag(cmd, name)
+			if _, isBool := f.(*cli.BoolFlag); f != nil && !isBool && !hasValue && j+1 < len(args) {
+				j++
+				out = append(out, args[j])
+			}
+			continue
+		}
+		if cmd.Name == "apply" {
+			if !isSpecPath(a) {
+				out = append(out, a) // PLANFILE
+				continue
+			}
+			fmt.Fprintf(stderr, "deskfleet: %s is a spec, not a saved plan (those are JSON, from `deskfleet plan --out`): applying it as -f %s\n", a, a)
+		} else if isPlanFile(a) {
+			return nil, withHint(fmt.Errorf("%s is a saved plan, not a spec", a),
+				fmt.Sprintf("`deskfleet show %s` shows it, `deskfleet apply %s` applies it; give %s the spec (a YAML file or folder)", a, a, cmd.Name))
+		}
+		out = append(out, "-f", a)
+	}
+	return out, nil
+}
+
+// isSpecPath tells a spec from a saved plan, for apply's positional argument: a folder, a file named
+// *.yaml or *.yml, or an existing file that is not a JSON object (a plan file is one: SavePlan).
+// A path that does not exist is a plan file, which apply's own error then names.
+func isSpecPath(path string) bool {
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		return true
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	return fi.IsDir() || !isPlanFile(path)
+}
+
+// isPlanFile reports whether path is a regular file, not named *.yaml or *.yml, whose content starts
+// as a JSON object does.
+func isPlanFile(path string) bool {
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	head = bytes.TrimLeft(bytes.TrimPrefix(head[:n], []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(head) > 0 && head[0] == '{'
 }
