@@ -5,7 +5,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/deskfleet/deskfleet/provider"
 )
@@ -24,7 +23,7 @@ type CatalogSite struct {
 func Catalog(out io.Writer, s CatalogSite, products []provider.Product, images []provider.ProductImages) error {
 	w := &strings.Builder{}
 	fmt.Fprintf(w, "\n%s  (%s, %s · id %s)\n", s.Site.SiteName, s.Site.CityName, s.Site.RegionName, s.Site.SiteID)
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	tw := newStateTable(w) // aligned by display width: product names can be Chinese
 	fmt.Fprintln(tw, "  products\tgpu\tcpu/mem/disk\tos\tper hour\tper month\tid")
 	for _, p := range products {
 		if p.SiteID != s.Site.SiteID {

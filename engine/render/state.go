@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/deskfleet/deskfleet/state"
@@ -214,7 +213,74 @@ func LockLiveness(h state.Holder, opt StateOptions) string {
 	}
 }
 
-func newStateTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 2, 4, 2, ' ', 0) }
+func newStateTable(w io.Writer) *table { return &table{w: w} }
+
+// table lines up tab-separated cells as text/tabwriter does (minimum width 2, padding 2, blanks, no
+// flags: a tab ends a cell, the text after a line's last tab is no column), but measures cells in
+// terminal columns (displayWidth): tabwriter counts a Chinese name's characters as one column each,
+// and the columns after it come out short. Write collects; Flush writes the table.
+type table struct {
+	w   io.Writer
+	buf strings.Builder
+}
+
+const (
+	tableMinWidth = 2
+	tablePadding  = 2
+)
+
+func (t *table) Write(p []byte) (int, error) { return t.buf.Write(p) }
+
+// Flush writes the lines written so far, aligned; a last line without a newline is written without one.
+func (t *table) Flush() error {
+	text := t.buf.String()
+	t.buf.Reset()
+	if text == "" {
+		return nil
+	}
+	var lines [][]string
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if l != "" {
+			lines = append(lines, strings.Split(l, "\t"))
+		}
+	}
+	var out strings.Builder
+	t.format(&out, lines, nil, 0, len(lines))
+	_, err := io.WriteString(t.w, out.String())
+	return err
+}
+
+// format writes lines[line0:line1] given the widths of the columns to the left, as tabwriter's
+// format does: a column is a block of consecutive lines that have a tab-ended cell in it.
+func (t *table) format(out *strings.Builder, lines [][]string, widths []int, line0, line1 int) {
+	col := len(widths)
+	for this := line0; this < line1; this++ {
+		if col >= len(lines[this])-1 {
+			continue
+		}
+		t.writeLines(out, lines[line0:this], widths)
+		line0 = this
+		w := tableMinWidth
+		for ; this < line1 && col < len(lines[this])-1; this++ {
+			w = max(w, displayWidth(lines[this][col])+tablePadding)
+		}
+		t.format(out, lines, append(widths, w), line0, this)
+		line0 = this
+	}
+	t.writeLines(out, lines[line0:line1], widths)
+}
+
+func (t *table) writeLines(out *strings.Builder, lines [][]string, widths []int) {
+	for _, cells := range lines {
+		for j, c := range cells {
+			if j < len(widths) && j < len(cells)-1 {
+				out.WriteString(pad(c, widths[j]))
+			} else {
+				out.WriteString(c)
+			}
+		}
+	}
+}
 
 // stepMark is the glyph of a step's outcome in the journal.
 func stepMark(status string) string {

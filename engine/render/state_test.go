@@ -1,8 +1,11 @@
 package render
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
+	"text/tabwriter"
 	"time"
 
 	"github.com/deskfleet/deskfleet/state"
@@ -166,6 +169,60 @@ func TestUnlockedAndMigrated(t *testing.T) {
 		}
 		if b.String() != tc.want {
 			t.Errorf("%s:\n%q\nwant\n%q", tc.name, b.String(), tc.want)
+		}
+	}
+}
+
+// TestTableLikeTabwriter: on text whose characters are one column each, table writes what
+// text/tabwriter (minwidth 2, padding 2, blanks) writes, byte for byte, whatever the shape.
+func TestTableLikeTabwriter(t *testing.T) {
+	for _, tc := range []struct{ reason, text string }{
+		{"a header and rows", "FLEET\tDESKTOPS\tLOCK\nstudio\t6\tfree\nrender-farm\t120\theld by ana\n"},
+		{"indented rows, an empty cell", "  NAME\tVMID\tLABEL\n  cad\tvm-1\t\n  lab_001\tvm-22\tteam-b\n"},
+		{"lines with fewer cells end column blocks", "  a 1\tX\tdone\n  no tabs here\n  bb 22\tYY\tfailed: x\n"},
+		{"a leading empty cell, as the catalog's product rows", "  products\tgpu\tid\n  \tA5000 24GB\tp-1\n  \tA40 48GB\tp-22\n"},
+		{"a last line without a newline, and a trailing tab", "a\tb\t\nccc\td"},
+		{"cells narrower than the minimum width", "\t\t\nx\ty\tz\n"},
+	} {
+		var want, got bytes.Buffer
+		tw := tabwriter.NewWriter(&want, 2, 4, 2, ' ', 0)
+		tw.Write([]byte(tc.text))
+		tw.Flush()
+		tb := newStateTable(&got)
+		tb.Write([]byte(tc.text))
+		if err := tb.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s: got\n%q\nwant (tabwriter)\n%q", tc.reason, got.String(), want.String())
+		}
+	}
+}
+
+// TestTableWideNames: a column after Chinese (two columns each) and mixed names starts at one
+// terminal column on every line.
+func TestTableWideNames(t *testing.T) {
+	var b bytes.Buffer
+	tb := newStateTable(&b)
+	fmt.Fprintln(tb, "  NAME\tVMID\tLABEL")
+	fmt.Fprintln(tb, "  设计部_001\tvm-1\t组长")
+	fmt.Fprintln(tb, "  cad\tvm-22\tteam-a")
+	fmt.Fprintln(tb, "  渲染-ｆｕｌｌ\tvm-3\t-")
+	if err := tb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var at []int
+	for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		i := strings.Index(l, "vm")
+		if i < 0 {
+			i = strings.Index(l, "VMID")
+		}
+		at = append(at, displayWidth(l[:i]))
+	}
+	for _, c := range at[1:] {
+		if c != at[0] {
+			t.Errorf("VMID starts at columns %v, want one column:\n%s", at, b.String())
+			break
 		}
 	}
 }
