@@ -80,9 +80,9 @@ func TestSchemaRejects(t *testing.T) {
 		{"a bad duration", "billing: {m: {cycle: month, renewWithin: 7days}}\n",
 			false, []string{`f.yaml:5:42: schema: billing.m.renewWithin: '7days' does not match pattern '^([0-9]+d|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$'`}},
 		{"an unknown power value", "desktops: [{name: a, power: yes}]\n",
-			false, []string{`f.yaml:5:29: schema: desktops[0].power: value must be one of 'on', 'off'`}},
-		{"power true (a YAML boolean)", "desktops: [{name: a, power: true}]\n",
-			false, []string{`f.yaml:5:29: schema: desktops[0].power: got boolean, want string`}},
+			false, []string{`f.yaml:5:29: schema: desktops[0].power: value must be one of 'on', 'off', true, false`}},
+		{"power 1 (a number)", "desktops: [{name: a, power: 1}]\n",
+			false, []string{`f.yaml:5:29: schema: desktops[0].power: value must be one of 'on', 'off', true, false`}},
 		{"a version other than 1", "version: 2\nfleet: t\n",
 			true, []string{`f.yaml:1:10: schema: version: value must be 1`}},
 		{"a missing fleet", "version: 1\n",
@@ -122,10 +122,13 @@ func TestSchemaRejects(t *testing.T) {
 }
 
 func TestSchemaAcceptsWhatTheLoaderAccepts(t *testing.T) {
-	// power on/off unquoted (strings in yaml.v3), a productId string, an empty label, and a merge key
-	// whose explicit keys win.
+	// power on/off unquoted (strings in yaml.v3), power true and false (what YAML 1.1 tools write for
+	// them: the loader warns), a productId string, an empty label, and a merge key whose explicit keys
+	// win.
 	ok := head + `desktops:
   - {name: a, power: on, product: e0997510, image: i}
+  - {name: d, power: true}
+  - {name: e, power: false}
   - &base {name: b, power: off, count: 2, label: ""}
   - <<: *base
     name: c

@@ -31,6 +31,12 @@ func (Group) JSONSchemaExtend(s *jsonschema.Schema) {
 	if c, ok := s.Properties.Get("count"); ok {
 		c.Maximum = jsonNumber(MaxCount)
 	}
+	// YAML 1.1 tools write an unquoted on/off as true/false: the loader reads those as on/off (with a
+	// warning), and the schema allows them so that an editor does not flag them.
+	if p, ok := s.Properties.Get(keyOf[Group]("Power")); ok {
+		p.Type = ""
+		p.Enum = []any{string(PowerOn), string(PowerOff), true, false}
+	}
 	s.If = &jsonschema.Schema{Required: []string{"renamedFrom"}}
 	count := jsonschema.NewProperties()
 	count.Set("count", &jsonschema.Schema{Maximum: jsonNumber(1), Description: "renamedFrom renames one desktop: count must be 1."})

@@ -321,6 +321,7 @@ func decodeAll(srcs []Source) (*Fleet, Diagnostics) {
 	}
 	docs := make([]*docInfo, 0, len(srcs))
 	for _, s := range srcs {
+		diags = append(diags, yaml11Power(s.File, s.Node)...)
 		di, ds := decodeDocument(s, sch)
 		diags = append(diags, ds...)
 		if di != nil {

@@ -343,6 +343,9 @@ func (x *explainer) outOfEnum(ptr string, p place, allowed []any) {
 	}
 	var names []string
 	for _, a := range allowed {
+		if _, isBool := a.(bool); isBool {
+			continue // power's true and false: what YAML 1.1 tools write for on and off, not to suggest
+		}
 		names = append(names, fmt.Sprint(a))
 	}
 	msg := fmt.Sprintf(p.tag.Get("unknown"), got)

@@ -171,7 +171,7 @@ type Group struct {
 	Image string `yaml:"image,omitempty" json:"image,omitempty" jsonschema:"minLength=1,example=Windows10-公共镜像-图像处理型"`
 	// The desktops' label (remark, UpdateVmLabels). Omitted: not managed; "" enforces an empty label.
 	Label *string `yaml:"label,omitempty" json:"label,omitempty" jsonschema:"example=team-a"`
-	// Wanted power state, on or off, enforced with OperateVm (a desktop found off is started). Omitted: started on create, not enforced afterwards.
+	// Wanted power state, "on" or "off", enforced with OperateVm (a desktop found off is started). Omitted: started on create, not enforced afterwards. Quote it (power: "on"): YAML 1.1 tools (PyYAML, some editors) read an unquoted on/off as a boolean and write it back as true/false; those are accepted as on/off, with a warning.
 	Power *Power `yaml:"power,omitempty" json:"power,omitempty" jsonschema:"enum=on,enum=off,example=on" unknown:"unknown power %q" use:"use on or off"`
 	// Never delete, replace or rebuild these desktops, even when removed from the spec. Protection applied once stays until an apply with protect: false. Default false.
 	Protect *bool `yaml:"protect,omitempty" json:"protect,omitempty"`

@@ -244,6 +244,22 @@ func (r *renderer) intro(in Input) {
 		"  something, and that no name is declared twice.\n" +
 		"- With `# yaml-language-server: $schema=...` as a file's first line, editors complete keys and show these\n" +
 		"  descriptions.\n")
+	r.heading(2, "The schema next to a spec")
+	r.printf("A spec kept outside this repository gets the schema from the `deskfleet` it is applied with, so\n" +
+		"that the editor checks the spec against the grammar that deskfleet reads:\n\n" +
+		"```sh\n" +
+		"deskfleet schema > fleet.schema.json     # again after upgrading deskfleet\n" +
+		"```\n\n" +
+		"and starts each spec file with the modeline, the path relative to the spec file:\n\n" +
+		"```yaml\n" +
+		"# yaml-language-server: $schema=./fleet.schema.json\n" +
+		"```\n")
+	r.heading(2, "YAML 1.1 tools: quote on and off")
+	r.printf("deskfleet reads YAML 1.2, where `on` and `off` are strings. YAML 1.1 readers (PyYAML, and the editors\n" +
+		"and scripts built on them) read an unquoted `on` or `off` as a boolean and write it back as `true` or\n" +
+		"`false`. Write `power: \"on\"` and `power: \"off\"`, quoted: every reader takes them as strings, and\n" +
+		"`deskfleet import` writes them so. A spec that a YAML 1.1 tool rewrote still loads: `power: true` is\n" +
+		"read as `\"on\"` and `power: false` as `\"off\"`, each with a warning, and the schema allows them.\n")
 }
 
 func (r *renderer) contents() {
@@ -401,10 +417,14 @@ func typeText(r *renderer, s *jsonschema.Schema) string {
 		for _, v := range s.Enum {
 			vals = append(vals, "`"+valueText(v)+"`")
 		}
-		if len(vals) == 1 {
-			return s.Type + ": " + vals[0]
+		prefix := ""
+		if s.Type != "" {
+			prefix = s.Type + ": "
 		}
-		return s.Type + ": " + strings.Join(vals[:len(vals)-1], ", ") + " or " + vals[len(vals)-1]
+		if len(vals) == 1 {
+			return prefix + vals[0]
+		}
+		return prefix + strings.Join(vals[:len(vals)-1], ", ") + " or " + vals[len(vals)-1]
 	}
 	switch s.Type {
 	case "array":
