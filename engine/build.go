@@ -7,6 +7,79 @@ import (
 	"github.com/deskfleet/deskfleet/spec"
 )
 
+// BatchLimits are the most items the planner puts in one call of each batched action; a larger
+// group is split into several calls, each its own step (and intent). The API reference states no
+// maximum for any of these lists, so the defaults are conservative guesses, not the API's figures:
+//   - CreateVm's num: 100. One task then makes at most 100 desktops, which bounds what one failed
+//     task leaves in status error and what one lost answer leaves to be read back by name; CreateVm
+//     names a batch BaseName, BaseName_001, ... from HostNo, and a later batch continues the
+//     numbering with its own HostNo (its first desktop, named BaseName by the API, is renamed).
+//   - the vmIds of OperateVm, UpdateVmLabels, BindAccounts, UnbindAccounts, UpdateOrder and
+//     RenewalOrder, and CreateSubAccounts' accounts: 100, a request's query string well under the
+//     common 8 KB limit of HTTP front ends (100 ids of about 40 characters).
+//
+// A value below 1 means no limit.
+type BatchLimits struct {
+	CreateVm          int `json:"createVm"`
+	OperateVm         int `json:"operateVm"`
+	UpdateVmLabels    int `json:"updateVmLabels"`
+	BindAccounts      int `json:"bindAccounts"`
+	UnbindAccounts    int `json:"unbindAccounts"`
+	UpdateOrder       int `json:"updateOrder"`
+	RenewalOrder      int `json:"renewalOrder"`
+	CreateSubAccounts int `json:"createSubAccounts"`
+}
+
+// DefaultBatchLimits are the limits the planner applies (see BatchLimits for why these values).
+var DefaultBatchLimits = BatchLimits{CreateVm: 100, OperateVm: 100, UpdateVmLabels: 100, BindAccounts: 100,
+	UnbindAccounts: 100, UpdateOrder: 100, RenewalOrder: 100, CreateSubAccounts: 100}
+
+// limit is the most tasks one step of phase ph takes (0: no limit).
+func (l BatchLimits) limit(ph phase) int {
+	switch ph {
+	case phCreate:
+		return l.CreateVm
+	case phPowerOff, phPowerOn:
+		return l.OperateVm
+	case phLabel:
+		return l.UpdateVmLabels
+	case phBind:
+		return l.BindAccounts
+	case phUnbind:
+		return l.UnbindAccounts
+	case phUpdateOrder:
+		return l.UpdateOrder
+	case phRenew:
+		return l.RenewalOrder
+	case phAccountCreate:
+		return l.CreateSubAccounts
+	}
+	return 0
+}
+
+// batches splits the tasks of one group into runs of at most limit distinct targets (desktops, or
+// accounts for a creation of accounts), in order; limit < 1: one batch.
+func batches(ts []task, limit int) [][]task {
+	if limit < 1 || len(ts) <= limit {
+		return [][]task{ts}
+	}
+	var out [][]task
+	var cur []task
+	seen := map[string]bool{}
+	for _, t := range ts {
+		k := t.target.Name
+		if t.newAcct.Email != "" {
+			k = t.newAcct.Email
+		}
+		if !seen[k] && len(seen) == limit {
+			out, cur, seen = append(out, cur), nil, map[string]bool{}
+		}
+		seen[k] = true
+		cur = append(cur, t)
+	}
+	return append(out, cur)
+}
+
 // build batches the tasks into steps, phase by phase: tasks of one phase with one key become one step
 // (one API call), which waits for the steps its tasks depend on (phaseDeps, and the extra dependencies
 // on networks, accounts and creations). Steps are numbered in phase order, then in spec order.
@@ -36,7 +109,16 @@ func (df *differ) build() {
 	last := map[string]*[numPhases]int{} // desktop name -> phase -> step id
 	named := map[objKey]int{}            // a site's network step, an account's creation -> step id
 	for ph := phase(0); ph < numPhases; ph++ {
+		var split []*group
 		for _, g := range phases[ph] {
+			for k, b := range batches(g.tasks, DefaultBatchLimits.limit(ph)) {
+				if ph == phCreate && k > 0 {
+					b = continuedOrder(b[0].group, b)
+				}
+				split = append(split, &group{key: g.key, tasks: b})
+			}
+		}
+		for _, g := range split {
 			op := df.makeOp(ph, g.tasks, put)
 			id := len(df.plan.Steps) + 1
 			after := map[int]bool{}
@@ -155,12 +237,47 @@ func (df *differ) makeOp(ph phase, ts []task, put func(task)) Op {
 	panic("engine: no op for phase") // unreachable: every phase is handled above
 }
 
+// continuedOrder orders the tasks of a later batch of a split creation (group_100 ... group_149)
+// for CreateVm's naming when they continue the group's numbering: the last one first, since CreateVm
+// names its first desktop after the group (it is renamed after), and the others in order from hostNo
+// on (creationNaming). Other tasks keep their order.
+func continuedOrder(group string, ts []task) []task {
+	if len(ts) < 2 || ts[0].target.Name == group {
+		return ts
+	}
+	first, ok := groupIndex(group, ts[0].target.Name)
+	if !ok || first < 1 {
+		return ts
+	}
+	for i, t := range ts {
+		if n, ok := groupIndex(group, t.target.Name); !ok || n != first+i {
+			return ts
+		}
+	}
+	out := make([]task, 0, len(ts))
+	out = append(out, ts[len(ts)-1])
+	return append(out, ts[:len(ts)-1]...)
+}
+
 // creationNaming chooses CreateVm's name and hostNo so that the names it gives (name, name_<hostNo>,
 // name_<hostNo+1>, ...) are the wanted ones whenever they allow it: the group's first desktop followed
-// by consecutive ones. Otherwise the first wanted name is the base and the others are renamed after.
+// by consecutive ones. A later batch of a group (continuedOrder: its last name, then consecutive
+// ones) is named after the group from its first number on, its first desktop renamed after.
+// Otherwise the first wanted name is the base and the others are renamed after.
 func creationNaming(group string, names []string) (string, int) {
 	if len(names) < 2 {
 		return names[0], 0
+	}
+	if last, ok := groupIndex(group, names[0]); ok && last > 1 && names[0] != group {
+		first, ok := groupIndex(group, names[1])
+		consecutive := ok && first > 0 && last == first+len(names)-1
+		for i := 2; consecutive && i < len(names); i++ {
+			n, ok := groupIndex(group, names[i])
+			consecutive = ok && n == first+i-1
+		}
+		if consecutive {
+			return group, first
+		}
 	}
 	if names[0] == group {
 		first, ok := groupIndex(group, names[1])
