@@ -38,8 +38,8 @@ func (e *TargetError) Hint() string {
 		return "the fleet has no desktop or account yet"
 	}
 	shown := e.Names
-	if len(shown) > 5 {
-		shown = shown[:5]
+	if len(shown) > 8 {
+		shown = shown[:8]
 	}
 	s := "desktops are matched by name and accounts by email (globs: * ? [a-z]); the fleet has " + strings.Join(shown, ", ")
 	if len(e.Names) > len(shown) {
