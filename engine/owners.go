@@ -102,8 +102,11 @@ func (e *OwnedError) Error() string {
 	if len(e.Owned) == 1 {
 		return fmt.Sprintf("cannot adopt into fleet %s: %s (an object belongs to one fleet)", e.Fleet, first)
 	}
-	return fmt.Sprintf("cannot adopt into fleet %s: %s, and %d more are managed by other fleets (an object belongs to one fleet)",
-		e.Fleet, first, len(e.Owned)-1)
+	more := "1 more object is managed by another fleet"
+	if n := len(e.Owned) - 1; n > 1 {
+		more = fmt.Sprintf("%d more objects are managed by other fleets", n)
+	}
+	return fmt.Sprintf("cannot adopt into fleet %s: %s, and %s (an object belongs to one fleet)", e.Fleet, first, more)
 }
 
 // Hint says how to move an object from one fleet to another, or to leave it out.
