@@ -185,6 +185,21 @@ func (s *Session) readWithRecord(ctx context.Context, sp *Spec) (*live, *state.R
 // A target that matches nothing (see Plan) is a plan error here, for the callers that plan to apply.
 // When the other fleets' records cannot be read, the plan says so in a warning and adopts as before.
 func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt PlanOptions, sp *Spec) *Plan {
+	p := s.diff(ctx, l, rec, opt, sp)
+	cost, err := Price(ctx, s.Client, p, PriceInput{Products: l.catalog.Products, Snapshot: l.snapshot})
+	if err != nil {
+		p.Warnings = append(p.Warnings, Problem{Object: ObjectNetwork, Name: "cost",
+			Message: "the plan could not be priced: " + err.Error()})
+	} else {
+		p.Cost = cost
+	}
+	p.Reads = s.reads(l)
+	return p
+}
+
+// diff is the plan of what l read against rec, unpriced: Diff with the other fleets' owners, the
+// targets checked. Applying a saved plan makes it again the same way to compare.
+func (s *Session) diff(ctx context.Context, l *live, rec *state.Record, opt PlanOptions, sp *Spec) *Plan {
 	owners, ownErr := s.owners(ctx, sp.Fleet.Name)
 	p := Diff(l.desired, l.snapshot, rec, Options{Targets: opt.Targets, Excludes: opt.Excludes,
 		MaxDeletePercent: opt.MaxDeletePercent, Owners: owners})
@@ -198,14 +213,6 @@ func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt 
 		p.Warnings = append(p.Warnings, Problem{Object: ObjectDesktop, Name: "ownership",
 			Message: "the other fleets of the state could not be read to check that none manages what this plan adopts: " + ownErr.Error()})
 	}
-	cost, err := Price(ctx, s.Client, p, PriceInput{Products: l.catalog.Products, Snapshot: l.snapshot})
-	if err != nil {
-		p.Warnings = append(p.Warnings, Problem{Object: ObjectNetwork, Name: "cost",
-			Message: "the plan could not be priced: " + err.Error()})
-	} else {
-		p.Cost = cost
-	}
-	p.Reads = s.reads(l)
 	return p
 }
 

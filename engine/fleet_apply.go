@@ -173,8 +173,8 @@ func (s *Session) planToApply(ctx context.Context, req ApplyRequest, rec *state.
 		return nil, &StalePlanError{Moved: moved}
 	}
 	// Planned again as the saved plan was (plan has no --max-delete-percent): the caller's limit
-	// judges the result in CheckGuards.
-	again := Diff(l.desired, l.snapshot, rec, Options{Targets: saved.Targets, Excludes: saved.Excludes})
+	// judges the result in CheckGuards; other fleets' owners are read afresh.
+	again := s.diff(ctx, l, rec, PlanOptions{Targets: saved.Targets, Excludes: saved.Excludes}, sp)
 	var moved []string
 	if diff := planDifference(saved, again); diff != "" {
 		moved = append(moved, diff)
