@@ -28,6 +28,9 @@ func DriftText(w io.Writer, r *engine.DriftReport, opt TextOptions) error {
 		b.WriteByte('\n')
 	}
 	line(st.bold(driftHeader(r)))
+	if b := narrowedBanner("Targeted drift check", "checked", r.Targets, r.Excludes, func(g string) string { return "'" + safe(g) + "'" }); b != "" {
+		line(st.yellow(b))
+	}
 	if n := len(r.Items); n > 0 {
 		line(st.yellow(st.bold(fmt.Sprintf("Drifted (%d)", n))))
 		nameW, attrW, wantW := 0, 0, 0
@@ -224,6 +227,9 @@ func DriftMarkdown(w io.Writer, r *engine.DriftReport, opt MarkdownOptions) erro
 		title = strings.Join(found, ", ")
 	}
 	head := fmt.Sprintf("### deskfleet drift · %s: %s\n\n_%s_\n", mdEscape(r.Fleet), title, mdEscape(strings.TrimPrefix(driftHeader(r), "deskfleet drift · ")))
+	if b := narrowedBanner("**Targeted drift check**", "checked", r.Targets, r.Excludes, code); b != "" {
+		head += "\n> " + b + ".\n"
+	}
 	// The verdict is fixed text whose only Markdown is the code span of the command.
 	tail := "\n" + driftVerdict(r) + "\n<!-- deskfleet-drift:" + markerEscape(r.Fleet) + " -->\n"
 

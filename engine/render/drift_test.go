@@ -284,3 +284,41 @@ func TestDriftTextHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestDriftTargetBanner: a drift report narrowed by --target or --exclude says so in text and
+// Markdown, so a partial check never reads as the whole fleet's; a whole-fleet report has no banner.
+func TestDriftTargetBanner(t *testing.T) {
+	for _, tc := range []struct {
+		name, reason      string
+		targets, excludes []string
+		want              []string
+	}{
+		{"targeted", "--target names what was checked", []string{"cad*"}, nil,
+			[]string{"Targeted drift check: only what matches --target 'cad*'; the rest of the fleet was not checked",
+				"> **Targeted drift check**: only what matches --target `cad*`; the rest of the fleet was not checked."}},
+		{"excluded", "--exclude names what was left out", nil, []string{"lab"},
+			[]string{"leaving out what matches --exclude 'lab'", "leaving out what matches --exclude `lab`"}},
+		{"whole", "no globs, no banner", nil, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := sketchDrift()
+			r.Targets, r.Excludes = tc.targets, tc.excludes
+			var txt, md bytes.Buffer
+			if err := DriftText(&txt, r, TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := DriftMarkdown(&md, r, MarkdownOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			both := txt.String() + md.String()
+			for _, w := range tc.want {
+				if !strings.Contains(both, w) {
+					t.Errorf("%s: lacks %q:\n%s", tc.reason, w, both)
+				}
+			}
+			if tc.want == nil && strings.Contains(both, "Targeted") {
+				t.Errorf("%s: a whole-fleet report has a banner:\n%s", tc.reason, both)
+			}
+		})
+	}
+}

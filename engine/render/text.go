@@ -252,7 +252,13 @@ func (t *textWriter) cost() {
 // shown through quote): "" for a plan of the whole fleet. Text, Markdown (and JSON's targets and
 // excludes keys) all say it, so a partial plan never reads as the whole fleet's.
 func targetBanner(p *engine.Plan, quote func(string) string) string {
-	if len(p.Targets) == 0 && len(p.Excludes) == 0 {
+	return narrowedBanner("Targeted plan", "planned", p.Targets, p.Excludes, quote)
+}
+
+// narrowedBanner is the banner of a report (what: "Targeted plan") narrowed by --target or
+// --exclude globs, whose rest was not done ("planned", "checked"): "" when not narrowed.
+func narrowedBanner(what, done string, targets, excludes []string, quote func(string) string) string {
+	if len(targets) == 0 && len(excludes) == 0 {
 		return ""
 	}
 	list := func(flag string, globs []string) string {
@@ -263,13 +269,13 @@ func targetBanner(p *engine.Plan, quote func(string) string) string {
 		return flag + " " + strings.Join(q, ", ")
 	}
 	var parts []string
-	if len(p.Targets) > 0 {
-		parts = append(parts, "only what matches "+list("--target", p.Targets))
+	if len(targets) > 0 {
+		parts = append(parts, "only what matches "+list("--target", targets))
 	}
-	if len(p.Excludes) > 0 {
-		parts = append(parts, "leaving out what matches "+list("--exclude", p.Excludes))
+	if len(excludes) > 0 {
+		parts = append(parts, "leaving out what matches "+list("--exclude", excludes))
 	}
-	return "Targeted plan: " + strings.Join(parts, ", ") + "; the rest of the fleet was not planned"
+	return what + ": " + strings.Join(parts, ", ") + "; the rest of the fleet was not " + done
 }
 
 // targetedSummary is the summary line of a targeted plan: "no changes" speaks only of what it planned.
