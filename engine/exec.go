@@ -475,35 +475,7 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 	for i, s := range steps {
 		idx[s.ID] = i
 	}
-	// prev[i]: the steps before step i that it must not overlap: for each object it touches, the
-	// last step that held the object alone and, when step i holds it alone, the steps that shared it
-	// since (sharesObject).
-	prev := make([][]int, n)
-	lastOn := map[objKey]int{}
-	sharedOn := map[objKey][]int{}
-	for i, s := range steps {
-		seen := map[int]bool{}
-		after := func(j int) {
-			if !seen[j] {
-				seen[j] = true
-				prev[i] = append(prev[i], j)
-			}
-		}
-		for _, k := range stepResources(s) {
-			if j, ok := lastOn[k]; ok {
-				after(j)
-			}
-			if sharesObject(s, k) {
-				sharedOn[k] = append(sharedOn[k], i)
-				continue
-			}
-			for _, j := range sharedOn[k] {
-				after(j)
-			}
-			delete(sharedOn, k)
-			lastOn[k] = i
-		}
-	}
+	prev := overlaps(steps)
 	const (
 		waiting = iota
 		running
@@ -560,24 +532,7 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 				status[i] = running
 				slots++
 				active++
-				go func(i int, s Step) {
-					held := false
-					var release func()
-					if r.opt.Parallelism > 1 {
-						release = func() {
-							// The waiting place is taken before the slot is given back: the goroutines of
-							// a run stay within Parallelism + MaxWaiting.
-							waitSem <- struct{}{}
-							held = true
-							events <- stepEvent{i: i, released: true}
-						}
-					}
-					results[i] = r.execRecovered(ctx, s, release)
-					if held {
-						<-waitSem
-					}
-					events <- stepEvent{i: i}
-				}(i, s)
+				go r.runStep(ctx, i, s, results, waitSem, events)
 			}
 		}
 		if active == 0 {
@@ -607,6 +562,60 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 		out[i] = *results[i]
 	}
 	return out
+}
+
+// overlaps returns, for each step, the steps before it that it must not overlap: for each object it
+// touches, the last step that held the object alone and, when the step holds it alone, the steps that
+// shared it since (sharesObject).
+func overlaps(steps []Step) [][]int {
+	prev := make([][]int, len(steps))
+	lastOn := map[objKey]int{}
+	sharedOn := map[objKey][]int{}
+	for i, s := range steps {
+		seen := map[int]bool{}
+		after := func(j int) {
+			if !seen[j] {
+				seen[j] = true
+				prev[i] = append(prev[i], j)
+			}
+		}
+		for _, k := range stepResources(s) {
+			if j, ok := lastOn[k]; ok {
+				after(j)
+			}
+			if sharesObject(s, k) {
+				sharedOn[k] = append(sharedOn[k], i)
+				continue
+			}
+			for _, j := range sharedOn[k] {
+				after(j)
+			}
+			delete(sharedOn, k)
+			lastOn[k] = i
+		}
+	}
+	return prev
+}
+
+// runStep runs step i (s) on its own goroutine's behalf and reports to the scheduler: when its call
+// is answered it gives its slot back for a waiting place (taken first, so the goroutines of a run stay
+// within Parallelism + MaxWaiting; with Parallelism 1 the step keeps its slot to the end), and when
+// it ends.
+func (r *run) runStep(ctx context.Context, i int, s Step, results []*StepResult, waitSem chan struct{}, events chan<- stepEvent) {
+	held := false
+	var release func()
+	if r.opt.Parallelism > 1 {
+		release = func() {
+			waitSem <- struct{}{}
+			held = true
+			events <- stepEvent{i: i, released: true}
+		}
+	}
+	results[i] = r.execRecovered(ctx, s, release)
+	if held {
+		<-waitSem
+	}
+	events <- stepEvent{i: i}
 }
 
 // stepEvent tells the scheduler that step i gave its slot back (released: its call was answered and
