@@ -119,6 +119,9 @@ const (
 	EventStepInterrupted EventKind = "step_interrupted"
 	EventStepSkipped     EventKind = "step_skipped"
 	EventIntentSettled   EventKind = "intent_settled"
+	// EventSettleStarted comes before Settle looks at the calls an earlier run left open (OpenCalls of
+	// them, at least one): polling their tasks to their end can take minutes.
+	EventSettleStarted EventKind = "settle_started"
 )
 
 // Event is one progress report of Apply or Settle.
@@ -140,6 +143,8 @@ type Event struct {
 	// Intent is the intent's id (Settle), Status what it was settled as.
 	Intent string
 	Status state.IntentStatus
+	// OpenCalls is, on settle_started, how many calls of earlier runs are open.
+	OpenCalls int
 }
 
 // StepStatus is how a step of a run ended.

@@ -92,7 +92,11 @@ func Settle(ctx context.Context, c provider.Client, st state.Store, lock *state.
 	res := &SettleResult{}
 	var unsettled []UnsettledIntent
 	var errs []error
-	for _, in := range openIntents(rec) {
+	open := openIntents(rec)
+	if len(open) > 0 && opt.Observer != nil {
+		opt.Observer(Event{Kind: EventSettleStarted, At: opt.Now(), OpenCalls: len(open)})
+	}
+	for _, in := range open {
 		if err := ctx.Err(); err != nil {
 			return res, fmt.Errorf("settle: %w", err)
 		}

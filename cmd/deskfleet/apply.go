@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -94,7 +93,7 @@ func runApply(c *cli.Context) error {
 		return err
 	}
 	defer sess.close()
-	sess.Store = &settleNotice{Store: withCrashHook(sess.Store), progress: progressFor(c, format)}
+	sess.Store = withCrashHook(sess.Store)
 	out, err := sess.Apply(ctx, req)
 	var stale *engine.StalePlanError
 	if errors.As(err, &stale) {
@@ -206,48 +205,4 @@ func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 func progressFor(c *cli.Context, format string) *render.Progress {
 	w := c.App.Writer
 	return &render.Progress{W: w, JSON: format == "json", Terminal: useColor(c, w)}
-}
-
-// settleNotice is apply's state store, which says before the wait that an earlier run left calls open:
-// the engine settles them first (polling each task to its end, which can take minutes) and reports
-// each only once settled. The first read under the fleet's lock is the settling's own.
-type settleNotice struct {
-	state.Store
-	progress *render.Progress
-	mu       sync.Mutex
-	locked   bool
-	done     bool
-}
-
-func (s *settleNotice) Lock(ctx context.Context, fleet string, h state.Holder, timeout time.Duration) (*state.Lock, error) {
-	l, err := s.Store.Lock(ctx, fleet, h, timeout)
-	if err == nil {
-		s.mu.Lock()
-		s.locked = true
-		s.mu.Unlock()
-	}
-	return l, err
-}
-
-func (s *settleNotice) Read(ctx context.Context, fleet string) (*state.Record, error) {
-	rec, err := s.Store.Read(ctx, fleet)
-	s.mu.Lock()
-	first := err == nil && s.locked && !s.done
-	if first {
-		s.done = true
-	}
-	s.mu.Unlock()
-	if !first {
-		return rec, err
-	}
-	open := 0
-	for _, in := range rec.Intents {
-		if in.Open() {
-			open++
-		}
-	}
-	if open > 0 {
-		s.progress.Settling(open, time.Now())
-	}
-	return rec, nil
 }

@@ -24,10 +24,6 @@ type Progress struct {
 // new event kind leaves it as it is.
 const ApplyEventsFormatVersion = 1
 
-// EventSettleStarted is the event Settling writes: apply is about to settle the calls an earlier run
-// left open (the engine's intent_settled events follow, one per call).
-const EventSettleStarted engine.EventKind = "settle_started"
-
 // eventJSON is an event as one NDJSON line.
 type eventJSON struct {
 	FormatVersion int              `json:"format_version"`
@@ -53,6 +49,10 @@ var eventGlyph = map[engine.EventKind]string{
 
 // Event writes one event.
 func (pr *Progress) Event(e engine.Event) {
+	if e.Kind == engine.EventSettleStarted {
+		pr.Settling(e.OpenCalls, e.At)
+		return
+	}
 	if pr.JSON {
 		j := eventJSON{FormatVersion: ApplyEventsFormatVersion, Kind: e.Kind, At: e.At.UTC(), Step: e.Step, Action: string(e.Action), Targets: e.Targets,
 			TaskID: e.TaskID, TaskStatus: string(e.TaskStatus), ElapsedMS: e.Elapsed.Milliseconds(),
@@ -71,7 +71,7 @@ func (pr *Progress) Event(e engine.Event) {
 // intent_settled event comes only then.
 func (pr *Progress) Settling(n int, at time.Time) {
 	if pr.JSON {
-		pr.writeJSON(eventJSON{FormatVersion: ApplyEventsFormatVersion, Kind: EventSettleStarted, At: at.UTC(), OpenCalls: n})
+		pr.writeJSON(eventJSON{FormatVersion: ApplyEventsFormatVersion, Kind: engine.EventSettleStarted, At: at.UTC(), OpenCalls: n})
 		return
 	}
 	calls := "calls"

@@ -106,7 +106,7 @@ func TestApplyJSONDocumented(t *testing.T) {
 			missing = append(missing, "key "+name)
 		}
 	}
-	kinds := []engine.EventKind{EventSettleStarted}
+	kinds := []engine.EventKind{engine.EventSettleStarted}
 	for k := range eventGlyph {
 		kinds = append(kinds, k)
 	}
