@@ -141,3 +141,41 @@ func (s *Session) SettleIntent(ctx context.Context, id string, done bool) (*Sett
 func (s *Session) History(ctx context.Context, fleet string) (*state.Record, error) {
 	return s.Store.Read(ctx, fleet)
 }
+
+// LiveLockError is Unlock's error for a lock whose holder may still run (its process is not known to
+// be gone) when force is not given: nothing was removed.
+type LiveLockError struct {
+	Fleet  string
+	Holder state.Holder
+}
+
+func (e *LiveLockError) Error() string {
+	return fmt.Sprintf("fleet %s is locked by %s; not removed", e.Fleet, e.Holder)
+}
+
+// Unlock clears fleet's lock: a stale one (its process is gone), or any with force. It returns the
+// holder removed (nil when the fleet was not locked) and whether it was stale. It removes exactly the
+// lock it looked at: when another process took the fleet meanwhile, nothing is removed and the
+// error is a *state.LockedError naming the new holder. A live holder without force is a
+// *LiveLockError.
+func (s *Session) Unlock(ctx context.Context, fleet string, force bool) (removed *state.Holder, stale bool, err error) {
+	cur, err := s.Store.CurrentLock(ctx, fleet)
+	if err != nil || cur == nil {
+		return nil, false, err
+	}
+	stale = cur.Holder.ProcessGone()
+	if !stale && !force {
+		return nil, false, &LiveLockError{Fleet: fleet, Holder: cur.Holder}
+	}
+	if err := s.Store.Unlock(ctx, cur); err != nil {
+		return nil, false, err
+	}
+	now, err := s.Store.CurrentLock(ctx, fleet)
+	if err != nil {
+		return nil, false, err
+	}
+	if now != nil && now.Token != cur.Token {
+		return nil, false, &state.LockedError{Fleet: fleet, Holder: now.Holder, Stale: now.Holder.ProcessGone()}
+	}
+	return &cur.Holder, stale, nil
+}

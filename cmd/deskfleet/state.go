@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/engine/render"
 	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
@@ -305,32 +306,21 @@ func runStateUnlock(c *cli.Context) error {
 		return err
 	}
 	defer sess.close()
-	ctx, w, st := c.Context, c.App.Writer, sess.Store
-	cur, err := st.CurrentLock(ctx, fleet)
-	if err != nil {
-		return err
-	}
-	if cur == nil {
-		return render.Unlocked(w, fleet, nil, false)
-	}
-	h := &cur.Holder
-	stale := h.ProcessGone()
-	if !stale && !c.Bool(flagUnlockForce) {
-		return withCode(exitLockHeld, withHint(fmt.Errorf("fleet %s is locked by %s, %s; not removed",
-			fleet, h, render.LockLiveness(*h, stateView(c))),
+	removed, stale, err := sess.Unlock(c.Context, fleet, c.Bool(flagUnlockForce))
+	var live *engine.LiveLockError
+	var taken *state.LockedError
+	switch {
+	case errors.As(err, &live):
+		return withCode(exitLockHeld, withHint(fmt.Errorf("fleet %s is locked by %s, %s; not removed", fleet, live.Holder,
+			render.LockLiveness(live.Holder, stateView(c))),
 			"make sure that run is stopped, then `deskfleet state unlock "+fleet+" --force`"))
-	}
-	// Unlock removes exactly the lock looked at: if it changed hands meanwhile, nothing is removed.
-	if err := st.Unlock(ctx, cur); err != nil {
+	case errors.As(err, &taken):
+		return withCode(exitLockHeld, fmt.Errorf("fleet %s is now locked by %s, who took it after the lock was released; not removed",
+			fleet, taken.Holder))
+	case err != nil:
 		return err
 	}
-	if now, err := st.CurrentLock(ctx, fleet); err != nil {
-		return err
-	} else if now != nil && now.Token != cur.Token {
-		return withCode(exitLockHeld, fmt.Errorf("fleet %s is now locked by %s, who took it after %s released it; not removed",
-			fleet, now.Holder, h))
-	}
-	return render.Unlocked(w, fleet, h, stale)
+	return render.Unlocked(c.App.Writer, fleet, removed, stale)
 }
 
 // unknownFleet is the error for a fleet with no record, naming the fleets there are.
