@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // PlanFileMode is the permission of a saved plan file. A plan holds no secret, but it does hold the
@@ -233,4 +235,25 @@ func jsonShape(b []byte) (objects, values int) {
 		}
 	}
 	return objects, values
+}
+
+// LooksLikePlanFile reports whether path is a regular file, not named *.yaml or *.yml, whose content
+// starts as a JSON object does (a plan file SavePlan wrote), telling a saved plan from a spec given
+// where either may be. It reads at most 512 bytes.
+func LooksLikePlanFile(path string) bool {
+	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	head = bytes.TrimLeft(bytes.TrimPrefix(head[:n], []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(head) > 0 && head[0] == '{'
 }

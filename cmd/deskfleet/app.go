@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/deskfleet/deskfleet/engine"
 	"github.com/urfave/cli/v2"
 )
 
@@ -181,7 +181,7 @@ func specArgs(app *cli.App, args []string, stderr io.Writer) ([]string, error) {
 				continue
 			}
 			fmt.Fprintf(stderr, "deskfleet: %s is a spec, not a saved plan (those are JSON, from `deskfleet plan --out`): applying it as -f %s\n", a, a)
-		} else if isPlanFile(a) {
+		} else if engine.LooksLikePlanFile(a) {
 			return nil, withHint(fmt.Errorf("%s is a saved plan, not a spec", a),
 				fmt.Sprintf("`deskfleet show %s` shows it, `deskfleet apply %s` applies it; give %s the spec (a YAML file or folder)", a, a, cmd.Name))
 		}
@@ -201,25 +201,5 @@ func isSpecPath(path string) bool {
 	if err != nil {
 		return false
 	}
-	return fi.IsDir() || !isPlanFile(path)
-}
-
-// isPlanFile reports whether path is a regular file, not named *.yaml or *.yml, whose content starts
-// as a JSON object does.
-func isPlanFile(path string) bool {
-	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
-		return false
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return false
-	}
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(f, head)
-	head = bytes.TrimLeft(bytes.TrimPrefix(head[:n], []byte("\xef\xbb\xbf")), " \t\r\n")
-	return len(head) > 0 && head[0] == '{'
+	return fi.IsDir() || !engine.LooksLikePlanFile(path)
 }
