@@ -45,6 +45,7 @@ type ProbeReply struct {
 	// Checked: the Data was compared with the client's decoding (a Success reply).
 	Checked                    bool
 	Null                       bool
+	List                       bool // Data is a list of Items items, else one object
 	Items                      int
 	Unknown, Missing, Mismatch []string
 	Data                       json.RawMessage
@@ -130,6 +131,7 @@ type DoctorAction struct {
 	Throttled  int             `json:"throttled"`
 	Casing     string          `json:"envelope,omitempty"`
 	Standard   bool            `json:"envelope_standard"`
+	List       bool            `json:"data_list"` // Data is a list (of Items items), else an object
 	Items      int             `json:"items"`
 	Null       bool            `json:"data_null"`
 	Unknown    []string        `json:"unknown_fields"`
@@ -181,7 +183,7 @@ func Doctor(ctx context.Context, opt DoctorOptions) (*DoctorReport, error) {
 			}
 		case provider.ActionQueryVm:
 			params["vmId"] = vmID
-			a.Params = "vmId " + vmID
+			a.Params = "vmId " + shortVmID(vmID)
 			if vmID == "" {
 				a.Status, a.Detail, a.Params = DoctorSkipped, "the account has no desktop to read", ""
 			}
@@ -258,7 +260,7 @@ func Doctor(ctx context.Context, opt DoctorOptions) (*DoctorReport, error) {
 func judgeAction(a *DoctorAction, rep ProbeReply) {
 	a.HTTPStatus, a.Latency, a.Attempts, a.Throttled = rep.HTTPStatus, rep.Latency, rep.Attempts, rep.Throttled
 	a.LatencyMS = float64(rep.Latency.Microseconds()) / 1000
-	a.Casing, a.Standard, a.Items, a.Null = rep.Casing, rep.Standard, rep.Items, rep.Null
+	a.Casing, a.Standard, a.Items, a.Null, a.List = rep.Casing, rep.Standard, rep.Items, rep.Null, rep.List
 	a.Unknown = append(a.Unknown, rep.Unknown...)
 	a.Missing = append(a.Missing, rep.Missing...)
 	a.Mismatch = append(a.Mismatch, rep.Mismatch...)
@@ -292,7 +294,7 @@ func judgeAction(a *DoctorAction, rep ProbeReply) {
 		switch {
 		case rep.Null:
 			a.Detail = "Data null"
-		case rep.Items == 0:
+		case rep.List && rep.Items == 0:
 			a.Detail = "no items: no fields to compare"
 		}
 	}
@@ -387,11 +389,19 @@ func judgeClock(replies []ProbeReply, warn, fail time.Duration) DoctorClock {
 	return c
 }
 
-func roundSkew(d time.Duration) time.Duration {
-	if d >= 10*time.Second {
-		return d.Round(time.Second)
+// roundSkew shows a duration for people: "10m", "2m30s", "1h", "12s", "300ms".
+func roundSkew(d time.Duration) string {
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond).String()
 	}
-	return d.Round(100 * time.Millisecond)
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 // pickSite returns the site named (name or id), or the first listed. The Data is read loosely (keys
@@ -414,6 +424,14 @@ func pickSite(data json.RawMessage, want string) (id, name string, err error) {
 		return "", "", fmt.Errorf("no site %s; sites: %s", want, strings.Join(names, ", "))
 	}
 	return "", "", nil
+}
+
+// shortVmID is a desktop id cut to 8 characters for display.
+func shortVmID(id string) string {
+	if r := []rune(id); len(r) > 9 {
+		return string(r[:8]) + "…"
+	}
+	return id
 }
 
 func firstVmID(data json.RawMessage) string {

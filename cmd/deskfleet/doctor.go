@@ -95,7 +95,7 @@ func probeReply(p *gcw.ProbeResult) engine.ProbeReply {
 		r.Casing = p.Envelope.Casing()
 	}
 	if f := p.Fields; f != nil {
-		r.Checked, r.Null, r.Items = true, f.Null, f.Items
+		r.Checked, r.Null, r.Items, r.List = true, f.Null, f.Items, f.List
 		r.Unknown, r.Missing, r.Mismatch = f.Unknown, f.Missing, f.Mismatch
 	}
 	return r

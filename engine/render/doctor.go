@@ -58,9 +58,9 @@ func DoctorText(w io.Writer, r *engine.DoctorReport, color bool) error {
 		if a.Params != "" {
 			name += " (" + safe(a.Params) + ")"
 		}
-		fmt.Fprintf(&b, "  %s %-34s", mark(a.Status), name)
+		fmt.Fprintf(&b, "  %s %s%s", mark(a.Status), name, strings.Repeat(" ", max(1, 35-displayWidth(name))))
 		if a.Status == engine.DoctorSkipped {
-			fmt.Fprintf(&b, " %s\n", a.Detail)
+			fmt.Fprintf(&b, "%s\n", a.Detail)
 			continue
 		}
 		var parts []string
@@ -75,14 +75,16 @@ func DoctorText(w io.Writer, r *engine.DoctorReport, color bool) error {
 			switch {
 			case a.Null:
 				parts = append(parts, "Data null")
-			default:
+			case a.List:
 				parts = append(parts, plural(a.Items, "item", "items"))
+			default:
+				parts = append(parts, "object")
 			}
 		}
 		if a.Attempts > 1 {
 			parts = append(parts, fmt.Sprintf("%d attempts", a.Attempts))
 		}
-		fmt.Fprintf(&b, " %s\n", strings.Join(parts, " · "))
+		fmt.Fprintf(&b, "%s\n", strings.Join(parts, " · "))
 		if a.Error != "" {
 			fmt.Fprintf(&b, "         error: %s\n", safe(a.Error))
 		}

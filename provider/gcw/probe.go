@@ -81,6 +81,7 @@ func (k EnvelopeKeys) Standard() bool {
 // item ("siteId"), nested ones with their parents ("publicImages[].imageSites[].status").
 type FieldCheck struct {
 	Null    bool     // Data was null or absent (GetDefaultNet on a site without a default network)
+	List    bool     // Data is a list (of Items items), else one object
 	Items   int      // top-level items compared (1 for an object)
 	Unknown []string // keys the client does not decode (ignored by it), sorted
 	// Missing are keys the client decodes that at least one item lacks (read as zero values), sorted.
@@ -339,7 +340,7 @@ func CheckFields(action provider.Action, data json.RawMessage) *FieldCheck {
 				return
 			}
 			if top {
-				fc.Items = len(items)
+				fc.Items, fc.List = len(items), true
 			}
 			for _, it := range items {
 				walk(t.Elem(), it, path+"[]", false)
