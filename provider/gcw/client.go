@@ -300,6 +300,10 @@ type result struct {
 	answered   bool          // the server's whole answer was read (status and body)
 	ticket     ticket        // the rate control's pass
 	scrub      func(string) string
+	// date is the reply's Date header; sent and received the client's clock at the signing and when
+	// the exchange ended (what a doctor compares with the API's clock).
+	date           string
+	sent, received time.Time
 }
 
 // attempt signs and sends one HTTP request (fresh nonce and timestamp), waiting for the rate limiter
@@ -323,9 +327,10 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 		"SignatureMethod":  {provider.SignatureMethod},
 		"SignatureVersion": {provider.SignatureVersion},
 		"SignatureNonce":   {c.nonce()},
-		"Timestamp":        {c.clock().UTC().Format(provider.TimestampLayout)},
 		"Version":          {provider.APIVersion},
 	}
+	sent := c.clock()
+	params.Set("Timestamp", sent.UTC().Format(provider.TimestampLayout))
 	if info.Method == http.MethodGet {
 		for k, v := range query {
 			if len(v) > 0 {
@@ -381,7 +386,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 		res.err = redactTransportError(err, c.endpoint, info.Name, scrub)
 		res.notSent = isDialError(err) || (getConn.Load() && (!gotConn.Load() || !wroteHeaders.Load()))
 	} else {
-		res.status = resp.StatusCode
+		res.status, res.date = resp.StatusCode, resp.Header.Get("Date")
 		if loc, lerr := resp.Location(); lerr == nil && res.status >= 300 && res.status < 400 {
 			res.location = loc.Host
 		}
@@ -396,6 +401,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 			res.answered = true
 		}
 	}
+	res.sent, res.received = sent, c.clock()
 	c.log.DebugContext(ctx, "gcw attempt", "action", info.Name, "method", info.Method, "attempt", n+1,
 		"requestId", requestID, "status", res.status, "duration", time.Since(start), "err", errString(res.err))
 	return res

@@ -1,21 +1,16 @@
 package gcw
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
@@ -138,7 +133,7 @@ func (c *Client) Probe(ctx context.Context, action provider.Action, params map[s
 	pr := &ProbeResult{Action: action}
 	var last result
 	for attempt := 0; ; attempt++ {
-		res, hdr := c.probeAttempt(ctx, info, query, requestID)
+		res := c.attempt(ctx, info, query, nil, requestID, attempt)
 		last = res
 		pr.Attempts++
 		v := c.classify(ctx, info, requestID, res, nil)
@@ -149,9 +144,9 @@ func (c *Client) Probe(ctx context.Context, action provider.Action, params map[s
 			pr.Throttled++
 		}
 		pr.HTTPStatus, pr.Body, pr.Err = res.status, []byte(res.scrub(string(res.body))), v.err
-		pr.Sent, pr.Received, pr.Latency = hdr.sent, hdr.received, hdr.received.Sub(hdr.sent)
-		pr.DateRaw, pr.Date = hdr.date, time.Time{}
-		if t, err := http.ParseTime(hdr.date); err == nil {
+		pr.Sent, pr.Received, pr.Latency = res.sent, res.received, res.received.Sub(res.sent)
+		pr.DateRaw, pr.Date = res.date, time.Time{}
+		if t, err := http.ParseTime(res.date); err == nil {
 			pr.Date = t
 		}
 		if v.err == nil || !v.retry || attempt >= c.maxRetries || ctx.Err() != nil {
@@ -181,94 +176,6 @@ func (c *Client) Probe(ctx context.Context, action provider.Action, params map[s
 		}
 	}
 	return pr, nil
-}
-
-// probeHeaders is what a probe keeps of an attempt beyond the client's result.
-type probeHeaders struct {
-	date           string
-	sent, received time.Time
-}
-
-// probeAttempt is Client.attempt for a GET read, also keeping the reply's Date header and the
-// client's clock around the exchange.
-func (c *Client) probeAttempt(ctx context.Context, info provider.ActionInfo, query url.Values, requestID string) (result, probeHeaders) {
-	var h probeHeaders
-	tk, err := c.pace.wait(ctx)
-	if err != nil {
-		return result{err: fmt.Errorf("rate limiter: %w", ctxErr(ctx, err)), notSent: true, final: true, scrub: noScrub}, h
-	}
-	if c.sem != nil {
-		select {
-		case c.sem <- struct{}{}:
-			defer func() { <-c.sem }()
-		case <-ctx.Done():
-			return result{err: ctx.Err(), notSent: true, final: true, scrub: noScrub}, h
-		}
-	}
-	params := url.Values{
-		"Action":           {string(info.Name)},
-		"AccessKeyId":      {c.accessKeyID},
-		"SignatureMethod":  {provider.SignatureMethod},
-		"SignatureVersion": {provider.SignatureVersion},
-		"SignatureNonce":   {c.nonce()},
-		"Version":          {provider.APIVersion},
-	}
-	for k, v := range query {
-		if len(v) > 0 {
-			params.Set(k, v[0])
-		}
-	}
-	h.sent = c.clock()
-	params.Set("Timestamp", h.sent.UTC().Format(provider.TimestampLayout))
-	canonical := provider.CanonicalQuery(params)
-	sig := provider.SignCanonical(info.Method, canonical, c.secret)
-	scrub := c.scrubber(sig)
-	rawURL := c.endpoint + "/?" + canonical + "&Signature=" + provider.PercentEncode(sig)
-
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	var getConn, gotConn, wroteHeaders atomic.Bool
-	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		GetConn:      func(string) { getConn.Store(true) },
-		GotConn:      func(httptrace.GotConnInfo) { gotConn.Store(true) },
-		WroteHeaders: func() { wroteHeaders.Store(true) },
-	})
-	req, err := http.NewRequestWithContext(actx, info.Method, rawURL, nil)
-	if err != nil {
-		return result{err: errors.New("building request: invalid endpoint or parameters"), notSent: true, final: true, scrub: scrub}, h
-	}
-	// Not replayable by net/http (see attempt): every attempt is signed afresh by the loop.
-	req.Body = io.NopCloser(bytes.NewReader(nil))
-	req.GetBody = nil
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-
-	c.requests.Add(1)
-	resp, err := c.http.Do(req)
-	res := result{scrub: scrub, ticket: tk}
-	if err != nil {
-		h.received = c.clock()
-		res.err = redactTransportError(err, c.endpoint, info.Name, scrub)
-		res.notSent = isDialError(err) || (getConn.Load() && (!gotConn.Load() || !wroteHeaders.Load()))
-		return res, h
-	}
-	res.status = resp.StatusCode
-	h.date = resp.Header.Get("Date")
-	if loc, lerr := resp.Location(); lerr == nil && res.status >= 300 && res.status < 400 {
-		res.location = loc.Host
-	}
-	if secs, perr := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); perr == nil && secs > 0 {
-		res.retryAfter = time.Duration(secs) * time.Second
-	}
-	res.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	resp.Body.Close()
-	h.received = c.clock()
-	if err != nil {
-		res.err = redactTransportError(fmt.Errorf("reading response: %w", err), c.endpoint, info.Name, scrub)
-	} else {
-		res.answered = true
-	}
-	return res, h
 }
 
 // envelopeKeys reads which keys the body's envelope used, and its Data. Keys are matched as the
