@@ -53,19 +53,10 @@ func withCode(code int, err error) error { return &codedError{code: code, err: e
 // tests can run the app in-process.
 func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
-		Name:    "deskfleet",
-		Version: version,
-		Usage:   "run a fleet of GPU cloud desktops as code",
-		Description: "deskfleet reads a YAML fleet spec and keeps Capital Online cloud desktops in line with it.\n" +
-			"Credentials come from CDS_SECRET_ID and CDS_SECRET_KEY only; --endpoint sim uses the built-in\n" +
-			"emulator instead, with no account.\n\n" +
-			"Examples:\n" +
-			"   deskfleet validate -f fleet/           # check a spec offline, errors as file:line:col\n" +
-			"   deskfleet plan -f fleet/ --endpoint sim  # what apply would do, on the emulator\n" +
-			"   deskfleet apply -f fleet/ --endpoint sim # do it (confirmation at a terminal, --auto-approve in CI)\n" +
-			"   deskfleet drift -f fleet/ --endpoint sim # what changed behind the spec's back (exit 6)\n" +
-			"   deskfleet catalog --endpoint sim       # what the (emulated) cloud offers\n" +
-			"   deskfleet sim serve --key demo:s3cret  # the emulator over HTTP",
+		Name:                 "deskfleet",
+		Version:              version,
+		Usage:                "run a fleet of GPU cloud desktops as code",
+		Description:          help("deskfleet"),
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,

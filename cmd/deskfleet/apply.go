@@ -34,25 +34,10 @@ const (
 
 func applyCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "apply",
-		Usage:     "make the live fleet match the spec (or execute a saved plan)",
-		UsageText: "deskfleet apply [-f PATH]... [--auto-approve] [--allow-delete] [--allow-replace] [--allow-rebuild] [PLANFILE]",
-		Description: "Takes the fleet's lock, finishes what an interrupted apply left in flight, plans, shows the plan,\n" +
-			"asks for confirmation at a terminal (--auto-approve in CI), and executes it: every call is recorded in\n" +
-			"the state before it is made, every task is polled to its end, and the state is updated after every step.\n\n" +
-			"A saved PLANFILE is an approval, not a program: apply loads the spec it names (or -f, which must be\n" +
-			"that spec), reads the live fleet, plans again, and applies only when the new plan is the saved one;\n" +
-			"a spec, state or desktop that moved since, or a plan file edited by hand, exits 7 naming what differs.\n\n" +
-			"Deleting, replacing and rebuilding desktops need --allow-delete, --allow-replace, --allow-rebuild;\n" +
-			"deleting more than --max-delete-percent of the managed desktops, or applying an empty spec over a\n" +
-			"non-empty state, needs --force. Protected desktops are never deleted, replaced or rebuilt.\n\n" +
-			"Exit codes: 0 done (or nothing to do), 1 error, 3 partly applied (run apply again to finish),\n" +
-			"4 the fleet's lock is held, 5 blocked by a guard, 7 the saved plan is stale.\n\n" +
-			"Examples:\n" +
-			"   deskfleet apply --endpoint sim                      # plan, confirm, apply on the emulator\n" +
-			"   deskfleet apply --auto-approve                      # in CI\n" +
-			"   deskfleet plan --out plan.json && deskfleet apply plan.json\n" +
-			"   deskfleet apply --auto-approve --allow-delete --format json > events.ndjson",
+		Name:        "apply",
+		Usage:       "make the live fleet match the spec (or execute a saved plan)",
+		UsageText:   "deskfleet apply [-f PATH]... [--auto-approve] [--allow-delete] [--allow-replace] [--allow-rebuild] [PLANFILE]",
+		Description: help("apply"),
 		Flags: append(append([]cli.Flag{
 			specFlag(),
 			&cli.BoolFlag{Name: flagAutoApprove, Usage: "apply without asking for confirmation"},

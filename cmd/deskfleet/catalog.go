@@ -15,14 +15,10 @@ import (
 // used, and each site's networks. Reads only.
 func catalogCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "catalog",
-		Usage:     "list the sites, products, prices, images and networks a spec can name (read-only)",
-		UsageText: "deskfleet catalog [--site NAME]... [--endpoint URL]",
-		Description: "Reads QuerySites, QueryProducts and QueryImages once, and GetDefaultNet and GetCustomNet per site,\n" +
-			"and prints the names to use in a spec's site, product, image and network fields. It changes nothing.\n\n" +
-			"Examples:\n" +
-			"   deskfleet catalog --endpoint sim                 # the built-in emulator\n" +
-			"   deskfleet catalog --site 宿迁A                    # one site, real API (CDS_SECRET_ID/CDS_SECRET_KEY)",
+		Name:        "catalog",
+		Usage:       "list the sites, products, prices, images and networks a spec can name (read-only)",
+		UsageText:   "deskfleet catalog [--site NAME]... [--endpoint URL]",
+		Description: help("catalog"),
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "site", Usage: "only this site (name or id); repeatable"},
 		}, apiFlags()...),

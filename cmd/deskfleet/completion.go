@@ -42,18 +42,10 @@ func completionScript(shell, prog string) (string, error) {
 
 func completionCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "completion",
-		Usage:     "print a shell completion script (bash, zsh or fish) for commands and flags",
-		UsageText: "deskfleet completion bash|zsh|fish",
-		Description: "Prints a script that makes the shell complete deskfleet's commands, subcommands and flags when\n" +
-			"you press Tab (the word after a flag such as -f completes as a path). The script asks the deskfleet\n" +
-			"binary itself for the candidates, so it stays right when deskfleet is upgraded.\n\n" +
-			"Examples:\n" +
-			"   source <(deskfleet completion bash)    # bash: this shell; add the line to ~/.bashrc to keep it\n" +
-			"   mkdir -p ~/.zfunc && deskfleet completion zsh > ~/.zfunc/_deskfleet\n" +
-			"                                          # zsh: then fpath=(~/.zfunc $fpath) before compinit in ~/.zshrc\n" +
-			"   source <(deskfleet completion zsh)     # zsh: this shell only (after compinit)\n" +
-			"   deskfleet completion fish > ~/.config/fish/completions/deskfleet.fish   # fish: loaded on demand",
+		Name:        "completion",
+		Usage:       "print a shell completion script (bash, zsh or fish) for commands and flags",
+		UsageText:   "deskfleet completion bash|zsh|fish",
+		Description: help("completion"),
 		BashComplete: func(c *cli.Context) {
 			if c.NArg() == 0 {
 				fmt.Fprintln(c.App.Writer, strings.Join(completionShells, "\n"))

@@ -15,20 +15,10 @@ import (
 // doctorCommand checks a first contact with an account: read calls only.
 func doctorCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "doctor",
-		Usage:     "check the credentials, the clock and the API's replies before a first apply (read-only)",
-		UsageText: "deskfleet doctor [--site NAME] [--format text|json] [--endpoint URL]",
-		Description: "Makes read calls only (QuerySites, QueryProducts, QueryImages, QuerySubAccounts, GetDefaultNet and\n" +
-			"GetCustomNet for one site, QueryVms, QueryVm for one desktop, QueryExpireVms) and reports: whether the\n" +
-			"credentials are accepted (an auth failure with its hint, never the key), how far this machine's clock\n" +
-			"is from the API's (signed requests carry the time), and for each read its latency, the envelope's\n" +
-			"spelling (Code/Message/Data or code/msg/data) and the fields of its Data against what deskfleet reads:\n" +
-			"unknown fields listed, missing ones flagged; and whether the API throttled. Exit 0 when a first apply\n" +
-			"has what it needs, 1 otherwise. --format json is documented in docs/doctor.md.\n\n" +
-			"Examples:\n" +
-			"   deskfleet doctor                          # the real API (CDS_SECRET_ID/CDS_SECRET_KEY)\n" +
-			"   deskfleet doctor --endpoint sim           # the built-in emulator\n" +
-			"   deskfleet doctor --format json | jq '.problems'",
+		Name:        "doctor",
+		Usage:       "check the credentials, the clock and the API's replies before a first apply (read-only)",
+		UsageText:   "deskfleet doctor [--site NAME] [--format text|json] [--endpoint URL]",
+		Description: help("doctor"),
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "site", Usage: "read the networks of this site (name or id); default the first listed"},
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "output: text or json"},

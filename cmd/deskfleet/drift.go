@@ -15,30 +15,10 @@ const flagExpiringWithin = "expiring-within"
 
 func driftCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "drift",
-		Usage:     "read-only: report what differs between the live fleet and the spec, what expires soon, what is in error",
-		UsageText: "deskfleet drift [-f PATH]... [--expiring-within 7d] [--format text|markdown|json] [--target GLOB]... [--exclude GLOB]...",
-		Description: "Reads the spec, the state record and the live desktops and sub-accounts (reads only: drift never\n" +
-			"changes anything, not even the state), and reports:\n" +
-			"  - managed desktops and accounts whose live values differ from the spec: label, name, power (where\n" +
-			"    the spec sets it), binding (when the spec has bindings), billing, a site/product/bandwidth that\n" +
-			"    needs a replacement, a desktop deleted outside deskfleet; each says whether it was changed\n" +
-			"    outside deskfleet or the spec changed since the last apply. `deskfleet plan` shows how apply\n" +
-			"    sets them back;\n" +
-			"  - monthly desktops expiring within --expiring-within (QueryVm's expireTime and QueryExpireVms),\n" +
-			"    with the auto-renewal deskfleet last requested (the API does not report it);\n" +
-			"  - desktops in an error or expired status, with the API's status;\n" +
-			"  - live desktops neither in the spec nor in the state (left alone), and those the next apply adopts.\n\n" +
-			"--target and --exclude narrow the report as they narrow a plan (a --target that matches no desktop\n" +
-			"or account of the spec or the state is an error).\n\n" +
-			"Exit codes: 0 nothing to report for the fleet, 6 drift found (a drifted value, or a managed desktop\n" +
-			"in error or expiring), 1 error. Unmanaged desktops are reported but do not make it exit 6.\n\n" +
-			"--format json is documented in docs/drift-json.md.\n\n" +
-			"Examples:\n" +
-			"   deskfleet drift --endpoint sim                          # on the built-in emulator\n" +
-			"   deskfleet drift -f fleet/ --expiring-within 14d\n" +
-			"   deskfleet drift --format markdown > issue.md || [ $? -eq 6 ]   # a scheduled job's issue body\n" +
-			"   deskfleet drift --format json | jq '.drifted[] | .name'",
+		Name:        "drift",
+		Usage:       "read-only: report what differs between the live fleet and the spec, what expires soon, what is in error",
+		UsageText:   "deskfleet drift [-f PATH]... [--expiring-within 7d] [--format text|markdown|json] [--target GLOB]... [--exclude GLOB]...",
+		Description: help("drift"),
 		Flags: append(append([]cli.Flag{
 			specFlag(),
 			&cli.StringFlag{Name: flagExpiringWithin, Value: "7d",

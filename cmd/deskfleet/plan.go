@@ -25,20 +25,10 @@ const (
 
 func planCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "plan",
-		Usage:     "read the live fleet, compare it with the spec, and print what apply would do",
-		UsageText: "deskfleet plan [-f PATH]... [--format text|markdown|json] [--out FILE] [--target GLOB]... [--exclude GLOB]...",
-		Description: "Reads the spec, resolves its names against the API's catalog, reads the live desktops and\n" +
-			"sub-accounts (reads only: plan never changes anything), and prints the ordered, batched plan with\n" +
-			"its cost. Changes that need a flag to apply (delete, replace, rebuild, mass deletion) say so.\n\n" +
-			"Exit codes: 0 planned (with --detailed-exitcode: 0 no changes, 2 changes), 1 error, including a\n" +
-			"change that cannot be planned (the rest of the plan is still printed).\n\n" +
-			"Examples:\n" +
-			"   deskfleet plan --endpoint sim                         # on the built-in emulator\n" +
-			"   deskfleet plan -f fleet/ --out plan.json              # save the plan for `apply plan.json`\n" +
-			"   deskfleet plan --format markdown > comment.md         # a pull-request comment\n" +
-			"   deskfleet plan --detailed-exitcode || [ $? -eq 2 ]    # CI: exit 2 when there are changes\n" +
-			"   deskfleet plan --target 'render*' --exclude render_009",
+		Name:        "plan",
+		Usage:       "read the live fleet, compare it with the spec, and print what apply would do",
+		UsageText:   "deskfleet plan [-f PATH]... [--format text|markdown|json] [--out FILE] [--target GLOB]... [--exclude GLOB]...",
+		Description: help("plan"),
 		Flags: append([]cli.Flag{
 			specFlag(),
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "output: text, markdown (a pull-request comment) or json"},

@@ -14,17 +14,10 @@ import (
 // and applies it.
 func showCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "show",
-		Usage:     "print a saved plan (plan --out FILE) as text, Markdown or JSON, without calling the API",
-		UsageText: "deskfleet show PLANFILE [--format text|markdown|json] [--no-color]",
-		Description: "Reads a plan saved by `deskfleet plan --out FILE` and prints it as plan would have: the same\n" +
-			"renderings, from the same data, so a pull request's comment, its JSON artifact and the plan\n" +
-			"applied on merge are one plan. Reads nothing else: no API call, no state.\n\n" +
-			"Exit codes: 0 shown, 1 error (no such file, not a plan, a plan format this deskfleet cannot read).\n\n" +
-			"Examples:\n" +
-			"   deskfleet plan --out plan.bin && deskfleet show plan.bin --format markdown > comment.md\n" +
-			"   deskfleet show plan.bin --format json > plan.json\n" +
-			"   deskfleet show plan.bin",
+		Name:        "show",
+		Usage:       "print a saved plan (plan --out FILE) as text, Markdown or JSON, without calling the API",
+		UsageText:   "deskfleet show PLANFILE [--format text|markdown|json] [--no-color]",
+		Description: help("show"),
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "output: text, markdown (a pull-request comment) or json"},
 			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},

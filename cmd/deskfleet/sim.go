@@ -17,16 +17,9 @@ import (
 // simCommand groups the emulator's commands.
 func simCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "sim",
-		Usage: "the built-in API emulator",
-		Description: "An emulator of the cloud-desktop API, written from the vendor's reference: the same wire\n" +
-			"format, rules and error codes, asynchronous tasks, seeded faults. Any command takes --endpoint sim\n" +
-			"to run it in-process on .deskfleet/sim.db; `sim serve` runs it over HTTP for other tools; label,\n" +
-			"rename, power, delete and bind change its desktops outside deskfleet, as the provider's console would.\n\n" +
-			"Examples:\n" +
-			"   deskfleet sim serve --addr 127.0.0.1:8088\n" +
-			"   deskfleet catalog --endpoint sim\n" +
-			"   deskfleet sim label design_001 tmp       # a change made outside deskfleet, for drift to find",
+		Name:        "sim",
+		Usage:       "the built-in API emulator",
+		Description: help("sim"),
 		Subcommands: append([]*cli.Command{simServeCommand()}, simConsoleCommands()...),
 	}
 }
@@ -40,22 +33,10 @@ var faultMix = struct{ http5xx, throttle, dropBefore, dropAfter, taskFailed floa
 
 func simServeCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "serve",
-		Usage:     "serve the API emulator over HTTP until interrupted",
-		UsageText: "deskfleet sim serve [--addr HOST:PORT] [--data FILE] [--key ID:SECRET]... [options]",
-		Description: "Serves the cloud-desktop API's wire format (all 30 actions, the reference's rules and error codes,\n" +
-			"asynchronous tasks) at http://ADDR/gcw. Prints \"listening on URL\" once ready, and the calls it served\n" +
-			"per action when it stops (Ctrl-C or SIGTERM).\n\n" +
-			"With --key, requests must be signed with that AccessKeyId and secret (repeatable); without, unsigned\n" +
-			"requests are accepted too. --fault-rate R injects seeded faults on a fraction R of requests, split as\n" +
-			"5/12 server errors (500, 502, 503, 504; half of them after the work), 3/12 throttling (429, or an\n" +
-			"HTTP-200 envelope), 1/12 connection dropped before the work, 1/12 dropped after it, 2/12 tasks that\n" +
-			"fail (a failed CreateVm leaves its desktops in error); the same --seed gives the same faults.\n\n" +
-			"Examples:\n" +
-			"   deskfleet sim serve                                       # 127.0.0.1:8088, in memory\n" +
-			"   DESKFLEET_SIM_KEY=demo:s3cret deskfleet sim serve --data cloud.json   # signed, state kept in a file\n" +
-			"   deskfleet sim serve --latency 20ms --fault-rate 0.12 --seed 7\n" +
-			"   CDS_SECRET_ID=demo CDS_SECRET_KEY=s3cret deskfleet catalog --endpoint http://127.0.0.1:8088/gcw",
+		Name:        "serve",
+		Usage:       "serve the API emulator over HTTP until interrupted",
+		UsageText:   "deskfleet sim serve [--addr HOST:PORT] [--data FILE] [--key ID:SECRET]... [options]",
+		Description: help("sim-serve"),
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8088", Usage: "listen address (port 0 picks a free port)"},
 			&cli.StringFlag{Name: "data", Usage: "keep the emulated cloud in this file (JSON, 0600) across restarts"},

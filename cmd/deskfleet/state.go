@@ -26,22 +26,9 @@ const (
 // the API, and only `state unlock` writes.
 func stateCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "state",
-		Usage: "read the state (managed desktops and accounts, the apply journal, locks); clear a stale lock",
-		Description: "The state (--state: a file, default .deskfleet/state.db, or a postgres:// URL shared by a team)\n" +
-			"records what deskfleet manages in each fleet, the values it last applied, the calls of unfinished\n" +
-			"applies and the journal of past ones, and who holds each fleet's lock. These commands read it\n" +
-			"without taking the lock; `state unlock` clears a lock left by a process that is gone, `state\n" +
-			"settle` records the outcome of a call deskfleet cannot read back, `state migrate` copies fleets\n" +
-			"to another store.\n\n" +
-			"Exit codes: 0 done, 1 error, 4 a live lock was not removed (state unlock without --force).\n\n" +
-			"Examples:\n" +
-			"   deskfleet state list\n" +
-			"   deskfleet state show studio\n" +
-			"   deskfleet state history studio --limit 5\n" +
-			"   deskfleet state unlock studio\n" +
-			"   deskfleet state settle 20261126T090001Z-1a2b3c4d/7 --done\n" +
-			"   deskfleet state migrate --to postgres://deskfleet@db.internal/deskfleet",
+		Name:        "state",
+		Usage:       "read the state (managed desktops and accounts, the apply journal, locks); clear a stale lock",
+		Description: help("state"),
 		Subcommands: []*cli.Command{
 			stateListCommand(),
 			stateShowCommand(),
@@ -57,49 +44,32 @@ func stateCommand() *cli.Command {
 
 func stateListCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "list",
-		Usage:     "list the fleets in the state file, with their counts, serial and lock holder",
-		UsageText: "deskfleet state list [--state FILE]",
-		Description: "One line per fleet: managed desktops and accounts, the serial (one more per recorded change),\n" +
-			"the last apply and who holds the lock (stale when its process is gone). A missing state file\n" +
-			"lists nothing and is not created.\n\n" +
-			"Examples:\n" +
-			"   deskfleet state list\n" +
-			"   deskfleet state list --state ci/.deskfleet/state.db\n" +
-			"   deskfleet state list --state postgres://deskfleet@db.internal/deskfleet",
-		Flags:  []cli.Flag{stateFileFlag()},
-		Action: runStateList,
+		Name:        "list",
+		Usage:       "list the fleets in the state file, with their counts, serial and lock holder",
+		UsageText:   "deskfleet state list [--state FILE]",
+		Description: help("state-list"),
+		Flags:       []cli.Flag{stateFileFlag()},
+		Action:      runStateList,
 	}
 }
 
 func stateShowCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "show",
-		Usage:     "show one fleet's managed desktops and accounts, its lock and its unfinished calls",
-		UsageText: "deskfleet state show [--state FILE] FLEET",
-		Description: "Managed desktops with their id, image, protect flag, and the label, bound account and power\n" +
-			"deskfleet last applied (\"-\": not managed); managed sub-accounts; intents of an apply that did not\n" +
-			"finish (the next apply settles them before anything else).\n\n" +
-			"Examples:\n" +
-			"   deskfleet state show studio\n" +
-			"   deskfleet state show --state ci/.deskfleet/state.db render-farm",
-		Flags:  []cli.Flag{stateFileFlag()},
-		Action: runStateShow,
+		Name:        "show",
+		Usage:       "show one fleet's managed desktops and accounts, its lock and its unfinished calls",
+		UsageText:   "deskfleet state show [--state FILE] FLEET",
+		Description: help("state-show"),
+		Flags:       []cli.Flag{stateFileFlag()},
+		Action:      runStateShow,
 	}
 }
 
 func stateHistoryCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "history",
-		Usage:     "show the apply journal: who applied what, when, and how each step ended",
-		UsageText: "deskfleet state history [--state FILE] [--limit N] [FLEET]",
-		Description: "Runs newest first, each with its user, host, start and duration, the spec's digest and Git\n" +
-			"commit, its outcome (done, partial, failed, interrupted, running, or abandoned: killed\n" +
-			"or crashed, as the next apply found it) and the outcome of each step.\n" +
-			"Without FLEET, every fleet's journal.\n\n" +
-			"Examples:\n" +
-			"   deskfleet state history studio\n" +
-			"   deskfleet state history --limit 0         # every run kept (the newest 200 per fleet)",
+		Name:        "history",
+		Usage:       "show the apply journal: who applied what, when, and how each step ended",
+		UsageText:   "deskfleet state history [--state FILE] [--limit N] [FLEET]",
+		Description: help("state-history"),
 		Flags: []cli.Flag{
 			stateFileFlag(),
 			&cli.IntFlag{Name: flagLimit, Aliases: []string{"n"}, Value: 20, Usage: "show the newest `N` runs per fleet (0: all)"},
@@ -110,18 +80,10 @@ func stateHistoryCommand() *cli.Command {
 
 func stateUnlockCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "unlock",
-		Usage:     "clear a fleet's lock left by a process that is gone (--force: any lock)",
-		UsageText: "deskfleet state unlock [--state FILE] FLEET [--force]",
-		Description: "Removes the fleet's lock when its holder is known to be gone: same host, process no longer\n" +
-			"running (e.g. an apply killed with SIGKILL or a crashed CI runner on this machine). A lock whose\n" +
-			"process still runs, or held from another host (whose process deskfleet cannot check), is removed\n" +
-			"only with --force: an apply running without its lock can no longer record its progress, so make\n" +
-			"sure it is stopped first. Its unfinished calls stay in the state; the next apply settles them.\n\n" +
-			"Exit codes: 0 removed (or not locked), 1 error, 4 refused: the lock is live or foreign.\n\n" +
-			"Examples:\n" +
-			"   deskfleet state unlock studio\n" +
-			"   deskfleet state unlock studio --force      # the holder on another host is known to be dead",
+		Name:        "unlock",
+		Usage:       "clear a fleet's lock left by a process that is gone (--force: any lock)",
+		UsageText:   "deskfleet state unlock [--state FILE] FLEET [--force]",
+		Description: help("state-unlock"),
 		Flags: []cli.Flag{
 			stateFileFlag(),
 			&cli.BoolFlag{Name: flagUnlockForce, Usage: "remove the lock even if its holder may still be running"},

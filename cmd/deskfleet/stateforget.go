@@ -14,18 +14,10 @@ import (
 // to let a protected desktop go, or to move an object to another fleet of the same state.
 func stateForgetCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "forget",
-		Usage:     "stop managing desktops or sub-accounts (by name or email) without deleting anything",
-		UsageText: "deskfleet state forget --fleet FLEET [--state FILE] NAME...",
-		Description: "Removes the named desktops (by name) and sub-accounts (by email) from the fleet's state record,\n" +
-			"under the fleet's lock. Nothing live is changed or deleted: the desktops keep running and are\n" +
-			"then left alone (plan lists them as not managed, or adopts them again if the spec still names\n" +
-			"them). Within one state a desktop or sub-account belongs to one fleet: forget it in one fleet\n" +
-			"before another adopts it. The change is journaled (`deskfleet state history`).\n\n" +
-			"Exit codes: 0 forgotten, 1 error (a name the fleet does not manage: nothing is changed), 4 lock held.\n\n" +
-			"Examples:\n" +
-			"   deskfleet state forget --fleet lab ws-07                     # a protected desktop removed from the spec\n" +
-			"   deskfleet state forget --fleet lab ws-07 && deskfleet import --fleet lab2 --name-prefix ws-07 --adopt",
+		Name:        "forget",
+		Usage:       "stop managing desktops or sub-accounts (by name or email) without deleting anything",
+		UsageText:   "deskfleet state forget --fleet FLEET [--state FILE] NAME...",
+		Description: help("state-forget"),
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: flagFleet, Usage: "the fleet whose record forgets them (required)"},
 		}, stateFlags()...),

@@ -21,20 +21,10 @@ const (
 // person's state file to the team's PostgreSQL database when a fleet moves into CI, and back.
 func stateMigrateCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "migrate",
-		Usage:     "copy fleets' records (managed objects, unfinished calls, journal) to another state store",
-		UsageText: "deskfleet state migrate --to LOCATION [--state LOCATION] [--force] [FLEET...]",
-		Description: "Copies each FLEET (default: every fleet in --state) to the store --to names: a file, or a\n" +
-			"postgres:// URL. Both fleets' locks are held during the copy, so no apply runs on either side\n" +
-			"meanwhile; the copy is read back and compared before it is reported done. The source is left\n" +
-			"as it was: point --state (or DESKFLEET_STATE) at the target from then on. A target that already\n" +
-			"holds a record of the fleet is not overwritten without --force. Serials restart in the target,\n" +
-			"so plans saved before the move are stale (plan again).\n\n" +
-			"Exit codes: 0 copied, 1 error (nothing copied for that fleet), 4 a fleet's lock is held.\n\n" +
-			"Examples:\n" +
-			"   deskfleet state migrate --to postgres://deskfleet@db.internal/deskfleet\n" +
-			"   deskfleet state migrate --to postgres://deskfleet@db.internal/deskfleet studio\n" +
-			"   deskfleet state migrate --state postgres://deskfleet@db.internal/deskfleet --to backup.db",
+		Name:        "migrate",
+		Usage:       "copy fleets' records (managed objects, unfinished calls, journal) to another state store",
+		UsageText:   "deskfleet state migrate --to LOCATION [--state LOCATION] [--force] [FLEET...]",
+		Description: help("state-migrate"),
 		Flags: []cli.Flag{
 			stateFileFlag(),
 			&cli.StringFlag{Name: flagMigrateTo, Usage: "the target store: a file path or a postgres:// URL"},

@@ -19,22 +19,10 @@ const flagRestoreForce = "force"
 // stateRestoreCommand puts back the previous generation of damaged state.
 func stateRestoreCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "restore",
-		Usage:     "put back the previous generation of a damaged state file or record",
-		UsageText: "deskfleet state restore [--state LOCATION] [--force] [FLEET]",
-		Description: "A state file that is damaged (truncated, garbled) or a record whose checksum does not match\n" +
-			"is refused by every command. The state keeps its previous generation: a file keeps a copy of\n" +
-			"itself as FILE.prev, taken before the first write of each run that writes it (an apply, an\n" +
-			"unlock); a PostgreSQL record keeps the record its last update replaced. This command puts it\n" +
-			"back: for a damaged file, the whole file (every fleet; the damaged file is kept beside it as\n" +
-			"FILE.damaged-TIME); otherwise the damaged records (FLEET's only, when named). What the lost\n" +
-			"generation recorded is gone: plan again, and apply to adopt the desktops the spec names.\n" +
-			"State that is not damaged is left alone unless --force.\n\n" +
-			"Exit codes: 0 restored, 1 error (nothing restored), 4 the fleet's lock is held.\n\n" +
-			"Examples:\n" +
-			"   deskfleet state restore\n" +
-			"   deskfleet state restore studio\n" +
-			"   deskfleet state restore --state postgres://deskfleet@db.internal/deskfleet studio",
+		Name:        "restore",
+		Usage:       "put back the previous generation of a damaged state file or record",
+		UsageText:   "deskfleet state restore [--state LOCATION] [--force] [FLEET]",
+		Description: help("state-restore"),
 		Flags: []cli.Flag{
 			stateFileFlag(),
 			&cli.BoolFlag{Name: flagRestoreForce, Usage: "put the previous generation back even when the state is not damaged"},

@@ -13,17 +13,10 @@ import (
 // (a RebuildVm or RenewalOrder whose response was lost): apply refuses to run until it is settled.
 func stateSettleCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "settle",
-		Usage:     "record whether a call of an interrupted apply took effect (when deskfleet cannot tell)",
-		UsageText: "deskfleet state settle INTENT-ID --done|--not-done",
-		Description: "An apply that stopped while a RebuildVm or RenewalOrder was in flight leaves an intent whose\n" +
-			"outcome the API cannot tell (apply names it, with the desktop and the requestId to look up in the\n" +
-			"console). Check the console, then record the answer: --done if the call took effect, --not-done\n" +
-			"if it did not. The intent is found in whichever fleet of the state holds it; that fleet's lock is\n" +
-			"taken for the change.\n\n" +
-			"Examples:\n" +
-			"   deskfleet state settle 20261126T090001Z-1a2b3c4d/7 --done\n" +
-			"   deskfleet state settle 20261126T090001Z-1a2b3c4d/7 --not-done",
+		Name:        "settle",
+		Usage:       "record whether a call of an interrupted apply took effect (when deskfleet cannot tell)",
+		UsageText:   "deskfleet state settle INTENT-ID --done|--not-done",
+		Description: help("state-settle"),
 		Flags: []cli.Flag{
 			stateFileFlag(),
 			&cli.BoolFlag{Name: "done", Usage: "the call took effect"},

@@ -28,22 +28,10 @@ const flagOnline = "online"
 // (warnings allowed), 1 when not or when the API cannot be read.
 func validateCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "validate",
-		Usage:     "check a fleet spec: syntax, unknown keys, references, schema; --online: names against the API",
-		UsageText: "deskfleet validate [-f PATH]... [--online [--endpoint URL]]",
-		Description: "Reads the spec (every *.yaml and *.yml of the current folder unless -f says otherwise) and\n" +
-			"prints each problem on its own line as file:line:col: message, warnings marked \"warning:\",\n" +
-			"then a count. Exits 0 when the spec is valid (warnings allowed) and 1 when it is not.\n\n" +
-			"With --online, a spec that passes the offline checks is then resolved against the API, read-only\n" +
-			"(QuerySites, QueryProducts, QueryImages, QuerySubAccounts, and GetDefaultNet and GetCustomNet\n" +
-			"per site used): every site, product selector, image, VPC, subnet and gateway must name what the\n" +
-			"account offers, reported at its file:line:col with the candidates as a hint.\n\n" +
-			"Examples:\n" +
-			"   deskfleet validate                          # the spec in the current folder\n" +
-			"   deskfleet validate -f fleet/                # a folder\n" +
-			"   deskfleet validate -f base.yaml -f lab.yaml # two files that make one fleet\n" +
-			"   deskfleet validate -f fleet/ --online       # also resolve the names with the API (CDS_SECRET_ID/KEY)\n" +
-			"   deskfleet validate --online --endpoint sim  # ... against the built-in emulator",
+		Name:        "validate",
+		Usage:       "check a fleet spec: syntax, unknown keys, references, schema; --online: names against the API",
+		UsageText:   "deskfleet validate [-f PATH]... [--online [--endpoint URL]]",
+		Description: help("validate"),
 		Flags: append([]cli.Flag{specFlag(),
 			&cli.BoolFlag{Name: flagOnline, Usage: "after the offline checks, resolve sites, products, images and networks with the API (read-only)"},
 		}, apiFlags()...),
