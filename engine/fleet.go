@@ -37,11 +37,10 @@ type Session struct {
 	Calls func() int
 }
 
-// Spec is a spec loaded and checked offline: the fleet, the digest of its files (a saved plan records
-// it), the number of files read and the warnings found.
+// Spec is a spec loaded and checked offline: the fleet (with the digest of its files, which a saved
+// plan records), the number of files read and the warnings found.
 type Spec struct {
 	Fleet    *spec.Fleet
-	Digest   string
 	Files    int
 	Warnings spec.Diagnostics
 }
@@ -87,11 +86,7 @@ func LoadSpec(paths []string) (*Spec, error) {
 	if diags.HasErrors() {
 		return nil, &SpecError{Diags: diags, Fleet: fl, Files: files}
 	}
-	digest, err := spec.Digest(fl.Files)
-	if err != nil {
-		return nil, err
-	}
-	return &Spec{Fleet: fl, Digest: digest, Files: files, Warnings: diags}, nil
+	return &Spec{Fleet: fl, Files: files, Warnings: diags}, nil
 }
 
 // PlanOptions narrow and tune a plan.
@@ -130,7 +125,7 @@ func (s *Session) read(ctx context.Context, sp *Spec) (*live, error) {
 	if diags.HasErrors() {
 		return nil, &SpecError{Diags: diags, Fleet: fl, Files: sp.Files}
 	}
-	desired.SpecDigest = sp.Digest
+	desired.SpecDigest = sp.Fleet.Digest
 	l.catalog, l.snapshot, l.desired = cat, snap, desired
 	return l, nil
 }

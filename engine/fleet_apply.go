@@ -195,7 +195,7 @@ func (s *Session) planToApply(ctx context.Context, req ApplyRequest, rec *state.
 func savedSpec(req ApplyRequest) (*Spec, error) {
 	saved := req.Saved
 	if req.Spec != nil {
-		if req.Spec.Digest != saved.SpecDigest {
+		if req.Spec.Fleet.Digest != saved.SpecDigest {
 			return nil, &StalePlanError{Moved: []string{fmt.Sprintf(
 				"the spec given (%s) is not the one the plan was made from (%s), or it changed since",
 				strings.Join(req.Spec.Fleet.Files, ", "), strings.Join(saved.SpecFiles, ", "))}}
@@ -216,7 +216,7 @@ func savedSpec(req ApplyRequest) (*Spec, error) {
 // ran) and every live object the plan read, as l read them again.
 func staleness(p *Plan, sp *Spec, rec *state.Record, l *live) []string {
 	var moved []string
-	if sp.Digest != p.SpecDigest {
+	if sp.Fleet.Digest != p.SpecDigest {
 		moved = append(moved, fmt.Sprintf("the spec changed since the plan was made (%s)", strings.Join(sp.Fleet.Files, ", ")))
 	}
 	if rec.Serial != p.StateSerial {

@@ -44,23 +44,8 @@ const (
 type Source struct {
 	File string
 	Node *yaml.Node
-}
-
-// Digest is the SHA-256 of the spec's files, in order ("sha256:" and hex): a saved plan records it
-// to notice a spec that changed since. The files are read within the same bounds as ReadSources.
-func Digest(files []string) (string, error) {
-	h := sha256.New()
-	size := 0
-	for _, f := range files {
-		b, err := readFile(f, maxSetSize-size)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", f, err)
-		}
-		size += len(b)
-		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
-		h.Write(b)
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	// Data is the whole file as read (shared by the file's documents): what Fleet.Digest sums.
+	Data []byte
 }
 
 // ReadSources expands paths (files, or folders whose *.yaml and *.yml files are read, not recursing;
@@ -211,7 +196,7 @@ func ParseSources(file string, data []byte) (out []Source, diags Diagnostics) {
 		if len(n.Content) == 0 {
 			continue // a document with only comments
 		}
-		out = append(out, Source{File: file, Node: &n})
+		out = append(out, Source{File: file, Node: &n, Data: data})
 	}
 	if len(out) == 0 && len(diags) == 0 {
 		diags = append(diags, Diagnostic{Pos: Pos{File: file, Line: 1, Col: 1}, Severity: Warning, Message: "no YAML document in this file"})
@@ -286,6 +271,9 @@ func Load(paths ...string) (*Fleet, Diagnostics) {
 // kept and "no fleet spec found" is added only when reading reported no error.
 func Finish(srcs []Source, read Diagnostics) (*Fleet, Diagnostics) {
 	fl, ds := decodeAll(srcs)
+	if fl != nil {
+		fl.Digest = digest(srcs)
+	}
 	if len(srcs) == 0 {
 		switch {
 		case read.HasErrors():
@@ -299,6 +287,20 @@ func Finish(srcs []Source, read Diagnostics) (*Fleet, Diagnostics) {
 	diags := append(read, ds...)
 	diags.Sort()
 	return fl, diags
+}
+
+// digest is the SHA-256 of the files of srcs, in order, each once ("sha256:" and hex): the bytes that
+// were parsed, never read a second time.
+func digest(srcs []Source) string {
+	h := sha256.New()
+	for i, s := range srcs {
+		if i > 0 && srcs[i-1].File == s.File {
+			continue
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", s.File, len(s.Data))
+		h.Write(s.Data)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // Parse is Load for one file's contents held in memory; name is used in positions.

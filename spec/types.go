@@ -199,8 +199,10 @@ type Fleet struct {
 	Name string
 	// Version is the format version (1).
 	Version int
-	// Files are the files read, in order.
-	Files []string
+	// Files are the files read, in order; Digest the SHA-256 of their bytes as parsed ("sha256:"
+	// and hex), which a saved plan records to notice a spec that changed since.
+	Files  []string
+	Digest string
 	// Billing and Profiles are the declared plans and profiles, merged from every document.
 	Billing  map[string]BillingPlan
 	Profiles map[string]Profile
