@@ -307,34 +307,3 @@ func gitCommit(files []string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
-
-// lock takes the fleet's lock for command, waiting up to timeout. A holder whose process is known to
-// be gone (same host, pid not running) cannot be using the lock: it is taken over, with a Notify; what
-// that run left in flight is for Settle. Unlock removes exactly the stale lock read here: if another
-// process took the fleet meanwhile, its lock stays and the second Lock names it.
-func (s *Session) lock(ctx context.Context, fleet, command string, timeout time.Duration) (*state.Lock, error) {
-	holder := s.Holder
-	holder.Command, holder.Since = command, time.Now()
-	lock, err := s.Store.Lock(ctx, fleet, holder, timeout)
-	var stale *state.LockedError
-	if !errors.As(err, &stale) || !stale.Stale {
-		return lock, err
-	}
-	s.notify(fmt.Sprintf("taking over the stale lock of %s: that process is gone", stale.Holder))
-	cur, err := s.Store.CurrentLock(ctx, fleet)
-	if err != nil {
-		return nil, err
-	}
-	if cur != nil && cur.Holder.ProcessGone() {
-		if err := s.Store.Unlock(ctx, cur); err != nil {
-			return nil, err
-		}
-	}
-	return s.Store.Lock(ctx, fleet, holder, timeout)
-}
-
-func (s *Session) notify(msg string) {
-	if s.Notify != nil {
-		s.Notify(msg)
-	}
-}

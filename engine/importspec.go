@@ -215,9 +215,7 @@ func (im *importer) group(desks []provider.Desktop) {
 		g.label = d.Label
 		im.monthly = im.monthly || g.monthly
 		g.profile = im.profile(d)
-		for _, x := range g.desks {
-			im.out.Desktops = append(im.out.Desktops, x)
-		}
+		im.out.Desktops = append(im.out.Desktops, g.desks...)
 	}
 	for _, x := range im.out.Desktops {
 		im.out.Images[x.ID], im.out.ImageSure[x.ID] = im.image(x)

@@ -3,18 +3,16 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/urfave/cli/v2"
-	bbolt "go.etcd.io/bbolt"
 
 	"github.com/deskfleet/deskfleet/internal/pgtest"
 	"github.com/deskfleet/deskfleet/state"
+	"github.com/deskfleet/deskfleet/state/bolt/bolttest"
 )
 
 // restoreSpec is a one-desktop fleet for plan on the emulator.
@@ -42,28 +40,8 @@ func TestDamagedStateFile(t *testing.T) {
 		name   string
 		damage func(t *testing.T, path string)
 	}{
-		{"truncated", func(t *testing.T, path string) {
-			db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var size int64
-			db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil }) //nolint:errcheck
-			db.Close()
-			if err := os.Truncate(path, size/4); err != nil {
-				t.Fatal(err)
-			}
-		}},
-		{"garbled", func(t *testing.T, path string) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rand.New(rand.NewSource(3)).Read(data[2*os.Getpagesize():])
-			if err := os.WriteFile(path, data, 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}},
+		{"truncated", func(t *testing.T, path string) { bolttest.Truncate(t, path) }},
+		{"garbled", func(t *testing.T, path string) { bolttest.Garble(t, path, 3) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/deskfleet/deskfleet/state"
 	"github.com/deskfleet/deskfleet/state/bolt"
+	"github.com/deskfleet/deskfleet/state/bolt/bolttest"
 	"github.com/deskfleet/deskfleet/state/statetest"
 )
 
@@ -85,30 +85,8 @@ func TestDamagedFile(t *testing.T) {
 		damage func(t *testing.T, path string)
 		reason string
 	}{
-		{"truncated", func(t *testing.T, path string) {
-			// To a quarter of what its pages span (the file itself may be longer: bbolt grows it ahead).
-			db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var size int64
-			db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil }) //nolint:errcheck
-			db.Close()
-			if err := os.Truncate(path, size/4); err != nil {
-				t.Fatal(err)
-			}
-		}, "a file cut short (a full disk, a copy interrupted) makes bbolt read past the mapping: SIGBUS"},
-		{"garbled pages", func(t *testing.T, path string) {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			page := os.Getpagesize()
-			rand.New(rand.NewSource(14)).Read(data[2*page:]) // the meta pages stay valid
-			if err := os.WriteFile(path, data, 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}, "garbage in the data pages makes bbolt panic or fault"},
+		{"truncated", func(t *testing.T, path string) { bolttest.Truncate(t, path) }, "a file cut short (a full disk, a copy interrupted) makes bbolt read past the mapping: SIGBUS"},
+		{"garbled pages", func(t *testing.T, path string) { bolttest.Garble(t, path, 14) }, "garbage in the data pages makes bbolt panic or fault"},
 		{"garbled meta pages", func(t *testing.T, path string) {
 			data, err := os.ReadFile(path)
 			if err != nil {
