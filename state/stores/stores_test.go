@@ -11,23 +11,24 @@ import (
 // TestCommandLineMasksPasswords: a journal's command line never carries a database password, in a URL
 // or a keyword DSN, as an argument or as a flag's value; other arguments are kept as they are.
 func TestCommandLineMasksPasswords(t *testing.T) {
-	cases := []struct{ name, reason, in, want string }{
-		{"url flag value", "--state=URL", "deskfleet apply --state=postgres://ana:s3cret@db/fleet",
+	cases := []struct {
+		name, reason string
+		args         []string
+		want         string
+	}{
+		{"url flag value", "--state=URL", []string{"deskfleet", "apply", "--state=postgres://ana:s3cret@db/fleet"},
 			"deskfleet apply --state=postgres://ana:***@db/fleet"},
-		{"url argument", "--to URL as two arguments", "deskfleet state migrate --to postgres://ana:s3cret@db/fleet",
+		{"url argument", "--to URL as two arguments", []string{"deskfleet", "state", "migrate", "--to", "postgres://ana:s3cret@db/fleet"},
 			"deskfleet state migrate --to postgres://ana:***@db/fleet"},
-		{"keyword dsn", "a libpq keyword DSN is a database too", "deskfleet plan --state=host=db password=s3cret dbname=fleet",
+		{"keyword dsn", "a libpq keyword DSN (one argument) is a database too",
+			[]string{"deskfleet", "plan", "--state=host=db password=s3cret dbname=fleet"},
 			"deskfleet plan --state=host=db password=*** dbname=fleet"},
-		{"file", "a file location is shown as it is", "deskfleet plan --state .deskfleet/state.db",
+		{"file", "a file location is shown as it is", []string{"deskfleet", "plan", "--state", ".deskfleet/state.db"},
 			"deskfleet plan --state .deskfleet/state.db"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			args := strings.SplitN(tc.in, " ", 3)
-			if strings.HasPrefix(tc.in, "deskfleet state migrate") || strings.HasSuffix(tc.in, "state.db") {
-				args = strings.Fields(tc.in)
-			}
-			got := CommandLine(args)
+			got := CommandLine(tc.args)
 			if strings.Contains(got, "s3cret") || got != tc.want {
 				t.Errorf("%s: got %q, want %q", tc.reason, got, tc.want)
 			}
