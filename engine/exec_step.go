@@ -41,6 +41,8 @@ type stepRun struct {
 	s     Step
 	res   *StepResult
 	start time.Time
+	// intent is the intent recorded for the step's current call (recordIntent).
+	intent state.Intent
 }
 
 // exec runs one step to its end and records it: (1) resolve its ids, (2) record its intent, (3) make
@@ -176,6 +178,7 @@ func (x *stepRun) recordIntent(pr *prepared, attempt int) (string, *StepResult) 
 		r.halt(err)
 		return "", x.finish(StepFailed, err)
 	}
+	x.intent = intent
 	return reqID, nil
 }
 
@@ -194,16 +197,8 @@ const maxRepeats = 3
 // In every case only the steps that depend on this one wait; independent steps go on.
 func (x *stepRun) unknownOutcome(ctx context.Context, callErr error, attempt int) (*StepResult, bool) {
 	r := x.r
-	rec, err := r.st.Read(r.recCtx, r.lock.Fleet)
-	i := -1
-	if err == nil {
-		i = findIntent(rec, x.res.IntentID)
-	}
-	if i < 0 {
-		return x.journalled(StepUnknown, callErr), false
-	}
 	st := &settler{c: r.c, st: r.st, lock: r.lock, opt: r.opt, recCtx: r.recCtx}
-	si, check, err := st.settle(ctx, rec.Intents[i])
+	si, check, err := st.settle(ctx, x.intent)
 	switch {
 	case err != nil || check != "":
 		return x.journalled(StepUnknown, callErr), false
