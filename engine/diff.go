@@ -670,8 +670,9 @@ func (df *differ) existing(dd DesiredDesktop, m match) {
 //     created again) without a flag, unless it is protected (a plan error). The new desktop's binding
 //     and label are calls of their own, so that the healthy desktops' do not wait for a creation that
 //     may fail again.
-//   - Any other managed one is a plan error, so that plan never reports such a fleet as matching the
-//     spec; it is left out of Want (the record keeps what was last applied).
+//   - Any other managed one (and a protected one that never ran) is Unhealthy: nothing is planned for
+//     it and it is left out of Want (the record keeps what was last applied), but the plan never
+//     reports such a fleet as matching the spec (Plan.InSync).
 //   - An unmanaged one the spec names is adopted, with a warning; the record does not take the spec's
 //     label, binding or power for it, since none is applied.
 func (df *differ) failed(dd DesiredDesktop, m match, base Change, t Target) {
@@ -700,12 +701,12 @@ func (df *differ) failed(dd DesiredDesktop, m match, base Change, t Target) {
 		df.replaced[dd.Name] = true
 	case createdNeverRan(df.rec, live.ID):
 		df.noWant[dd.Name] = true
-		df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
+		df.problem(&df.plan.Unhealthy, ObjectDesktop, dd.Name, dd.Pos,
 			fmt.Sprintf("the desktop is in %s since its creation failed, and it is protected: not replaced", status),
 			"set protect: false and apply to replace it, or delete it in the console (apply then creates it again)")
 	default:
 		df.noWant[dd.Name] = true
-		df.problem(&df.plan.Errors, ObjectDesktop, dd.Name, dd.Pos,
+		df.problem(&df.plan.Unhealthy, ObjectDesktop, dd.Name, dd.Pos,
 			fmt.Sprintf("the desktop %s is in %s: nothing is planned for it", live.ID, status),
 			"check it in the console: once it runs, plan again; if it cannot be repaired, delete it in the console (apply then creates it again)")
 	}

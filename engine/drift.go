@@ -176,7 +176,7 @@ func (r *DriftReport) Drifted() bool {
 //   - A desktop that needs a replacement (site, product, bandwidth, network; or in error after its
 //     creation failed: replaced without a flag) is one replace item, and its other attributes are not
 //     compared (the replacement sets them all), as in Diff. A managed desktop in error otherwise is in
-//     InError only (Diff's plan error: nothing is planned for it).
+//     InError only (Diff's Unhealthy: nothing is planned for it).
 //   - A managed desktop whose recorded vmId the account does not have, while a live desktop of its
 //     name that the record does not manage exists, is an AttrRecord item (Diff's plan error); one
 //     deleted while such a namesake exists is a deleted item whose note says apply will not create it.

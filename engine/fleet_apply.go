@@ -248,6 +248,7 @@ func planDifference(saved, again *Plan) string {
 		{"the changes", saved.Changes, again.Changes},
 		{"the plan-wide guards", saved.Guards, again.Guards},
 		{"the changes that cannot be planned", saved.Errors, again.Errors},
+		{"the objects that need attention", saved.Unhealthy, again.Unhealthy},
 	}
 	for _, part := range parts {
 		if d := jsonDifference(part.name, part.was, part.is); d != "" {

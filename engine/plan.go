@@ -50,6 +50,10 @@ type Plan struct {
 	Errors []Problem `json:"errors,omitempty"`
 	// Warnings are things the user should know that do not stop the plan.
 	Warnings []Problem `json:"warnings,omitempty"`
+	// Unhealthy are managed objects that are not in sync and that no call can set right: a managed
+	// desktop in error that deskfleet may not replace (it ran, or it is protected). Nothing is planned
+	// for them and the rest of the plan stands, but the fleet is not in sync (InSync).
+	Unhealthy []Problem `json:"unhealthy,omitempty"`
 	// Guards are the plan-wide checks that need a flag to apply (mass deletion, empty spec); a step's own
 	// guard is on the step.
 	Guards []GuardFinding `json:"guards,omitempty"`
@@ -131,6 +135,11 @@ func (p *Plan) Damaged() bool { return p.damaged }
 
 // Empty reports whether the plan changes nothing (errors and warnings aside).
 func (p *Plan) Empty() bool { return len(p.Steps) == 0 && p.countChanges() == 0 }
+
+// InSync reports whether the live fleet matches the spec: nothing to change, no change that cannot be
+// planned, and no managed object that needs a person (Unhealthy). `plan --detailed-exitcode` exits 2
+// when it is false and the plan has no errors.
+func (p *Plan) InSync() bool { return p.Empty() && len(p.Errors) == 0 && len(p.Unhealthy) == 0 }
 
 func (p *Plan) countChanges() int {
 	n := 0

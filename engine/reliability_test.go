@@ -294,6 +294,9 @@ func (e *faultEnv) problems(ctx context.Context) []string {
 	for _, pe := range p.Errors {
 		out = append(out, fmt.Sprintf("plan error: %+v", pe))
 	}
+	for _, pe := range p.Unhealthy {
+		out = append(out, fmt.Sprintf("needs attention: %+v", pe))
+	}
 	if len(p.Steps) > 0 && len(p.Changes) == 0 {
 		out = append(out, fmt.Sprintf("%d steps planned", len(p.Steps)))
 	}

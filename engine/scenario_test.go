@@ -41,13 +41,15 @@ type scenario struct {
 	} `yaml:"options"`
 	// Expect are facts checked beside the goldens, so a wrong golden cannot be blessed by -update.
 	Expect struct {
-		Steps    *int           `yaml:"steps"`
-		Calls    map[string]int `yaml:"calls"` // API action -> number of steps calling it
-		Errors   int            `yaml:"errors"`
-		Warnings *int           `yaml:"warnings"` // checked when stated
-		Guards   []string       `yaml:"guards"`
-		Empty    *bool          `yaml:"empty"`
-		Unmanage []string       `yaml:"unmanaged"`
+		Steps  *int           `yaml:"steps"`
+		Calls  map[string]int `yaml:"calls"` // API action -> number of steps calling it
+		Errors int            `yaml:"errors"`
+		// Unhealthy counts the managed objects that need attention (Plan.Unhealthy).
+		Unhealthy int      `yaml:"unhealthy"`
+		Warnings  *int     `yaml:"warnings"` // checked when stated
+		Guards    []string `yaml:"guards"`
+		Empty     *bool    `yaml:"empty"`
+		Unmanage  []string `yaml:"unmanaged"`
 	} `yaml:"expect"`
 }
 
@@ -336,6 +338,9 @@ func checkExpect(t *testing.T, sc scenario, p *engine.Plan) {
 	}
 	if len(p.Errors) != x.Errors {
 		t.Errorf("%d plan errors, want %d: %+v", len(p.Errors), x.Errors, p.Errors)
+	}
+	if len(p.Unhealthy) != x.Unhealthy {
+		t.Errorf("%d objects need attention, want %d: %+v", len(p.Unhealthy), x.Unhealthy, p.Unhealthy)
 	}
 	var guards []string
 	for _, g := range p.Guards {

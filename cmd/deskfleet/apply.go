@@ -88,6 +88,10 @@ func runApply(c *cli.Context) error {
 		if err == nil && len(out.Plan.Errors) > 0 {
 			return withCode(exitError, fmt.Errorf("%s cannot be planned and nothing else is to do", plural(len(out.Plan.Errors), "change")))
 		}
+		if err == nil && len(out.Plan.Unhealthy) > 0 {
+			return withCode(exitPartial, fmt.Errorf("nothing to apply, but the fleet is not in sync: attention needed for %s (see above)",
+				plural(len(out.Plan.Unhealthy), "object")))
+		}
 		return engineError(c, err)
 	}
 	progressFor(c, format).Summary(out.Result)
@@ -150,8 +154,11 @@ func applyExit(out *engine.ApplyOutcome, err error) error {
 	res, p := out.Result, out.Plan
 	done := len(res.With(engine.StepDone, engine.StepPartial))
 	switch {
-	case res.Outcome == engine.OutcomeDone && len(p.Errors) == 0:
+	case res.Outcome == engine.OutcomeDone && len(p.Errors) == 0 && len(p.Unhealthy) == 0:
 		return nil
+	case res.Outcome == engine.OutcomeDone && len(p.Errors) == 0:
+		return withCode(exitPartial, fmt.Errorf("applied, but the fleet is not in sync: attention needed for %s (see above)",
+			plural(len(p.Unhealthy), "object")))
 	case res.Outcome == engine.OutcomeDone:
 		return withCode(exitPartial, fmt.Errorf("applied, but %s could not be planned (see Errors above)",
 			plural(len(p.Errors), "change")))

@@ -78,7 +78,7 @@ func runPlan(c *cli.Context) error {
 		return withCode(exitError, fmt.Errorf("%s cannot be planned (see Errors above); the rest of the plan is shown",
 			plural(len(p.Errors), "change")))
 	}
-	if c.Bool(flagDetailedExitcode) && !p.Empty() {
+	if c.Bool(flagDetailedExitcode) && !p.InSync() {
 		return withCode(exitChanges, nil)
 	}
 	return nil

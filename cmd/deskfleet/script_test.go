@@ -100,7 +100,7 @@ func scriptSim(ts *testscript.TestScript, change func(s *sim.Sim) error) {
 
 func scriptConsole(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: console label|rename|power|bind|unbind|delete DESKTOP [ARG]")
+		ts.Fatalf("usage: console label|rename|power|status|bind|unbind|delete DESKTOP [ARG]")
 	}
 	verb, name, rest := args[0], args[1], args[2:]
 	arg := func() string {
@@ -121,6 +121,8 @@ func scriptConsole(ts *testscript.TestScript, neg bool, args []string) {
 			return s.ConsoleRename(d.ID, arg())
 		case "power":
 			return s.ConsolePower(d.ID, arg() == "on")
+		case "status":
+			return s.ConsoleSetStatus(d.ID, arg())
 		case "bind":
 			a, ok := s.AccountByEmail(arg())
 			if !ok {

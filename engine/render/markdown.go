@@ -52,6 +52,7 @@ func Markdown(w io.Writer, p *engine.Plan, opt MarkdownOptions) error {
 	destructive := m.destructive()
 	marker := "<!-- deskfleet-plan:" + markerEscape(p.Fleet) + " -->\n"
 	optional := []mdBlock{m.affected(), m.problems("Errors", "these objects are not planned", p.Errors),
+		m.problems("Needs attention", "not in sync; nothing is planned for these", p.Unhealthy),
 		m.problems("Warnings", "", p.Warnings), m.allChanges(), m.outOfBand()}
 
 	var whole strings.Builder
@@ -160,6 +161,9 @@ func (m mdWriter) head() string {
 	}
 	if len(p.Errors) > 0 {
 		what += " · " + plural(len(p.Errors), "error", "errors")
+	}
+	if len(p.Unhealthy) > 0 {
+		what += " · " + plural(len(p.Unhealthy), "needs attention", "need attention")
 	}
 	if targetBanner(p, code) != "" {
 		what += " (targeted)"

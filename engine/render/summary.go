@@ -129,6 +129,7 @@ func planFlags(p *engine.Plan) []string {
 //
 //	Plan: 3 to create, 4 to change, 1 to delete; 1 change needs a flag to apply (--allow-delete).
 //	No changes. The live fleet matches the spec.
+//	No changes can be made, but the live fleet does not match the spec; 1 object needs attention (see above).
 func summaryLine(p *engine.Plan) string {
 	var b strings.Builder
 	phrase := counts(p, "").phrase()
@@ -137,6 +138,11 @@ func summaryLine(p *engine.Plan) string {
 		b.WriteString("Plan: " + phrase)
 	case len(p.Errors) > 0:
 		b.WriteString("No changes can be planned")
+	case len(p.Unhealthy) > 0:
+		b.WriteString("No changes can be made, but the live fleet does not match the spec")
+	case p.Empty() && len(p.Warnings) > 0:
+		b.WriteString("No changes. The managed fleet matches the spec (see " +
+			plural(len(p.Warnings), "warning", "warnings") + " above)")
 	case p.Empty():
 		b.WriteString("No changes. The live fleet matches the spec")
 	default:
@@ -158,6 +164,9 @@ func summaryLine(p *engine.Plan) string {
 	}
 	if len(p.Errors) > 0 {
 		fmt.Fprintf(&b, "; %s (those objects are not planned)", plural(len(p.Errors), "error", "errors"))
+	}
+	if len(p.Unhealthy) > 0 {
+		fmt.Fprintf(&b, "; %s attention (see above)", plural(len(p.Unhealthy), "object needs", "objects need"))
 	}
 	b.WriteByte('.')
 	return b.String()
