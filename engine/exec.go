@@ -495,6 +495,8 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 	released := make([]bool, n)
 	slots, active := 0, 0
 	waitSem := make(chan struct{}, r.opt.MaxWaiting)
+	// dropped are the desktops a step runs without (narrowed), droppedFor the failed steps why.
+	dropped, droppedFor := map[int][]string{}, map[int][]int{}
 	for {
 		stopErr := r.stopped()
 		if stopErr == nil && ctx.Err() != nil {
@@ -508,6 +510,8 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 				}
 				ready := true
 				var failed []int
+				var failedSteps []Step
+				var failedRes []*StepResult
 				for _, a := range s.After {
 					j, ok := idx[a]
 					if !ok {
@@ -518,13 +522,24 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 						ready = false
 					case !results[j].ok(s):
 						failed = append(failed, a)
+						failedSteps, failedRes = append(failedSteps, steps[j]), append(failedRes, results[j])
 					}
 				}
 				if len(failed) > 0 {
-					results[i] = r.skip(s, failed, nil)
-					status[i] = finished
-					changed = true
-					continue
+					// A step whose op acts on each desktop alone waits for all its dependencies, then
+					// runs without the desktops whose earlier steps failed (narrowed).
+					_, canNarrow := s.Op.(narrower)
+					if canNarrow && !ready {
+						continue
+					}
+					ns, drop, ok := narrowed(s, failedSteps, failedRes)
+					if !ok {
+						results[i] = r.skip(s, failed, nil)
+						status[i] = finished
+						changed = true
+						continue
+					}
+					s, dropped[i], droppedFor[i] = ns, drop, failed
 				}
 				for _, j := range prev[i] {
 					if status[j] != finished {
@@ -550,6 +565,9 @@ func (r *run) schedule(ctx context.Context) []StepResult {
 			continue
 		}
 		status[ev.i] = finished
+		if d := dropped[ev.i]; d != nil {
+			results[ev.i].leftOut(d, droppedFor[ev.i])
+		}
 		active--
 		if !released[ev.i] {
 			slots--

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,10 @@ type stepRun struct {
 	start time.Time
 	// intent is the intent recorded for the step's current call (recordIntent).
 	intent state.Intent
+	// attempts counts the calls made (each with an intent of its own); orig is the op as first
+	// prepared when a failed task made it call again for less (its effect is recorded whole).
+	attempts int
+	orig     *prepared
 }
 
 // exec runs one step to its end and records it: (1) resolve its ids, (2) record its intent, (3) make
@@ -61,12 +66,27 @@ func (r *run) exec(ctx context.Context, s Step, release func()) *StepResult {
 	if why := x.mustNotStart(ctx); why != nil {
 		return x.finish(StepSkipped, fmt.Errorf("not started: %w", why))
 	}
+	for {
+		res, next := x.callAndAwait(ctx, pr, release)
+		if next == nil {
+			return res
+		}
+		// A failed task that is safe to repeat: the call again, for what it left undone.
+		x.orig, pr, release = cmp.Or(x.orig, pr), next, nil
+	}
+}
+
+// callAndAwait makes the step's call for pr (again while its answers are lost and it is safe to
+// repeat) and waits for its task; next is what to call again when the task failed and the op is safe
+// to repeat for what it left undone (taskRepeater).
+func (x *stepRun) callAndAwait(ctx context.Context, pr *prepared, release func()) (res *StepResult, next *prepared) {
+	r, s := x.r, x.s
 	var reqID string
 	var cr *callResult
-	for attempt := 1; cr == nil; attempt++ {
-		var res *StepResult
-		if reqID, res = x.recordIntent(pr, attempt); res != nil {
-			return res
+	for cr == nil {
+		x.attempts++
+		if reqID, res = x.recordIntent(pr, x.attempts); res != nil {
+			return res, nil
 		}
 		// The call is not cancelled by Ctrl-C, so that its answer is recorded.
 		var err error
@@ -74,18 +94,18 @@ func (r *run) exec(ctx context.Context, s Step, release func()) *StepResult {
 			break
 		}
 		if !provider.IsUnknownOutcome(err) || ctx.Err() != nil {
-			return x.callFailed(err)
+			return x.callFailed(err), nil
 		}
-		if res, again := x.unknownOutcome(ctx, err, attempt); !again {
-			return res
+		if res, again := x.unknownOutcome(ctx, err, x.attempts); !again {
+			return res, nil
 		}
 	}
 	x.answered(cr)
 	if !s.Async() || cr.taskID == "" {
-		return x.finishSync(pr, cr)
+		return x.finishSync(pr, cr), nil
 	}
 	if err := x.recordAnswer(pr, cr); err != nil {
-		return x.finish(StepFailed, err)
+		return x.finish(StepFailed, err), nil
 	}
 	if release != nil {
 		release()
@@ -344,7 +364,7 @@ func (x *stepRun) recordAnswer(pr *prepared, cr *callResult) error {
 // awaitTask waits for the step's task, lets its desktops settle (reading the names of new ones
 // back) and records the outcome. A wait that ends without the task's final status leaves the intent
 // sent for Settle.
-func (x *stepRun) awaitTask(ctx context.Context, pr *prepared, cr *callResult, reqID string) *StepResult {
+func (x *stepRun) awaitTask(ctx context.Context, pr *prepared, cr *callResult, reqID string) (*StepResult, *prepared) {
 	r := x.r
 	_, terr := pollTask(ctx, r.c, r.opt, cr.taskID, reqID, func(t *provider.Task) {
 		e := x.event(EventTaskPolled)
@@ -352,14 +372,17 @@ func (x *stepRun) awaitTask(ctx context.Context, pr *prepared, cr *callResult, r
 		r.emit(e)
 	})
 	if terr != nil && ctx.Err() != nil {
-		return x.journalled(StepInterrupted, terr)
+		return x.journalled(StepInterrupted, terr), nil
 	}
 	var tf *provider.TaskFailedError
 	if terr != nil && !errors.As(terr, &tf) {
 		// No final status (timed out, or QueryTask refused): the intent stays sent for Settle.
-		return x.journalled(StepFailed, terr)
+		return x.journalled(StepFailed, terr), nil
 	}
 	live := r.settleDesktops(ctx, x.s, cr.vmIDs)
+	if next := x.repeatFailedTask(pr, tf, live); next != nil {
+		return nil, next
+	}
 	status := StepDone
 	if terr != nil {
 		status = StepFailed
@@ -375,15 +398,15 @@ func (x *stepRun) awaitTask(ctx context.Context, pr *prepared, cr *callResult, r
 			r.fixCreated(rec, x.s.ID, op, cr.vmIDs, live)
 		}
 		if status == StepDone {
-			r.effects(rec, pr, cr)
+			r.effects(rec, cmp.Or(x.orig, pr), cr)
 		}
 		r.journal(rec, x.res, status)
 		return nil
 	}); err != nil {
 		r.halt(err)
-		return x.finish(StepFailed, fmt.Errorf("the task ended but recording it failed: %w", err))
+		return x.finish(StepFailed, fmt.Errorf("the task ended but recording it failed: %w", err)), nil
 	}
-	return x.finish(status, terr)
+	return x.finish(status, terr), nil
 }
 
 // journal appends the step's outcome to the run's journal entry.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -395,25 +396,36 @@ func TestApplyUnknownOutcome(t *testing.T) {
 }
 
 // TestApplyUnknownOutcomeNotDone: a CreateVm whose request was lost before the work is read back as
-// not done: the step fails (a creation is never resent in the run), its dependants are skipped,
-// independent steps go on, and the next apply creates it once.
+// not done, once at once and again createRecheck (30 s) after the call: none of its desktops was made,
+// so the call is made again in the same run (its first intent closed failed, the second one done),
+// and the apply converges in one run with each desktop created once.
 func TestApplyUnknownOutcomeNotDone(t *testing.T) {
 	e := newExecEnv(t, "create-with-everything")
 	p := e.plan(t)
 	e.sim.FailNext(provider.ActionCreateVm, sim.FaultDropBefore, 1)
+	start := e.clock.Now()
 	res, err := e.apply(t, p, e.opts())
-	if !provider.IsUnknownOutcome(err) || res.Steps[0].Status != engine.StepFailed {
-		t.Fatalf("want the creation failed with its unknown outcome named, got %v (%s)", err, statuses(res))
+	if err != nil || res.Steps[0].Status != engine.StepDone {
+		t.Fatalf("want the creation done by its second call, got %v (%s)", err, statuses(res))
 	}
-	if n := e.sim.Calls()[provider.ActionCreateVm]; n != 1 {
-		t.Errorf("CreateVm called %d times in the run, want once", n)
+	if n := e.sim.Calls()[provider.ActionCreateVm]; n != 2 {
+		t.Errorf("CreateVm called %d times in the run, want twice (lost before the work, then made again)", n)
 	}
-	if open := openIntentIDs(e.record(t)); len(open) != 0 {
+	if waited := e.clock.Now().Sub(start); waited < 30*time.Second {
+		t.Errorf("the run took %s of clock: the creation was made again before it was looked for 30 s after the call", waited)
+	}
+	rec := e.record(t)
+	if open := openIntentIDs(rec); len(open) != 0 {
 		t.Errorf("intents left open: %v (the read-back settled it)", open)
 	}
-	res, err = e.apply(t, e.plan(t), e.opts())
-	if err != nil {
-		t.Fatalf("the next apply: %v (%s)", err, statuses(res))
+	var creates []string
+	for _, in := range rec.Intents {
+		if in.Action == string(provider.ActionCreateVm) {
+			creates = append(creates, string(in.Status))
+		}
+	}
+	if want := []string{string(state.IntentFailed), string(state.IntentDone)}; !slices.Equal(creates, want) {
+		t.Errorf("CreateVm intents %v, want %v", creates, want)
 	}
 	e.checkConverged(t)
 }
@@ -750,4 +762,20 @@ func TestApplyCreatesAnswered5xxAfterWork(t *testing.T) {
 			e.checkConverged(t)
 		})
 	}
+}
+
+// TestApplyRepeatsFailedPowerTask: an OperateVm task that fails after doing half its desktops is made
+// again in the same run for the other half only, and the apply converges in one run.
+func TestApplyRepeatsFailedPowerTask(t *testing.T) {
+	e := newExecEnv(t, "power-batched")
+	p := e.plan(t)
+	e.sim.FailNext(provider.ActionOperateVm, sim.FaultTaskFailed, 1)
+	res, err := e.apply(t, p, e.opts())
+	if err != nil {
+		t.Fatalf("apply: %v (%s)", err, statuses(res))
+	}
+	if n := e.sim.Calls()[provider.ActionOperateVm]; n < 2 {
+		t.Errorf("OperateVm called %d times, want its failed task's call made again", n)
+	}
+	e.checkConverged(t)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/state"
@@ -72,12 +73,29 @@ func (o CreateDesktops) call(ctx context.Context, env callEnv, rid string) (*cal
 // their task ended (nameCreated).
 func (CreateDesktops) record(*state.Record, effect) {}
 
+// createRecheck is how long after a CreateVm whose answer was lost its desktops are looked for before
+// the call is taken as not made: a gateway that timed out (HTTP 504) may have passed the request on
+// to a server still at work, whose desktops are listed only once it takes them up.
+const createRecheck = 30 * time.Second
+
 // settlePending adopts the desktops a CreateVm whose answer was lost may have made: live desktops
-// with the intent's names (the spec's, or CreateVm's) that nobody manages.
+// with the intent's names (the spec's, or CreateVm's) that nobody manages. When there are none, it
+// looks again createRecheck after the call (at once when that time has passed); none then, the call
+// made nothing and is safe to make again (the run repeats it, as it does a setter's).
 func (o CreateDesktops) settlePending(ctx context.Context, s *settler, in state.Intent, pj paramsJSON) (settlement, error) {
 	cands, live, err := s.unmanagedNamed(ctx, o)
+	if wait := in.StartedAt.Add(createRecheck).Sub(s.opt.Now()); err == nil && len(cands) == 0 && wait > 0 {
+		if err = s.opt.Sleep(ctx, wait); err == nil {
+			cands, live, err = s.unmanagedNamed(ctx, o)
+		}
+	}
 	if err != nil || len(cands) == 0 {
-		return settled(state.IntentFailed, "no desktop with these names: not created"), err
+		st := settled(state.IntentFailed, "no desktop with these names: not created")
+		if err == nil {
+			st.note += "; the call is safe to repeat"
+			st.repeat = true
+		}
+		return st, err
 	}
 	// One desktop per wanted name at most; extra ones are left unmanaged.
 	assigned := assignNames(o, cands, live)
@@ -146,7 +164,10 @@ func (o DeleteDesktop) settlePending(ctx context.Context, s *settler, _ state.In
 		st.record = true
 		return st, nil
 	}
-	return settled(state.IntentFailed, "the desktop still exists: not deleted"), nil
+	// Deleting the same vmId again is safe: the desktop is the one the plan (and its guard) chose.
+	st := settled(state.IntentFailed, "the desktop still exists: not deleted; the call is safe to repeat")
+	st.repeat = true
+	return st, nil
 }
 
 // RebuildDesktop reinstalls one stopped desktop from an image (RebuildVm, a task): it wipes the system disk.
@@ -227,4 +248,18 @@ func (o RenameDesktop) record(rec *state.Record, fx effect) {
 // settlePending: safe to repeat.
 func (RenameDesktop) settlePending(ctx context.Context, s *settler, in state.Intent, _ paramsJSON) (settlement, error) {
 	return settleRepeatable(ctx, s, in), nil
+}
+
+// leftUndone: the desktop, when a failed DeleteVm task left it in place and settled (running,
+// stopped, in error or expired): deleting the same vmId again is safe (taskRepeater).
+func (o DeleteDesktop) leftUndone(live map[string]*provider.Desktop) Op {
+	d, read := live[o.Desktop.VmID]
+	if !read || d == nil {
+		return nil
+	}
+	switch d.Status {
+	case provider.StatusRunning, provider.StatusStopped, provider.StatusFailed, provider.StatusExpired:
+		return o
+	}
+	return nil
 }

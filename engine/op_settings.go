@@ -214,3 +214,59 @@ func idsOf(ts []Target) []string {
 	}
 	return slices.Clip(out)
 }
+
+// without: each desktop's power, label and binding is its own (narrower).
+func (o PowerDesktops) without(drop map[string]bool) Op {
+	if o.Targets = keepTargets(o.Targets, drop); len(o.Targets) == 0 {
+		return nil
+	}
+	return o
+}
+
+func (o LabelDesktops) without(drop map[string]bool) Op {
+	if o.Targets = keepTargets(o.Targets, drop); len(o.Targets) == 0 {
+		return nil
+	}
+	return o
+}
+
+func (o BindAccounts) without(drop map[string]bool) Op {
+	if o.Targets = keepTargets(o.Targets, drop); len(o.Targets) == 0 {
+		return nil
+	}
+	return o
+}
+
+func (o UnbindAccounts) without(drop map[string]bool) Op {
+	if o.Targets = keepTargets(o.Targets, drop); len(o.Targets) == 0 {
+		return nil
+	}
+	return o
+}
+
+// leftUndone: the desktops a failed OperateVm task did not bring to the wanted power state, each
+// running or stopped (taskRepeater); nil when a desktop is unread, busy or in another state.
+func (o PowerDesktops) leftUndone(live map[string]*provider.Desktop) Op {
+	want := provider.StatusRunning
+	if o.Power == provider.PowerOff {
+		want = provider.StatusStopped
+	}
+	var left []Target
+	for _, t := range o.Targets {
+		d, read := live[t.VmID]
+		switch {
+		case !read:
+			return nil
+		case d == nil || d.Status == want:
+		case d.Status == provider.StatusRunning || d.Status == provider.StatusStopped:
+			left = append(left, t)
+		default:
+			return nil
+		}
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	o.Targets = left
+	return o
+}

@@ -2,9 +2,11 @@ package engine_test
 
 // The reliability figures of docs/performance.md that are counts over seeds:
 //
-//   - Faults: with 5% HTTP 5xx, 2% dropped connections (half after the work was done), 3% throttling
-//     and 2% failed tasks, a 50-desktop scenario converges within 3 applies for at least 99 of 100
-//     seeds, with zero duplicates (TestFaultConvergence, BenchmarkFaultConvergence).
+//   - Faults: with 5% HTTP 5xx (500, 502, 503 and 504, half after the work was done), 2% dropped
+//     connections (half after the work), 3% throttling and 5% failed tasks that leave desktops in
+//     error, a 50-desktop scenario over 3 sites with new sub-accounts converges within 3 applies for
+//     100 of 100 seeds and within 2 for at least 99, with zero duplicates and zero deletions but the
+//     replacement of failed creations (TestFaultConvergence, BenchmarkFaultConvergence).
 //   - Crash at random points, 200 seeds: the next apply converges with zero duplicate desktops, zero
 //     unintended deletions and an empty plan after it (TestApplyCrashRandom).
 //
@@ -42,17 +44,20 @@ import (
 	"github.com/deskfleet/deskfleet/state/memory"
 )
 
-// The fault figure.
+// The fault figure: every seed converges within faultApplies applies, and at least faultSoonPct
+// percent of them within faultSoon.
 const (
 	faultSeeds        = 100 // seeds 1..100
 	faultSeedsReduced = 20  // under -short or -race: seeds 1..20
-	faultApplies      = 3   // converged within this many applies
-	faultConvergePct  = 99  // at least 99% of the seeds (99 of 100)
+	faultApplies      = 3   // every seed converged within this many applies
+	faultSoon         = 2   // and at least faultSoonPct% of them within this many
+	faultSoonPct      = 99
 )
 
-// faultRates are docs/performance.md's fault rates: 5% HTTP 5xx, 2% dropped connections (half before the work,
-// half after it was done), 3% throttling, 2% failed tasks.
-var faultRates = sim.Faults{HTTP5xx: 0.05, DropBefore: 0.01, DropAfter: 0.01, Throttle: 0.03, TaskFailed: 0.02}
+// faultRates are docs/performance.md's fault rates: 5% HTTP 5xx (half after the work), 2% dropped
+// connections (half before the work, half after it was done), 3% throttling, 5% failed tasks. New
+// sub-accounts do not fail (AccountFailed): no client can repair one that does (faultCases).
+var faultRates = sim.Faults{HTTP5xx: 0.05, DropBefore: 0.01, DropAfter: 0.01, Throttle: 0.03, TaskFailed: 0.05}
 
 // faultSpec is the 50-desktop fleet of the fault figure, on three sites (one without a default
 // network yet, so the first apply creates it), bound to four sub-accounts:
@@ -402,9 +407,9 @@ func (e *faultEnv) unexpectedDeletes() []string {
 
 // runFaultSeed applies faultSpec on the seed's faulty emulator up to faultApplies times, checking
 // after each apply (faults off for the check) whether it converged, and that nothing broke.
-func runFaultSeed(seed uint64, newAccounts bool) faultOutcome {
+func runFaultSeed(seed uint64, tc faultCase) faultOutcome {
 	out := faultOutcome{seed: seed}
-	e, err := newFaultEnv(seed, newAccounts)
+	e, err := newFaultEnv(seed, tc.newAccounts)
 	if err != nil {
 		out.setup = err
 		return out
@@ -413,7 +418,7 @@ func runFaultSeed(seed uint64, newAccounts bool) faultOutcome {
 	ctx := context.Background()
 	for n := 1; n <= faultApplies; n++ {
 		out.applies = n
-		e.sim.SetFaults(faultRates)
+		e.sim.SetFaults(tc.rates())
 		msg := ""
 		if err := e.applyOnce(ctx); err != nil {
 			msg = err.Error()
@@ -440,14 +445,14 @@ func runFaultSeed(seed uint64, newAccounts bool) faultOutcome {
 
 // measureFaults runs the seeds, several at once (they share nothing; each is deterministic), and
 // returns their outcomes in seed order.
-func measureFaults(seeds []uint64, newAccounts bool) []faultOutcome {
+func measureFaults(seeds []uint64, tc faultCase) []faultOutcome {
 	out := make([]faultOutcome, len(seeds))
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range max(2, runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
 			for i := range work {
-				out[i] = runFaultSeed(seeds[i], newAccounts)
+				out[i] = runFaultSeed(seeds[i], tc)
 			}
 		})
 	}
@@ -505,8 +510,17 @@ func (f faultFigure) String() string {
 		faultApplies, f.converged, f.seeds, strings.Join(parts, ", "), append(slices.Clone(f.blocked), f.other...), f.blocked, len(f.broken))
 }
 
-// within reports whether n of the seeds failing stays within docs/performance.md's allowance (1 in 100).
-func (f faultFigure) within(n int) bool { return n*100 <= (100-faultConvergePct)*f.seeds }
+// soon is the number of seeds that converged within faultSoon applies.
+func (f faultFigure) soon() int {
+	n := 0
+	for k := 1; k <= faultSoon; k++ {
+		n += f.hist[k]
+	}
+	return n
+}
+
+// soonAllowed is how many seeds of n may need more than faultSoon applies (1 in 100, rounded down).
+func soonAllowed(n int) int { return (100 - faultSoonPct) * n / 100 }
 
 func clip(s string, n int) string {
 	if len(s) <= n {
@@ -519,7 +533,11 @@ func clip(s string, n int) string {
 func logOutcome(t *testing.T, o faultOutcome) {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "seed %d: not converged after %d applies", o.seed, o.applies)
+	if o.converged {
+		fmt.Fprintf(&b, "seed %d: converged after %d applies", o.seed, o.applies)
+	} else {
+		fmt.Fprintf(&b, "seed %d: not converged after %d applies", o.seed, o.applies)
+	}
 	if len(o.failedAccounts) > 0 {
 		fmt.Fprintf(&b, " (sub-accounts in status error: %v)", o.failedAccounts)
 	}
@@ -536,36 +554,44 @@ func logOutcome(t *testing.T, o faultOutcome) {
 	t.Log(b.String())
 }
 
-// faultCases are the two fleets the fault figure is measured on.
-var faultCases = []struct {
+// faultCase is one fleet the fault figure is measured on.
+type faultCase struct {
 	name        string
-	newAccounts bool
+	newAccounts bool    // the first apply creates bob, carol and dave
+	accountFail float64 // rate of sub-account creations that end in status error (sim.Faults.AccountFailed)
 	reason      string
-}{
-	{"live-accounts", false, "docs/performance.md's figure: at least 99 of 100 seeds converge within 3 applies; " +
-		"the sub-accounts exist, so every failure is one deskfleet can recover from"},
-	{"new-accounts", true, "the same fleet whose first apply creates bob, carol and dave: a failed " +
-		"CreateSubAccounts task (2%) leaves them in status error for good, which no apply can repair; " +
-		"the other seeds must meet the figure"},
 }
 
-// TestFaultConvergence measures docs/performance.md's fault figure: with 5% HTTP 5xx, 2% dropped connections
-// (half after the work was done), 3% throttling and 2% failed tasks, the 50-desktop faultSpec
-// converges within 3 applies (settle, plan, apply, as `deskfleet apply` does) for at least 99 of 100
-// seeds, with zero duplicates, zero deletions and no lost desktop on every seed. Seeds 1..100; 1..20
-// under -short or -race (all of which must then converge: 1% of 20 rounds down to none).
+// rates are faultRates with the case's failed sub-account creations.
+func (tc faultCase) rates() sim.Faults {
+	f := faultRates
+	f.AccountFailed = tc.accountFail
+	return f
+}
+
+// blockable reports whether a seed may be left unconverged by a failed sub-account creation.
+func (tc faultCase) blockable() bool { return tc.accountFail > 0 }
+
+var faultCases = []faultCase{
+	{"live-accounts", false, 0, "the sub-accounts exist: every seed converges within 3 applies, at least 99 of 100 within 2"},
+	{"new-accounts", true, 0, "docs/performance.md's figure: the first apply creates bob, carol and dave as well; every seed " +
+		"converges within 3 applies, at least 99 of 100 within 2"},
+	{"failed-accounts", true, 0.05, "the same, with 5% of sub-account creations ending in status error, which the API can " +
+		"neither delete nor create again: the seeds that meet one are blocked (their bindings wait for a person); " +
+		"every other seed converges within 3 applies"},
+}
+
+// TestFaultConvergence measures docs/performance.md's fault figure: with 5% HTTP 5xx (500, 502, 503, 504,
+// half after the work), 2% dropped connections (half after the work was done), 3% throttling and 5%
+// failed tasks, the 50-desktop faultSpec converges (settle, plan, apply, as `deskfleet apply` does)
+// within 3 applies for every seed and within 2 for at least 99 of 100, with zero duplicates, zero
+// deletions but of failed creations, and no lost desktop on every seed. Seeds 1..100; 1..20 under
+// -short or -race (all of which must then converge within 2: 1% of 20 rounds down to none).
 //
 // Each seed is reproducible: requests are made one at a time in a fixed order (see execOpts), so the
 // emulator's seeded fault sequence falls on the same requests in every run, -race included; a
-// failing seed is logged with each apply's error and what was left.
-//
-// Measured on seeds 1..1000 when this test was written: live-accounts 990/1000 (applies needed 1:691,
-// 2:251, 3:48), the 10 others converging at the 4th or 5th apply: each of their 3 applies met a
-// fault that stops or fails a step (an unknown outcome stops the run). new-accounts 971/1000: 22
-// blocked by a failed sub-account creation, 7 others. On seeds 1..100: live-accounts 99/100 (seed 21:
-// CreateDefaultNet, then two CreateVm calls, lose their answers, one per apply), new-accounts 97/100
-// (seeds 1, 8 and 82 blocked). The figure sits at docs/performance.md's bound: a change to the engine that
-// reorders its requests moves the faults to other requests and may move seeds 1..100 either way.
+// failing seed is logged with each apply's error and what was left. A change to the engine that
+// reorders its requests moves the faults to other requests and so moves each seed's outcome.
 func TestFaultConvergence(t *testing.T) {
 	t.Parallel()
 	n := faultSeeds
@@ -575,7 +601,7 @@ func TestFaultConvergence(t *testing.T) {
 	for _, tc := range faultCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			outs := measureFaults(seedRange(n), tc.newAccounts)
+			outs := measureFaults(seedRange(n), tc)
 			for _, o := range outs {
 				if o.setup != nil {
 					t.Fatalf("seed %d: setup: %v", o.seed, o.setup)
@@ -583,37 +609,39 @@ func TestFaultConvergence(t *testing.T) {
 				if len(o.broken) > 0 {
 					t.Errorf("seed %d: %s", o.seed, strings.Join(o.broken, "; "))
 				}
-				if !o.converged {
+				if !o.converged || o.applies > faultSoon {
 					logOutcome(t, o)
 				}
 			}
 			f := figureOf(outs)
 			t.Log(f)
-			failed := f.seeds - f.converged
-			if tc.newAccounts {
-				failed = len(f.other)
+			if !tc.blockable() && len(f.blocked) > 0 {
+				t.Errorf("seeds %v have a sub-account in error, though none was made to fail", f.blocked)
 			}
-			if !f.within(failed) {
-				t.Errorf("%s: %d of %d seeds did not converge within %d applies (%v); docs/performance.md allows %d%%",
-					tc.reason, failed, f.seeds, faultApplies, f, 100-faultConvergePct)
+			if len(f.other) > 0 {
+				t.Errorf("%s: seeds %v did not converge within %d applies (%v)", tc.reason, f.other, faultApplies, f)
+			}
+			if late := f.seeds - len(f.blocked) - f.soon(); !tc.blockable() && late > soonAllowed(f.seeds) {
+				t.Errorf("%s: %d of %d seeds needed more than %d applies (%v); docs/performance.md allows %d",
+					tc.reason, late, f.seeds, faultSoon, f, soonAllowed(f.seeds))
 			}
 		})
 	}
 }
 
-// BenchmarkFaultConvergence reports the fault figure of both fleets on seeds 1..100 for `make bench`.
-// benchtable.sh tabulates a figure as x_bound beside limit_x ("within" when x_bound <= limit_x): here
-// x_bound is the number of seeds that did not converge within 3 applies and limit_x the number
-// docs/performance.md allows (1 of 100), so the table reads failed seeds beside the failures allowed; for
-// new-accounts it counts every failure, those no apply can repair included. converged_frac is the
-// figure itself, blocked_seeds the seeds blocked by a failed sub-account creation. A duplicate,
-// deletion or lost desktop fails the benchmark: none is allowed.
+// BenchmarkFaultConvergence reports the fault figure of each fleet on seeds 1..100 for `make bench`.
+// benchtable.sh tabulates a figure as x_bound beside limit_x ("within" when x_bound <= limit_x): the
+// row <case>/within3 reads the seeds that did not converge within 3 applies (blocked ones aside)
+// beside the 0 allowed, the row <case>/within2 (for the fleets without failed sub-accounts) the seeds
+// that needed more than 2 beside the 1 allowed. converged_frac is the figure itself, blocked_seeds the
+// seeds blocked by a failed sub-account creation. A duplicate, deletion or lost desktop fails the
+// benchmark: none is allowed.
 func BenchmarkFaultConvergence(b *testing.B) {
 	for _, tc := range faultCases {
-		b.Run(tc.name, func(b *testing.B) {
-			var f faultFigure
+		var f faultFigure
+		b.Run(tc.name+"/within3", func(b *testing.B) {
 			for range b.N {
-				outs := measureFaults(seedRange(faultSeeds), tc.newAccounts)
+				outs := measureFaults(seedRange(faultSeeds), tc)
 				for _, o := range outs {
 					if o.setup != nil {
 						b.Fatalf("seed %d: setup: %v", o.seed, o.setup)
@@ -627,8 +655,18 @@ func BenchmarkFaultConvergence(b *testing.B) {
 			}
 			b.ReportMetric(float64(f.converged)/float64(f.seeds), "converged_frac")
 			b.ReportMetric(float64(len(f.blocked)), "blocked_seeds")
-			b.ReportMetric(float64(f.seeds-f.converged), "x_bound")
-			b.ReportMetric(float64((100-faultConvergePct)*f.seeds/100), "limit_x")
+			b.ReportMetric(float64(len(f.other)), "x_bound")
+			b.ReportMetric(0, "limit_x")
+		})
+		if tc.blockable() || f.seeds == 0 {
+			continue
+		}
+		b.Run(tc.name+"/within2", func(b *testing.B) {
+			for range b.N {
+			}
+			b.ReportMetric(float64(f.soon())/float64(f.seeds), "converged_frac")
+			b.ReportMetric(float64(f.seeds-f.soon()), "x_bound")
+			b.ReportMetric(float64(soonAllowed(f.seeds)), "limit_x")
 		})
 	}
 }

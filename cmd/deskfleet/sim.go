@@ -76,6 +76,8 @@ func runSimServe(c *cli.Context) error {
 			DropBefore: rate * faultMix.dropBefore,
 			DropAfter:  rate * faultMix.dropAfter,
 			TaskFailed: rate * faultMix.taskFailed,
+			// New sub-accounts fail as often as tasks do.
+			AccountFailed: rate * faultMix.taskFailed,
 		},
 	})
 	if err != nil {

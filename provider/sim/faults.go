@@ -118,7 +118,7 @@ const DefaultFailedCreate = FailedCreateError
 // Faults are per-request probabilities (0..1) of each kind, drawn from the Sim's seeded generator:
 // every request draws exactly two numbers, so the same seed and the same request sequence give the
 // same faults. The request-level kinds (5xx, throttle, drop before/after, slow) are exclusive;
-// TaskFailed is drawn independently. Where a rate covers several kinds (HTTP5xx, Throttle), the
+// TaskFailed (AccountFailed for the creation of sub-accounts) is drawn independently. Where a rate covers several kinds (HTTP5xx, Throttle), the
 // same first number picks among them, so the count of draws does not change.
 type Faults struct {
 	// HTTP5xx is the rate of server errors: HTTP 500, 502, 503 or 504 in equal parts, a share
@@ -132,8 +132,16 @@ type Faults struct {
 	Throttle float64
 	// ThrottleEnvelope is the share (0..1) of Throttle answered as an HTTP-200 envelope; 0 means
 	// one half, negative means none (every throttle is a 429).
-	ThrottleEnvelope                        float64
-	DropBefore, DropAfter, Slow, TaskFailed float64
+	ThrottleEnvelope            float64
+	DropBefore, DropAfter, Slow float64
+	// TaskFailed is the rate of work that fails after the request succeeded (FaultTaskFailed): a
+	// task ends Failed, an order reports failed desktops.
+	TaskFailed float64
+	// AccountFailed is the rate of CreateSubAccount(s) calls whose new sub-accounts end in status
+	// "error" instead of "create" (the reference's 创建失败). It is apart from TaskFailed because the
+	// call has no task and the API can neither delete nor create again a sub-account: no client can
+	// repair it, so a figure of convergence states it on its own.
+	AccountFailed float64
 	// FailedCreate says what a CreateVm failed by TaskFailed leaves (default DefaultFailedCreate).
 	FailedCreate FailedCreate
 	// SlowDelay is the delay of a slow response (default 2 s).
@@ -228,7 +236,11 @@ func (s *Sim) drawFault(action provider.Action) (FaultKind, taskFault) {
 		}
 		acc += c.rate
 	}
-	tf := taskFault{fail: v < f.TaskFailed, error: f.failError()}
+	failRate := f.TaskFailed
+	if action == provider.ActionCreateSubAccount || action == provider.ActionCreateSubAccounts {
+		failRate = f.AccountFailed
+	}
+	tf := taskFault{fail: v < failRate, error: f.failError()}
 	if q := s.targeted[action]; len(q) > 0 {
 		k := q[0]
 		s.targeted[action] = q[1:]
