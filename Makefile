@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build test cross shape demo bench fuzz fuzz-all generate fmt
+.PHONY: build test cross shape demo bench soak fuzz fuzz-all generate fmt
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/deskfleet
@@ -37,6 +37,11 @@ demo: build
 # Benchmarks against the emulator; figures with a bound are summed up as a table (scripts/benchtable.sh).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./... | ./scripts/benchtable.sh
+
+# The reliability figures on their full seed counts (faults, crashes, creates answered 5xx after their
+# work), each printed; non-zero when one is under its bound (scripts/soak.sh). A few minutes.
+soak:
+	./scripts/soak.sh
 
 # One minute of coverage-guided fuzzing of the spec loader; fuzz-all adds a minute for each other
 # boundary that reads untrusted input (schema validation, API responses, the emulator's requests).
