@@ -66,7 +66,7 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 			if top.extends.IsZero() {
 				for _, r := range top.remove {
 					c.errorf(r.pos, "remove takes entries away from a base: add extends, or delete this entry",
-						"cannot remove %s %q: this spec extends no base", r.kind, r.name)
+						"cannot remove %s %q: this spec extends no base", removedNoun(r.kind), r.name)
 				}
 			}
 			m = top
