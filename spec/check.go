@@ -21,6 +21,9 @@ type checker struct {
 	diags Diagnostics
 	// boundSome is true when some document's bindings mapping has entries as written, valid or not.
 	boundSome bool
+	// baseMissing is true when the spec extends a base that could not be read (an error says so):
+	// what the fleet lacks may be in the base.
+	baseMissing bool
 }
 
 func (c *checker) errorf(p Pos, hint, format string, args ...any) {
@@ -63,6 +66,7 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 		}
 		top := c.mergeLayer(docs[i:j])
 		if m == nil {
+			c.baseMissing = !top.extends.IsZero()
 			if top.extends.IsZero() {
 				for _, r := range top.remove {
 					c.errorf(r.pos, "remove takes entries away from a base: add extends, or delete this entry",
@@ -381,7 +385,7 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 				"%s %q is also a desktop of this spec (group %q at %s)", keyRename, d.RenamedFrom, o.group.Name, o.pos)
 		}
 	}
-	if len(fl.Groups) == 0 && fl.Name != "" {
+	if len(fl.Groups) == 0 && fl.Name != "" && !c.baseMissing {
 		c.warnf(fl.Pos, "", "fleet %q has no desktops: apply would delete every desktop it manages", fl.Name)
 	}
 	return used
