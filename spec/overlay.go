@@ -143,9 +143,9 @@ func (c *checker) removeFrom(base, top *merged) {
 		switch r.kind {
 		case keyOf[Removals]("Defaults"):
 			names = sortedKeys(base.def.At)
-			if _, found = base.def.At[r.name]; found {
+			f := grammarOf(reflect.TypeFor[Defaults]()).byKey[r.name]
+			if _, found = base.def.At[r.name]; found && f != nil {
 				delete(base.def.At, r.name)
-				f := grammarOf(reflect.TypeFor[Defaults]()).byKey[r.name]
 				fv := reflect.ValueOf(base.def).Elem().Field(f.index)
 				fv.Set(reflect.Zero(fv.Type()))
 			}
