@@ -254,7 +254,8 @@ func findAlias(data []byte, name string) (line, col int, ok bool) {
 }
 
 // Load reads a spec from paths (files, or folders whose *.yaml and *.yml files are read, not recursing;
-// none means "."), merges all its documents into one Fleet, applies the defaults cascade, expands counts
+// none means "."), and the bases it extends; merges all its documents into one Fleet (the files named
+// over their base, see overlay.go), applies the defaults cascade, expands counts
 // into desktop names and runs the cross-checks. It returns every problem found, not only the first,
 // sorted by position. The Fleet is always non-nil but is complete and trustworthy only when the
 // diagnostics hold no Error. Load never panics, whatever the input.
