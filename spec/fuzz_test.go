@@ -22,7 +22,8 @@ bindings: {d: a@example.com}
 // corpus is every example plus spec/testdata/fuzz/FuzzLoad (run as ordinary tests by `go test`).
 func FuzzLoad(f *testing.F) {
 	seeds, _ := filepath.Glob("../examples/*/*.yaml")
-	seeds = append(seeds, "testdata/spec-example.yaml")
+	envs, _ := filepath.Glob("../examples/*/*/*.yaml")
+	seeds = append(append(seeds, envs...), "testdata/spec-example.yaml")
 	for _, s := range seeds {
 		data, err := os.ReadFile(s)
 		if err != nil {

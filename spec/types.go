@@ -10,7 +10,7 @@ type Document struct {
 	// The fleet's name: the key of its state record and lock. Every document of one spec names the same fleet.
 	Fleet string "yaml:\"fleet\" json:\"fleet\" jsonschema:\"minLength=1,example=studio\" fix:\"name the fleet with `fleet: NAME`; every document of a spec names the same fleet\""
 	// Path of the base spec this one extends: a spec file, or a folder of them, relative to this file's folder
-	// (it may be outside the fleet's folder). The base is read first; this spec's values then override the
+	// (it may be outside the fleet's folder) or absolute. The base is read first; this spec's values then override the
 	// base's: maps and the fields of defaults, billing plans, profiles, accounts and desktop groups merge key
 	// by key, an account or desktop group of the same email or name overrides the base's field by field, and
 	// a value (a scalar, or a network or product mapping) replaces the base's whole. One base per spec: its
