@@ -318,6 +318,11 @@ func TestExtendsErrors(t *testing.T) {
 			want:   []string{`env/fleet.yaml:5:30: renamedFrom renames one desktop: desktop group "lab" has count 2 (at base/fleet.yaml:11:24)`},
 		},
 		{
+			reason: "a chain of bases is at most 31 long: the 32nd extends is an error, where it is written",
+			files:  chainOfBases(33),
+			want:   []string{`b31.yaml:3:10: extends "b32.yaml": more than 31 bases deep`},
+		},
+		{
 			reason: "without extends, two files setting one key stay an error, as before",
 			files: map[string]string{"env/fleet.yaml": "version: 1\nfleet: env\ndefaults: {site: a}\ndesktops: []\n",
 				"env/more.yaml": "version: 1\nfleet: env\ndefaults: {site: b}\n"},
@@ -349,6 +354,20 @@ func TestExtendsErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// chainOfBases returns env/fleet.yaml extending b1.yaml, b1.yaml extending b2.yaml, and so on: n
+// files in all, the last extending nothing.
+func chainOfBases(n int) map[string]string {
+	files := map[string]string{"env/fleet.yaml": "version: 1\nfleet: env\nextends: ../b1.yaml\n"}
+	for i := 1; i < n; i++ {
+		s := "version: 1\nfleet: env\n"
+		if i < n-1 {
+			s += "extends: b" + strconv.Itoa(i+1) + ".yaml\n"
+		}
+		files["b"+strconv.Itoa(i)+".yaml"] = s
+	}
+	return files
 }
 
 // TestExtendsDigest: the digest covers the base: a change in the base changes the overlay's digest.
