@@ -44,7 +44,12 @@ func TestExamplesAreValid(t *testing.T) {
 	if len(files) < 3 {
 		t.Fatalf("want at least three examples, found %v", files)
 	}
-	for _, f := range files {
+	// The environments' base and overlays, one folder deeper (an overlay's base is validated with it).
+	envs, _ := filepath.Glob("../examples/*/*/*.yaml")
+	if len(envs) < 3 {
+		t.Fatalf("want the three files of examples/environments, found %v", envs)
+	}
+	for _, f := range append(files, envs...) {
 		if ds := ValidateFiles(f); len(ds) != 0 {
 			t.Errorf("%s: the schema rejects an example:\n%v", f, ds)
 		}
@@ -97,6 +102,12 @@ func TestSchemaRejects(t *testing.T) {
 			false, []string{`f.yaml:5:29: schema: desktops[0].count: got string, want integer`}},
 		{"a product that is neither an id nor a selector", "desktops: [{name: a, product: 12}]\n",
 			false, []string{`f.yaml:5:31: schema: desktops[0].product: got number, want string`, `f.yaml:5:31: schema: desktops[0].product: got number, want object`}},
+		{"two bases: extends takes one path", "extends: [a.yaml, b.yaml]\n",
+			false, []string{`f.yaml:5:10: schema: extends: got array, want string`}},
+		{"remove of a defaults key that defaults has not", "remove: {defaults: [colour]}\n",
+			false, []string{`f.yaml:5:21: schema: remove.defaults[0]: value must be one of 'site', 'network', 'bandwidth', 'billing', 'profile'`}},
+		{"an empty name under remove", "remove: {desktops: ['']}\n",
+			false, []string{`f.yaml:5:21: schema: remove.desktops[0]: minLength: got 0, want 1`}},
 		{"an empty product selector", "desktops: [{name: a, product: {}}]\n",
 			false, []string{`f.yaml:5:31: schema: desktops[0].product: got object, want string`, `f.yaml:5:31: schema: desktops[0].product: minProperties: got 0, want 1`}},
 	}

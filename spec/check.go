@@ -21,6 +21,9 @@ type checker struct {
 	diags Diagnostics
 	// boundSome is true when some document's bindings mapping has entries as written, valid or not.
 	boundSome bool
+	// baseMissing is true when the spec extends a base that could not be read (an error says so):
+	// what the fleet lacks may be in the base.
+	baseMissing bool
 }
 
 func (c *checker) errorf(p Pos, hint, format string, args ...any) {
@@ -31,31 +34,106 @@ func (c *checker) warnf(p Pos, hint, format string, args ...any) {
 	c.diags = append(c.diags, Diagnostic{Pos: p, Severity: Warning, Message: fmt.Sprintf(format, args...), Hint: hint})
 }
 
-// assemble merges the documents (fleet and version must agree; lists concatenate; maps merge, with a
-// key declared twice an error naming both places), then resolves desktops and checks references.
+// merged is a spec's documents merged: those of one layer (mergeLayer), then the layers one over the
+// other (overlay). Its fleet is not yet resolved.
+type merged struct {
+	fl       *Fleet
+	def      *Defaults
+	bindVal  map[string]Pos // desktop -> position of its bound email
+	fleetPos Pos
+	// extends is the position of the layer's extends value (zero when it has none); files are the
+	// files of the layer's documents; remove lists what the layer removes from its base.
+	extends Pos
+	files   []string
+	remove  []removal
+}
+
+// removal is one name listed under remove: of kind (the key under remove), at pos.
+type removal struct {
+	kind, name string
+	pos        Pos
+}
+
+// assemble merges the documents, layer by layer (the deepest base first; see extends.go), each layer
+// over the ones below it, then resolves desktops and checks references.
 func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 	c := &checker{}
+	var m *merged
+	for i := 0; i < len(docs); {
+		j := i
+		for j < len(docs) && docs[j].layer == docs[i].layer {
+			j++
+		}
+		top := c.mergeLayer(docs[i:j])
+		if m == nil {
+			c.baseMissing = !top.extends.IsZero()
+			if top.extends.IsZero() {
+				for _, r := range top.remove {
+					c.errorf(r.pos, "remove takes entries away from a base: add extends, or delete this entry",
+						"cannot remove %s %q: this spec extends no base", removedNoun(r.kind), r.name)
+				}
+			}
+			m = top
+		} else {
+			m = c.overlay(m, top)
+		}
+		i = j
+	}
+	if m == nil {
+		m = c.mergeLayer(nil)
+	}
+	fl, def := m.fl, m.def
+	if fl.Name != "" {
+		fl.Pos = m.fleetPos
+	}
+	c.checkPlans(fl)
+	accounts := c.checkAccounts(fl)
+	used := c.resolve(fl, def)
+	c.checkBindings(fl, accounts, m.bindVal)
+	for _, name := range sortedKeys(fl.Billing) {
+		if !used["billing:"+name] {
+			c.warnf(fl.Billing[name].Pos, "", "billing plan %q is not used by any desktop", name)
+		}
+	}
+	for _, name := range sortedKeys(fl.Profiles) {
+		if !used["profile:"+name] {
+			c.warnf(fl.Profiles[name].Pos, "", "profile %q is not used by any desktop", name)
+		}
+	}
+	return fl, c.diags
+}
+
+// mergeLayer merges the documents of one layer (fleet and version must agree; lists concatenate; maps
+// merge, with a key declared twice an error naming both places; extends is set once).
+func (c *checker) mergeLayer(docs []*docInfo) *merged {
 	fl := &Fleet{Billing: map[string]BillingPlan{}, Profiles: map[string]Profile{},
 		Bindings: Bindings{ByDesktop: map[string]string{}, At: map[string]Pos{}}}
-	def := &Defaults{At: map[string]Pos{}}
-	bindVal := map[string]Pos{}
-	var fleetPos Pos
+	m := &merged{fl: fl, def: &Defaults{At: map[string]Pos{}}, bindVal: map[string]Pos{}}
 	for _, di := range docs {
-		if len(fl.Files) == 0 || fl.Files[len(fl.Files)-1] != di.file {
-			fl.Files = append(fl.Files, di.file)
+		if len(m.files) == 0 || m.files[len(m.files)-1] != di.file {
+			m.files = append(m.files, di.file)
 		}
 		if di.doc.Fleet != "" {
 			if fl.Name == "" {
-				fl.Name, fleetPos = di.doc.Fleet, di.at(keyFleet, "", false)
+				fl.Name, m.fleetPos = di.doc.Fleet, di.at(keyFleet, "", false)
 			} else if di.doc.Fleet != fl.Name {
 				c.errorf(di.at(keyFleet, "", false), "every document of a spec names the same fleet",
-					"fleet %q here but %q at %s", di.doc.Fleet, fl.Name, fleetPos)
+					"fleet %q here but %q at %s", di.doc.Fleet, fl.Name, m.fleetPos)
 			}
 		}
 		if di.doc.Version != 0 {
 			fl.Version = di.doc.Version
 		}
-		c.mergeDefaults(def, di.doc.Defaults)
+		if di.doc.Extends != "" {
+			if at := di.at(keyExtends, "", false); m.extends.IsZero() {
+				m.extends = at
+			} else {
+				c.errorf(at, grammarOf(reflect.TypeFor[Document]()).byKey[keyExtends].tag.Get("fix"),
+					"%s is set twice (first at %s)", keyExtends, m.extends)
+			}
+		}
+		m.remove = append(m.remove, removals(di)...)
+		c.mergeDefaults(m.def, di.doc.Defaults)
 		for _, name := range sortedKeys(di.doc.Billing) {
 			if first, dup := fl.Billing[name]; dup {
 				c.errorf(di.doc.Billing[name].Pos, "", "billing plan %q is declared twice (first at %s)", name, first.Pos)
@@ -83,27 +161,10 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 			}
 		}
 		if di.has(keyBindings) {
-			c.mergeBindings(fl, di, bindVal)
+			c.mergeBindings(fl, di, m.bindVal)
 		}
 	}
-	if fl.Name != "" {
-		fl.Pos = fleetPos
-	}
-	c.checkPlans(fl)
-	accounts := c.checkAccounts(fl)
-	used := c.resolve(fl, def)
-	c.checkBindings(fl, accounts, bindVal)
-	for _, name := range sortedKeys(fl.Billing) {
-		if !used["billing:"+name] {
-			c.warnf(fl.Billing[name].Pos, "", "billing plan %q is not used by any desktop", name)
-		}
-	}
-	for _, name := range sortedKeys(fl.Profiles) {
-		if !used["profile:"+name] {
-			c.warnf(fl.Profiles[name].Pos, "", "profile %q is not used by any desktop", name)
-		}
-	}
-	return fl, c.diags
+	return m
 }
 
 // mergeBindings adds a document's bindings to the fleet's; a desktop bound in two documents is an
@@ -324,7 +385,7 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 				"%s %q is also a desktop of this spec (group %q at %s)", keyRename, d.RenamedFrom, o.group.Name, o.pos)
 		}
 	}
-	if len(fl.Groups) == 0 && fl.Name != "" {
+	if len(fl.Groups) == 0 && fl.Name != "" && !c.baseMissing {
 		c.warnf(fl.Pos, "", "fleet %q has no desktops: apply would delete every desktop it manages", fl.Name)
 	}
 	return used

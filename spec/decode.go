@@ -19,6 +19,7 @@ const MaxRemark = 30
 // docInfo is one decoded document with the positions that the merge needs, by JSON pointer.
 type docInfo struct {
 	file   string
+	layer  int // the source's Layer
 	doc    Document
 	keyPos map[string]Pos // JSON pointer -> position of the key of each decoded value
 	valPos map[string]Pos // JSON pointer -> position of each decoded value (as written: an alias's own)
@@ -61,7 +62,7 @@ func decodeDocument(s Source, sch *compiledSchema) (*docInfo, Diagnostics) {
 	if bad[""] {
 		return nil, diags
 	}
-	di := &docInfo{file: s.File, keyPos: map[string]Pos{}, valPos: map[string]Pos{}, sizes: map[string]int{}}
+	di := &docInfo{file: s.File, layer: s.Layer, keyPos: map[string]Pos{}, valPos: map[string]Pos{}, sizes: map[string]int{}}
 	d := &decoder{w: w, bad: bad, budget: maxNodes, keyPos: di.keyPos, valPos: di.valPos, sizes: di.sizes}
 	d.decode(w.root, "", "", reflect.ValueOf(&di.doc).Elem(), "")
 	return di, append(diags, d.diags...)
@@ -111,8 +112,9 @@ func (d *decoder) decode(n *yaml.Node, ptr, key string, rv reflect.Value, check 
 		rv.Set(reflect.MakeSlice(rv.Type(), 0, len(n.Content)))
 		for i, e := range n.Content {
 			v := reflect.New(rv.Type().Elem()).Elem()
-			if d.decode(e, ptr+"/"+strconv.Itoa(i), key, v, "") {
+			if p := ptr + "/" + strconv.Itoa(i); d.decode(e, p, key, v, "") {
 				rv.Set(reflect.Append(rv, v))
+				d.valPos[p] = d.w.pos(e)
 			}
 		}
 		return true

@@ -6,12 +6,24 @@ import (
 	"testing"
 )
 
+// fuzzBase is the base.yaml that inputs of FuzzLoad may extend.
+const fuzzBase = `version: 1
+fleet: base
+defaults: {site: s, profile: p, bandwidth: 5}
+billing: {m: {cycle: month, months: 1}}
+profiles: {p: {product: {gpu: g}, image: i}}
+accounts: [{email: a@example.com, name: a}]
+desktops: [{name: d, count: 2, billing: m}, {name: e}]
+bindings: {d: a@example.com}
+`
+
 // FuzzLoad feeds arbitrary bytes to Load through a file. Load must not panic, every diagnostic must
 // name its file, and a spec with no error must keep the invariants later stages rely on. The seed
 // corpus is every example plus spec/testdata/fuzz/FuzzLoad (run as ordinary tests by `go test`).
 func FuzzLoad(f *testing.F) {
 	seeds, _ := filepath.Glob("../examples/*/*.yaml")
-	seeds = append(seeds, "testdata/spec-example.yaml")
+	envs, _ := filepath.Glob("../examples/*/*/*.yaml")
+	seeds = append(append(seeds, envs...), "testdata/spec-example.yaml")
 	for _, s := range seeds {
 		data, err := os.ReadFile(s)
 		if err != nil {
@@ -20,8 +32,13 @@ func FuzzLoad(f *testing.F) {
 		f.Add(data)
 	}
 	// One file per fuzzing process, rewritten for each input: a temporary folder per input would cost
-	// more than Load itself.
-	p := filepath.Join(f.TempDir(), "fleet.yaml")
+	// more than Load itself. Next to it, base.yaml, a base an input may extend (the seeds with extends
+	// in testdata/fuzz/FuzzLoad do).
+	dir := f.TempDir()
+	p := filepath.Join(dir, "fleet.yaml")
+	if err := os.WriteFile(filepath.Join(dir, "base.yaml"), []byte(fuzzBase), 0o600); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if err := os.WriteFile(p, data, 0o600); err != nil {
 			t.Fatal(err)
@@ -31,8 +48,9 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal("Load returned a nil fleet")
 		}
 		for _, d := range ds {
-			if d.Pos.File != p {
-				t.Errorf("diagnostic not naming the file: %s", d)
+			// A diagnostic names the file, or a base it extends (a file that exists).
+			if _, err := os.Stat(d.Pos.File); d.Pos.File != p && (d.Pos.File == "" || err != nil) {
+				t.Errorf("diagnostic not naming the file or a base: %s", d)
 			}
 			if d.Message == "" {
 				t.Errorf("diagnostic without a message at %s", d.Pos)

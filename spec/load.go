@@ -40,49 +40,46 @@ const (
 )
 
 // Source is one parsed YAML document of a spec, before decoding: File is the path as given (joined with
-// its folder when found in one), Node the document's root (a yaml.DocumentNode).
+// its folder when found in one, or with the folder of the file that extends it), Node the document's
+// root (a yaml.DocumentNode).
 type Source struct {
 	File string
 	Node *yaml.Node
 	// Data is the whole file as read (shared by the file's documents): what Fleet.Digest sums.
 	Data []byte
+	// Layer is 0 for the documents of the files named, 1 for those of the base they extend, 2 for its
+	// base, and so on (see extends.go).
+	Layer int
 }
 
 // ReadSources expands paths (files, or folders whose *.yaml and *.yml files are read, not recursing;
-// none means ".") and parses every document of every file. Files and folders that cannot be read, and
-// YAML syntax errors, are reported as diagnostics; the documents that parsed are returned in order.
+// none means ".") and parses every document of every file, and of the bases they extend. Files and
+// folders that cannot be read, YAML syntax errors and bases that cannot be followed are reported as
+// diagnostics; the documents that parsed are returned in load order: the deepest base's first, the
+// files named last. A file named that another file named extends is read as a base only.
 //
-// A spec is bounded: a file larger than 8 MiB, files together larger than 16 MiB, or files together
-// estimated to make more than 200,000 YAML nodes are reported at the file that crosses the limit, and
-// no further file is read.
+// A spec is bounded: a file larger than 8 MiB, files together (bases included) larger than 16 MiB, or
+// files together estimated to make more than 200,000 YAML nodes are reported at the file that crosses
+// the limit, and no further file is read.
 func ReadSources(paths ...string) ([]Source, Diagnostics) {
-	var diags Diagnostics
-	files := expandPaths(paths, &diags)
-	var out []Source
-	size, nodes := 0, 0
-	for _, f := range files {
-		data, err := readFile(f, maxSetSize-size)
-		if errors.Is(err, errSetTooLarge) {
-			diags = append(diags, Diagnostic{Pos: Pos{File: f, Line: 1, Col: 1}, Message: err.Error(),
-				Hint: "a spec's files together are at most 16 MiB: pass only the spec's files or folder with -f"})
-			break
+	r := newReader()
+	roots := expandPaths(paths, &r.diags)
+	bases := r.basesOf(roots)
+	var top []Source
+	for _, f := range roots {
+		if !bases[identity(f)] {
+			top = append(top, r.read(f)...)
 		}
-		if err != nil {
-			diags = append(diags, Diagnostic{Pos: Pos{File: f}, Message: err.Error()})
-			continue
-		}
-		size += len(data)
-		if nodes += nodeEstimate(data); nodes > maxSetNodes {
-			diags = append(diags, Diagnostic{Pos: Pos{File: f, Line: 1, Col: 1},
-				Message: fmt.Sprintf("spec too large: its files make more than %d YAML nodes (lines and indicators counted before parsing)", maxSetNodes),
-				Hint:    "a spec's files together make at most 200,000 YAML nodes: use count in a desktop group rather than listing each desktop, and pass only the spec's files or folder with -f"})
-			break
-		}
-		srcs, ds := ParseSources(f, data)
-		out = append(out, srcs...)
-		diags = append(diags, ds...)
 	}
-	return out, diags
+	if len(top) == 0 && len(bases) > 0 {
+		// Every file named is a base of another: they extend each other. Read them as named, so
+		// that following their bases reports the cycle.
+		for _, f := range roots {
+			top = append(top, r.read(f)...)
+		}
+	}
+	out := r.layers(top)
+	return out, r.diags
 }
 
 // errSetTooLarge is readFile's error for a file that does not fit in what is left of maxSetSize.
@@ -257,7 +254,8 @@ func findAlias(data []byte, name string) (line, col int, ok bool) {
 }
 
 // Load reads a spec from paths (files, or folders whose *.yaml and *.yml files are read, not recursing;
-// none means "."), merges all its documents into one Fleet, applies the defaults cascade, expands counts
+// none means "."), and the bases it extends; merges all its documents into one Fleet (the files named
+// over their base, see overlay.go), applies the defaults cascade, expands counts
 // into desktop names and runs the cross-checks. It returns every problem found, not only the first,
 // sorted by position. The Fleet is always non-nil but is complete and trustworthy only when the
 // diagnostics hold no Error. Load never panics, whatever the input.
@@ -273,6 +271,12 @@ func Finish(srcs []Source, read Diagnostics) (*Fleet, Diagnostics) {
 	fl, ds := decodeAll(srcs)
 	if fl != nil {
 		fl.Digest = digest(srcs)
+		fl.Files = nil
+		for i, s := range srcs {
+			if i == 0 || srcs[i-1].File != s.File {
+				fl.Files = append(fl.Files, s.File)
+			}
+		}
 	}
 	if len(srcs) == 0 {
 		switch {
@@ -303,10 +307,14 @@ func digest(srcs []Source) string {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
-// Parse is Load for one file's contents held in memory; name is used in positions.
+// Parse is Load for one file's contents held in memory; name is used in positions, and the base it
+// extends, if any, is read from disk relative to name's folder.
 func Parse(name string, data []byte) (*Fleet, Diagnostics) {
 	srcs, diags := ParseSources(name, data)
-	return Finish(srcs, diags)
+	r := newReader()
+	r.parsed[identity(name)] = srcs
+	srcs = r.layers(srcs)
+	return Finish(srcs, append(diags, r.diags...))
 }
 
 // decodeAll decodes parsed documents into one Fleet and returns the diagnostics of decoding and

@@ -42,7 +42,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			reason: "an unknown key with no near match lists the keys",
 			yaml:   "colour: red\n",
-			want:   []string{`f.yaml:5:1: unknown key "colour" in the spec; keys: version, fleet, defaults, billing, profiles, accounts, desktops, bindings`},
+			want:   []string{`f.yaml:5:1: unknown key "colour" in the spec; keys: version, fleet, extends, remove, defaults, billing, profiles, accounts, desktops, bindings`},
 		},
 		{
 			reason: "count expansion makes a name that another group has: both places are named",

@@ -320,6 +320,8 @@ func (x *explainer) wrongType(ptr string, p place, k *kind.Type) {
 			hint = "give a value or remove the key"
 		} else if n.Kind == yaml.ScalarNode {
 			hint = fmt.Sprintf("quote it: %q", n.Value)
+		} else {
+			hint = p.tag.Get("fix")
 		}
 	case "integer":
 		want = "an integer"

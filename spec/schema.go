@@ -26,7 +26,8 @@ func ReflectSchema(r *jsonschema.Reflector) *jsonschema.Schema {
 	s.ID = SchemaID
 	s.Title = "deskfleet fleet spec"
 	s.Description = "A fleet of GPU cloud desktops (format version 1). " +
-		"Every document of a spec has version and fleet; the documents merge into one fleet."
+		"Every document of a spec has version and fleet; the documents merge into one fleet, " +
+		"over the base spec it extends, if any."
 	return s
 }
 

@@ -9,6 +9,16 @@ type Document struct {
 	Version int "yaml:\"version\" json:\"version\" jsonschema:\"enum=1,example=1\" fix:\"add `version: 1`\" unknown:\"unsupported version %s\" use:\"this deskfleet reads version 1\""
 	// The fleet's name: the key of its state record and lock. Every document of one spec names the same fleet.
 	Fleet string "yaml:\"fleet\" json:\"fleet\" jsonschema:\"minLength=1,example=studio\" fix:\"name the fleet with `fleet: NAME`; every document of a spec names the same fleet\""
+	// Path of the base spec this one extends: a spec file, or a folder of them, relative to this file's folder
+	// (it may be outside the fleet's folder) or absolute. The base is read first; this spec's values then override the
+	// base's: maps and the fields of defaults, billing plans, profiles, accounts and desktop groups merge key
+	// by key, an account or desktop group of the same email or name overrides the base's field by field, and
+	// a value (a scalar, or a network or product mapping) replaces the base's whole. One base per spec: its
+	// files set extends once; a base may extend a base of its own.
+	Extends string `yaml:"extends,omitempty" json:"extends,omitempty" jsonschema:"minLength=1,example=../base/fleet.yaml" fix:"a spec has one base: set extends in one of its files, and chain bases (a base may extend another)"`
+	// Entries of the base that this spec deletes before its own values apply: to drop an entry, or to replace
+	// it whole (remove it, then declare it again). Only in a spec with extends.
+	Remove *Removals `yaml:"remove,omitempty" json:"remove,omitempty"`
 	// Values inherited by every desktop group that does not set the field itself.
 	Defaults *Defaults `yaml:"defaults,omitempty" json:"defaults,omitempty"`
 	// Named billing plans, referred to by `billing` in defaults and desktop groups.
@@ -22,6 +32,22 @@ type Document struct {
 	// Desktop name -> sub-account email. When present it is authoritative: a desktop missing from it is unbound.
 	// When absent, bindings are not managed. One account may be bound to several desktops.
 	Bindings map[string]string `yaml:"bindings,omitempty" json:"bindings,omitempty" noun:"the account bound to %q" twice:"desktop %q is bound twice" fix:"bind each desktop once; one account may have several desktops"`
+}
+
+// Removals names entries of the base that an extending spec deletes. Each name must be in the base.
+type Removals struct {
+	// Keys of the base's defaults to unset.
+	Defaults []string `yaml:"defaults,omitempty" json:"defaults,omitempty" jsonschema:"enum=site,enum=network,enum=bandwidth,enum=billing,enum=profile,example=bandwidth"`
+	// Names of the base's billing plans to delete.
+	Billing []string `yaml:"billing,omitempty" json:"billing,omitempty" jsonschema:"minLength=1,example=monthly" noun:"billing plan"`
+	// Names of the base's profiles to delete.
+	Profiles []string `yaml:"profiles,omitempty" json:"profiles,omitempty" jsonschema:"minLength=1,example=a5000-win" noun:"profile"`
+	// Emails of the base's sub-accounts to delete (forgotten: the API cannot delete a sub-account).
+	Accounts []string `yaml:"accounts,omitempty" json:"accounts,omitempty" jsonschema:"minLength=1,example=bob@example.com" noun:"account"`
+	// Names of the base's desktop groups to delete.
+	Desktops []string `yaml:"desktops,omitempty" json:"desktops,omitempty" jsonschema:"minLength=1,example=edit" noun:"desktop group"`
+	// Desktop names whose binding in the base is deleted (the desktop is then unbound).
+	Bindings []string `yaml:"bindings,omitempty" json:"bindings,omitempty" jsonschema:"minLength=1,example=render_001" noun:"the binding of desktop"`
 }
 
 // Defaults holds the fields a desktop group inherits when it does not set them.
@@ -199,8 +225,10 @@ type Fleet struct {
 	Name string
 	// Version is the format version (1).
 	Version int
-	// Files are the files read, in order; Digest the SHA-256 of their bytes as parsed ("sha256:"
-	// and hex), which a saved plan records to notice a spec that changed since.
+	// Files are the files read, in load order: the deepest base's first, then each spec that extends
+	// it, the files named last (see Load). Loading Files again gives the same fleet and Digest. Digest
+	// is the SHA-256 of their bytes as parsed ("sha256:" and hex), bases included, which a saved plan
+	// records to notice a spec that changed since.
 	Files  []string
 	Digest string
 	// Billing and Profiles are the declared plans and profiles, merged from every document.

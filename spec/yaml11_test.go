@@ -50,7 +50,8 @@ func asYAML11(t *testing.T, data []byte) ([]byte, []string) {
 // back is still a valid spec, with the same desktops.
 func TestExamplesYAML11Safe(t *testing.T) {
 	files, _ := filepath.Glob("../examples/*/*.yaml")
-	files = append(files, "testdata/spec-example.yaml")
+	envs, _ := filepath.Glob("../examples/*/*/*.yaml") // examples/environments: overlays read their base
+	files = append(append(files, envs...), "testdata/spec-example.yaml")
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {

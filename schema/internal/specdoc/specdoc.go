@@ -55,6 +55,7 @@ var sectionTitles = map[string]string{
 	"accounts": "Sub-accounts",
 	"desktops": "Desktop groups",
 	"bindings": "Bindings",
+	"remove":   "Removing from the base",
 }
 
 // defTitles names the objects of $defs as the page calls them; one not listed is called by its name.
@@ -66,6 +67,7 @@ var defTitles = map[string]string{
 	"Product":     "product",
 	"Account":     "sub-account",
 	"Group":       "desktop group",
+	"Removals":    "removals",
 }
 
 func defTitle(name string) string {
@@ -260,6 +262,53 @@ func (r *renderer) intro(in Input) {
 		"`false`. Write `power: \"on\"` and `power: \"off\"`, quoted: every reader takes them as strings, and\n" +
 		"`deskfleet import` writes them so. A spec that a YAML 1.1 tool rewrote still loads: `power: true` is\n" +
 		"read as `\"on\"` and `power: false` as `\"off\"`, each with a warning, and the schema allows them.\n")
+	r.environments()
+}
+
+// environments writes the section on bases and overlays (extends and remove, spec/overlay.go).
+func (r *renderer) environments() {
+	r.heading(2, "Environments: a base and overlays")
+	r.printf("One base can serve several fleets (staging and production, one per site or course): each\n" +
+		"environment is a spec that `extends` the base and states only what differs, as a kustomize overlay\n" +
+		"or a Helm values file does (examples/environments):\n\n" +
+		"```yaml\n" +
+		"# staging/fleet.yaml\n" +
+		"version: 1\n" +
+		"fleet: course-staging          # a fleet of its own: its own state record and lock\n" +
+		"extends: ../base/fleet.yaml    # a file or folder, relative to this file; it may be outside the fleet's folder\n" +
+		"defaults:\n" +
+		"  bandwidth: 2                 # replaces the base's; the other defaults stay the base's\n" +
+		"desktops:\n" +
+		"  - name: lab                  # the base's group lab, field by field: only count changes\n" +
+		"    count: 1\n" +
+		"remove:\n" +
+		"  desktops: [teacher]          # the base's group teacher is not in staging\n" +
+		"```\n\n" +
+		"`deskfleet validate -f staging` reads base/fleet.yaml, then staging's files. A base may extend a base of\n" +
+		"its own (at most 31 deep). A spec has one base: its files set `extends` once (a second one is an error,\n" +
+		"and so is a list). The extending spec's values override the base's by this rule:\n\n" +
+		"| Key | Rule |\n" +
+		"| --- | --- |\n" +
+		"| `fleet`, `version` | replaced |\n" +
+		"| `defaults` | key by key: a key the spec sets replaces the base's value |\n" +
+		"| `billing`, `profiles` | by name: a new name is added; a name the base has is overridden field by field |\n" +
+		"| `accounts` | by email, in any case: a new account is added after the base's; one the base has is overridden field by field |\n" +
+		"| `desktops` | by group name: a new group is added after the base's; one the base has is overridden field by field |\n" +
+		"| `bindings` | desktop by desktop; bindings are managed when the base or the spec has the key |\n" +
+		"| a value | replaced whole: a scalar, and a `network` or `product` mapping (their keys mean something only together: a subnet belongs to its VPC) |\n" +
+		"| `remove` | deletes entries of the base before the spec's values apply; an entry removed and declared again is replaced whole |\n\n" +
+		"An entry that overrides one of the base's still has the keys each entry requires in every file (a billing\n" +
+		"plan's `cycle`, an account's `name`): the schema checks each file on its own, as an editor does. There are\n" +
+		"no variables: values stay literal YAML that the schema checks where they are written.\n\n" +
+		"Every error names the `file:line:col` of the value that won: the overlay's when the overlay set it, the\n" +
+		"base's when the base's was kept. A base that cannot be read, that is not a spec (its name does not end in\n" +
+		"`.yaml` or `.yml`, or a document has no `version`), that makes a cycle, and a name under `remove` that\n" +
+		"the base does not have are errors at the value that names them.\n\n" +
+		"Without `extends` nothing changes: the files of one spec merge, and a key set in two of them is an error\n" +
+		"(`defaults.bandwidth is set twice`). A file named with `-f` that another file named extends is read as\n" +
+		"a base only, so `-f` may name a folder holding a base and its overlay. The spec's files, bases included,\n" +
+		"are what a saved plan records and what its digest covers: a change to the base makes the overlay's saved\n" +
+		"plan stale.\n")
 }
 
 func (r *renderer) contents() {
