@@ -296,13 +296,14 @@ func (s *Session) runInfo(run state.Run, req ApplyRequest, p *Plan) state.Run {
 	return run
 }
 
-// gitCommit returns the commit of the Git work tree holding the spec's first file, "" outside one
-// (or without git).
+// gitCommit returns the commit of the Git work tree holding the spec's last file (the fleet's own:
+// Fleet.Files lists the bases it extends first, and a base may live in another repository), ""
+// outside one (or without git).
 func gitCommit(files []string) string {
 	if len(files) == 0 {
 		return ""
 	}
-	out, err := exec.Command("git", "-C", filepath.Dir(files[0]), "rev-parse", "HEAD").Output()
+	out, err := exec.Command("git", "-C", filepath.Dir(files[len(files)-1]), "rev-parse", "HEAD").Output()
 	if err != nil {
 		return ""
 	}
