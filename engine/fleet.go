@@ -96,6 +96,11 @@ type PlanOptions struct {
 	// MaxDeletePercent: deleting more than this share of the managed desktops needs Approvals.Force
 	// (nil: DefaultMaxDeletePercent; negative: no limit).
 	MaxDeletePercent *int
+	// At is the moment whose scheduled power the plan wants (zero: now): a preview of another moment.
+	At time.Time
+	// Only, when OnlyPower, keeps of the plan only the power its spec and schedules want for
+	// desktops that exist: a scheduled job can start and stop desktops and do nothing else.
+	Only Only
 }
 
 // live is the spec with what the account holds, read and resolved: what plan and drift start from.
@@ -197,7 +202,10 @@ func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt 
 func (s *Session) diff(ctx context.Context, l *live, rec *state.Record, opt PlanOptions, sp *Spec) *Plan {
 	owners, ownErr := s.owners(ctx, sp.Fleet.Name)
 	p := Diff(l.desired, l.snapshot, rec, Options{Targets: opt.Targets, Excludes: opt.Excludes,
-		MaxDeletePercent: opt.MaxDeletePercent, Owners: owners})
+		MaxDeletePercent: opt.MaxDeletePercent, Owners: owners, At: opt.At})
+	if opt.Only == OnlyPower {
+		powerOnly(p)
+	}
 	p.SpecFiles, p.Targets, p.Excludes = sp.Fleet.Files, opt.Targets, opt.Excludes
 	var te *TargetError
 	if err := checkTargets(l.desired, rec, opt.Targets); errors.As(err, &te) {

@@ -51,6 +51,7 @@ func applyCommand() *cli.Command {
 			&cli.DurationFlag{Name: flagTaskTimeout, EnvVars: []string{"DESKFLEET_TASK_TIMEOUT"}, Value: 30 * time.Minute, Usage: "give up waiting for one task after this long"},
 			&cli.StringSliceFlag{Name: flagTarget, Usage: "apply only to desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.StringSliceFlag{Name: flagExclude, Usage: "leave out desktops and accounts matching `GLOB` (repeatable)"},
+			onlyFlag(),
 			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
 		}, apiFlags()...), stateFlags()...),
 		Action: runApply,
@@ -118,9 +119,12 @@ func planFileArg(c *cli.Context) (string, error) {
 // applyRequest turns apply's flags into the fleet API's request: the saved plan or the spec, the
 // approvals, the confirmation (a person at a terminal, or --auto-approve), and the progress output.
 func applyRequest(c *cli.Context, planFile, format string) (engine.ApplyRequest, error) {
+	opt, err := planOptions(c)
+	if err != nil {
+		return engine.ApplyRequest{}, err
+	}
 	req := engine.ApplyRequest{
-		Plan: engine.PlanOptions{Targets: c.StringSlice(flagTarget), Excludes: c.StringSlice(flagExclude),
-			MaxDeletePercent: maxDeletePercent(c)},
+		Plan: opt,
 		Approvals: engine.Approvals{Delete: c.Bool(flagAllowDelete), Replace: c.Bool(flagAllowReplace),
 			Rebuild: c.Bool(flagAllowRebuild), Force: c.Bool(flagForce)},
 		Confirm:     terminalConfirmer{c},
@@ -135,7 +139,6 @@ func applyRequest(c *cli.Context, planFile, format string) (engine.ApplyRequest,
 		w := c.App.Writer
 		req.OnPlan = func(p *engine.Plan) { render.Text(w, p, render.TextOptions{Color: useColor(c, w)}) } //nolint:errcheck // output errors surface at exit
 	}
-	var err error
 	if planFile != "" {
 		if req.Saved, err = engine.LoadPlan(planFile); err != nil {
 			return req, withHint(err, "save a plan with `deskfleet plan --out FILE`, or run apply without PLANFILE to plan and apply at once")

@@ -36,6 +36,7 @@ func planCommand() *cli.Command {
 			&cli.BoolFlag{Name: flagDetailedExitcode, Usage: "exit 2 when the plan has changes, 0 when it has none"},
 			&cli.StringSliceFlag{Name: flagTarget, Usage: "plan only desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.StringSliceFlag{Name: flagExclude, Usage: "leave out desktops and accounts matching `GLOB` (repeatable)"},
+			onlyFlag(), atFlag(),
 			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
 		}, append(apiFlags(), stateFlags()...)...),
 		Action: runPlan,
@@ -56,8 +57,11 @@ func runPlan(c *cli.Context) error {
 		return err
 	}
 	defer sess.close()
-	p, err := sess.Plan(c.Context, sp, engine.PlanOptions{Targets: c.StringSlice(flagTarget),
-		Excludes: c.StringSlice(flagExclude), MaxDeletePercent: maxDeletePercent(c)})
+	opt, err := planOptions(c)
+	if err != nil {
+		return err
+	}
+	p, err := sess.Plan(c.Context, sp, opt)
 	if err != nil {
 		return fleetError(c, err)
 	}
