@@ -95,6 +95,7 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 	accounts := c.checkAccounts(fl)
 	used := c.resolve(fl, def)
 	c.checkBindings(fl, accounts, m.bindVal)
+	c.checkBudget(fl)
 	for _, name := range sortedKeys(fl.Billing) {
 		if !used["billing:"+name] {
 			c.warnf(fl.Billing[name].Pos, "", "billing plan %q is not used by any desktop", name)
@@ -167,6 +168,13 @@ func (c *checker) mergeLayer(docs []*docInfo) *merged {
 		}
 		if di.has(keyBindings) {
 			c.mergeBindings(fl, di, m.bindVal)
+		}
+		if b := di.doc.Budget; b != nil {
+			if fl.Budget != nil {
+				c.errorf(b.Pos, "state the budget in one file", "budget is set twice (first at %s)", fl.Budget.Pos)
+			} else {
+				fl.Budget = b
+			}
 		}
 	}
 	return m
@@ -529,4 +537,40 @@ func (c *checker) scheduleOf(g Group, def *Defaults, prof Profile, at map[string
 		c.errorf(pos, se.Hint, "schedule: %s", se.Msg)
 	}
 	return p
+}
+
+// checkBudget checks that the budget's groups are groups of the spec (an error: the budget would
+// watch nothing) and that its labels are carried by some desktop (a warning: a label may be coming).
+// The schema checked the amounts (each greater than 0, at least one).
+func (c *checker) checkBudget(fl *Fleet) {
+	b := fl.Budget
+	if b == nil {
+		return
+	}
+	groups := map[string]bool{}
+	labels := map[string]bool{}
+	for _, g := range fl.Groups {
+		groups[g.Name] = true
+	}
+	for _, d := range fl.Desktops {
+		if d.Label != nil {
+			labels[*d.Label] = true
+		}
+	}
+	at := func(key string) Pos {
+		if p, ok := b.At[key]; ok {
+			return p
+		}
+		return b.Pos
+	}
+	for _, g := range sortedKeys(b.Groups) {
+		if !groups[g] {
+			c.diags = append(c.diags, Diagnostic{Pos: at("groups"), Message: "budget: " + unknownName("desktop group", g, sortedKeys(groups))})
+		}
+	}
+	for _, l := range sortedKeys(b.Labels) {
+		if !labels[l] {
+			c.warnf(at("labels"), "budgets count the desktops that carry the label", "budget: no desktop of the spec has label %q", l)
+		}
+	}
 }

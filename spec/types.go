@@ -33,6 +33,8 @@ type Document struct {
 	Accounts []Account `yaml:"accounts,omitempty" json:"accounts,omitempty"`
 	// Desktop groups: each makes `count` desktops named like the API names them (name, name_001, name_002, ...).
 	Desktops []Group `yaml:"desktops,omitempty" json:"desktops,omitempty"`
+	// The fleet's monthly budget, in the API's currency (¥): plan shows the projected month against it, and apply refuses a plan that takes the fleet, a group or a label over its budget (exit 5) unless --allow-over-budget.
+	Budget *Budget `yaml:"budget,omitempty" json:"budget,omitempty"`
 	// Desktop name -> sub-account email. When present it is authoritative: a desktop missing from it is unbound.
 	// When absent, bindings are not managed. One account may be bound to several desktops.
 	Bindings map[string]string `yaml:"bindings,omitempty" json:"bindings,omitempty" noun:"the account bound to %q" twice:"desktop %q is bound twice" fix:"bind each desktop once; one account may have several desktops"`
@@ -198,6 +200,23 @@ type Schedule struct {
 	At  map[string]Pos `yaml:"-" json:"-"`
 }
 
+// Budget caps what the fleet may cost a month: the projected month (per-minute run rate times the
+// hours each desktop runs, schedules included, plus monthly prices) of the fleet, and of named groups
+// and labels, against an amount each.
+type Budget struct {
+	// The whole fleet's monthly amount, greater than 0.
+	Monthly *float64 `yaml:"monthly,omitempty" json:"monthly,omitempty" jsonschema:"exclusiveMinimum=0,example=20000"`
+	// Monthly amounts of desktop groups, by group name, each greater than 0.
+	Groups map[string]float64 `yaml:"groups,omitempty" json:"groups,omitempty" noun:"the budget of group %q"`
+	// Monthly amounts of labels (the desktops that carry the label), by label, each greater than 0.
+	Labels map[string]float64 `yaml:"labels,omitempty" json:"labels,omitempty" noun:"the budget of label %q"`
+
+	// Pos is where the budget mapping starts; At holds the position of each key's value, by key
+	// ("monthly", "groups.NAME", "labels.NAME" when the decoder records them).
+	Pos Pos            `yaml:"-" json:"-"`
+	At  map[string]Pos `yaml:"-" json:"-"`
+}
+
 // DefaultTimezone is a schedule's time zone when it names none.
 const DefaultTimezone = "Asia/Shanghai"
 
@@ -270,6 +289,8 @@ type Fleet struct {
 	Accounts []Account
 	// Bindings are the desktop -> account bindings; Bindings.Set is false when no document has the key.
 	Bindings Bindings
+	// Budget is the fleet's budget, nil when it has none.
+	Budget *Budget
 	// Pos is where the (first) `fleet` key's value is.
 	Pos Pos
 }
