@@ -68,7 +68,7 @@ func runApply(c *cli.Context) error {
 	// Ctrl-C: stop starting steps, finish recording the ones in flight.
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if fleets.IsRepo(specPaths(c)) {
+	if isRepo(c) {
 		return applyRepo(c, ctx, req, planFile, format)
 	}
 	if err := specOrPlan(c, &req, planFile); err != nil {
@@ -120,6 +120,7 @@ func applyRepo(c *cli.Context, ctx context.Context, req engine.ApplyRequest, pla
 				progressFor(c, format).Summary(r.Applied.Result)
 			}
 			render.FleetErrorText(w, r, opt) //nolint:errcheck
+			fmt.Fprintln(w)
 		}
 		return rn.Apply(ctx, repo, func(*fleets.Fleet) engine.ApplyRequest { return req })
 	}, func(rep *fleets.Report) error {

@@ -42,7 +42,7 @@ func runDrift(c *cli.Context) error {
 		return fmt.Errorf("--expiring-within %q: %v; use a Go duration like 36h or days like 7d", c.String(flagExpiringWithin), err)
 	}
 	opt := engine.DriftOptions{ExpiringWithin: within, Targets: c.StringSlice(flagTarget), Excludes: c.StringSlice(flagExclude)}
-	if fleets.IsRepo(specPaths(c)) {
+	if isRepo(c) {
 		return runRepo(c, func(rn *fleets.Runner, repo *fleets.Repo) *fleets.Report {
 			return rn.Drift(c.Context, repo, opt)
 		}, func(rep *fleets.Report) error { return renderFleets(c, rep, format) })

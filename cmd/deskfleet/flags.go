@@ -2,9 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"io"
-	"log/slog"
 
 	"github.com/urfave/cli/v2"
 
@@ -47,27 +44,10 @@ func noColorFlag() cli.Flag {
 		Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"}
 }
 
-// newLogger builds the stderr logger from --log-level and --log-format.
-func newLogger(c *cli.Context, w io.Writer) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.String(flagLogLevel))); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.String(flagLogLevel))
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch c.String(flagLogFormat) {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	default:
-		return nil, fmt.Errorf("--log-format %q: want text or json", c.String(flagLogFormat))
-	}
-}
-
 // openAPI connects to the API the flags name (connect.Open: credentials from CDS_SECRET_ID and
 // CDS_SECRET_KEY only; "sim" runs the emulator in this process).
 func openAPI(c *cli.Context) (*connect.API, error) {
-	logger, err := newLogger(c, c.App.ErrWriter)
+	logger, err := connect.NewLogger(c.App.ErrWriter, c.String(flagLogLevel), c.String(flagLogFormat))
 	if err != nil {
 		return nil, err
 	}

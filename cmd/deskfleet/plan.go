@@ -47,7 +47,7 @@ func runPlan(c *cli.Context) error {
 	}
 	opt := engine.PlanOptions{Targets: c.StringSlice(flagTarget), Excludes: c.StringSlice(flagExclude),
 		MaxDeletePercent: maxDeletePercent(c)}
-	if fleets.IsRepo(specPaths(c)) {
+	if isRepo(c) {
 		return runRepo(c, func(rn *fleets.Runner, repo *fleets.Repo) *fleets.Report {
 			return rn.Plan(c.Context, repo, opt, c.Bool(flagDetailedExitcode))
 		}, func(rep *fleets.Report) error { return renderFleets(c, rep, format) })

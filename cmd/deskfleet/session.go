@@ -10,7 +10,6 @@ import (
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/engine/fleets"
 	"github.com/deskfleet/deskfleet/provider/connect"
-	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
 	"github.com/deskfleet/deskfleet/state/stores"
 )
@@ -140,7 +139,11 @@ func exitWith(code fleets.Exit, err error, hint string) error {
 	return withCode(int(code), err)
 }
 
-// runRepo runs a command over the fleets of the repository -f names (fleets.IsRepo), limited by
+// isRepo reports whether -f, given (the default "." is one fleet's spec, as always), names a fleet
+// repository (fleets.IsRepo).
+func isRepo(c *cli.Context) bool { return c.IsSet("file") && fleets.IsRepo(specPaths(c)) }
+
+// runRepo runs a command over the fleets of the repository -f names (isRepo), limited by
 // --changed-since, with each fleet's spec warnings on stderr, and exits with the worst of the fleets'
 // exits. --target and --out are one fleet's, and refused.
 func runRepo(c *cli.Context, run func(rn *fleets.Runner, repo *fleets.Repo) *fleets.Report,
@@ -167,8 +170,8 @@ func runRepo(c *cli.Context, run func(rn *fleets.Runner, repo *fleets.Repo) *fle
 		}
 	}
 	rep := run(rn, repo)
-	for _, f := range repo.Fleets {
-		for _, d := range warnings(f, rep) {
+	for _, r := range rep.Fleets {
+		for _, d := range r.Warnings {
 			fmt.Fprintln(c.App.ErrWriter, d.String())
 		}
 	}
@@ -176,14 +179,4 @@ func runRepo(c *cli.Context, run func(rn *fleets.Runner, repo *fleets.Repo) *fle
 		return err
 	}
 	return withCode(int(rep.Exit), nil)
-}
-
-// warnings are the spec warnings of a fleet that ran.
-func warnings(f *fleets.Fleet, rep *fleets.Report) spec.Diagnostics {
-	for _, r := range rep.Fleets {
-		if r.Dir == f.Dir && !r.Unchanged && f.Spec != nil {
-			return f.Spec.Warnings
-		}
-	}
-	return nil
 }

@@ -7,7 +7,9 @@
 // `-f FOLDER` reads it). Fleet folders are found up to MaxDepth levels below the repository; the
 // search skips hidden folders (.git, .deskfleet) and does not look inside a fleet folder (fleets do
 // not nest). A folder without fleet.yaml, such as a shared base/, is not a fleet. A folder that holds
-// spec files itself is one fleet, as it always was.
+// spec files itself is one fleet, as it always was. A fleet folder whose spec another fleet of the
+// repository extends (reads: its source files) is that fleet's base, not a fleet of its own: it is
+// not run, so that a base written as a whole fleet (to validate it alone) is never applied by a run.
 //
 // Each fleet runs on the same engine.Session, one after another, under its own lock in the same
 // state store; one fleet's failure does not stop the others, and the run's exit is the worst of the
@@ -64,10 +66,12 @@ func (f *Fleet) Sources() []string {
 	return nil
 }
 
-// Repo is a fleet repository: its folder and its fleets, sorted by folder.
+// Repo is a fleet repository: its folder, its fleets, sorted by folder, and the fleet folders that
+// are other fleets' bases (not run).
 type Repo struct {
 	Root   string
 	Fleets []*Fleet
+	Bases  []string
 }
 
 // IsRepo reports whether the spec paths a command was given name a fleet repository: one path, a
@@ -92,20 +96,47 @@ func Open(root string) (*Repo, error) {
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("%s is not a fleet repository: no folder below it holds a fleet.yaml", root)
 	}
-	r := &Repo{Root: root}
-	byName := map[string]string{}
+	var all []*Fleet
 	for _, d := range dirs {
 		f := &Fleet{Dir: d}
 		f.Spec, f.Err = engine.LoadSpec([]string{d})
+		all = append(all, f)
+	}
+	r := &Repo{Root: root}
+	byName := map[string]string{}
+	for _, f := range all {
+		if isBase(f, all) {
+			r.Bases = append(r.Bases, f.Dir)
+			continue
+		}
 		if name := f.Name(); name != "" {
 			if other, dup := byName[name]; dup {
-				return nil, &DuplicateError{Fleet: name, Dirs: []string{other, d}}
+				return nil, &DuplicateError{Fleet: name, Dirs: []string{other, f.Dir}}
 			}
-			byName[name] = d
+			byName[name] = f.Dir
 		}
 		r.Fleets = append(r.Fleets, f)
 	}
 	return r, nil
+}
+
+// isBase reports whether another fleet of all read a file of f's folder (extends it).
+func isBase(f *Fleet, all []*Fleet) bool {
+	dir, err := filepath.Abs(f.Dir)
+	if err != nil {
+		return false
+	}
+	for _, o := range all {
+		if o == f {
+			continue
+		}
+		for _, src := range o.Sources() {
+			if abs, err := filepath.Abs(src); err == nil && filepath.Dir(abs) == dir {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // DuplicateError is Open's error when two fleet folders name the same fleet.

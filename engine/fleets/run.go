@@ -48,8 +48,10 @@ type Result struct {
 	Exit Exit
 	Err  error
 	Hint string
-	// Diagnostics are the spec's problems when Err is a *engine.SpecError.
+	// Diagnostics are the spec's problems when Err is a *engine.SpecError; Warnings its warnings when
+	// it is valid and the fleet ran.
 	Diagnostics spec.Diagnostics
+	Warnings    spec.Diagnostics
 }
 
 // Runner runs one command over a repository's fleets, one fleet after another, on one Session (each
@@ -124,6 +126,7 @@ func (rn *Runner) run(ctx context.Context, repo *Repo, cmd Command, do func(f *F
 			r.fail(errors.New("not run: interrupted before this fleet"))
 		default:
 			rn.notify(f, nil)
+			r.Warnings = f.Spec.Warnings
 			do(f, r)
 		}
 		if !r.Unchanged {
