@@ -69,5 +69,5 @@ func runDrift(c *cli.Context) error {
 	default:
 		err = render.DriftText(w, r, render.TextOptions{Color: useColor(c, w)})
 	}
-	return cmp.Or(err, exitWith(fleets.DriftExit(r), nil, ""))
+	return cmp.Or(err, exitWith(fleets.DriftExit(r), "", nil))
 }

@@ -82,7 +82,7 @@ func runPlan(c *cli.Context) error {
 		return withCode(exitError, fmt.Errorf("%s cannot be planned (see Errors above); the rest of the plan is shown",
 			plural(len(p.Errors), "change")))
 	}
-	return exitWith(fleets.PlanExit(p, c.Bool(flagDetailedExitcode)), nil, "")
+	return exitWith(fleets.PlanExit(p, c.Bool(flagDetailedExitcode)), "", nil)
 }
 
 // renderFleets writes a plan or drift run over a fleet repository in format.

@@ -122,14 +122,14 @@ func engineError(c *cli.Context, err error) error {
 		}
 	}
 	code, hint := fleets.Classify(err)
-	return exitWith(code, err, hint)
+	return exitWith(code, hint, err)
 }
 
 // fleetError is engineError (the name plan, drift and import call it by).
 func fleetError(c *cli.Context, err error) error { return engineError(c, err) }
 
 // exitWith is the error that makes run exit with code, printing err (nil: nothing) and hint.
-func exitWith(code fleets.Exit, err error, hint string) error {
+func exitWith(code fleets.Exit, hint string, err error) error {
 	if err != nil && hint != "" {
 		err = withHint(err, hint)
 	}

@@ -136,37 +136,37 @@ func DriftExit(r *engine.DriftReport) Exit {
 // (an empty message: nothing to say): 0 done; 3 partly applied, applied with changes that could not
 // be planned, or interrupted; 1 when no step succeeded or nothing could run; an error before the
 // first call is classified (Classify).
-func ApplyExit(out *engine.ApplyOutcome, err error) (exit Exit, msg error, hint string) {
+func ApplyExit(out *engine.ApplyOutcome, err error) (exit Exit, hint string, msg error) {
 	if out == nil || out.Result == nil {
 		if err == nil && out != nil && out.Plan != nil && len(out.Plan.Errors) > 0 {
-			return ExitError, fmt.Errorf("%s cannot be planned and nothing else is to do", count(len(out.Plan.Errors), "change")), ""
+			return ExitError, "", fmt.Errorf("%s cannot be planned and nothing else is to do", count(len(out.Plan.Errors), "change"))
 		}
 		if err == nil {
-			return ExitOK, nil, ""
+			return ExitOK, "", nil
 		}
 		exit, hint = Classify(err)
-		return exit, err, hint
+		return exit, hint, err
 	}
 	res, p := out.Result, out.Plan
 	done := len(res.With(engine.StepDone, engine.StepPartial))
 	switch {
 	case res.Outcome == engine.OutcomeDone && len(p.Errors) == 0:
-		return ExitOK, nil, ""
+		return ExitOK, "", nil
 	case res.Outcome == engine.OutcomeDone:
-		return ExitPartial, fmt.Errorf("applied, but %s could not be planned (see Errors above)", count(len(p.Errors), "change")), ""
+		return ExitPartial, "", fmt.Errorf("applied, but %s could not be planned (see Errors above)", count(len(p.Errors), "change"))
 	case res.Outcome == engine.OutcomeInterrupted:
-		return ExitPartial, errors.New("interrupted: the steps in flight were recorded"),
-			"run `deskfleet apply` again: it finishes what was in flight and applies the rest"
+		return ExitPartial, "run `deskfleet apply` again: it finishes what was in flight and applies the rest",
+			errors.New("interrupted: the steps in flight were recorded")
 	case done == 0:
 		if err == nil {
 			err = errors.New("no step succeeded")
 		}
-		return ExitError, err, ""
+		return ExitError, "", err
 	}
 	if err == nil {
 		err = errors.New("partly applied")
 	}
-	return ExitPartial, err, "fix what failed (see above) and run `deskfleet apply` again: it plans only what is left"
+	return ExitPartial, "fix what failed (see above) and run `deskfleet apply` again: it plans only what is left", err
 }
 
 // count is "1 change", "2 changes".

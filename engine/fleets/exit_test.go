@@ -87,7 +87,7 @@ func TestApplyExit(t *testing.T) {
 		{"an error before the first call is classified", nil, &engine.GuardError{Blocked: []engine.Blocked{{Guard: engine.GuardDelete}}}, ExitGuard, "flag"},
 	}
 	for _, tt := range tests {
-		exit, msg, _ := ApplyExit(tt.out, tt.err)
+		exit, _, msg := ApplyExit(tt.out, tt.err)
 		got := ""
 		if msg != nil {
 			got = msg.Error()

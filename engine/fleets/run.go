@@ -101,9 +101,7 @@ func (rn *Runner) Apply(ctx context.Context, repo *Repo, req func(f *Fleet) engi
 		rq.Spec, rq.Saved = f.Spec, nil
 		out, err := rn.Session.Apply(ctx, rq)
 		r.Applied = out
-		var msg error
-		r.Exit, msg, r.Hint = ApplyExit(out, err)
-		r.Err = msg
+		r.Exit, r.Hint, r.Err = ApplyExit(out, err)
 	})
 }
 

@@ -228,7 +228,7 @@ func FleetsMarkdown(w io.Writer, rep *fleets.Report, opt MarkdownOptions) error 
 		case r.Drift != nil:
 			err = DriftMarkdown(&b, r.Drift, MarkdownOptions{MaxBytes: share})
 		default:
-			fmt.Fprintf(&b, "### deskfleet · %s: %s\n\n", mdEscape(r.Fleet), r.Exit)
+			fmt.Fprintf(&b, "### deskfleet · %s: %s\n", mdEscape(r.Fleet), r.Exit)
 		}
 		if err != nil {
 			return err
