@@ -37,8 +37,8 @@ func newSession(t *testing.T) *engine.Session {
 // threeFleets: lab (valid), bad (a spec error found offline) and nosite (a site the API does not have).
 func threeFleets(t *testing.T) *Repo {
 	root := writeTree(t, map[string]string{
-		"lab/fleet.yaml":    specYAML("lab"),
-		"bad/fleet.yaml":    "version: 1\nfleet: bad\nbogus: 1\n",
+		"lab/fleet.yaml": specYAML("lab"),
+		"bad/fleet.yaml": "version: 1\nfleet: bad\nbogus: 1\n",
 		"nosite/fleet.yaml": `version: 1
 fleet: nosite
 defaults: {site: 火星A, profile: win}
