@@ -94,41 +94,18 @@ func runApply(c *cli.Context) error {
 }
 
 // applyRepo applies every fleet of the repository -f names (runRepo), one after another, each with
-// its own lock, plan, confirmation and progress: text under a heading per fleet, or NDJSON between
-// fleet_started and fleet_done events; then the table of fleets, or a fleets_done event. A saved
-// plan is one fleet's, and refused.
+// its own lock, plan, confirmation and progress (render.FleetsProgress). A saved plan is one
+// fleet's, and refused.
 func applyRepo(c *cli.Context, ctx context.Context, req engine.ApplyRequest, planFile, format string) error {
 	if planFile != "" {
 		return withHint(fmt.Errorf("%s is one fleet's saved plan, and -f names a fleet repository", planFile),
 			"apply the plan alone (`deskfleet apply "+planFile+"`), or the repository's specs (-f DIR without PLANFILE)")
 	}
-	w, opt, jsonOut := c.App.Writer, render.TextOptions{Color: useColor(c, c.App.Writer)}, format == "json"
+	fp := &render.FleetsProgress{Progress: progressFor(c, format)}
 	return runRepo(c, func(rn *fleets.Runner, repo *fleets.Repo) *fleets.Report {
-		rn.Before = func(f *fleets.Fleet) {
-			if jsonOut {
-				render.FleetStartedJSON(w, f.Name(), f.Dir, time.Now()) //nolint:errcheck // output errors surface at exit
-			} else {
-				render.FleetHeading(w, f.Name(), f.Dir, opt) //nolint:errcheck
-			}
-		}
-		rn.After = func(r *fleets.Result) {
-			if jsonOut {
-				render.FleetDoneJSON(w, r, time.Now()) //nolint:errcheck
-				return
-			}
-			if r.Applied != nil && r.Applied.Result != nil {
-				progressFor(c, format).Summary(r.Applied.Result)
-			}
-			render.FleetErrorText(w, r, opt) //nolint:errcheck
-			fmt.Fprintln(w)
-		}
+		rn.Before, rn.After = fp.Started, fp.Done
 		return rn.Apply(ctx, repo, func(*fleets.Fleet) engine.ApplyRequest { return req })
-	}, func(rep *fleets.Report) error {
-		if jsonOut {
-			return render.FleetsDoneJSON(w, rep, time.Now())
-		}
-		return render.FleetsSummary(w, rep, opt)
-	})
+	}, fp.End)
 }
 
 // planFileArg is apply's PLANFILE, "" when none. Flags may follow it (`apply plan.bin --auto-approve`),

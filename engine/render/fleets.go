@@ -413,3 +413,54 @@ func writeEvent(w io.Writer, e fleetEventJSON) error {
 	_, err = fmt.Fprintln(w, string(b))
 	return err
 }
+
+// FleetsProgress writes an apply over many fleets as it goes, around each fleet's own progress
+// (Progress): in text, each fleet's heading before it and its step table (Progress.Summary) and
+// error after it, then the table of fleets (FleetsSummary); in JSON (Progress.JSON), a fleet_started
+// and a fleet_done line around each fleet's events, then a fleets_done line. Its methods fit
+// fleets.Runner's Before and After. Output errors surface in End.
+type FleetsProgress struct {
+	Progress *Progress
+	// Now stamps the JSON lines (time.Now when nil).
+	Now func() time.Time
+}
+
+func (fp *FleetsProgress) now() time.Time {
+	if fp.Now == nil {
+		return time.Now()
+	}
+	return fp.Now()
+}
+
+func (fp *FleetsProgress) text() TextOptions { return TextOptions{Color: fp.Progress.Terminal} }
+
+// Started opens a fleet's part.
+func (fp *FleetsProgress) Started(f *fleets.Fleet) {
+	if fp.Progress.JSON {
+		FleetStartedJSON(fp.Progress.W, f.Name(), f.Dir, fp.now()) //nolint:errcheck // surfaces in End
+		return
+	}
+	FleetHeading(fp.Progress.W, f.Name(), f.Dir, fp.text()) //nolint:errcheck
+}
+
+// Done closes a fleet's part with what it did.
+func (fp *FleetsProgress) Done(r *fleets.Result) {
+	w := fp.Progress.W
+	if fp.Progress.JSON {
+		FleetDoneJSON(w, r, fp.now()) //nolint:errcheck
+		return
+	}
+	if r.Applied != nil && r.Applied.Result != nil {
+		fp.Progress.Summary(r.Applied.Result)
+	}
+	FleetErrorText(w, r, fp.text()) //nolint:errcheck
+	fmt.Fprintln(w)
+}
+
+// End writes how the run ended.
+func (fp *FleetsProgress) End(rep *fleets.Report) error {
+	if fp.Progress.JSON {
+		return FleetsDoneJSON(fp.Progress.W, rep, fp.now())
+	}
+	return FleetsSummary(fp.Progress.W, rep, fp.text())
+}

@@ -277,3 +277,41 @@ func ownKeys(t reflect.Type, keys map[string]bool) {
 		}
 	}
 }
+
+// TestFleetsProgress: an apply over many fleets, as it goes: in text each fleet's heading, its step
+// table and error; in JSON the fleet events around each fleet and one fleets_done line.
+func TestFleetsProgress(t *testing.T) {
+	rep := applyRun()
+	run := func(jsonOut bool) string {
+		var b bytes.Buffer
+		fp := &FleetsProgress{Progress: &Progress{W: &b, JSON: jsonOut}, Now: func() time.Time { return planTime }}
+		for _, r := range rep.Fleets {
+			fp.Started(&fleets.Fleet{Dir: r.Dir, Spec: &engine.Spec{Fleet: &spec.Fleet{Name: r.Fleet}}})
+			fp.Done(r)
+		}
+		if err := fp.End(rep); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	text := run(false)
+	for _, w := range []string{"=== fleet lab · fleets/lab\nerror: 1 change needs a flag", "hint: run again with --allow-delete",
+		"Apply partial in 0s:", "exit 3 (partial): the worst of the fleets' exits\n"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("text progress lacks %q:\n%s", w, text)
+		}
+	}
+	var kinds []string
+	for _, line := range strings.Split(strings.TrimSpace(run(true)), "\n") {
+		var e struct{ Event, Fleet string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("not a JSON line: %q", line)
+		}
+		kinds = append(kinds, e.Event+":"+e.Fleet)
+	}
+	want := []string{"fleet_started:course-101", "fleet_done:course-101", "fleet_started:lab", "fleet_done:lab",
+		"fleet_started:studio", "fleet_done:studio", "fleets_done:"}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("JSON events %v, want %v", kinds, want)
+	}
+}
