@@ -29,6 +29,8 @@ type Report struct {
 	// ChangedSince is the Git ref the run was limited by ("" for every fleet).
 	ChangedSince string
 	Fleets       []*Result
+	// Bases are the fleet folders other fleets extend, which are not run (Repo.Bases).
+	Bases []string
 	// Exit is the worst of the fleets' exits (Worst).
 	Exit Exit
 }
@@ -108,7 +110,7 @@ func (rn *Runner) Apply(ctx context.Context, repo *Repo, req func(f *Fleet) engi
 // run calls do for every fleet to run (those with a usable spec, within Changes), after an
 // interruption (ctx done) only reporting the fleets left; it fills in the exits.
 func (rn *Runner) run(ctx context.Context, repo *Repo, cmd Command, do func(f *Fleet, r *Result)) *Report {
-	rep := &Report{Command: cmd, Root: repo.Root}
+	rep := &Report{Command: cmd, Root: repo.Root, Bases: repo.Bases}
 	if rn.Changes != nil {
 		rep.ChangedSince = rn.Changes.Ref
 	}

@@ -120,6 +120,9 @@ func FleetsSummary(w io.Writer, rep *fleets.Report, opt TextOptions) error {
 		}
 		fmt.Fprintf(&b, "  %s  %s  %s  %s\n", st1, pad(row[1], widths[1]), pad(row[2], widths[2]), safe(fleetWhat(rep, r)))
 	}
+	if len(rep.Bases) > 0 {
+		fmt.Fprintf(&b, "  bases other fleets extend (not run): %s\n", safe(strings.Join(rep.Bases, ", ")))
+	}
 	fmt.Fprintf(&b, "%s\n", st.bold(fmt.Sprintf("exit %d (%s): the worst of the fleets' exits", int(rep.Exit), rep.Exit)))
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -215,6 +218,9 @@ func FleetsMarkdown(w io.Writer, rep *fleets.Report, opt MarkdownOptions) error 
 	for _, r := range rep.Fleets {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdValue(r.Fleet), mdValue(r.Dir), status(r), mdEscape(fleetWhat(rep, r)))
 	}
+	if len(rep.Bases) > 0 {
+		fmt.Fprintf(&b, "\n_Bases other fleets extend (not run): %s._\n", mdEscape(strings.Join(rep.Bases, ", ")))
+	}
 	share := max(4000, (limit-b.Len())/max(1, ran(rep)))
 	for _, r := range rep.Fleets {
 		if r.Unchanged {
@@ -264,6 +270,7 @@ type fleetsJSON struct {
 	Exit          int         `json:"exit"`
 	Status        string      `json:"status"`
 	Fleets        []fleetJSON `json:"fleets"`
+	Bases         []string    `json:"bases,omitempty"`
 }
 
 // fleetJSON is one fleet's part of a run.
@@ -314,7 +321,7 @@ func FleetsJSON(w io.Writer, rep *fleets.Report) error {
 
 func reportJSON(rep *fleets.Report) fleetsJSON {
 	j := fleetsJSON{FormatVersion: fleets.ReportFormatVersion, Command: string(rep.Command), Root: rep.Root,
-		ChangedSince: rep.ChangedSince, Exit: int(rep.Exit), Status: rep.Exit.String(), Fleets: []fleetJSON{}}
+		ChangedSince: rep.ChangedSince, Exit: int(rep.Exit), Status: rep.Exit.String(), Fleets: []fleetJSON{}, Bases: rep.Bases}
 	for _, r := range rep.Fleets {
 		j.Fleets = append(j.Fleets, resultJSON(r))
 	}

@@ -44,7 +44,7 @@ func planRun() *fleets.Report {
 func driftRun() *fleets.Report {
 	clean := driftBase()
 	clean.Fleet = "course-101"
-	return &fleets.Report{Command: fleets.CommandDrift, Root: "fleets", Exit: fleets.ExitDrift,
+	return &fleets.Report{Command: fleets.CommandDrift, Root: "fleets", Exit: fleets.ExitDrift, Bases: []string{"fleets/base"},
 		Fleets: []*fleets.Result{
 			{Dir: "fleets/course", Fleet: "course-101", Drift: clean, Exit: fleets.ExitOK},
 			{Dir: "fleets/studio", Fleet: "studio", Drift: sketchDrift(), Exit: fleets.ExitDrift},
@@ -145,8 +145,8 @@ func TestFleetsFacts(t *testing.T) {
 			[]string{"<!-- deskfleet-plan:old -->"}},
 		{"Markdown: a failed fleet's section says so, with its diagnostics", md,
 			[]string{"### deskfleet · broken: error", "**Error**:", "- fleets/broken/fleet.yaml:3:1: unknown key"}, nil},
-		{"Markdown of a drift run holds each fleet's drift report", driftMD,
-			[]string{"## deskfleet drift · 2 fleets: exit 6 (drift)", "<!-- deskfleet-drift:studio -->", "<!-- deskfleet-drift:course-101 -->"}, nil},
+		{"Markdown of a drift run holds each fleet's drift report, and names the bases not run", driftMD,
+			[]string{"_Bases other fleets extend (not run): fleets/base._", "## deskfleet drift · 2 fleets: exit 6 (drift)", "<!-- deskfleet-drift:studio -->", "<!-- deskfleet-drift:course-101 -->"}, nil},
 	}
 	for _, tt := range tests {
 		for _, w := range tt.want {
