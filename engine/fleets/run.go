@@ -104,6 +104,10 @@ func (rn *Runner) Apply(ctx context.Context, repo *Repo, req func(f *Fleet) engi
 		out, err := rn.Session.Apply(ctx, rq)
 		r.Applied = out
 		r.Exit, r.Hint, r.Err = ApplyExit(out, err)
+		var se *engine.SpecError
+		if errors.As(err, &se) {
+			r.Diagnostics = se.Diags
+		}
 	})
 }
 
@@ -120,17 +124,17 @@ func (rn *Runner) run(ctx context.Context, repo *Repo, cmd Command, do func(f *F
 		case rn.Changes != nil && !rn.Changes.Touches(f):
 			r.Unchanged = true
 		case f.Err != nil:
-			rn.notify(f, nil)
+			rn.before(f)
 			r.fail(f.Err)
 		case ctx.Err() != nil:
 			r.fail(errors.New("not run: interrupted before this fleet"))
 		default:
-			rn.notify(f, nil)
+			rn.before(f)
 			r.Warnings = f.Spec.Warnings
 			do(f, r)
 		}
-		if !r.Unchanged {
-			rn.notify(nil, r)
+		if !r.Unchanged && rn.After != nil {
+			rn.After(r)
 		}
 		rep.Fleets = append(rep.Fleets, r)
 		rep.Exit = Worst(rep.Exit, r.Exit)
@@ -138,12 +142,9 @@ func (rn *Runner) run(ctx context.Context, repo *Repo, cmd Command, do func(f *F
 	return rep
 }
 
-func (rn *Runner) notify(f *Fleet, r *Result) {
-	switch {
-	case f != nil && rn.Before != nil:
+func (rn *Runner) before(f *Fleet) {
+	if rn.Before != nil {
 		rn.Before(f)
-	case r != nil && rn.After != nil:
-		rn.After(r)
 	}
 }
 

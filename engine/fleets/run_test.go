@@ -109,6 +109,9 @@ func TestRunnerApplyThenNoChanges(t *testing.T) {
 	if got := results(rep); !slices.Equal(got, wantRes) || rep.Exit != ExitError {
 		t.Fatalf("apply: %v exit %v, want %v exit 1", got, rep.Exit, wantRes)
 	}
+	if len(rep.Fleets[2].Diagnostics) == 0 {
+		t.Error("a name the API does not have, found by apply's plan, keeps its diagnostics for the report")
+	}
 	if a := rep.Fleets[1].Applied; a == nil || a.Result == nil || a.Result.Outcome != engine.OutcomeDone {
 		t.Fatalf("lab is applied: %+v", a)
 	}
