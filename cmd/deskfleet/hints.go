@@ -14,6 +14,7 @@ type hintedError struct {
 
 func (e *hintedError) Error() string { return e.err.Error() }
 func (e *hintedError) Unwrap() error { return e.err }
+func (e *hintedError) Hint() string  { return e.hint }
 
 // withHint attaches a one-line suggestion to err; run prints it as "hint: ..." after the error.
 func withHint(err error, hint string) error { return &hintedError{err: err, hint: hint} }

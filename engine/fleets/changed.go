@@ -10,13 +10,16 @@ import (
 	"strings"
 )
 
-// GitError is ChangedSince's error: not in a Git repository, an unknown ref, or git missing. Hint
-// says what to do.
+// GitError is ChangedSince's error: not in a Git repository, an unknown ref, or git missing. Fix
+// says what to do (Hint).
 type GitError struct {
-	Msg, Hint string
+	Msg, Fix string
 }
 
 func (e *GitError) Error() string { return "--changed-since: " + e.Msg }
+
+// Hint says what to do.
+func (e *GitError) Hint() string { return e.Fix }
 
 // Changes are the files that differ from a Git ref, relative to the top of the work tree
 // (slash-separated, as git names them).
@@ -33,28 +36,28 @@ type Changes struct {
 // fails with a *GitError.
 func ChangedSince(ctx context.Context, dir, ref string) (*Changes, error) {
 	if ref == "" || strings.HasPrefix(ref, "-") {
-		return nil, &GitError{Msg: fmt.Sprintf("%q is not a Git ref", ref), Hint: "name a branch, tag or commit: --changed-since origin/main"}
+		return nil, &GitError{Msg: fmt.Sprintf("%q is not a Git ref", ref), Fix: "name a branch, tag or commit: --changed-since origin/main"}
 	}
 	top, err := git(ctx, dir, "rev-parse", "--show-toplevel")
 	if err != nil {
 		var notFound *exec.Error
 		if errors.As(err, &notFound) {
-			return nil, &GitError{Msg: "git is not installed (or not on PATH): " + err.Error(), Hint: "install git, or leave out --changed-since"}
+			return nil, &GitError{Msg: "git is not installed (or not on PATH): " + err.Error(), Fix: "install git, or leave out --changed-since"}
 		}
-		return nil, &GitError{Msg: dir + " is not in a Git work tree", Hint: "run in a clone of the repository, or leave out --changed-since to run every fleet"}
+		return nil, &GitError{Msg: dir + " is not in a Git work tree", Fix: "run in a clone of the repository, or leave out --changed-since to run every fleet"}
 	}
 	c := &Changes{Ref: ref, Top: strings.TrimSpace(top), Paths: map[string]bool{}}
 	if _, err := git(ctx, c.Top, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}"); err != nil {
 		return nil, &GitError{Msg: fmt.Sprintf("unknown Git ref %q", ref),
-			Hint: "fetch it first (git fetch origin main); a shallow CI clone needs the history (fetch-depth: 0)"}
+			Fix: "fetch it first (git fetch origin main); a shallow CI clone needs the history (fetch-depth: 0)"}
 	}
 	diff, err := git(ctx, c.Top, "diff", "--name-only", "--no-renames", "-z", "--end-of-options", ref, "--")
 	if err != nil {
-		return nil, &GitError{Msg: "git diff: " + err.Error(), Hint: "check that the ref names a commit"}
+		return nil, &GitError{Msg: "git diff: " + err.Error(), Fix: "check that the ref names a commit"}
 	}
 	untracked, err := git(ctx, c.Top, "ls-files", "--others", "--exclude-standard", "--full-name", "-z")
 	if err != nil {
-		return nil, &GitError{Msg: "git ls-files: " + err.Error(), Hint: "check the work tree"}
+		return nil, &GitError{Msg: "git ls-files: " + err.Error(), Fix: "check the work tree"}
 	}
 	for _, p := range strings.Split(diff+untracked, "\x00") {
 		if p != "" {

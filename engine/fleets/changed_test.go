@@ -141,7 +141,7 @@ func TestChangedSinceErrors(t *testing.T) {
 	for _, tt := range tests {
 		_, err := ChangedSince(context.Background(), tt.dir, tt.ref)
 		var ge *GitError
-		if !errors.As(err, &ge) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(ge.Hint, tt.hint) {
+		if !errors.As(err, &ge) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(ge.Hint(), tt.hint) {
 			t.Errorf("%s: err %v, want a *GitError with %q and a hint with %q", tt.reason, err, tt.want, tt.hint)
 		}
 	}

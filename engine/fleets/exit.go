@@ -71,19 +71,17 @@ func (e Exit) String() string {
 	return fmt.Sprintf("exit-%d", int(e))
 }
 
-// Classify is the exit of a fleet API error and a hint of what to do next ("" when none is known
-// here; the front end may know one from the API error's kind): a held lock 4, a guard 5, a stale
-// saved plan 7, anything else 1.
+// Classify is the exit of a fleet API error and a hint of what to do next: a held lock 4, a guard 5,
+// a stale saved plan 7, anything else 1, with the hint of the first error in the chain that has a
+// Hint method (a *engine.TargetError, *engine.OwnedError, *DuplicateError, *GitError, ...), else ""
+// (the front end may know one from the API error's kind).
 func Classify(err error) (Exit, string) {
 	var (
-		locked   *state.LockedError
-		guard    *engine.GuardError
-		stale    *engine.StalePlanError
-		settle   *engine.SettleError
-		target   *engine.TargetError
-		owned    *engine.OwnedError
-		dup      *DuplicateError
-		gitError *GitError
+		locked *state.LockedError
+		guard  *engine.GuardError
+		stale  *engine.StalePlanError
+		settle *engine.SettleError
+		hinted interface{ Hint() string }
 	)
 	switch {
 	case errors.As(err, &locked):
@@ -100,14 +98,8 @@ func Classify(err error) (Exit, string) {
 		return ExitStalePlan, "make a new plan: deskfleet plan --out FILE"
 	case errors.As(err, &settle):
 		return ExitError, "once you know the outcome, `deskfleet state settle` records it; then apply again"
-	case errors.As(err, &target):
-		return ExitError, target.Hint()
-	case errors.As(err, &owned):
-		return ExitError, owned.Hint()
-	case errors.As(err, &dup):
-		return ExitError, dup.Hint()
-	case errors.As(err, &gitError):
-		return ExitError, gitError.Hint
+	case errors.As(err, &hinted):
+		return ExitError, hinted.Hint()
 	}
 	return ExitError, ""
 }

@@ -50,7 +50,7 @@ func TestClassify(t *testing.T) {
 		{"a stale saved plan is 7", &engine.StalePlanError{Moved: []string{"x"}}, ExitStalePlan, "new plan"},
 		{"a wrapped error is classified by what it wraps", errors.Join(errors.New("ctx"), &engine.StalePlanError{}), ExitStalePlan, ""},
 		{"an unsettled earlier run is 1 with the settle command", &engine.SettleError{Err: errors.New("x")}, ExitError, "state settle"},
-		{"a Git error is 1 with its hint", &GitError{Msg: "x", Hint: "fetch it"}, ExitError, "fetch it"},
+		{"a Git error is 1 with its hint", &GitError{Msg: "x", Fix: "fetch it"}, ExitError, "fetch it"},
 		{"anything else is 1, with no hint here", context.Canceled, ExitError, ""},
 	}
 	for _, tt := range tests {
