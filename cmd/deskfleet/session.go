@@ -77,8 +77,9 @@ func newEngineSession(c *cli.Context, api *connect.API, st state.Store) *engine.
 }
 
 // loadSpec loads and checks the spec (-f, default the current folder) offline, printing its warnings
-// to stderr; an invalid spec is printed (every diagnostic) and is an exit-1 error with nothing more
-// to print.
+// to stderr; an invalid spec is printed (every diagnostic, and a hint when the current folder is a
+// fleet repository) and is an exit-1 error with nothing more to print. --changed-since is refused: it
+// limits a run over a repository.
 func loadSpec(c *cli.Context) (*engine.Spec, error) {
 	if commandFlag(c.Command, flagChangedSince) != nil && c.IsSet(flagChangedSince) {
 		return nil, withHint(errors.New("--changed-since limits a run over a fleet repository, and -f names one fleet's spec"),
@@ -86,7 +87,11 @@ func loadSpec(c *cli.Context) (*engine.Spec, error) {
 	}
 	sp, err := engine.LoadSpec(specPaths(c))
 	if err != nil {
-		return nil, engineError(c, err)
+		err = engineError(c, err)
+		if !c.IsSet("file") && fleets.IsRepo(specPaths(c)) {
+			fmt.Fprintln(c.App.ErrWriter, "hint: the folders below hold fleets: `-f .` runs them all")
+		}
+		return nil, err
 	}
 	for _, d := range sp.Warnings {
 		fmt.Fprintln(c.App.ErrWriter, d.String())
