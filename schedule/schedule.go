@@ -415,3 +415,14 @@ func (s *Schedule) HoursPerWeek() float64 {
 	}
 	return float64(n) / 60
 }
+
+// ParseMoment reads a moment as people write one: RFC 3339 (2027-01-04T08:00:00+08:00), or a date
+// and time of day (2027-01-04 08:00, 2027-01-04T08:00) in loc.
+func ParseMoment(s string, loc *time.Location) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: write 2027-01-04T08:00:00+08:00, or 2027-01-04 08:00", s)
+}
