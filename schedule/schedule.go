@@ -309,7 +309,11 @@ func (s *Schedule) addExcept(e string) *Error {
 // String is the schedule as written, with its time zone: "Mon-Fri 08:30-19:00 (Asia/Shanghai)".
 func (s *Schedule) String() string {
 	out := s.hours + " (" + s.loc.String() + ")"
-	if n := len(s.except); n > 0 {
+	switch n := len(s.except); n {
+	case 0:
+	case 1:
+		out += ", 1 day off"
+	default:
 		out += fmt.Sprintf(", %d days off", n)
 	}
 	return out
