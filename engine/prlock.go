@@ -24,7 +24,7 @@ import (
 // history of the fleet's claims, newest last, and the newest entry with outcome "claimed" is the
 // current claim. The fleet's own record is not touched, so taking a claim does not make a saved plan
 // of the fleet stale. Entries: ID "pr-N" (the request's number), User the request's author,
-// GitCommit its head commit, Host and Command who took the claim, StartedAt when, EndedAt when it
+// GitCommit its head commit, Host and Command where and how the claim was taken, StartedAt when, EndedAt when it
 // ended and Outcome how: claimed (current), applied, released, broken (by a person).
 
 // ClaimSuffix ends the key under which a fleet's claim is stored (ClaimKey).
@@ -70,8 +70,8 @@ func (p PullRequest) String() string {
 type Claim struct {
 	Fleet string
 	PR    PullRequest
-	// Since is when the request first claimed the fleet (a refresh keeps it); By who took or last
-	// refreshed it ("user@host").
+	// Since is when the request first claimed the fleet (a refresh keeps it); By the host that took
+	// or last refreshed it (a CI runner).
 	Since time.Time
 	By    string
 }
@@ -119,7 +119,7 @@ func (s *Session) Claim(ctx context.Context, fleet string, pr PullRequest, timeo
 		}
 		now := time.Now().UTC()
 		entry := state.Run{ID: "pr-" + strconv.Itoa(pr.Number), User: pr.Author, GitCommit: pr.Head,
-			Host: s.Holder.User + "@" + s.Holder.Host, Command: "deskfleet lock", StartedAt: now, Outcome: ClaimHeld}
+			Host: s.Holder.Host, Command: "deskfleet lock", StartedAt: now, Outcome: ClaimHeld}
 		if fresh = cur == nil; fresh {
 			rec.Runs = append(rec.Runs, entry)
 		} else {

@@ -121,8 +121,8 @@ func TestClaimOutlivesProcess(t *testing.T) {
 	second := open()
 	_, _, err := second.Claim(ctx, "lab", prBo, 0)
 	var claimed *engine.ClaimedError
-	if !errors.As(err, &claimed) || claimed.Claim.PR.Number != 12 || claimed.Claim.By != "ci@h" {
-		t.Fatalf("a claim from an earlier process: %v, want a ClaimedError naming #12 taken by ci@h", err)
+	if !errors.As(err, &claimed) || claimed.Claim.PR.Number != 12 || claimed.Claim.By != "h" {
+		t.Fatalf("a claim from an earlier process: %v, want a ClaimedError naming #12 taken on host h", err)
 	}
 	if !strings.Contains(claimed.Hint(), "deskfleet unlock --fleet lab --pr 12") {
 		t.Errorf("the hint does not say how to break the claim: %s", claimed.Hint())

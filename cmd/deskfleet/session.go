@@ -105,6 +105,7 @@ func engineError(c *cli.Context, err error) error {
 		locked    *state.LockedError
 		guard     *engine.GuardError
 		settleErr *engine.SettleError
+		claimed   *engine.ClaimedError
 	)
 	switch {
 	case err == nil:
@@ -112,6 +113,8 @@ func engineError(c *cli.Context, err error) error {
 	case errors.As(err, &specErr):
 		printDiagnostics(c.App.ErrWriter, specErr.Diags, specErr.Fleet, specErr.Files)
 		return withCode(exitError, nil)
+	case errors.As(err, &claimed):
+		return withCode(exitLockHeld, withHint(err, claimed.Hint()))
 	case errors.As(err, &locked):
 		hint := "wait for it to finish, or pass --lock-timeout to wait"
 		if locked.Stale {
