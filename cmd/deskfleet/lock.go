@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -18,55 +17,48 @@ const (
 
 // lockCommand takes or refreshes a pull request's claim of a fleet (engine.Session.Claim).
 func lockCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "lock",
-		Usage:       "claim a fleet for a pull request, from its plan to its merge or close",
-		UsageText:   "deskfleet lock (--fleet NAME | -f PATH) --pr N [--head SHA] [--author LOGIN]",
-		Description: help("lock"),
-		Flags: append([]cli.Flag{specFlag(),
+	return claimCommand("lock", "claim a fleet for a pull request, from its plan to its merge or close",
+		"deskfleet lock (--fleet NAME | -f PATH) --pr N [--head SHA] [--author LOGIN]", runLock,
+		&cli.StringFlag{Name: flagHead, Usage: "its head commit `SHA`"},
+		&cli.StringFlag{Name: flagAuthor, Usage: "its author's `LOGIN`"})
+}
+
+// claimCommand is lock or unlock: -f or --fleet names the fleet, --pr the pull request.
+func claimCommand(name, usage, usageText string, action cli.ActionFunc, flags ...cli.Flag) *cli.Command {
+	return &cli.Command{Name: name, Usage: usage, UsageText: usageText, Description: help(name), Action: action,
+		Flags: append(append([]cli.Flag{specFlag(),
 			&cli.StringFlag{Name: flagFleet, Usage: "the fleet `NAME` (default: the spec's, from -f)"},
-			&cli.IntFlag{Name: flagPR, Usage: "the pull (merge) request's number `N` (required)"},
-			&cli.StringFlag{Name: flagHead, Usage: "its head commit `SHA`"},
-			&cli.StringFlag{Name: flagAuthor, Usage: "its author's `LOGIN`"},
-		}, stateFlags()...),
-		Action: runLock,
-	}
+			&cli.IntFlag{Name: flagPR, Usage: "the pull (merge) request's number `N`"},
+		}, flags...), stateFlags()...)}
 }
 
 func runLock(c *cli.Context) error {
-	fleet, err := claimedFleet(c)
-	if err != nil {
-		return err
-	}
-	sess, err := openStateSession(c)
+	sess, fleet, err := openClaim(c)
 	if err != nil {
 		return err
 	}
 	defer sess.close()
 	pr := engine.PullRequest{Number: c.Int(flagPR), Head: c.String(flagHead), Author: c.String(flagAuthor)}
 	got, fresh, err := sess.Claim(c.Context, fleet, pr, c.Duration(flagLockTimeout))
-	if errors.Is(err, engine.ErrNoPullRequest) {
-		return withHint(err, "--pr N, the pull request's number")
-	}
 	if err != nil {
 		return engineError(c, err)
 	}
-	verb := "is claimed by"
-	if !fresh {
-		verb = "stays claimed by"
-	}
+	verb := map[bool]string{true: "is claimed by", false: "stays claimed by"}[fresh]
 	fmt.Fprintf(c.App.Writer, "fleet %s %s %s until it merges or closes\n", fleet, verb, got.PR)
 	return nil
 }
 
-// claimedFleet is the fleet lock and unlock name: --fleet, else the spec's (-f, offline).
-func claimedFleet(c *cli.Context) (string, error) {
-	if f := c.String(flagFleet); f != "" {
-		return f, nil
+// openClaim opens the state and names the fleet lock and unlock work on: --fleet, else the spec's
+// (-f, read offline).
+func openClaim(c *cli.Context) (*session, string, error) {
+	fleet := c.String(flagFleet)
+	if fleet == "" {
+		sp, err := loadSpec(c)
+		if err != nil {
+			return nil, "", engineError(c, err)
+		}
+		fleet = sp.Fleet.Name
 	}
-	sp, err := loadSpec(c)
-	if err != nil {
-		return "", engineError(c, err)
-	}
-	return sp.Fleet.Name, nil
+	sess, err := openStateSession(c)
+	return sess, fleet, err
 }
