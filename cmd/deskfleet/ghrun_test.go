@@ -26,7 +26,52 @@ import (
 
 const fakeRepo = "acme/fleets"
 
-// fakeGH is gh as the recipes' runs see it (see ghrun_test.go's comment).
+// fakeForge answers the API calls of the fake gh and curl: `forge METHOD PATH [BODYFILE]`. A GET
+// prints the file api/PATH.json (PATH with its query, else without), or fails with "Not Found"; a
+// later page (page=2...) is empty. A write is logged in writes.log (METHOD PATH BODY), and comments and
+// notes are kept: a POST to an issue's or merge request's comments or notes adds one, a PATCH or PUT
+// of one changes its body, so that a recipe finds its comment again.
+const fakeForge = `#!/usr/bin/env bash
+set -euo pipefail
+method=$1 path=${2#/} bodyfile=${3:-}
+api=$FAKE_GH/api
+key=${path%%\?*}
+if [ "$method" = GET ]; then
+  case "$path" in *[?\&]page=[2-9]*) echo '[]'; exit 0 ;; esac
+  for f in "$api/$path.json" "$api/$key.json"; do
+    if [ -f "$f" ]; then cat "$f"; exit 0; fi
+  done
+  echo "Not Found (HTTP 404): $path" >&2
+  exit 1
+fi
+body='{}'
+[ -z "$bodyfile" ] || body=$(jq -c . "$bodyfile")
+printf '%s %s %s\n' "$method" "$path" "$body" >> "$FAKE_GH/writes.log"
+case "$method $key" in
+  "POST "repos/*/issues/*/comments|"POST "projects/*/merge_requests/*/notes)
+    f="$api/$key.json"
+    mkdir -p "$(dirname "$f")"
+    [ -f "$f" ] || echo '[]' > "$f"
+    n=$(( $(cat "$FAKE_GH/next-id" 2> /dev/null || echo 1000) + 1 ))
+    echo "$n" > "$FAKE_GH/next-id"
+    jq --argjson id "$n" --argjson b "$body" '. + [{id: $id, system: false, user: {login: "github-actions[bot]", type: "Bot"}, body: $b.body}]' "$f" > "$f.new"
+    mv "$f.new" "$f"
+    echo "{\"id\": $n}"
+    ;;
+  "PATCH "repos/*/issues/comments/*|"PUT "projects/*/merge_requests/*/notes/*)
+    id=${key##*/}
+    for f in "$api"/repos/*/*/issues/*/comments.json "$api"/projects/*/merge_requests/*/notes.json; do
+      [ -f "$f" ] || continue
+      jq --argjson id "$id" --argjson b "$body" 'map(if .id == $id then .body = $b.body else . end)' "$f" > "$f.new"
+      mv "$f.new" "$f"
+    done
+    echo '{}'
+    ;;
+  *) echo '{}' ;;
+esac
+`
+
+// fakeGH is gh as the recipes' runs see it: only ` + "`gh api`" + `, answered by the forge.
 const fakeGH = `#!/usr/bin/env bash
 set -euo pipefail
 if [ "${1:-}" != api ]; then echo "fake gh: only 'gh api' is modelled, not: gh $*" >&2; exit 2; fi
@@ -39,57 +84,61 @@ while [ $# -gt 0 ]; do
     -f|-F|--raw-field|--field) fields+=("$2"); shift 2 ;;
     --paginate) shift ;;
     -*) echo "fake gh: flag $1 is not modelled" >&2; exit 2 ;;
-    *) [ -z "$path" ] || { echo "fake gh: two paths: $path $1" >&2; exit 2; }; path=${1#/}; shift ;;
+    *) [ -z "$path" ] || { echo "fake gh: two paths: $path $1" >&2; exit 2; }; path=$1; shift ;;
   esac
 done
 [ -n "${GH_TOKEN:-}" ] || { echo "fake gh: GH_TOKEN is not set" >&2; exit 4; }
 if [ -z "$method" ]; then
   if [ ${#fields[@]} -gt 0 ] || [ -n "$input" ]; then method=POST; else method=GET; fi
 fi
-api=$FAKE_GH/api
-key=${path%%\?*}
-if [ "$method" = GET ]; then
-  for f in "$api/$path.json" "$api/$key.json"; do
-    if [ -f "$f" ]; then cat "$f"; exit 0; fi
-  done
-  echo "gh: Not Found (HTTP 404)" >&2
-  exit 1
+if [ ${#fields[@]} -gt 0 ]; then
+  input=$(mktemp)
+  jq -cn '$ARGS.positional | map(capture("^(?<k>[^=]*)=(?<v>.*)$") | {(.k): .v}) | add' --args "${fields[@]}" > "$input"
 fi
-if [ -n "$input" ]; then
-  body=$(jq -c . "$input")
-else
-  body=$(jq -cn '$ARGS.positional | map(capture("^(?<k>[^=]*)=(?<v>.*)$") | {(.k): .v}) | add // {}' --args "${fields[@]}")
-fi
-printf '%s %s %s\n' "$method" "$path" "$body" >> "$FAKE_GH/writes.log"
-case "$method $key" in
-  "POST "repos/*/issues/*/comments)
-    f="$api/$key.json"
-    mkdir -p "$(dirname "$f")"
-    [ -f "$f" ] || echo '[]' > "$f"
-    n=$(( $(cat "$FAKE_GH/next-id" 2> /dev/null || echo 1000) + 1 ))
-    echo "$n" > "$FAKE_GH/next-id"
-    jq --argjson id "$n" --argjson b "$body" '. + [{id: $id, user: {login: "github-actions[bot]", type: "Bot"}, body: $b.body}]' "$f" > "$f.new"
-    mv "$f.new" "$f"
-    echo "{\"id\": $n}"
-    ;;
-  "PATCH "repos/*/issues/comments/*)
-    id=${key##*/}
-    for f in "$api"/repos/*/*/issues/*/comments.json; do
-      [ -f "$f" ] || continue
-      jq --argjson id "$id" --argjson b "$body" 'map(if .id == $id then .body = $b.body else . end)' "$f" > "$f.new"
-      mv "$f.new" "$f"
-    done
-    echo '{}'
-    ;;
-  *) echo '{}' ;;
-esac
+exec "$FAKE_GH/bin/forge" "$method" "$path" "$input"
 `
 
-// fakeGo answers the recipes' `go list -m -f '{{.Version}}' MODULE@VERSION`; installing is never
-// needed (the cache hits).
+// fakeCurl is curl as the GitLab recipe calls it: -fsS, --header, -X, --data @FILE, -o FILE and a URL
+// under $CI_API_V4_URL, answered by the forge; an error is curl -f's exit 22.
+const fakeCurl = `#!/usr/bin/env bash
+set -uo pipefail
+method=GET data="" out="" url="" token=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -fsS) shift ;;
+    -X) method=$2; shift 2 ;;
+    --header|-H) case "$2" in "PRIVATE-TOKEN: "*) token=${2#PRIVATE-TOKEN: } ;; esac; shift 2 ;;
+    --data|-d) data=$2; shift 2 ;;
+    -o|--output) out=$2; shift 2 ;;
+    -*) echo "fake curl: flag $1 is not modelled" >&2; exit 2 ;;
+    *) url=$1; shift ;;
+  esac
+done
+[ -n "$token" ] || { echo "fake curl: no PRIVATE-TOKEN header" >&2; exit 22; }
+case "$url" in
+  "$CI_API_V4_URL"/*) path=${url#"$CI_API_V4_URL"/} ;;
+  *) echo "fake curl: $url is not under CI_API_V4_URL" >&2; exit 6 ;;
+esac
+[ -z "$method" ] || [ -z "$data" ] || [ "$method" != GET ] || method=POST
+if [ -n "$out" ]; then
+  "$FAKE_GH/bin/forge" "$method" "$path" "${data#@}" > "$out" || exit 22
+else
+  "$FAKE_GH/bin/forge" "$method" "$path" "${data#@}" || exit 22
+fi
+`
+
+// fakeGo answers the recipes' `go list -m -f '{{.Version}}' MODULE@VERSION`, and `go install` into
+// GOBIN puts a deskfleet there that runs the test's (logged in go-install.log).
 const fakeGo = `#!/usr/bin/env bash
 if [ "$1 $2" = "list -m" ]; then echo "v0.0.0-test"; exit 0; fi
-echo "fake go: only 'go list -m' is modelled, not: go $*" >&2
+if [ "$1" = install ] && [ -n "${GOBIN:-}" ]; then
+  mkdir -p "$GOBIN"
+  printf '#!/usr/bin/env bash\nexec "$FAKE_GH/bin/deskfleet" "$@"\n' > "$GOBIN/deskfleet"
+  chmod +x "$GOBIN/deskfleet"
+  echo "$*" >> "$FAKE_GH/go-install.log"
+  exit 0
+fi
+echo "fake go: only 'go list -m' and 'go install' with GOBIN are modelled, not: go $*" >&2
 exit 2
 `
 
@@ -127,7 +176,7 @@ func newGHForge(t *testing.T) *ghForge {
 		state: filepath.Join(dir, "state.db"), artifacts: map[string]ghArtifact{}, vars: map[string]string{}}
 	must(t, os.MkdirAll(f.bin, 0o755))
 	must(t, os.MkdirAll(filepath.Join(dir, "api"), 0o755))
-	for name, text := range map[string]string{"gh": fakeGH, "go": fakeGo, "deskfleet": deskfleetShim} {
+	for name, text := range map[string]string{"forge": fakeForge, "gh": fakeGH, "curl": fakeCurl, "go": fakeGo, "deskfleet": deskfleetShim} {
 		must(t, os.WriteFile(filepath.Join(f.bin, name), []byte(text), 0o755))
 	}
 	return f
