@@ -448,3 +448,175 @@ func TestGitOpsBlockedDeletion(t *testing.T) {
 		t.Errorf("plan again: want no changes, exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }
+
+// glTeam drives the GitLab recipe as ghTeam drives the GitHub ones.
+type glTeam struct {
+	*ghTeam
+	projectVars map[string]string
+}
+
+func newGLTeam(t *testing.T) *glTeam {
+	g := &glTeam{ghTeam: newGHTeam(t), projectVars: map[string]string{"DESKFLEET_APPROVERS_GROUP": approversTeam}}
+	g.put("groups/acme%2Ffleet-admins/members/all/7", map[string]any{"id": 7, "username": "lead"})
+	g.put("projects/"+glProject+"/issues", []any{})
+	g.put("projects/"+glProject+"/merge_requests?state=closed&order_by=updated_at&per_page=100", []any{})
+	return g
+}
+
+func (g *glTeam) mrPath(n int) string { return fmt.Sprintf("projects/%s/merge_requests/%d", glProject, n) }
+
+func (g *glTeam) openMR(n int, author, head string) {
+	g.put(g.mrPath(n), map[string]any{"iid": n, "sha": sha(head), "state": "opened", "author": map[string]any{"username": author}})
+	g.put(g.mrPath(n)+"/notes", []any{})
+	g.put(g.mrPath(n)+"/approvals", map[string]any{"approved_by": []any{}})
+}
+
+func (g *glTeam) approve(n int, id int, user string) {
+	a := g.get(g.mrPath(n) + "/approvals").(map[string]any)
+	a["approved_by"] = append(a["approved_by"].([]any), map[string]any{"user": map[string]any{"id": id, "username": user}})
+	g.put(g.mrPath(n)+"/approvals", a)
+}
+
+func (g *glTeam) planMR(n int, spec string) map[string]*ghJob {
+	mr := g.get(g.mrPath(n)).(map[string]any)
+	return g.runGitLab(glPipeline{source: "merge_request_event", sha: mr["sha"].(string), mr: n, tree: tree(spec)}, g.projectVars)
+}
+
+func (g *glTeam) mergeMR(n int, spec string) map[string]*ghJob {
+	mr := g.get(g.mrPath(n)).(map[string]any)
+	mr["state"] = "merged"
+	g.put(g.mrPath(n), mr)
+	commit := sha(fmt.Sprintf("merge%d", n))
+	g.put(fmt.Sprintf("projects/%s/repository/commits/%s/merge_requests", glProject, commit), []any{mr})
+	g.main = spec
+	return g.runGitLab(glPipeline{source: "push", sha: commit, branch: "main", tree: tree(spec)}, g.projectVars)
+}
+
+func (g *glTeam) notes(n int) []string {
+	var out []string
+	list, _ := g.get(g.mrPath(n) + "/notes").([]any)
+	for _, c := range list {
+		out = append(out, c.(map[string]any)["body"].(string))
+	}
+	return out
+}
+
+// TestGitOpsGitLab runs the GitLab recipe through the same story: (a) the merge request's saved plan
+// is applied at its merge, deskfleet built once and cached; (c) a second merge request of the fleet is
+// refused naming the first, whose close (seen by the schedule) ends its claim; (b) a merge whose plan
+// went stale is planned again, said, and applied by hand from a pipeline with DESKFLEET_APPLY_MR after
+// its plan was read; (d) a deletion is held back without a group member's approval, and applied with
+// one, a non-member's approval counting for nothing.
+func TestGitOpsGitLab(t *testing.T) {
+	g := newGLTeam(t)
+	g.openMR(1, "ana", "c1")
+	mustJob(t, g.planMR(1, g.main), "deskfleet-plan", false, "the plan of !1")
+	mustJob(t, g.planMR(1, g.main), "deskfleet-plan", false, "the plan of !1 again")
+	if n := g.notes(1); len(n) != 1 || !strings.Contains(n[0], "<!-- deskfleet-plan:studio -->") {
+		t.Fatalf("!1 has %d notes, want one plan note updated in place: %q", len(n), n)
+	}
+	g.commands(t)
+	jobs := g.mergeMR(1, g.main)
+	mustJob(t, jobs, "deskfleet-apply", false, "the merge of !1 applies its saved plan")
+	if jobs["deskfleet-plan"].ran || jobs["deskfleet-drift"].ran {
+		t.Error("a push pipeline ran plan or drift")
+	}
+	if cmds := g.commands(t); !contains(cmds, "0 apply --pr 1 --auto-approve reviewed/plan.bin") || contains(cmds, " plan ") {
+		t.Errorf("the apply of !1 must apply the fetched plan, planning nothing: %q", cmds)
+	}
+	if live, _ := g.live(t); live["review"] != 1 || g.claim(t) != 0 {
+		t.Fatalf("after !1's merge: live %v, claim #%d", live, g.claim(t))
+	}
+	if installs := g.log("go-install.log"); len(installs) != 1 {
+		t.Errorf("deskfleet was built %d times in 3 jobs, want once (the cache): %q", len(installs), installs)
+	}
+
+	t.Run("claim", func(t *testing.T) {
+		g.openMR(2, "ana", "c2")
+		mustJob(t, g.planMR(2, relabel(g.main, "design-2")), "deskfleet-plan", false, "!2 claims")
+		g.openMR(3, "bo", "c3")
+		mustJob(t, g.planMR(3, relabel(g.main, "design-3")), "deskfleet-plan", true, "!3 is refused")
+		if n := g.notes(3); len(n) != 1 || !strings.Contains(n[0], "fleet studio is claimed by pull request #2 (ana, c200000)") {
+			t.Fatalf("!3 must be told who claims the fleet: %q", n)
+		}
+		mr := g.get(g.mrPath(2)).(map[string]any)
+		mr["state"] = "closed"
+		g.put(g.mrPath(2), mr)
+		g.put("projects/"+glProject+"/merge_requests?state=closed&order_by=updated_at&per_page=100", []any{mr})
+		jobs := g.runGitLab(glPipeline{source: "schedule", sha: sha("main"), branch: "main", tree: tree(g.main)}, g.projectVars)
+		mustJob(t, jobs, "deskfleet-release", false, "the schedule ends the claims of closed merge requests")
+		mustJob(t, jobs, "deskfleet-drift", false, "the schedule checks drift")
+		if g.claim(t) != 0 {
+			t.Fatalf("after !2 closed and the schedule ran: claim #%d", g.claim(t))
+		}
+		mustJob(t, g.planMR(3, relabel(g.main, "design-3")), "deskfleet-plan", false, "!3 plans once !2 closed")
+		g.commands(t)
+	})
+
+	t.Run("stale", func(t *testing.T) {
+		s, err := sim.New(sim.Options{DataFile: g.cloud})
+		must(t, err)
+		d, _ := s.DesktopByName("review")
+		must(t, s.ConsoleSetLabel(d.ID, "tmp"))
+		must(t, s.Close())
+		spec := relabel(g.main, "design-3")
+		apply := mustJob(t, g.mergeMR(3, spec), "deskfleet-apply", true, "a stale plan is not applied")
+		if !strings.Contains(apply.log(), "exit=7") && apply.steps[0].code != exitStalePlan {
+			t.Fatalf("the apply job must end with 7:\n%s", apply.log())
+		}
+		if _, labels := g.live(t); labels["design"] != "design" {
+			t.Fatalf("the stale plan was applied: design is labelled %q", labels["design"])
+		}
+		n := g.notes(3)
+		if last := n[len(n)-1]; !strings.Contains(last, "did not apply this merge") || !strings.Contains(last, "DESKFLEET_APPLY_MR=3") {
+			t.Fatalf("!3 is not told:\n%s", last)
+		}
+		g.commands(t)
+		// Run pipeline with DESKFLEET_APPLY_MR=3: the plan first; the apply waits for a person.
+		run := glPipeline{source: "web", sha: sha("main"), branch: "main", tree: tree(g.main), vars: map[string]string{"DESKFLEET_APPLY_MR": "3"}}
+		jobs := g.runGitLab(run, g.projectVars)
+		mustJob(t, jobs, "deskfleet-replan", false, "the plan to read")
+		if jobs["deskfleet-apply"].ran || jobs["deskfleet-drift"].ran {
+			t.Fatal("the manual apply ran unplayed, or drift ran")
+		}
+		run.play = []string{"deskfleet-apply"}
+		jobs = g.runGitLab(run, g.projectVars)
+		mustJob(t, jobs, "deskfleet-apply", false, "the played apply applies the plan of its pipeline")
+		if cmds := g.commands(t); !contains(cmds, "0 apply --pr 3 --auto-approve reviewed/plan.bin") {
+			t.Errorf("want the replanned plan applied: %q", cmds)
+		}
+		if _, labels := g.live(t); labels["design"] != "design-3" || labels["review"] != "" {
+			t.Errorf("after the manual apply: labels %v", labels)
+		}
+	})
+
+	t.Run("blocked deletion", func(t *testing.T) {
+		spec := relabel(removeReview(t, g.main), "design-4")
+		g.openMR(4, "bo", "c4")
+		g.approve(4, 9, "triager") // not in the group
+		mustJob(t, g.planMR(4, spec), "deskfleet-plan", false, "!4 plans")
+		if n := g.notes(4); !strings.Contains(n[0], "**Held back**: `review`") {
+			t.Fatalf("!4's note must hold the deletion back:\n%s", n[0])
+		}
+		mustJob(t, g.mergeMR(4, spec), "deskfleet-apply", false, "!4 merges without the deletion")
+		if live, labels := g.live(t); live["review"] != 1 || labels["design"] != "design-4" {
+			t.Fatalf("after !4: review %d, design %q; want the deletion held back and the label applied", live["review"], labels["design"])
+		}
+		spec = relabel(spec, "design-5")
+		g.openMR(5, "bo", "c5")
+		g.approve(5, 7, "lead")
+		mustJob(t, g.planMR(5, spec), "deskfleet-plan", false, "!5 plans")
+		if n := g.notes(5); !strings.Contains(n[0], "approved by lead") {
+			t.Fatalf("!5's note must say who approved:\n%s", n[0])
+		}
+		mustJob(t, g.mergeMR(5, spec), "deskfleet-apply", false, "!5 merges with the deletion")
+		if live, _ := g.live(t); live["review"] != 0 {
+			t.Fatalf("after !5 (approved by a group member) review is still there")
+		}
+		g.commands(t)
+		if res := runBin(t, g.dir, []string{"DESKFLEET_STATE=" + g.state, "DESKFLEET_ENDPOINT=sim:" + g.cloud}, "plan",
+			"-f", writeSpec(t, g.main), "--detailed-exitcode"); res.code != exitOK {
+			t.Errorf("plan again: want no changes, exit %d\n%s%s", res.code, res.stdout, res.stderr)
+		}
+	})
+}
