@@ -137,24 +137,12 @@ func (g *ghTeam) commands(t *testing.T) []string {
 		}
 		code, args, _ := strings.Cut(line, "\t")
 		out = append(out, code+" "+args)
-		sub, _, _ := strings.Cut(args, " ")
-		rule, ok := ghExitRules[sub]
 		n, _ := strconv.Atoi(code)
-		if !ok || !slices.Contains(rule, n) {
-			t.Errorf("`deskfleet %s` exited %s, which the recipes do not handle (%v)", args, code, rule)
+		if !exitAllowed(strings.Fields(args), n) {
+			t.Errorf("`deskfleet %s` exited %s, which the recipes do not handle (recipeExitRules)", args, code)
 		}
 	}
 	return out
-}
-
-// ghExitRules are the exit codes each deskfleet command of the GitHub recipes may end with, each
-// handled by the script around it (workflows_test.go checks the scripts test for them).
-var ghExitRules = map[string][]int{
-	"version": {exitOK}, "validate": {exitOK}, "show": {exitOK}, "unlock": {exitOK},
-	"lock":  {exitOK, exitLockHeld},
-	"plan":  {exitOK, exitChanges},
-	"apply": {exitOK, exitGuard, exitStalePlan},
-	"drift": {exitOK, exitDrift},
 }
 
 // relabel gives the design desktops label in spec.
