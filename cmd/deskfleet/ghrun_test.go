@@ -208,6 +208,9 @@ func (f *ghForge) log(name string) []string {
 	p := filepath.Join(f.dir, name)
 	b, _ := os.ReadFile(p)
 	os.Remove(p)
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil
+	}
 	return strings.Split(strings.TrimSpace(string(b)), "\n")
 }
 

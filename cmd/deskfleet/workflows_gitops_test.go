@@ -608,3 +608,48 @@ func TestGitOpsGitLab(t *testing.T) {
 		}
 	})
 }
+
+// TestGitOpsDrift: the drift recipes open one issue when a value changed in the console (exit 6),
+// update it on the next run, and close it once the fleet is back in line (exit 0).
+func TestGitOpsDrift(t *testing.T) {
+	g := newGHTeam(t)
+	g.open(1, "ana", "c1")
+	g.plan(1, "opened", g.main)
+	mustJob(t, g.merge(1, g.main), "apply", false, "the fleet is created")
+	g.put("repos/"+fakeRepo+"/issues", []any{})
+	drift := func() *ghJob {
+		return g.run("deskfleet-drift.yml", ghEvent{name: "schedule", sha: sha("main"), tree: tree(g.main)})["drift"]
+	}
+	if j := drift(); j.failed || len(g.log("writes.log")) != 0 {
+		t.Fatalf("no drift: the job must pass and write nothing\n%s", j.log())
+	}
+	s, err := sim.New(sim.Options{DataFile: g.cloud})
+	must(t, err)
+	d, _ := s.DesktopByName("design_001")
+	must(t, s.ConsoleSetLabel(d.ID, "tmp"))
+	must(t, s.Close())
+	if j := drift(); j.failed {
+		t.Fatalf("drift found must not fail the job:\n%s", j.log())
+	}
+	writes := g.log("writes.log")
+	if len(writes) != 1 || !strings.HasPrefix(writes[0], "POST repos/"+fakeRepo+"/issues ") || !strings.Contains(writes[0], `"title":"deskfleet drift: studio"`) ||
+		!strings.Contains(writes[0], "design_001") {
+		t.Fatalf("drift found: want one issue opened naming design_001, got %q", writes)
+	}
+	// The open issue, as GitHub lists it: the next run with drift updates it, the run after the
+	// apply closes it.
+	g.put("repos/"+fakeRepo+"/issues", []any{map[string]any{"number": 31, "body": "...\n<!-- deskfleet-drift:studio -->\n"}})
+	drift()
+	if w := g.log("writes.log"); len(w) != 1 || !strings.HasPrefix(w[0], "PATCH repos/"+fakeRepo+"/issues/31 ") {
+		t.Errorf("drift again: want issue 31 updated, got %q", w)
+	}
+	res := runBin(t, g.dir, []string{"DESKFLEET_STATE=" + g.state, "DESKFLEET_ENDPOINT=sim:" + g.cloud}, "apply", "-f", writeSpec(t, g.main), "--auto-approve")
+	if res.code != exitOK {
+		t.Fatalf("apply by hand: %d\n%s", res.code, res.stderr)
+	}
+	drift()
+	w := g.log("writes.log")
+	if len(w) != 2 || !strings.HasPrefix(w[0], "POST repos/"+fakeRepo+"/issues/31/comments ") || !strings.Contains(w[1], `"state":"closed"`) {
+		t.Errorf("no drift any more: want issue 31 commented and closed, got %q", w)
+	}
+}
