@@ -617,6 +617,7 @@ func TestGitOpsDrift(t *testing.T) {
 	g.plan(1, "opened", g.main)
 	mustJob(t, g.merge(1, g.main), "apply", false, "the fleet is created")
 	g.put("repos/"+fakeRepo+"/issues", []any{})
+	g.log("writes.log") // the pull request's comments
 	drift := func() *ghJob {
 		return g.run("deskfleet-drift.yml", ghEvent{name: "schedule", sha: sha("main"), tree: tree(g.main)})["drift"]
 	}
