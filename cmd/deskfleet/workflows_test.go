@@ -777,7 +777,7 @@ func TestWorkflowRecipes(t *testing.T) {
 
 // checkRecipeSecrets: credentials and the state come from the secret store and from nowhere else.
 func checkRecipeSecrets(t *testing.T, r *recipe) {
-	sensitive := append(slices.Clone(credentialVars), "DESKFLEET_GITLAB_TOKEN")
+	sensitive := append(slices.Clone(credentialVars), "DESKFLEET_GITLAB_TOKEN", "DESKFLEET_TEAM_TOKEN")
 	// No literal value anywhere: NAME=value or NAME: value with anything but a reference.
 	var text strings.Builder
 	for _, line := range strings.Split(r.text, "\n") {
