@@ -451,7 +451,9 @@ func newGLTeam(t *testing.T) *glTeam {
 	return g
 }
 
-func (g *glTeam) mrPath(n int) string { return fmt.Sprintf("projects/%s/merge_requests/%d", glProject, n) }
+func (g *glTeam) mrPath(n int) string {
+	return fmt.Sprintf("projects/%s/merge_requests/%d", glProject, n)
+}
 
 func (g *glTeam) openMR(n int, author, head string) {
 	g.put(g.mrPath(n), map[string]any{"iid": n, "sha": sha(head), "state": "opened", "author": map[string]any{"username": author}})
