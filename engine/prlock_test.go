@@ -139,11 +139,11 @@ func TestClaimKeyIsNotAFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	must(t, st.Update(ctx, lock, func(r *state.Record) error {
+	requireNoError(t, st.Update(ctx, lock, func(r *state.Record) error {
 		r.Desktops = map[string]state.Desktop{"vm-1": {VmID: "vm-1", Name: "ws"}}
 		return nil
 	}))
-	must(t, st.Unlock(ctx, lock))
+	requireNoError(t, st.Unlock(ctx, lock))
 	if _, _, err := s.Claim(ctx, "lab", prAna, 0); err == nil || !strings.Contains(err.Error(), "rename that fleet") {
 		t.Errorf("claiming over a fleet's record: %v, want a refusal", err)
 	}
@@ -203,7 +203,7 @@ func TestApplyChecksClaim(t *testing.T) {
 	}
 }
 
-func must(t *testing.T, err error) {
+func requireNoError(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
