@@ -43,7 +43,10 @@ func runLock(c *cli.Context) error {
 	if err != nil {
 		return engineError(c, err)
 	}
-	verb := map[bool]string{true: "is claimed by", false: "stays claimed by"}[fresh]
+	verb := "stays claimed by"
+	if fresh {
+		verb = "is claimed by"
+	}
 	fmt.Fprintf(c.App.Writer, "fleet %s %s %s until it merges or closes\n", fleet, verb, got.PR)
 	return nil
 }
