@@ -62,8 +62,8 @@ func defaultClient(b *testing.B, endpoint string) *gcw.Client {
 
 // BenchmarkPlanInSyncDefaultFlags is BenchmarkPlanInSync with the command's default --rate and
 // --parallelism (a fresh client per plan, as each run of the command has): 1,000 in-sync desktops,
-// 20 ms per request, a server that never throttles. The bound is docs/performance.md's: reads /
-// parallelism x latency, within 1.5x. conns/op counts the connections a plan opens (at most
+// 20 ms per request, a server that never throttles. The bound is docs/performance.md's: readFloor
+// (1,000 reads / parallelism x latency), within 1.5x, and at most maxPlanCalls requests. conns/op counts the connections a plan opens (at most
 // --parallelism when they are reused).
 func BenchmarkPlanInSyncDefaultFlags(b *testing.B) {
 	const n, latency = 1000, 20 * time.Millisecond
@@ -96,7 +96,10 @@ func BenchmarkPlanInSyncDefaultFlags(b *testing.B) {
 		reads += k
 	}
 	reads /= b.N
-	bound := time.Duration((reads+defaultParallelism-1)/defaultParallelism) * latency
+	if reads > maxPlanCalls(n) {
+		b.Fatalf("a plan of %d in-sync desktops made %d calls, at most %d allowed", n, reads, maxPlanCalls(n))
+	}
+	bound := readFloor(n, defaultParallelism, latency)
 	b.ReportMetric(float64(reads), "reads/op")
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
 	b.ReportMetric(float64(conns.Load())/float64(b.N), "conns/op")
@@ -105,9 +108,9 @@ func BenchmarkPlanInSyncDefaultFlags(b *testing.B) {
 }
 
 // BenchmarkPlanInSyncThrottled plans the same fleet with the command's defaults against a server that
-// accepts R requests/s and refuses the rest. docs/performance.md's bound: within 1.3x of calls / R
-// (or of reads / parallelism x latency, when larger), with at most 10% of requests refused
-// (refused_%). A fresh client per plan: each plan learns the rate from nothing. settled_rps is the
+// accepts R requests/s and refuses the rest. docs/performance.md's bound: within 1.3x of the
+// workload's 1,000 reads / R (or of readFloor, when larger), with at most 10% of requests refused
+// (refused_%, the benchmark fails above it). A fresh client per plan: each plan learns the rate from nothing. settled_rps is the
 // rate the client was at when the plan ended.
 func BenchmarkPlanInSyncThrottled(b *testing.B) {
 	for _, tc := range []struct {
@@ -142,11 +145,17 @@ func BenchmarkPlanInSyncThrottled(b *testing.B) {
 				calls += k
 			}
 			calls /= b.N
-			bound := max(time.Duration(float64(calls)/tc.r*float64(time.Second)),
-				time.Duration((calls+defaultParallelism-1)/defaultParallelism)*latency)
+			if calls > maxPlanCalls(n) {
+				b.Fatalf("a plan of %d in-sync desktops made %d calls, at most %d allowed", n, calls, maxPlanCalls(n))
+			}
+			refused := 100 * float64(h.refused.Load()) / float64(requests)
+			if refused > 10 {
+				b.Fatalf("%.1f%% of requests refused, at most 10%% allowed", refused)
+			}
+			bound := max(time.Duration(float64(n)/tc.r*float64(time.Second)), readFloor(n, defaultParallelism, latency))
 			b.ReportMetric(float64(calls), "reads/op")
 			b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
-			b.ReportMetric(100*float64(h.refused.Load())/float64(requests), "refused_%")
+			b.ReportMetric(refused, "refused_%")
 			b.ReportMetric(settled/float64(b.N), "settled_rps")
 			b.ReportMetric(float64(elapsed)/float64(bound), "x_bound")
 			b.ReportMetric(1.3, "limit_x")
