@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -12,7 +13,10 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/provider/gcw"
+	"github.com/deskfleet/deskfleet/state"
+	"github.com/deskfleet/deskfleet/state/memory"
 )
 
 // The command's defaults (cmd/deskfleet/flags.go): --rate 0 (no bound; the client's rate adapts to
@@ -160,5 +164,53 @@ func BenchmarkPlanInSyncThrottled(b *testing.B) {
 			b.ReportMetric(float64(elapsed)/float64(bound), "x_bound")
 			b.ReportMetric(1.3, "limit_x")
 		})
+	}
+}
+
+// TestPlanSaysThrottled: a plan read through a server that throttles says so in its Reads (how many
+// answers were throttles, the rate the client settled at, below what the server accepts plus its
+// burst); the same plan through a server that never throttles carries no Throttle.
+func TestPlanSaysThrottled(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		limit  float64 // requests/s the server accepts; 0: no limit
+	}{
+		{"a server accepting 40 requests/s throttles a plan of 60 desktops sent 8 at a time", 40},
+		{"a server that never throttles: nothing to say", 0},
+	} {
+		fl, s, _, rec := benchFleet(t, 60, 0, defaultParallelism)
+		var h http.Handler = s
+		if tc.limit > 0 {
+			h = &throttled{next: s, bucket: rate.NewLimiter(rate.Limit(tc.limit), 4)}
+		}
+		srv := httptest.NewServer(h)
+		c, err := gcw.New(gcw.Config{Endpoint: srv.URL, AccessKeyID: "bench", Secret: "bench-secret", MaxConcurrent: defaultParallelism})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := memory.New()
+		ctx := context.Background()
+		lock, err := st.Lock(ctx, "bench", state.Holder{User: "bench"}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Update(ctx, lock, func(r *state.Record) error { r.Desktops = rec.Desktops; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		sess := &engine.Session{Client: c, Store: st, Parallelism: defaultParallelism, Calls: c.Requests}
+		p, err := sess.Plan(ctx, &engine.Spec{Fleet: fl, Files: 1}, engine.PlanOptions{})
+		srv.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.reason, err)
+		}
+		th := p.Reads.Throttle
+		switch {
+		case tc.limit == 0 && th != nil:
+			t.Errorf("%s: the plan says it was throttled: %+v", tc.reason, th)
+		case tc.limit > 0 && th == nil:
+			t.Errorf("%s: the plan does not say it was throttled", tc.reason)
+		case tc.limit > 0 && (th.Throttled < 1 || th.SettledRate <= 0 || th.SettledRate > 2*tc.limit):
+			t.Errorf("%s: throttle %+v: want at least one throttle and a rate in (0, %g]", tc.reason, th, 2*tc.limit)
+		}
 	}
 }

@@ -39,7 +39,7 @@ desktops:
 
 // benchFleet is an in-sync fleet of n desktops: a spec of one group, the emulator holding exactly those
 // desktops, and a state record that manages them.
-func benchFleet(b *testing.B, n int, latency time.Duration, parallelism int) (*spec.Fleet, *sim.Sim, provider.Client, *state.Record) {
+func benchFleet(b testing.TB, n int, latency time.Duration, parallelism int) (*spec.Fleet, *sim.Sim, provider.Client, *state.Record) {
 	b.Helper()
 	src, names := inSyncSource(n)
 	fl, diags := spec.Parse("bench.yaml", []byte(src))

@@ -230,6 +230,9 @@ type Result struct {
 	// Steps are the plan's steps, in plan order.
 	Steps   []StepResult
 	Elapsed time.Duration
+	// Throttle is set when the API throttled the client's requests (the run's and any made before it
+	// by the same client: the command's).
+	Throttle *Throttle
 }
 
 // With returns the steps that ended with one of the statuses.
@@ -307,7 +310,7 @@ func Apply(ctx context.Context, c provider.Client, st state.Store, lock *state.L
 		return nil, fmt.Errorf("apply: recording the run: %w", err)
 	}
 	results := r.schedule(ctx)
-	res := &Result{RunID: r.id, Steps: results, Elapsed: opt.Now().Sub(r.started)}
+	res := &Result{RunID: r.id, Steps: results, Elapsed: opt.Now().Sub(r.started), Throttle: throttleOf(c)}
 	res.Outcome = r.outcome(ctx, results)
 	endErr := r.end(res)
 	return res, r.runError(ctx, res, endErr)

@@ -141,7 +141,7 @@ func (s *Session) calls() int {
 func (s *Session) reads(l *live) Reads {
 	snap := l.snapshot
 	return Reads{Desktops: len(snap.Desktops), Accounts: len(snap.Accounts), Sites: len(snap.Networks),
-		Calls: s.calls() - l.callsBefore, Elapsed: time.Since(l.start)}
+		Calls: s.calls() - l.callsBefore, Elapsed: time.Since(l.start), Throttle: throttleOf(s.Client)}
 }
 
 // Plan reads the live fleet and the state record (without the lock: planning changes nothing, and a

@@ -123,6 +123,8 @@ type Reads struct {
 	Sites    int           `json:"sites"`
 	Calls    int           `json:"api_calls"`
 	Elapsed  time.Duration `json:"elapsed_ns"`
+	// Throttle is set when the API throttled the command's requests so far.
+	Throttle *Throttle `json:"throttle,omitempty"`
 }
 
 // Damaged reports whether the plan was loaded from a file that does not match its checksum (damaged,
