@@ -346,7 +346,7 @@ func (x *stepRun) recordAnswer(pr *prepared, cr *callResult) error {
 // sent for Settle.
 func (x *stepRun) awaitTask(ctx context.Context, pr *prepared, cr *callResult, reqID string) *StepResult {
 	r := x.r
-	_, terr := pollTask(ctx, r.c, r.opt, cr.taskID, reqID, func(t *provider.Task) {
+	_, terr := pollTaskOf(ctx, r.c, r.opt, r.durations, x.s.Op.Action(), cr.taskID, reqID, func(t *provider.Task) {
 		e := x.event(EventTaskPolled)
 		e.TaskStatus = t.Status
 		r.emit(e)
