@@ -96,6 +96,9 @@ type PlanOptions struct {
 	// MaxDeletePercent: deleting more than this share of the managed desktops needs Approvals.Force
 	// (nil: DefaultMaxDeletePercent; negative: no limit).
 	MaxDeletePercent *int
+	// BatchLimits bound the items of one call of each batched action (nil: DefaultBatchLimits; see
+	// ParseBatchLimits); the plan records them.
+	BatchLimits *BatchLimits
 }
 
 // live is the spec with what the account holds, read and resolved: what plan and drift start from.
@@ -197,8 +200,8 @@ func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt 
 func (s *Session) diff(ctx context.Context, l *live, rec *state.Record, opt PlanOptions, sp *Spec) *Plan {
 	owners, ownErr := s.owners(ctx, sp.Fleet.Name)
 	p := Diff(l.desired, l.snapshot, rec, Options{Targets: opt.Targets, Excludes: opt.Excludes,
-		MaxDeletePercent: opt.MaxDeletePercent, Owners: owners})
-	p.SpecFiles, p.Targets, p.Excludes = sp.Fleet.Files, opt.Targets, opt.Excludes
+		MaxDeletePercent: opt.MaxDeletePercent, Owners: owners, BatchLimits: opt.BatchLimits})
+	p.SpecFiles, p.Targets, p.Excludes, p.BatchLimits = sp.Fleet.Files, opt.Targets, opt.Excludes, opt.BatchLimits
 	var te *TargetError
 	if err := checkTargets(l.desired, rec, opt.Targets); errors.As(err, &te) {
 		p.Errors = append(p.Errors, Problem{Object: ObjectDesktop, Name: strings.Join(te.Unmatched, ", "),

@@ -174,7 +174,7 @@ func (s *Session) planToApply(ctx context.Context, req ApplyRequest, rec *state.
 	}
 	// Planned again as the saved plan was (plan has no --max-delete-percent): the caller's limit
 	// judges the result in CheckGuards; other fleets' owners are read afresh.
-	again := s.diff(ctx, l, rec, PlanOptions{Targets: saved.Targets, Excludes: saved.Excludes}, sp)
+	again := s.diff(ctx, l, rec, PlanOptions{Targets: saved.Targets, Excludes: saved.Excludes, BatchLimits: saved.BatchLimits}, sp)
 	var moved []string
 	if diff := planDifference(saved, again); diff != "" {
 		moved = append(moved, diff)

@@ -28,6 +28,9 @@ type Plan struct {
 	SpecFiles []string `json:"spec_files,omitempty"`
 	Targets   []string `json:"targets,omitempty"`
 	Excludes  []string `json:"excludes,omitempty"`
+	// BatchLimits are the batch limits the plan was made with, when the caller set them
+	// (PlanOptions.BatchLimits): applying the saved plan plans again with the same.
+	BatchLimits *BatchLimits `json:"batch_limits,omitempty"`
 	// Checksum is set in a saved plan file only (SavePlan): the SHA-256 of the file's JSON written with
 	// no checksum, which LoadPlan checks against accidental damage. Editing the file on purpose is
 	// caught by apply, which plans again and compares.

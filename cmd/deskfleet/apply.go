@@ -47,11 +47,12 @@ func applyCommand() *cli.Command {
 			&cli.IntFlag{Name: flagMaxDeletePercent, Value: engine.DefaultMaxDeletePercent, Usage: "deleting more than this share of the managed desktops needs --force"},
 			&cli.BoolFlag{Name: flagForce, Usage: "allow a mass deletion or an empty spec over a non-empty state"},
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "progress: text, or json (one event per line, NDJSON)"},
-			&cli.DurationFlag{Name: flagPollInterval, EnvVars: []string{"DESKFLEET_POLL_INTERVAL"}, Value: 2 * time.Second, Usage: "first wait before polling a task (then backing off)"},
+			&cli.DurationFlag{Name: flagPollInterval, EnvVars: []string{"DESKFLEET_POLL_INTERVAL"}, Value: engine.DefaultPollInterval, Usage: "first wait before polling a task (then backing off; shortly before it is due once tasks of its kind were seen); at least 1s (10ms against a local emulator)"},
 			&cli.DurationFlag{Name: flagTaskTimeout, EnvVars: []string{"DESKFLEET_TASK_TIMEOUT"}, Value: 30 * time.Minute, Usage: "give up waiting for one task after this long"},
 			&cli.StringSliceFlag{Name: flagTarget, Usage: "apply only to desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.StringSliceFlag{Name: flagExclude, Usage: "leave out desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
+			batchLimitFlag(),
 		}, apiFlags()...), stateFlags()...),
 		Action: runApply,
 	}
@@ -114,9 +115,16 @@ func planFileArg(c *cli.Context) (string, error) {
 // applyRequest turns apply's flags into the fleet API's request: the saved plan or the spec, the
 // approvals, the confirmation (a person at a terminal, or --auto-approve), and the progress output.
 func applyRequest(c *cli.Context, planFile, format string) (engine.ApplyRequest, error) {
+	limits, err := batchLimits(c)
+	if err == nil {
+		err = engine.CheckPollInterval(c.Duration(flagPollInterval), localEndpoint(c))
+	}
+	if err != nil {
+		return engine.ApplyRequest{}, err
+	}
 	req := engine.ApplyRequest{
 		Plan: engine.PlanOptions{Targets: c.StringSlice(flagTarget), Excludes: c.StringSlice(flagExclude),
-			MaxDeletePercent: maxDeletePercent(c)},
+			MaxDeletePercent: maxDeletePercent(c), BatchLimits: limits},
 		Approvals: engine.Approvals{Delete: c.Bool(flagAllowDelete), Replace: c.Bool(flagAllowReplace),
 			Rebuild: c.Bool(flagAllowRebuild), Force: c.Bool(flagForce)},
 		Confirm:     terminalConfirmer{c},
@@ -131,7 +139,6 @@ func applyRequest(c *cli.Context, planFile, format string) (engine.ApplyRequest,
 		w := c.App.Writer
 		req.OnPlan = func(p *engine.Plan) { render.Text(w, p, render.TextOptions{Color: useColor(c, w)}) } //nolint:errcheck // output errors surface at exit
 	}
-	var err error
 	if planFile != "" {
 		if req.Saved, err = engine.LoadPlan(planFile); err != nil {
 			return req, withHint(err, "save a plan with `deskfleet plan --out FILE`, or run apply without PLANFILE to plan and apply at once")

@@ -37,6 +37,7 @@ func planCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: flagTarget, Usage: "plan only desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.StringSliceFlag{Name: flagExclude, Usage: "leave out desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
+			batchLimitFlag(),
 		}, append(apiFlags(), stateFlags()...)...),
 		Action: runPlan,
 	}
@@ -44,6 +45,10 @@ func planCommand() *cli.Command {
 
 func runPlan(c *cli.Context) error {
 	format, err := planFormat(c)
+	if err != nil {
+		return err
+	}
+	limits, err := batchLimits(c)
 	if err != nil {
 		return err
 	}
@@ -57,7 +62,7 @@ func runPlan(c *cli.Context) error {
 	}
 	defer sess.close()
 	p, err := sess.Plan(c.Context, sp, engine.PlanOptions{Targets: c.StringSlice(flagTarget),
-		Excludes: c.StringSlice(flagExclude), MaxDeletePercent: maxDeletePercent(c)})
+		Excludes: c.StringSlice(flagExclude), MaxDeletePercent: maxDeletePercent(c), BatchLimits: limits})
 	if err != nil {
 		return fleetError(c, err)
 	}

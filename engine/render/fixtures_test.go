@@ -227,6 +227,9 @@ func fullPlan() *engine.Plan {
 	p := studioPlan()
 	p.Fleet = "full"
 	p.Reads.Throttle = &engine.Throttle{Throttled: 12, SettledRate: 38.4}
+	limits := engine.DefaultBatchLimits
+	limits.CreateVm = 50
+	p.BatchLimits = &limits
 	p.Observed = map[string]string{"vm:19ab0c3e": "f1", "account:alice@example.com": "f2", "net:site-sq-a": "f3"}
 	p.Changes = append(p.Changes, engine.Change{Object: engine.ObjectNetwork, Name: "宿迁A", ID: "site-sq-a", Action: engine.ActionCreate,
 		Attribute: "network", Before: "none", After: "default VPC", Detail: "d", Reason: "r", Guard: engine.GuardReplace, OutOfBand: true,
