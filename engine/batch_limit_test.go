@@ -23,7 +23,7 @@ func TestParseBatchLimits(t *testing.T) {
 		want   engine.BatchLimits
 		ok     bool
 	}{
-		{"nothing given: the defaults", nil, engine.DefaultBatchLimits, true},
+		{"nothing given: the defaults (nil: the plan records none)", nil, engine.DefaultBatchLimits, true},
 		{"one action: the others keep their defaults", []string{"CreateVm=40"},
 			with(func(l *engine.BatchLimits) { l.CreateVm = 40 }), true},
 		{"several, case-insensitive, spaces around the number", []string{"operatevm= 20", "CreateSubAccounts=5"},
@@ -45,7 +45,10 @@ func TestParseBatchLimits(t *testing.T) {
 			t.Errorf("%s: ParseBatchLimits(%q) error %v, want ok %v", tc.reason, tc.values, err, tc.ok)
 			continue
 		}
-		if tc.ok && got != tc.want {
+		if tc.ok && len(tc.values) == 0 && got != nil {
+			t.Errorf("%s: ParseBatchLimits(%q) = %+v, want nil", tc.reason, tc.values, got)
+		}
+		if tc.ok && len(tc.values) > 0 && *got != tc.want {
 			t.Errorf("%s: ParseBatchLimits(%q) = %+v, want %+v", tc.reason, tc.values, got, tc.want)
 		}
 	}
@@ -79,7 +82,7 @@ func TestBatchLimitSetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.sess.Plan(ctx, sp, engine.PlanOptions{BatchLimits: &limits})
+	p, err := e.sess.Plan(ctx, sp, engine.PlanOptions{BatchLimits: limits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +90,7 @@ func TestBatchLimitSetting(t *testing.T) {
 		t.Fatalf("CreateVm=60: CreateVm steps of %v desktops, want [60 60 30]", got)
 	}
 	saved := e.roundTrip(t, p)
-	if saved.BatchLimits == nil || *saved.BatchLimits != limits {
+	if saved.BatchLimits == nil || *saved.BatchLimits != *limits {
 		t.Fatalf("the saved plan's batch limits are %+v, want %+v", saved.BatchLimits, limits)
 	}
 	e.sim.ResetCalls()
@@ -123,7 +126,7 @@ func TestBatchLimitSetting(t *testing.T) {
 	if got := e.liveNames(); !slices.Equal(got, want) {
 		t.Errorf("live desktops %d (%v ...), want art, art_001 ... art_149 once each", len(got), got[:min(5, len(got))])
 	}
-	again, err := e.sess.Plan(ctx, sp, engine.PlanOptions{BatchLimits: &limits})
+	again, err := e.sess.Plan(ctx, sp, engine.PlanOptions{BatchLimits: limits})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,16 +54,24 @@ var batchActions = []struct {
 	{provider.ActionCreateSubAccounts, func(l *BatchLimits) *int { return &l.CreateSubAccounts }, "accounts"},
 }
 
+// BatchLimitUsage is the command line's one-line help of --batch-limit.
+const BatchLimitUsage = "at most N items in one call of `ACTION=N` (CreateVm: num; OperateVm, UpdateVmLabels, BindAccounts, " +
+	"UnbindAccounts, UpdateOrder, RenewalOrder: vmIds; CreateSubAccounts: accounts; 100 each by default; repeatable)"
+
 // ParseBatchLimits reads `--batch-limit` values, each ACTION=N: the most items (CreateVm's num, the
 // vmIds of OperateVm, ..., CreateSubAccounts' accounts) one call of the action carries, N at least 1;
 // ACTION as the API names it (case does not matter). The actions not named keep DefaultBatchLimits.
-func ParseBatchLimits(values []string) (BatchLimits, error) {
+// No value: nil, the defaults (a plan records only limits that were given).
+func ParseBatchLimits(values []string) (*BatchLimits, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
 	l := DefaultBatchLimits
 	for _, v := range values {
 		name, num, ok := strings.Cut(v, "=")
 		n, err := strconv.Atoi(strings.TrimSpace(num))
 		if !ok || err != nil || n < 1 {
-			return l, fmt.Errorf("--batch-limit %q: want ACTION=N with N a whole number of at least 1, e.g. CreateVm=100", v)
+			return nil, fmt.Errorf("--batch-limit %q: want ACTION=N with N a whole number of at least 1, e.g. CreateVm=100", v)
 		}
 		found := false
 		for _, b := range batchActions {
@@ -72,10 +80,10 @@ func ParseBatchLimits(values []string) (BatchLimits, error) {
 			}
 		}
 		if !found {
-			return l, fmt.Errorf("--batch-limit %q: %q is not a batched action; want one of %s", v, name, batchActionNames())
+			return nil, fmt.Errorf("--batch-limit %q: %q is not a batched action; want one of %s", v, name, batchActionNames())
 		}
 	}
-	return l, nil
+	return &l, nil
 }
 
 func batchActionNames() string {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/engine/render"
+	"github.com/deskfleet/deskfleet/provider/gcw"
 	"github.com/deskfleet/deskfleet/state"
 	"github.com/deskfleet/deskfleet/state/stores"
 )
@@ -52,7 +53,7 @@ func applyCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: flagTarget, Usage: "apply only to desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.StringSliceFlag{Name: flagExclude, Usage: "leave out desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
-			batchLimitFlag(),
+			&cli.StringSliceFlag{Name: "batch-limit", EnvVars: []string{"DESKFLEET_BATCH_LIMIT"}, Usage: engine.BatchLimitUsage},
 		}, apiFlags()...), stateFlags()...),
 		Action: runApply,
 	}
@@ -115,9 +116,9 @@ func planFileArg(c *cli.Context) (string, error) {
 // applyRequest turns apply's flags into the fleet API's request: the saved plan or the spec, the
 // approvals, the confirmation (a person at a terminal, or --auto-approve), and the progress output.
 func applyRequest(c *cli.Context, planFile, format string) (engine.ApplyRequest, error) {
-	limits, err := batchLimits(c)
-	if err == nil {
-		err = engine.CheckPollInterval(c.Duration(flagPollInterval), localEndpoint(c))
+	limits, err := engine.ParseBatchLimits(c.StringSlice("batch-limit"))
+	if e := c.String(flagEndpoint); err == nil { // below 1s only on an emulator on this machine
+		err = engine.CheckPollInterval(c.Duration(flagPollInterval), strings.HasPrefix(e, simEndpoint) || gcw.Loopback(e))
 	}
 	if err != nil {
 		return engine.ApplyRequest{}, err

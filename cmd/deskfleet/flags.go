@@ -12,7 +12,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/provider/gcw"
 	"github.com/deskfleet/deskfleet/provider/sim"
 )
@@ -51,27 +50,6 @@ func apiFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagLogFormat, EnvVars: []string{"DESKFLEET_LOG_FORMAT"}, Value: "text",
 			Usage: "log format: text or json"},
 	}
-}
-
-// batchLimitFlag is plan's and apply's --batch-limit (engine.ParseBatchLimits reads it).
-func batchLimitFlag() cli.Flag {
-	return &cli.StringSliceFlag{Name: "batch-limit", EnvVars: []string{"DESKFLEET_BATCH_LIMIT"},
-		Usage: "at most N items in one call of `ACTION=N` (CreateVm=100: num; OperateVm, UpdateVmLabels, BindAccounts, UnbindAccounts, UpdateOrder, RenewalOrder: vmIds; CreateSubAccounts: accounts; default 100 each; repeatable)"}
-}
-
-// batchLimits is --batch-limit for the engine; nil when not given (the engine's defaults).
-func batchLimits(c *cli.Context) (*engine.BatchLimits, error) {
-	if !c.IsSet("batch-limit") {
-		return nil, nil
-	}
-	l, err := engine.ParseBatchLimits(c.StringSlice("batch-limit"))
-	return &l, err
-}
-
-// localEndpoint reports whether --endpoint is an emulator on this machine (sim, or a loopback URL).
-func localEndpoint(c *cli.Context) bool {
-	e := c.String(flagEndpoint)
-	return e == simEndpoint || strings.HasPrefix(e, simEndpoint+":") || gcw.Loopback(e)
 }
 
 // noColorFlag is --no-color, which every command accepts (those that print no colour ignore it).

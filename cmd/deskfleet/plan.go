@@ -37,7 +37,7 @@ func planCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: flagTarget, Usage: "plan only desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.StringSliceFlag{Name: flagExclude, Usage: "leave out desktops and accounts matching `GLOB` (repeatable)"},
 			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
-			batchLimitFlag(),
+			&cli.StringSliceFlag{Name: "batch-limit", EnvVars: []string{"DESKFLEET_BATCH_LIMIT"}, Usage: engine.BatchLimitUsage},
 		}, append(apiFlags(), stateFlags()...)...),
 		Action: runPlan,
 	}
@@ -48,7 +48,7 @@ func runPlan(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	limits, err := batchLimits(c)
+	limits, err := engine.ParseBatchLimits(c.StringSlice("batch-limit"))
 	if err != nil {
 		return err
 	}
