@@ -43,6 +43,9 @@ type pacer struct {
 	interval time.Duration
 	first    time.Duration // the first wait, when the task's duration is known; 0: none
 	deadline time.Time
+	// wake, when set, ends a wait early (a task of the same action that started no later ended):
+	// the read comes at once, and the next waits pace from PollInterval again.
+	wake <-chan struct{}
 }
 
 func newPacer(opt ExecOptions, timeout time.Duration) *pacer {
@@ -60,25 +63,92 @@ func (p *pacer) expect(d time.Duration) {
 // expired reports whether the wait is past its timeout.
 func (p *pacer) expired() bool { return p.opt.Now().After(p.deadline) }
 
-// wait sleeps until the next read; ctx's error when it ends first.
+// wait sleeps until the next read, or until woken; ctx's error when it ends first.
 func (p *pacer) wait(ctx context.Context) error {
 	if d := p.first; d > 0 {
 		p.first = 0
-		return p.opt.Sleep(ctx, d)
+		return p.sleep(ctx, d)
 	}
 	d := time.Duration(float64(p.interval) * (0.75 + 0.5*p.opt.Rand()))
 	p.interval = min(p.interval*3/2, p.opt.MaxPollInterval)
-	return p.opt.Sleep(ctx, d)
+	return p.sleep(ctx, d)
+}
+
+// sleep is opt.Sleep, cut short when p.wake fires: the task is likely due, so the waits after start
+// from PollInterval again.
+func (p *pacer) sleep(ctx context.Context, d time.Duration) error {
+	if p.wake == nil {
+		return p.opt.Sleep(ctx, d)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wake, woken := p.wake, make(chan struct{})
+	go func() {
+		select {
+		case <-wake:
+			close(woken)
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	err := p.opt.Sleep(sctx, d)
+	select {
+	case <-woken:
+		if ctx.Err() == nil {
+			p.wake, p.first, p.interval = nil, 0, p.opt.PollInterval
+			return nil
+		}
+	default:
+	}
+	return err
 }
 
 // taskDurations keeps, per action, the shortest task duration a run has seen, each measured as a
 // lower bound: from the start of the wait to the last poll that saw the task still running (the poll
 // that sees it completed may come up to a MaxPollInterval late). Polling from the shortest bound
-// seen errs early, by a few cheap polls, never late. Safe for concurrent use; a nil *taskDurations
-// knows nothing.
+// seen errs early, by a few cheap polls, never late.
+//
+// It also knows the waits under way, by action: when a task is seen completed, each wait for a task
+// of its action that has lasted at least as long as that task surely ran is woken once (its task is
+// likely done too: tasks that started together end together), instead of sleeping out an interval
+// that has grown to MaxPollInterval. Safe for concurrent use; a nil *taskDurations knows nothing.
 type taskDurations struct {
-	mu   sync.Mutex
-	seen map[provider.Action]time.Duration
+	mu      sync.Mutex
+	seen    map[provider.Action]time.Duration
+	waiting map[provider.Action]map[*taskWait]struct{}
+}
+
+// taskWait is one wait under way: when it began, and the channel that wakes it (once).
+type taskWait struct {
+	start time.Time
+	wake  chan struct{}
+}
+
+// enter registers a wait for a task of a that began at start; leave ends it.
+func (t *taskDurations) enter(a provider.Action, start time.Time) *taskWait {
+	if t == nil {
+		return nil
+	}
+	w := &taskWait{start: start, wake: make(chan struct{})}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.waiting == nil {
+		t.waiting = map[provider.Action]map[*taskWait]struct{}{}
+	}
+	if t.waiting[a] == nil {
+		t.waiting[a] = map[*taskWait]struct{}{}
+	}
+	t.waiting[a][w] = struct{}{}
+	return w
+}
+
+func (t *taskDurations) leave(a provider.Action, w *taskWait) {
+	if t == nil || w == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.waiting[a], w)
 }
 
 // expected is the shortest duration seen of a's tasks.
@@ -92,8 +162,9 @@ func (t *taskDurations) expected(a provider.Action) (time.Duration, bool) {
 	return d, ok
 }
 
-// observe notes that a task of a was still running d after its wait began, and completed soon after.
-func (t *taskDurations) observe(a provider.Action, d time.Duration) {
+// observe notes that a task of a was still running d after its wait began, and completed soon after
+// (at now); it wakes, once each, the waits for tasks of a that have lasted at least d.
+func (t *taskDurations) observe(a provider.Action, d time.Duration, now time.Time) {
 	if t == nil {
 		return
 	}
@@ -104,6 +175,12 @@ func (t *taskDurations) observe(a provider.Action, d time.Duration) {
 	}
 	if old, ok := t.seen[a]; !ok || d < old {
 		t.seen[a] = d
+	}
+	for w := range t.waiting[a] {
+		if now.Sub(w.start) >= d {
+			close(w.wake)
+			delete(t.waiting[a], w)
+		}
 	}
 }
 
@@ -125,6 +202,10 @@ func pollTaskOf(ctx context.Context, c provider.Client, opt ExecOptions, duratio
 	if d, ok := durations.expected(action); ok {
 		p.expect(d)
 	}
+	if w := durations.enter(action, start); w != nil {
+		p.wake = w.wake
+		defer durations.leave(action, w)
+	}
 	var lastErr error
 	running := time.Duration(-1) // when a poll last saw the task running, since start
 	for {
@@ -144,7 +225,7 @@ func pollTaskOf(ctx context.Context, c provider.Client, opt ExecOptions, duratio
 					// poll interval less, so the next first poll comes earlier.
 					running = max(0, sent-opt.PollInterval)
 				}
-				durations.observe(action, running)
+				durations.observe(action, running, opt.Now())
 				return t, nil
 			}
 			running = sent

@@ -131,3 +131,82 @@ func TestCheckPollInterval(t *testing.T) {
 		}
 	}
 }
+
+// TestTaskDurationsWake: a task seen completed wakes, once each, the waits of its action that have
+// lasted at least as long as it surely ran; not the younger ones, nor those of another action.
+func TestTaskDurationsWake(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	td := &taskDurations{}
+	older := td.enter(provider.ActionDeleteVm, t0)
+	younger := td.enter(provider.ActionDeleteVm, t0.Add(100*time.Second))
+	other := td.enter(provider.ActionOperateVm, t0)
+	woken := func(w *taskWait) bool {
+		select {
+		case <-w.wake:
+			return true
+		default:
+			return false
+		}
+	}
+	// A DeleteVm seen running 118 s after its wait began, completed at 125 s.
+	td.observe(provider.ActionDeleteVm, 118*time.Second, t0.Add(125*time.Second))
+	cases := []struct {
+		reason string
+		w      *taskWait
+		want   bool
+	}{
+		{"a DeleteVm waited on for 125 s, longer than the 118 s the completed one ran: likely done, woken", older, true},
+		{"a DeleteVm waited on for 25 s: not yet due, left asleep", younger, false},
+		{"an OperateVm: another action, whatever its age", other, false},
+	}
+	for _, tc := range cases {
+		if got := woken(tc.w); got != tc.want {
+			t.Errorf("%s: woken %v, want %v", tc.reason, got, tc.want)
+		}
+	}
+	// Woken once: a second completion neither panics (closing twice) nor wakes the younger early.
+	td.observe(provider.ActionDeleteVm, 118*time.Second, t0.Add(126*time.Second))
+	if woken(younger) {
+		t.Error("a second completion woke the wait that has lasted 26 s")
+	}
+	td.leave(provider.ActionDeleteVm, younger)
+	if n := len(td.waiting[provider.ActionDeleteVm]); n != 0 {
+		t.Errorf("%d DeleteVm waits left registered, want none", n)
+	}
+}
+
+// TestPacerWake: a woken wait returns at once and paces from the poll interval after; a wait whose
+// context ends returns the context's error.
+func TestPacerWake(t *testing.T) {
+	opt := ExecOptions{Sleep: func(ctx context.Context, _ time.Duration) error { <-ctx.Done(); return ctx.Err() },
+		Rand: func() float64 { return 0.5 }}.withDefaults()
+	cases := []struct {
+		reason string
+		wake   bool // fire the wake channel
+		cancel bool // end the wait's context
+	}{
+		{"woken: the read comes at once", true, false},
+		{"the context ends: its error, not a wake", false, true},
+	}
+	for _, tc := range cases {
+		p := newPacer(opt, time.Hour)
+		p.interval = opt.MaxPollInterval
+		wake := make(chan struct{})
+		p.wake = wake
+		ctx, cancel := context.WithCancel(context.Background())
+		if tc.wake {
+			close(wake)
+		}
+		if tc.cancel {
+			cancel()
+		}
+		err := p.wait(ctx)
+		cancel()
+		switch {
+		case tc.wake && (err != nil || p.interval != opt.PollInterval || p.wake != nil):
+			t.Errorf("%s: err %v, next interval %s (want %s), still wakeable %v", tc.reason, err, p.interval, opt.PollInterval, p.wake != nil)
+		case tc.cancel && err == nil:
+			t.Errorf("%s: no error", tc.reason)
+		}
+	}
+}
