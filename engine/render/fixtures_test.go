@@ -170,10 +170,10 @@ func guardsPlan() *engine.Plan {
 }
 
 // bigPlan creates 1000 desktops alike, relabels 300 existing ones, deletes 12, and leaves 40 alone.
-// throttledPlan is bigPlan read from an API that throttled 37 of its requests, the client's rate
+// throttledPlan is studioPlan read from an API that throttled 37 of its requests, the client's rate
 // settling at 41.6 requests/s.
 func throttledPlan() *engine.Plan {
-	p := bigPlan()
+	p := studioPlan()
 	p.Reads.Throttle = &engine.Throttle{Throttled: 37, SettledRate: 41.6}
 	return p
 }
