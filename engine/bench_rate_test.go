@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -12,7 +13,10 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/provider/gcw"
+	"github.com/deskfleet/deskfleet/state"
+	"github.com/deskfleet/deskfleet/state/memory"
 )
 
 // The command's defaults (cmd/deskfleet/flags.go): --rate 0 (no bound; the client's rate adapts to
@@ -62,8 +66,8 @@ func defaultClient(b *testing.B, endpoint string) *gcw.Client {
 
 // BenchmarkPlanInSyncDefaultFlags is BenchmarkPlanInSync with the command's default --rate and
 // --parallelism (a fresh client per plan, as each run of the command has): 1,000 in-sync desktops,
-// 20 ms per request, a server that never throttles. The bound is docs/performance.md's: reads /
-// parallelism x latency, within 1.5x. conns/op counts the connections a plan opens (at most
+// 20 ms per request, a server that never throttles. The bound is docs/performance.md's: readFloor
+// (1,000 reads / parallelism x latency), within 1.5x, and at most maxPlanCalls requests. conns/op counts the connections a plan opens (at most
 // --parallelism when they are reused).
 func BenchmarkPlanInSyncDefaultFlags(b *testing.B) {
 	const n, latency = 1000, 20 * time.Millisecond
@@ -96,7 +100,10 @@ func BenchmarkPlanInSyncDefaultFlags(b *testing.B) {
 		reads += k
 	}
 	reads /= b.N
-	bound := time.Duration((reads+defaultParallelism-1)/defaultParallelism) * latency
+	if reads > maxPlanCalls(n) {
+		b.Fatalf("a plan of %d in-sync desktops made %d calls, at most %d allowed", n, reads, maxPlanCalls(n))
+	}
+	bound := readFloor(n, defaultParallelism, latency)
 	b.ReportMetric(float64(reads), "reads/op")
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
 	b.ReportMetric(float64(conns.Load())/float64(b.N), "conns/op")
@@ -105,9 +112,9 @@ func BenchmarkPlanInSyncDefaultFlags(b *testing.B) {
 }
 
 // BenchmarkPlanInSyncThrottled plans the same fleet with the command's defaults against a server that
-// accepts R requests/s and refuses the rest. docs/performance.md's bound: within 1.3x of calls / R
-// (or of reads / parallelism x latency, when larger), with at most 10% of requests refused
-// (refused_%). A fresh client per plan: each plan learns the rate from nothing. settled_rps is the
+// accepts R requests/s and refuses the rest. docs/performance.md's bound: within 1.3x of the
+// workload's 1,000 reads / R (or of readFloor, when larger), with at most 10% of requests refused
+// (refused_%, the benchmark fails above it). A fresh client per plan: each plan learns the rate from nothing. settled_rps is the
 // rate the client was at when the plan ended.
 func BenchmarkPlanInSyncThrottled(b *testing.B) {
 	for _, tc := range []struct {
@@ -142,14 +149,68 @@ func BenchmarkPlanInSyncThrottled(b *testing.B) {
 				calls += k
 			}
 			calls /= b.N
-			bound := max(time.Duration(float64(calls)/tc.r*float64(time.Second)),
-				time.Duration((calls+defaultParallelism-1)/defaultParallelism)*latency)
+			if calls > maxPlanCalls(n) {
+				b.Fatalf("a plan of %d in-sync desktops made %d calls, at most %d allowed", n, calls, maxPlanCalls(n))
+			}
+			refused := 100 * float64(h.refused.Load()) / float64(requests)
+			if refused > 10 {
+				b.Fatalf("%.1f%% of requests refused, at most 10%% allowed", refused)
+			}
+			bound := max(time.Duration(float64(n)/tc.r*float64(time.Second)), readFloor(n, defaultParallelism, latency))
 			b.ReportMetric(float64(calls), "reads/op")
 			b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
-			b.ReportMetric(100*float64(h.refused.Load())/float64(requests), "refused_%")
+			b.ReportMetric(refused, "refused_%")
 			b.ReportMetric(settled/float64(b.N), "settled_rps")
 			b.ReportMetric(float64(elapsed)/float64(bound), "x_bound")
 			b.ReportMetric(1.3, "limit_x")
 		})
+	}
+}
+
+// TestPlanSaysThrottled: a plan read through a server that throttles says so in its Reads (how many
+// answers were throttles, the rate the client settled at, below what the server accepts plus its
+// burst); the same plan through a server that never throttles carries no Throttle.
+func TestPlanSaysThrottled(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		limit  float64 // requests/s the server accepts; 0: no limit
+	}{
+		{"a server accepting 40 requests/s throttles a plan of 60 desktops sent 8 at a time", 40},
+		{"a server that never throttles: nothing to say", 0},
+	} {
+		fl, s, _, rec := benchFleet(t, 60, 0, defaultParallelism)
+		var h http.Handler = s
+		if tc.limit > 0 {
+			h = &throttled{next: s, bucket: rate.NewLimiter(rate.Limit(tc.limit), 4)}
+		}
+		srv := httptest.NewServer(h)
+		c, err := gcw.New(gcw.Config{Endpoint: srv.URL, AccessKeyID: "bench", Secret: "bench-secret", MaxConcurrent: defaultParallelism})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := memory.New()
+		ctx := context.Background()
+		lock, err := st.Lock(ctx, "bench", state.Holder{User: "bench"}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Update(ctx, lock, func(r *state.Record) error { r.Desktops = rec.Desktops; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		sess := &engine.Session{Client: c, Store: st, Parallelism: defaultParallelism, Calls: c.Requests}
+		p, err := sess.Plan(ctx, &engine.Spec{Fleet: fl, Files: 1}, engine.PlanOptions{})
+		srv.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.reason, err)
+		}
+		th := p.Reads.Throttle
+		switch {
+		case tc.limit == 0 && th != nil:
+			t.Errorf("%s: the plan says it was throttled: %+v", tc.reason, th)
+		case tc.limit > 0 && th == nil:
+			t.Errorf("%s: the plan does not say it was throttled", tc.reason)
+		case tc.limit > 0 && (th.Throttled < 1 || th.SettledRate <= 0 || th.SettledRate > 2*tc.limit):
+			t.Errorf("%s: throttle %+v: want at least one throttle and a rate in (0, %g]", tc.reason, th, 2*tc.limit)
+		}
 	}
 }

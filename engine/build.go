@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/spec"
@@ -18,7 +21,7 @@ import (
 //     RenewalOrder, and CreateSubAccounts' accounts: 100, a request's query string well under the
 //     common 8 KB limit of HTTP front ends (100 ids of about 40 characters).
 //
-// A value below 1 means no limit.
+// A value below 1 means no limit. Users set them with `--batch-limit ACTION=N` (ParseBatchLimits).
 type BatchLimits struct {
 	CreateVm          int `json:"createVm"`
 	OperateVm         int `json:"operateVm"`
@@ -33,6 +36,63 @@ type BatchLimits struct {
 // DefaultBatchLimits are the limits the planner applies (see BatchLimits for why these values).
 var DefaultBatchLimits = BatchLimits{CreateVm: 100, OperateVm: 100, UpdateVmLabels: 100, BindAccounts: 100,
 	UnbindAccounts: 100, UpdateOrder: 100, RenewalOrder: 100, CreateSubAccounts: 100}
+
+// batchActions are the actions BatchLimits bounds, as the API names them, each with its limit's field
+// and the list it bounds.
+var batchActions = []struct {
+	action provider.Action
+	field  func(*BatchLimits) *int
+	list   string
+}{
+	{provider.ActionCreateVm, func(l *BatchLimits) *int { return &l.CreateVm }, "num"},
+	{provider.ActionOperateVm, func(l *BatchLimits) *int { return &l.OperateVm }, "vmIds"},
+	{provider.ActionUpdateVmLabels, func(l *BatchLimits) *int { return &l.UpdateVmLabels }, "vmIds"},
+	{provider.ActionBindAccounts, func(l *BatchLimits) *int { return &l.BindAccounts }, "vmIds"},
+	{provider.ActionUnbindAccounts, func(l *BatchLimits) *int { return &l.UnbindAccounts }, "vmIds"},
+	{provider.ActionUpdateOrder, func(l *BatchLimits) *int { return &l.UpdateOrder }, "vmIds"},
+	{provider.ActionRenewalOrder, func(l *BatchLimits) *int { return &l.RenewalOrder }, "vmIds"},
+	{provider.ActionCreateSubAccounts, func(l *BatchLimits) *int { return &l.CreateSubAccounts }, "accounts"},
+}
+
+// BatchLimitUsage is the command line's one-line help of --batch-limit.
+const BatchLimitUsage = "at most N items in one call of `ACTION=N` (CreateVm: num; OperateVm, UpdateVmLabels, BindAccounts, " +
+	"UnbindAccounts, UpdateOrder, RenewalOrder: vmIds; CreateSubAccounts: accounts; 100 each by default; repeatable)"
+
+// ParseBatchLimits reads `--batch-limit` values, each ACTION=N: the most items (CreateVm's num, the
+// vmIds of OperateVm, ..., CreateSubAccounts' accounts) one call of the action carries, N at least 1;
+// ACTION as the API names it (case does not matter). The actions not named keep DefaultBatchLimits.
+// No value: nil, the defaults (a plan records only limits that were given).
+func ParseBatchLimits(values []string) (*BatchLimits, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	l := DefaultBatchLimits
+	for _, v := range values {
+		name, num, ok := strings.Cut(v, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(num))
+		if !ok || err != nil || n < 1 {
+			return nil, fmt.Errorf("--batch-limit %q: want ACTION=N with N a whole number of at least 1, e.g. CreateVm=100", v)
+		}
+		found := false
+		for _, b := range batchActions {
+			if strings.EqualFold(strings.TrimSpace(name), string(b.action)) {
+				*b.field(&l), found = n, true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("--batch-limit %q: %q is not a batched action; want one of %s", v, name, batchActionNames())
+		}
+	}
+	return &l, nil
+}
+
+func batchActionNames() string {
+	names := make([]string, len(batchActions))
+	for i, b := range batchActions {
+		names[i] = string(b.action)
+	}
+	return strings.Join(names, ", ")
+}
 
 // limit is the most tasks one step of phase ph takes (0: no limit).
 func (l BatchLimits) limit(ph phase) int {
@@ -111,7 +171,7 @@ func (df *differ) build() {
 	for ph := phase(0); ph < numPhases; ph++ {
 		var split []*group
 		for _, g := range phases[ph] {
-			for k, b := range batches(g.tasks, DefaultBatchLimits.limit(ph)) {
+			for k, b := range batches(g.tasks, df.batchLimits().limit(ph)) {
 				if ph == phCreate && k > 0 {
 					b = continuedOrder(b[0].group, b)
 				}
@@ -337,4 +397,12 @@ func appendUnique(list []int, id int) []int {
 		}
 	}
 	return append(list, id)
+}
+
+// batchLimits are the plan's batch limits: Options.BatchLimits, else DefaultBatchLimits.
+func (df *differ) batchLimits() BatchLimits {
+	if l := df.opt.BatchLimits; l != nil {
+		return *l
+	}
+	return DefaultBatchLimits
 }

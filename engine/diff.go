@@ -34,6 +34,9 @@ type Options struct {
 	// sub-account the spec names that another fleet manages is not adopted: the plan has an error
 	// naming that fleet (within one store an object belongs to one fleet).
 	Owners *Owners
+	// BatchLimits bound the items of one call of each batched action (nil: DefaultBatchLimits); a
+	// larger group is split into several calls, each its own step.
+	BatchLimits *BatchLimits
 }
 
 // Diff decides what to do: it compares the desired fleet with the live snapshot and the state record

@@ -41,7 +41,10 @@ type ExecOptions struct {
 	MaxWaiting int
 	// PollInterval is the wait before the first QueryTask of a task (default 2s); later waits grow by
 	// half each time, with ±25% jitter, up to MaxPollInterval (default 15s, the vendor's own pace).
-	// The same pacing re-reads desktops that are busy and sub-accounts that are still "creating".
+	// Once the run has seen a task of an action complete, the first poll of the next one of that
+	// action comes one to two PollIntervals before the shortest duration seen, then paces as above:
+	// PollInterval is the floor (callers hold it to MinPollInterval, CheckPollInterval). The same
+	// pacing re-reads desktops that are busy and sub-accounts that are still "creating".
 	PollInterval    time.Duration
 	MaxPollInterval time.Duration
 	// TaskTimeout bounds the wait for one task (default 30m). A task that outlives it fails its step;
@@ -230,6 +233,9 @@ type Result struct {
 	// Steps are the plan's steps, in plan order.
 	Steps   []StepResult
 	Elapsed time.Duration
+	// Throttle is set when the API throttled the client's requests (the run's and any made before it
+	// by the same client: the command's).
+	Throttle *Throttle
 }
 
 // With returns the steps that ended with one of the statuses.
@@ -307,7 +313,7 @@ func Apply(ctx context.Context, c provider.Client, st state.Store, lock *state.L
 		return nil, fmt.Errorf("apply: recording the run: %w", err)
 	}
 	results := r.schedule(ctx)
-	res := &Result{RunID: r.id, Steps: results, Elapsed: opt.Now().Sub(r.started)}
+	res := &Result{RunID: r.id, Steps: results, Elapsed: opt.Now().Sub(r.started), Throttle: throttleOf(c)}
 	res.Outcome = r.outcome(ctx, results)
 	endErr := r.end(res)
 	return res, r.runError(ctx, res, endErr)
@@ -326,6 +332,10 @@ type run struct {
 
 	obsMu sync.Mutex
 
+	// durations are the task durations seen so far, by action: a wait for a task polls first shortly
+	// before it is due (pollTaskOf).
+	durations *taskDurations
+
 	wantByName map[string]state.Desktop
 	wantAcct   map[string]state.Account
 
@@ -339,7 +349,7 @@ type run struct {
 }
 
 func newRun(c provider.Client, st state.Store, lock *state.Lock, p *Plan, opt ExecOptions) *run {
-	r := &run{c: c, st: st, lock: lock, p: p, opt: opt, started: opt.Now(),
+	r := &run{c: c, st: st, lock: lock, p: p, opt: opt, started: opt.Now(), durations: &taskDurations{},
 		wantByName: map[string]state.Desktop{}, wantAcct: map[string]state.Account{},
 		vmIDs: map[string]string{}, liveName: map[string]string{}, created: map[int][]string{},
 		acctIDs: map[string]string{}, failedOn: map[objKey]struct{}{}}

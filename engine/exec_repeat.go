@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+
 	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/state"
 )
@@ -20,13 +22,16 @@ type taskRepeater interface {
 // op for what the task left undone, when the op is safe to repeat (taskRepeater) and the step has
 // calls left (maxRepeats in all). The failed call's intent is closed failed first; nil: the step
 // ends as the task did.
-func (x *stepRun) repeatFailedTask(pr *prepared, tf *provider.TaskFailedError, live map[string]*provider.Desktop) *prepared {
+func (x *stepRun) repeatFailedTask(ctx context.Context, pr *prepared, tf *provider.TaskFailedError, live map[string]*provider.Desktop) *prepared {
 	if tf == nil || x.attempts >= maxRepeats {
 		return nil
 	}
 	tr, ok := pr.op.(taskRepeater)
 	if !ok {
 		return nil
+	}
+	if len(live) == 0 && len(pr.vmIDs) > 0 { // the task's answer named no desktop: read the op's
+		live = waitDesktops(ctx, x.r.c, x.r.opt, pr.vmIDs)
 	}
 	op := tr.leftUndone(live)
 	if op == nil {

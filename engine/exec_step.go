@@ -202,8 +202,9 @@ func (x *stepRun) recordIntent(pr *prepared, attempt int) (string, *StepResult) 
 	return reqID, nil
 }
 
-// maxRepeats bounds how many times a call that is safe to repeat is made when its answers are lost.
-const maxRepeats = 3
+// maxRepeats bounds how many times a call that is safe to repeat is made in one step (its answers
+// lost, or its task failed for part of its work): four calls in all.
+const maxRepeats = 4
 
 // unknownOutcome settles at once a call whose answer was lost (the op's own read-back, as Settle
 // does on the next run) instead of stopping the run, and says whether to make the call again:
@@ -366,7 +367,7 @@ func (x *stepRun) recordAnswer(pr *prepared, cr *callResult) error {
 // sent for Settle.
 func (x *stepRun) awaitTask(ctx context.Context, pr *prepared, cr *callResult, reqID string) (*StepResult, *prepared) {
 	r := x.r
-	_, terr := pollTask(ctx, r.c, r.opt, cr.taskID, reqID, func(t *provider.Task) {
+	_, terr := pollTaskOf(ctx, r.c, r.opt, r.durations, x.s.Op.Action(), cr.taskID, reqID, func(t *provider.Task) {
 		e := x.event(EventTaskPolled)
 		e.TaskStatus = t.Status
 		r.emit(e)
@@ -380,7 +381,7 @@ func (x *stepRun) awaitTask(ctx context.Context, pr *prepared, cr *callResult, r
 		return x.journalled(StepFailed, terr), nil
 	}
 	live := r.settleDesktops(ctx, x.s, cr.vmIDs)
-	if next := x.repeatFailedTask(pr, tf, live); next != nil {
+	if next := x.repeatFailedTask(ctx, pr, tf, live); next != nil {
 		return nil, next
 	}
 	status := StepDone

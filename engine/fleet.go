@@ -120,6 +120,9 @@ type PlanOptions struct {
 	// Only, when OnlyPower, keeps of the plan only the power its spec and schedules want for
 	// desktops that exist: a scheduled job can start and stop desktops and do nothing else.
 	Only Only
+	// BatchLimits bound the items of one call of each batched action (nil: DefaultBatchLimits; see
+	// ParseBatchLimits); the plan records them.
+	BatchLimits *BatchLimits
 }
 
 // live is the spec with what the account holds, read and resolved: what plan and drift start from.
@@ -165,7 +168,7 @@ func (s *Session) calls() int {
 func (s *Session) reads(l *live) Reads {
 	snap := l.snapshot
 	return Reads{Desktops: len(snap.Desktops), Accounts: len(snap.Accounts), Sites: len(snap.Networks),
-		Calls: s.calls() - l.callsBefore, Elapsed: time.Since(l.start)}
+		Calls: s.calls() - l.callsBefore, Elapsed: time.Since(l.start), Throttle: throttleOf(s.Client)}
 }
 
 // Plan reads the live fleet and the state record (without the lock: planning changes nothing, and a
@@ -221,11 +224,11 @@ func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt 
 func (s *Session) diff(ctx context.Context, l *live, rec *state.Record, opt PlanOptions, sp *Spec) *Plan {
 	owners, ownErr := s.owners(ctx, sp.Fleet.Name)
 	p := Diff(l.desired, l.snapshot, rec, Options{Targets: opt.Targets, Excludes: opt.Excludes,
-		MaxDeletePercent: opt.MaxDeletePercent, Owners: owners, At: opt.At})
+		MaxDeletePercent: opt.MaxDeletePercent, Owners: owners, At: opt.At, BatchLimits: opt.BatchLimits})
 	if opt.Only == OnlyPower {
 		powerOnly(p)
 	}
-	p.SpecFiles, p.Targets, p.Excludes = sp.Fleet.Files, opt.Targets, opt.Excludes
+	p.SpecFiles, p.Targets, p.Excludes, p.BatchLimits = sp.Fleet.Files, opt.Targets, opt.Excludes, opt.BatchLimits
 	var te *TargetError
 	if err := checkTargets(l.desired, rec, opt.Targets); errors.As(err, &te) {
 		p.Errors = append(p.Errors, Problem{Object: ObjectDesktop, Name: strings.Join(te.Unmatched, ", "),

@@ -196,7 +196,8 @@ func (s *Session) planToApply(ctx context.Context, req ApplyRequest, rec *state.
 	}
 	// Planned again as the saved plan was (plan has no --max-delete-percent): the caller's limit
 	// judges the result in CheckGuards; other fleets' owners are read afresh.
-	again := s.diff(ctx, l, rec, PlanOptions{Targets: saved.Targets, Excludes: saved.Excludes, Only: saved.Only}, sp)
+	again := s.diff(ctx, l, rec, PlanOptions{Targets: saved.Targets, Excludes: saved.Excludes, Only: saved.Only,
+		BatchLimits: saved.BatchLimits}, sp)
 	var moved []string
 	if diff := planDifference(saved, again); diff != "" {
 		moved = append(moved, diff)

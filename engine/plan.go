@@ -31,6 +31,9 @@ type Plan struct {
 	// Only is OnlyPower for a power-only plan (PlanOptions.Only): applying the saved plan makes it
 	// again power-only.
 	Only Only `json:"only,omitempty"`
+	// BatchLimits are the batch limits the plan was made with, when the caller set them
+	// (PlanOptions.BatchLimits): applying the saved plan plans again with the same.
+	BatchLimits *BatchLimits `json:"batch_limits,omitempty"`
 	// Checksum is set in a saved plan file only (SavePlan): the SHA-256 of the file's JSON written with
 	// no checksum, which LoadPlan checks against accidental damage. Editing the file on purpose is
 	// caught by apply, which plans again and compares.
@@ -130,6 +133,8 @@ type Reads struct {
 	Sites    int           `json:"sites"`
 	Calls    int           `json:"api_calls"`
 	Elapsed  time.Duration `json:"elapsed_ns"`
+	// Throttle is set when the API throttled the command's requests so far.
+	Throttle *Throttle `json:"throttle,omitempty"`
 }
 
 // Damaged reports whether the plan was loaded from a file that does not match its checksum (damaged,

@@ -18,6 +18,8 @@ import (
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/engine/fleets"
 	"github.com/deskfleet/deskfleet/engine/render"
+	"github.com/deskfleet/deskfleet/provider/connect"
+	"github.com/deskfleet/deskfleet/provider/gcw"
 	"github.com/deskfleet/deskfleet/state"
 	"github.com/deskfleet/deskfleet/state/stores"
 )
@@ -48,9 +50,9 @@ func applyCommand() *cli.Command {
 			&cli.IntFlag{Name: flagMaxDeletePercent, Value: engine.DefaultMaxDeletePercent, Usage: "deleting more than this share of the managed desktops needs --force"},
 			&cli.BoolFlag{Name: flagForce, Usage: "allow a mass deletion or an empty spec over a non-empty state"},
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "progress: text, or json (one event per line, NDJSON)"},
-			&cli.DurationFlag{Name: flagPollInterval, EnvVars: []string{"DESKFLEET_POLL_INTERVAL"}, Value: 2 * time.Second, Usage: "first wait before polling a task (then backing off)"},
+			&cli.DurationFlag{Name: flagPollInterval, EnvVars: []string{"DESKFLEET_POLL_INTERVAL"}, Value: engine.DefaultPollInterval, Usage: "first wait before polling a task (then backing off; shortly before it is due once tasks of its kind were seen); at least 1s (10ms against a local emulator)"},
 			&cli.DurationFlag{Name: flagTaskTimeout, EnvVars: []string{"DESKFLEET_TASK_TIMEOUT"}, Value: 30 * time.Minute, Usage: "give up waiting for one task after this long"},
-			onlyFlag(),
+			onlyFlag(), batchLimitFlag(),
 			&cli.IntFlag{Name: flagPR, Usage: "the merge of pull request `N`: a fleet it claims (deskfleet lock) applies, and the claim ends"},
 		}, slices.Concat(selectFlags("apply to"), apiFlags(), stateFlags())...),
 		Action: runApply,
@@ -69,6 +71,10 @@ func runApply(c *cli.Context) error {
 	req := applyRequest(c, format)
 	if req.Plan, err = planOptions(c); err != nil {
 		return err
+	}
+	e := c.String(flagEndpoint) // a poll interval below 1s only on an emulator on this machine
+	if err := engine.CheckPollInterval(req.Exec.PollInterval, strings.HasPrefix(e, connect.Sim) || gcw.Loopback(e)); err != nil {
+		return withCode(exitError, err)
 	}
 	// Ctrl-C: stop starting steps, finish recording the ones in flight.
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)

@@ -35,7 +35,7 @@ func planCommand() *cli.Command {
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "output: text, markdown (a pull-request comment) or json"},
 			&cli.StringFlag{Name: flagOut, Usage: "also save the plan to `FILE` (JSON, mode 0600) for `deskfleet apply FILE`"},
 			&cli.BoolFlag{Name: flagDetailedExitcode, Usage: "exit 2 when the plan has changes, 0 when it has none"},
-			onlyFlag(), atFlag(),
+			onlyFlag(), atFlag(), batchLimitFlag(),
 		}, slices.Concat(selectFlags("plan"), apiFlags(), stateFlags())...),
 		Action: runPlan,
 	}

@@ -10,9 +10,14 @@ import (
 )
 
 const (
-	flagOnly = "only"
-	flagAt   = "at"
+	flagOnly       = "only"
+	flagAt         = "at"
+	flagBatchLimit = "batch-limit"
 )
+
+func batchLimitFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: flagBatchLimit, EnvVars: []string{"DESKFLEET_BATCH_LIMIT"}, Usage: engine.BatchLimitUsage}
+}
 
 func onlyFlag() cli.Flag {
 	return &cli.StringFlag{Name: flagOnly, Usage: "`power`: only start and stop desktops as the spec and its schedules want (nothing is created, deleted or changed otherwise)"}
@@ -22,11 +27,14 @@ func atFlag() cli.Flag {
 	return &cli.StringFlag{Name: flagAt, Usage: "plan the scheduled power of `TIME` (RFC 3339, or YYYY-MM-DD HH:MM in the local time zone) instead of now"}
 }
 
-// planOptions are the flags that narrow a plan: --target, --exclude, --max-delete-percent, --only and
-// --at (plan's only).
+// planOptions are the flags that shape a plan: --target, --exclude, --max-delete-percent, --only,
+// --batch-limit and --at (plan's only).
 func planOptions(c *cli.Context) (opt engine.PlanOptions, err error) {
 	opt = engine.PlanOptions{Targets: c.StringSlice(flagTarget), Excludes: c.StringSlice(flagExclude),
 		MaxDeletePercent: maxDeletePercent(c)}
+	if opt.BatchLimits, err = engine.ParseBatchLimits(c.StringSlice(flagBatchLimit)); err != nil {
+		return opt, withCode(exitError, err)
+	}
 	if opt.Only, err = engine.ParseOnly(c.String(flagOnly)); err != nil {
 		return opt, withCode(exitError, withHint(err, "--only power"))
 	}

@@ -170,6 +170,14 @@ func guardsPlan() *engine.Plan {
 }
 
 // bigPlan creates 1000 desktops alike, relabels 300 existing ones, deletes 12, and leaves 40 alone.
+// throttledPlan is studioPlan read from an API that throttled 37 of its requests, the client's rate
+// settling at 41.6 requests/s.
+func throttledPlan() *engine.Plan {
+	p := studioPlan()
+	p.Reads.Throttle = &engine.Throttle{Throttled: 37, SettledRate: 41.6}
+	return p
+}
+
 func bigPlan() *engine.Plan {
 	p := base("farm")
 	p.Reads = engine.Reads{Desktops: 352, Accounts: 2, Sites: 1, Calls: 9, Elapsed: 83 * time.Second}
@@ -218,6 +226,10 @@ func bigPlan() *engine.Plan {
 func fullPlan() *engine.Plan {
 	p := studioPlan()
 	p.Fleet = "full"
+	p.Reads.Throttle = &engine.Throttle{Throttled: 12, SettledRate: 38.4}
+	limits := engine.DefaultBatchLimits
+	limits.CreateVm = 50
+	p.BatchLimits = &limits
 	p.Observed = map[string]string{"vm:19ab0c3e": "f1", "account:alice@example.com": "f2", "net:site-sq-a": "f3"}
 	p.Changes = append(p.Changes, engine.Change{Object: engine.ObjectNetwork, Name: "宿迁A", ID: "site-sq-a", Action: engine.ActionCreate,
 		Attribute: "network", Before: "none", After: "default VPC", Detail: "d", Reason: "r", Guard: engine.GuardReplace, OutOfBand: true,
@@ -299,7 +311,8 @@ func docExampleDrift() *engine.DriftReport {
 		FormatVersion: engine.DriftFormatVersion, Fleet: "studio", At: planTime, ExpiringWithin: 7 * 24 * time.Hour,
 		ManagedDesktops: 5, ManagedAccounts: 1, StateSerial: 12,
 		Targets: []string{"*"}, Excludes: []string{"tmp-*"},
-		Reads: engine.Reads{Desktops: 7, Accounts: 1, Sites: 1, Calls: 15, Elapsed: 1200 * time.Millisecond},
+		Reads: engine.Reads{Desktops: 7, Accounts: 1, Sites: 1, Calls: 15, Elapsed: 1200 * time.Millisecond,
+			Throttle: &engine.Throttle{Throttled: 2, SettledRate: 12.5}},
 		Items: []engine.DriftItem{
 			{Object: engine.ObjectAccount, Name: "alice@example.com", ID: "acc-71", Attribute: engine.AttrName,
 				Want: "alice", Live: "alice.w", Cause: engine.CauseOutside},

@@ -189,6 +189,9 @@ func (m mdWriter) head() string {
 	}
 	fmt.Fprintf(&b, "| | %s |\n|---|%s\n| this plan | %s |\n", strings.Join(cols, " | "),
 		strings.Repeat("---|", len(cols)), strings.Join(cells, " | "))
+	if l := throttleLine(p.Reads.Throttle); l != "" {
+		fmt.Fprintf(&b, "\n%s\n", mdEscape(l))
+	}
 
 	if len(p.Guards) > 0 {
 		fmt.Fprintf(&b, "\n**Blocked**: the whole plan needs %s to apply\n", codeList(planFlags(p)))

@@ -21,6 +21,7 @@ func TestMarkdown(t *testing.T) {
 		{"md-every-attribute", "every attribute; out-of-band changes folded separately", everyAttributePlan, 0, false},
 		{"md-problems", "errors and warnings listed before the details", problemsPlan, 0, false},
 		{"md-guards", "plan-wide guards under the table; markdown-special characters escaped", guardsPlan, 0, false},
+		{"md-throttled", "the API throttled the plan's reads: a line under the table says how often and the rate the client settled at", throttledPlan, 0, false},
 		{"md-big-cut", "over the cap: details cut at a line, a note says how much, destructive list and marker kept", bigPlan, 12000, true},
 	}
 	for _, tc := range cases {

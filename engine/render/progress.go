@@ -39,7 +39,13 @@ type eventJSON struct {
 	Intent        string           `json:"intent,omitempty"`
 	Status        string           `json:"status,omitempty"`
 	OpenCalls     int              `json:"open_calls,omitempty"`
+	Throttled     int              `json:"throttled,omitempty"`
+	SettledRate   float64          `json:"settled_rate,omitempty"`
 }
+
+// eventThrottled is the NDJSON event Summary writes when the API throttled the apply's requests
+// (throttled answers, the rate settled at): the one summary line of the JSON form.
+const eventThrottled engine.EventKind = "throttled"
 
 var eventGlyph = map[engine.EventKind]string{
 	engine.EventStepStarted: "→", engine.EventTaskPolled: "…", engine.EventStepDone: "✓",
@@ -115,6 +121,10 @@ func eventLine(e engine.Event) string {
 // and why) and the count line; nothing in JSON mode, whose events already say it all.
 func (pr *Progress) Summary(res *engine.Result) {
 	if pr.JSON {
+		if th := res.Throttle; th != nil {
+			pr.writeJSON(eventJSON{FormatVersion: ApplyEventsFormatVersion, Kind: eventThrottled, At: time.Now().UTC(),
+				Throttled: th.Throttled, SettledRate: th.SettledRate})
+		}
 		return
 	}
 	fmt.Fprintf(pr.W, "\nApply %s in %s:\n", res.Outcome, res.Elapsed.Round(100*time.Millisecond))
@@ -126,6 +136,9 @@ func (pr *Progress) Summary(res *engine.Result) {
 	fmt.Fprintf(pr.W, "%d done, %d partial, %d failed, %d skipped, %d unknown, %d interrupted.\n",
 		counts[engine.StepDone], counts[engine.StepPartial], counts[engine.StepFailed], counts[engine.StepSkipped],
 		counts[engine.StepUnknown], counts[engine.StepInterrupted])
+	if l := throttleLine(res.Throttle); l != "" {
+		fmt.Fprintln(pr.W, l)
+	}
 }
 
 func stepResultLine(s engine.StepResult) string {

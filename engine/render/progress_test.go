@@ -106,7 +106,7 @@ func TestApplyJSONDocumented(t *testing.T) {
 			missing = append(missing, "key "+name)
 		}
 	}
-	kinds := []engine.EventKind{engine.EventSettleStarted}
+	kinds := []engine.EventKind{engine.EventSettleStarted, eventThrottled}
 	for k := range eventGlyph {
 		kinds = append(kinds, k)
 	}
@@ -142,5 +142,43 @@ func TestApplyJSONDocumented(t *testing.T) {
 	}
 	if n == 0 {
 		t.Error("docs/apply-json.md's example has no event")
+	}
+}
+
+// TestProgressSummaryThrottle: an apply whose requests the API throttled says so, with the rate the
+// client settled at, in text (after the count line) and in NDJSON (one throttled event); an apply
+// that was never throttled says nothing of it.
+func TestProgressSummaryThrottle(t *testing.T) {
+	res := func(th *engine.Throttle) *engine.Result {
+		return &engine.Result{Outcome: engine.OutcomeDone, Elapsed: 414 * time.Second, Throttle: th, Steps: []engine.StepResult{
+			{Step: 1, Action: "CreateVm", Targets: "cad, cad_001 and 48 more", Status: engine.StepDone}}}
+	}
+	for _, tc := range []struct {
+		name, reason string
+		json         bool
+		th           *engine.Throttle
+	}{
+		{"progress-summary-throttled", "text: a line after the counts says how often and the settled rate", false, &engine.Throttle{Throttled: 9, SettledRate: 52.3}},
+		{"progress-summary-throttled-json", "NDJSON: one throttled event with throttled and settled_rate", true, &engine.Throttle{Throttled: 9, SettledRate: 52.3}},
+		{"progress-summary-fixed-rate", "a client that does not adapt (--rate below 0) says its rate does not adapt", false, &engine.Throttle{Throttled: 3}},
+		{"progress-summary-unthrottled", "never throttled: no throttle line", false, nil},
+	} {
+		var b bytes.Buffer
+		(&Progress{W: &b, JSON: tc.json, Terminal: true}).Summary(res(tc.th))
+		out := b.String()
+		if tc.json {
+			// The event's time is the clock's: compare the line without it.
+			var m map[string]any
+			if err := json.Unmarshal(b.Bytes(), &m); err != nil {
+				t.Fatalf("%s: %s: not one JSON object: %v\n%s", tc.name, tc.reason, err, out)
+			}
+			delete(m, "at")
+			out1, _ := json.Marshal(m)
+			out = string(out1) + "\n"
+		}
+		if has := strings.Contains(out, "throttled"); has != (tc.th != nil) {
+			t.Errorf("%s: %s: mentions throttling = %v:\n%s", tc.name, tc.reason, has, out)
+		}
+		goldenFile(t, tc.name, []byte(out))
 	}
 }

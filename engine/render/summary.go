@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/deskfleet/deskfleet/engine"
@@ -212,4 +213,17 @@ func isDestructive(c engine.Change) bool {
 		return false
 	}
 	return c.Guard != engine.GuardNone
+}
+
+// throttleLine says how the API throttled a command's requests and the rate the client settled at
+// ("" when it did not throttle): the plan's and the apply's summaries show it.
+func throttleLine(th *engine.Throttle) string {
+	if th == nil {
+		return ""
+	}
+	s := "The API throttled " + plural(th.Throttled, "request", "requests")
+	if th.SettledRate > 0 {
+		return s + "; the request rate settled at " + strconv.FormatFloat(th.SettledRate, 'f', 1, 64) + " requests/s."
+	}
+	return s + "; the request rate does not adapt (--rate is negative)."
 }

@@ -46,6 +46,9 @@ func Text(w io.Writer, p *engine.Plan, opt TextOptions) error {
 	}
 	t := newTextWriter(p, style{on: opt.Color}, opt.Width)
 	t.header()
+	if l := throttleLine(p.Reads.Throttle); l != "" {
+		t.line(t.st.yellow(l))
+	}
 	if b := targetBanner(p, func(g string) string { return "'" + safe(g) + "'" }); b != "" {
 		t.line(t.st.yellow(b))
 	}

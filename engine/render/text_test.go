@@ -23,6 +23,7 @@ func TestText(t *testing.T) {
 		{"text-problems", "errors and warnings with file:line:col and hints", problemsPlan, TextOptions{}},
 		{"text-errors-only", "a plan with errors and nothing else does not claim the fleet matches", errorsOnlyPlan, TextOptions{}},
 		{"text-guards", "plan-wide guards come first and name the flag", guardsPlan, TextOptions{}},
+		{"text-throttled", "the API throttled the plan's reads: the header says how often and the rate the client settled at", throttledPlan, TextOptions{}},
 		{"text-big", "1000 desktops: created alike in one row, step target lists shortened, unmanaged capped", bigPlan, TextOptions{}},
 	}
 	for _, tc := range cases {

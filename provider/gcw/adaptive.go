@@ -281,6 +281,13 @@ func (c *Client) RateStats() RateStats {
 	return s
 }
 
+// Throttling reports the answers that were throttles so far and the rate in force, requests per second
+// (0: no limit): what a plan's or an apply's summary says (engine.Throttle).
+func (c *Client) Throttling() (throttled int, rate float64) {
+	s := c.pace.snapshot()
+	return s.Throttled, s.Limit
+}
+
 // slots is a rate limit as a schedule (GCRA, virtual scheduling): each request takes the next slot,
 // one interval after the previous one, or at once when the schedule has fallen behind now (up to burst
 // at once after an idle spell). A new rate applies to the slots not yet taken: those taken keep their

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 )
@@ -125,4 +127,19 @@ func credentialsFrom(getenv func(string) string) (string, string, error) {
 		return "", "", fmt.Errorf("%w (unset: %v)", ErrMissingCredentials, missing)
 	}
 	return id, secret, nil
+}
+
+// Loopback reports whether endpoint is a URL on this machine (localhost or a loopback address): an
+// emulator, never the API.
+func Loopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -120,6 +120,9 @@ func TestThrottleSignals(t *testing.T) {
 			if !tc.throttled && (s.Throttled != 0 || s.Limit != 0) {
 				t.Errorf("stats %+v: want no throttle and no limit (%s)", s, tc.reason)
 			}
+			if n, rate := c.Throttling(); n != s.Throttled || rate != s.Limit {
+				t.Errorf("Throttling() = %d, %g; RateStats says %d, %g (%s)", n, rate, s.Throttled, s.Limit, tc.reason)
+			}
 		})
 	}
 }
