@@ -248,3 +248,23 @@ func Unseal(data []byte, v any) (verified bool, err error) {
 
 // ErrChecksum is UnsealRecord's error for a record whose checksum does not match its content.
 var ErrChecksum = errors.New("its checksum does not match its content")
+
+// Equal reports whether d and o hold the same values (Label and Account compared by what they point
+// to, AppliedAt as an instant).
+func (d Desktop) Equal(o Desktop) bool {
+	return d.VmID == o.VmID && d.Name == o.Name && d.ImageID == o.ImageID && d.AutoRenew == o.AutoRenew &&
+		d.Protect == o.Protect && sameString(d.Label, o.Label) && sameString(d.Account, o.Account) &&
+		d.Power == o.Power && d.AppliedAt.Equal(o.AppliedAt)
+}
+
+// Equal reports whether a and o hold the same values (Remark compared by what it points to).
+func (a Account) Equal(o Account) bool {
+	return a.Email == o.Email && a.AccountID == o.AccountID && a.Name == o.Name && sameString(a.Remark, o.Remark)
+}
+
+func sameString(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
