@@ -24,4 +24,3 @@ func BenchmarkStateUpdate(b *testing.B) {
 		return s
 	})
 }
-
