@@ -19,10 +19,13 @@ import (
 // covers its kind, key, position and body. So an Update writes what it changed, whatever the size of
 // the record.
 //
-// Compaction: the first Update under a lock (which reads the record) folds the change sets into the
-// base, and so does an Update that finds more change rows than the record has objects (so they cost
-// O(1) per Update, amortised); the base replaced becomes the previous generation (Restore). A
-// record written whole (fn replaced it) is written as a new base.
+// Compaction: Unlock folds the change sets of the lock's Updates into the base (writing the record
+// the lock kept); so does the first Update under a lock, when change sets are pending (a holder that
+// ended without Unlock), and an Update that finds more change rows than the record has objects (so
+// they cost O(1) per Update, amortised). A record written whole (fn replaced it) is written as a new
+// base. The base replaced becomes the previous generation (Restore): the record as it was at the
+// previous lock's first write, roughly; when the first Update of a lock folds pending change sets,
+// the record as it was before that Update.
 //
 // A database of schema version 2 or earlier migrates by adding the table: its records are bases
 // without changes, read as they were.

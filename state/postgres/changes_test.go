@@ -38,15 +38,15 @@ func changeRows(t *testing.T, dsn, fleet string) int {
 }
 
 // TestChangeSets: an Update through the record's methods writes one row per object changed, not the
-// record; a new lock's first Update folds them into the base; a damaged change row is refused with a
-// *state.CorruptError naming it, and Restore drops it (and the ones after it), keeping the base and
-// the sound changes before it.
+// record; Unlock folds them into the base. A holder that ended without Unlock leaves its change rows:
+// a damaged one is refused with a *state.CorruptError naming it, Restore drops it (and the ones
+// after it), keeping the base and the sound changes before it, and the next lock's first Update
+// folds the rest into the base.
 func TestChangeSets(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.DSN(t)
 	s := open(t, dsn)
-	l := lock(t, s, "ana", 0)
-	put := func(id, name string) {
+	put := func(s state.Store, l *state.Lock, id, name string) {
 		t.Helper()
 		if err := s.Update(ctx, l, func(r *state.Record) error {
 			r.PutDesktop(state.Desktop{VmID: id, Name: name, AppliedAt: time.Unix(0, 0).UTC()})
@@ -55,27 +55,34 @@ func TestChangeSets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	l := lock(t, s, "ana", 0)
 	for i, n := range []string{"a", "b", "c"} {
-		put("vm-"+n, n)
+		put(s, l, "vm-"+n, n)
 		if got, want := changeRows(t, dsn, fleet), i; got != want {
 			t.Errorf("after update %d: %d change rows, want %d (the first is the base: the fleet had no row)", i+1, got, want)
 		}
 	}
-	put("vm-a", "a2") // serial 4
+	put(s, l, "vm-a", "a2") // serial 4
 	if err := s.Unlock(ctx, l); err != nil {
 		t.Fatal(err)
 	}
-	l = lock(t, s, "ana", 0)
-	put("vm-d", "d") // serial 5: folds 1..4 into the base
 	if got := changeRows(t, dsn, fleet); got != 0 {
-		t.Errorf("the first Update of a new lock left %d change rows, want 0 (folded into the base)", got)
+		t.Errorf("Unlock left %d change rows, want 0 (folded into the base)", got)
 	}
-	put("vm-e", "e") // serial 6
-	put("vm-f", "f") // serial 7
-	if err := s.Unlock(ctx, l); err != nil {
-		t.Fatal(err)
+
+	// Another process writes three changes, then its database session ends without Unlock.
+	other := open(t, dsn)
+	l2 := lock(t, other, "bo", 0)
+	for _, n := range []string{"d", "e", "f"} { // serials 5, 6, 7
+		put(other, l2, "vm-"+n, n)
 	}
 	conn := pgtest.Connect(t, dsn)
+	if _, err := conn.Exec(ctx, `SELECT pg_terminate_backend(backend_pid) FROM deskfleet_locks WHERE fleet = $1`, fleet); err != nil {
+		t.Fatal(err)
+	}
+	if got := changeRows(t, dsn, fleet); got != 3 {
+		t.Fatalf("%d change rows left by a holder that ended, want 3", got)
+	}
 	if _, err := conn.Exec(ctx, `UPDATE deskfleet_changes SET body = jsonb_set(body, '{name}', '"edited"')
 		WHERE fleet = $1 AND key = 'vm-e'`, fleet); err != nil {
 		t.Fatal(err)
@@ -93,11 +100,14 @@ func TestChangeSets(t *testing.T) {
 		t.Fatalf("Restore = %+v, %v, want %s at serial 5", restored, err, fleet)
 	}
 	rec, err := s.Read(ctx, fleet)
-	if err != nil || rec.Serial != 5 || len(rec.Desktops) != 4 || rec.Desktops["vm-a"].Name != "a2" {
+	if err != nil || rec.Serial != 5 || len(rec.Desktops) != 4 || rec.Desktops["vm-a"].Name != "a2" || rec.Desktops["vm-d"].Name != "d" {
 		t.Errorf("after Restore: %+v, %v; want serial 5 with vm-a..vm-d", rec, err)
 	}
 	l = lock(t, s, "ana", 0)
-	put("vm-g", "g")
+	put(s, l, "vm-g", "g")
+	if got := changeRows(t, dsn, fleet); got != 0 {
+		t.Errorf("the first Update of a lock left %d change rows of an earlier holder, want 0 (folded)", got)
+	}
 	if rec, err := s.Read(ctx, fleet); err != nil || rec.Serial != 6 || len(rec.Desktops) != 5 {
 		t.Errorf("an Update after Restore: %+v, %v", rec, err)
 	}

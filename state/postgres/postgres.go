@@ -578,6 +578,7 @@ func (s *Store) release(ctx context.Context, hl *heldLock, token string) error {
 	if conn != nil {
 		defer closeConn(ctx, conn)
 		if !conn.IsClosed() {
+			s.fold(ctx, conn, hl, token)
 			err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, rowKey(hl.fleet)); err != nil {
 					return err
@@ -887,6 +888,27 @@ func (s *Store) update(ctx context.Context, hl *heldLock, l *state.Lock, fn func
 	}
 	hl.kept = rec
 	return false, nil
+}
+
+// fold writes the record a lock kept as the fleet's base, folding the change sets its Updates wrote
+// (see changes.go), while the lock is still held: best effort (on failure they stay, and the next
+// lock's first Update folds them).
+func (s *Store) fold(ctx context.Context, conn *pgx.Conn, hl *heldLock, token string) {
+	rec := hl.kept
+	if rec == nil || hl.changes == 0 {
+		return
+	}
+	hl.kept, hl.changes = nil, 0
+	_ = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		var cur string
+		var serial int64
+		err := tx.QueryRow(ctx, `SELECT l.token, r.serial FROM deskfleet_locks l JOIN deskfleet_records r USING (fleet)
+			WHERE l.fleet = $1 FOR UPDATE`, rec.Fleet).Scan(&cur, &serial)
+		if err != nil || cur != token || serial != rec.Serial {
+			return errors.Join(err, errors.New("not folded"))
+		}
+		return s.writeBase(ctx, tx, rec, nil, 0)
+	})
 }
 
 // compactAfter is the least number of change rows an Update folds into the base (see update).
