@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/json"
 	"reflect"
 	"slices"
 	"unsafe"
@@ -425,5 +426,29 @@ func (t *tracker) noteSteps(runID string, from int) {
 	}
 	if cur, ok := t.runSteps[runID]; !ok || from < cur {
 		t.runSteps[runID] = from
+	}
+}
+
+// Clone returns a deep copy of r's content (untracked, with indexes of its own).
+func (r *Record) Clone() *Record {
+	b, err := json.Marshal(r)
+	c := &Record{}
+	if err == nil {
+		err = json.Unmarshal(b, c)
+	}
+	if err != nil {
+		panic("state: a record that does not survive JSON: " + err.Error())
+	}
+	return c
+}
+
+// Replace makes r's content other's (a deep copy): the store writes the record whole. It is what
+// *r = *other does, without sharing other's maps and slices.
+func (r *Record) Replace(other *Record) {
+	c := other.Clone()
+	c.tr = r.tr
+	*r = *c
+	if r.tr != nil {
+		r.tr.whole = true
 	}
 }

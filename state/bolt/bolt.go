@@ -106,6 +106,7 @@ type Store struct {
 // keptRecord is a fleet's record kept between the Updates of one lock.
 type keptRecord struct {
 	token string
+	write string // the id of the write that stored it (the head's)
 	rec   *state.Record
 }
 
@@ -319,12 +320,13 @@ func (s *Store) Update(_ context.Context, l *state.Lock, fn func(*state.Record) 
 		rec.Fleet, rec.Serial = l.Fleet, serial+1
 		rec.Trim()
 		ch := rec.Changes()
+		write := locking.NewToken()
 		if ch.Whole {
-			err = writeWhole(tx, l.Fleet, rec)
+			err = writeWhole(tx, l.Fleet, rec, write)
 		} else {
 			var fb *bbolt.Bucket
 			if fb, err = fleetBuckets(tx.Bucket(bucketFleets), l.Fleet); err == nil {
-				err = writeChanges(fb, rec, ch)
+				err = writeChanges(fb, rec, ch, write)
 			}
 		}
 		if err != nil {
@@ -334,18 +336,18 @@ func (s *Store) Update(_ context.Context, l *state.Lock, fn func(*state.Record) 
 		if err := putJSON(tx.Bucket(bucketLocks), l.Fleet, cur); err != nil {
 			return err
 		}
-		s.pending = &keptRecord{token: l.Token, rec: rec}
+		s.pending = &keptRecord{token: l.Token, write: write, rec: rec}
 		return nil
 	})
 }
 
-// keptFor returns the record kept for l when the file's serial is the one it was written with, else
-// the record read from tx.
+// keptFor returns the record kept for l when the file's head is still the one its write stored,
+// else the record read from tx.
 func (s *Store) keptFor(tx *bbolt.Tx, l *state.Lock) (*state.Record, error) {
 	fb := fleetBucket(tx, l.Fleet)
 	if k := s.kept[l.Fleet]; k != nil && k.token == l.Token {
-		serial, err := readHead(fb)
-		if err == nil && serial == k.rec.Serial {
+		h, err := readHead(fb)
+		if err == nil && h.Write == k.write && h.Serial == k.rec.Serial {
 			return k.rec, nil
 		}
 	}
@@ -614,7 +616,7 @@ func putRecord(tx *bbolt.Tx, fleet string, rec *state.Record) error {
 		}
 		return b.Put([]byte(fleet), data)
 	}
-	return writeWhole(tx, fleet, rec)
+	return writeWhole(tx, fleet, rec, "")
 }
 
 func sortRestored(r []state.Restored) {

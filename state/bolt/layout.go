@@ -12,7 +12,7 @@ import (
 
 // The per-object layout (format deskfleet-state/2). Bucket "fleets" holds a bucket per fleet:
 //
-//	head                      {"fleet":NAME,"serial":N}
+//	head                      {"fleet":NAME,"serial":N,"write":ID} (ID: random, new at each write)
 //	desktops/VMID             a state.Desktop
 //	accounts/EMAIL            a state.Account
 //	intents/SEQ               a state.Intent (SEQ: 8 bytes, big-endian: the journal's order)
@@ -38,10 +38,12 @@ var (
 	objectBuckets  = [][]byte{bucketDesktops, bucketAccounts, bucketIntents, bucketRuns, bucketSteps}
 )
 
-// head is a fleet's own fields.
+// head is a fleet's own fields, and an id of the write that stored them (so that a Store keeping the
+// record knows whether the file still holds what it wrote: the serial alone goes back on Restore).
 type head struct {
 	Fleet  string `json:"fleet"`
 	Serial int64  `json:"serial"`
+	Write  string `json:"write,omitempty"`
 }
 
 func seqKey(seq int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(seq)) }
@@ -74,30 +76,28 @@ func unseal(v []byte, into any, what string) error {
 	return nil
 }
 
-// readHead returns the serial fleet's bucket records (0 when there is no bucket).
-func readHead(fb *bbolt.Bucket) (int64, error) {
-	if fb == nil {
-		return 0, nil
-	}
+// readHead returns the head of fleet's bucket (zero when there is no bucket).
+func readHead(fb *bbolt.Bucket) (head, error) {
 	var h head
+	if fb == nil {
+		return h, nil
+	}
 	v := fb.Get(keyHead)
 	if v == nil {
-		return 0, &damagedValue{what: "its head", err: errors.New("missing")}
+		return h, &damagedValue{what: "its head", err: errors.New("missing")}
 	}
-	if err := unseal(v, &h, "its head"); err != nil {
-		return 0, err
-	}
-	return h.Serial, nil
+	err := unseal(v, &h, "its head")
+	return h, err
 }
 
 // loadFleet reads fleet's record from its bucket (format 2), every value checked.
 func loadFleet(fb *bbolt.Bucket, fleet string) (*state.Record, error) {
 	rec := &state.Record{Fleet: fleet}
-	serial, err := readHead(fb)
+	h, err := readHead(fb)
 	if err != nil || fb == nil {
 		return rec, err
 	}
-	rec.Serial = serial
+	rec.Serial = h.Serial
 	err = forEach(fb, bucketDesktops, func(k, v []byte) error {
 		var d state.Desktop
 		if err := unseal(v, &d, "desktop "+string(k)); err != nil {
@@ -193,8 +193,8 @@ func putSealed(b *bbolt.Bucket, key []byte, v any) error {
 	return b.Put(key, data)
 }
 
-// writeWhole replaces fleet's bucket by rec, every object written.
-func writeWhole(tx *bbolt.Tx, fleet string, rec *state.Record) error {
+// writeWhole replaces fleet's bucket by rec, every object written; write identifies the write.
+func writeWhole(tx *bbolt.Tx, fleet string, rec *state.Record, write string) error {
 	fleets, err := tx.CreateBucketIfNotExists(bucketFleets)
 	if err != nil {
 		return err
@@ -222,7 +222,7 @@ func writeWhole(tx *bbolt.Tx, fleet string, rec *state.Record) error {
 		ch.Runs = append(ch.Runs, run.ID)
 		ch.RunSteps[run.ID] = 0
 	}
-	return writeChanges(fb, rec, ch)
+	return writeChanges(fb, rec, ch, write)
 }
 
 // fleetBuckets creates fleet's bucket and its object buckets.
@@ -239,9 +239,10 @@ func fleetBuckets(fleets *bbolt.Bucket, fleet string) (*bbolt.Bucket, error) {
 	return fb, nil
 }
 
-// writeChanges writes the head and the objects ch names, as rec holds them now.
-func writeChanges(fb *bbolt.Bucket, rec *state.Record, ch state.Changes) error {
-	if err := putSealed(fb, keyHead, head{Fleet: rec.Fleet, Serial: rec.Serial}); err != nil {
+// writeChanges writes the head and the objects ch names, as rec holds them now; write identifies
+// the write.
+func writeChanges(fb *bbolt.Bucket, rec *state.Record, ch state.Changes, write string) error {
+	if err := putSealed(fb, keyHead, head{Fleet: rec.Fleet, Serial: rec.Serial, Write: write}); err != nil {
 		return err
 	}
 	desktops, accounts := fb.Bucket(bucketDesktops), fb.Bucket(bucketAccounts)
@@ -351,7 +352,7 @@ func migrateFormat1(tx *bbolt.Tx, path string) error {
 		}
 		for fleet, rec := range recs {
 			rec.Fleet = fleet
-			if err := writeWhole(tx, fleet, rec); err != nil {
+			if err := writeWhole(tx, fleet, rec, ""); err != nil {
 				return fmt.Errorf("converting the record of %s: %w", fleet, err)
 			}
 		}
