@@ -320,7 +320,7 @@ func deleteSteps(steps *bbolt.Bucket, seq int64, from int) error {
 	c := steps.Cursor()
 	prefix := seqKey(seq)
 	var doomed [][]byte
-	for k, _ := c.Seek(stepKey(seq, from)); k != nil && len(k) == 12 && string(k[:8]) == string(prefix); k, _ = c.Next() {
+	for k, _ := c.Seek(stepKey(seq, from)); len(k) == 12 && string(k[:8]) == string(prefix); k, _ = c.Next() {
 		doomed = append(doomed, append([]byte(nil), k...))
 	}
 	for _, k := range doomed {
