@@ -124,6 +124,17 @@ func TestFormat1Migrates(t *testing.T) {
 		len(rec.Runs[1].Steps) != 1 || *rec.Desktops["vm-1"].Label != "gpu" {
 		t.Errorf("an Update after the conversion: %+v, %v", rec, err)
 	}
+	if err := s.Unlock(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	// The previous generation, in the old format, is put back into the converted file.
+	if restored, err := bolt.Restore(path, "studio", true, bolt.Options{}); err != nil || len(restored) != 1 || restored[0].Serial != 2 {
+		t.Fatalf("Restore from the format-1 previous generation = %+v, %v", restored, err)
+	}
+	if f, _ := formatOf(t, path); f != bolt.Format {
+		t.Errorf("after Restore of one record the file has format %q, want %q", f, bolt.Format)
+	}
+	check("after Restore")
 }
 
 // TestKeptRecordFollowsTheFile: the record a Store keeps between the Updates of a lock is not used
