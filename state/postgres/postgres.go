@@ -5,8 +5,9 @@
 // Storage. Open creates and migrates the schema: a versioned list of migrations, recorded in table
 // deskfleet_schema_version and applied in one transaction under a transaction-level advisory lock, so
 // two processes opening a new database at once are safe and a re-run changes nothing. Table
-// deskfleet_records maps a fleet to its serial and its state.Record as JSON (jsonb), as bolt stores
-// it; table deskfleet_locks holds each fleet's lock: token, holder (user, host, pid, command, since,
+// deskfleet_records maps a fleet to its serial and its base record (a state.Record as jsonb); table
+// deskfleet_changes holds the change sets written since the base, one row per object an Update
+// changed (changes.go: an Update costs what it changed); table deskfleet_locks holds each fleet's lock: token, holder (user, host, pid, command, since,
 // heartbeat) and the database session holding it (backend_pid). The tables are created in the first
 // schema of the connection's search_path; an already migrated database is used without any CREATE.
 //
