@@ -419,12 +419,6 @@ func (r *run) update(fn func(*state.Record) error) error {
 // and accounts are managed from the start of the run, so a crash later never leaves them unowned.
 func (r *run) begin() error {
 	return r.update(func(rec *state.Record) error {
-		if rec.Desktops == nil {
-			rec.Desktops = map[string]state.Desktop{}
-		}
-		if rec.Accounts == nil {
-			rec.Accounts = map[string]state.Account{}
-		}
 		if rec.Fleet == "" {
 			rec.Fleet = r.lock.Fleet
 		}
@@ -433,7 +427,7 @@ func (r *run) begin() error {
 		if run.SpecDigest == "" {
 			run.SpecDigest = r.p.SpecDigest
 		}
-		rec.Runs = append(rec.Runs, run)
+		rec.AppendRun(run)
 		now := r.opt.Now()
 		for _, ch := range r.p.Changes {
 			switch {
@@ -442,15 +436,15 @@ func (r *run) begin() error {
 					continue
 				}
 				w := r.wantByName[ch.Name]
-				rec.Desktops[ch.ID] = state.Desktop{VmID: ch.ID, Name: ch.Name, Protect: w.Protect, AppliedAt: now}
+				rec.PutDesktop(state.Desktop{VmID: ch.ID, Name: ch.Name, Protect: w.Protect, AppliedAt: now})
 			case ch.Object == ObjectAccount && ch.Action == ActionAdopt:
 				if _, ok := rec.Accounts[ch.Name]; !ok {
-					rec.Accounts[ch.Name] = state.Account{Email: ch.Name, AccountID: ch.ID}
+					rec.PutAccount(state.Account{Email: ch.Name, AccountID: ch.ID})
 				}
 			case ch.Object == ObjectDesktop && ch.Action == ActionForget && ch.ID != "":
-				delete(rec.Desktops, ch.ID)
+				rec.DeleteDesktop(ch.ID)
 			case ch.Object == ObjectAccount && ch.Action == ActionForget:
-				delete(rec.Accounts, ch.Name)
+				rec.DeleteAccount(ch.Name)
 			}
 		}
 		return nil
@@ -806,7 +800,8 @@ func (r *run) runError(ctx context.Context, res *Result, endErr error) error {
 }
 
 // end records the run's outcome, the skipped steps, and the full wanted entry of every desktop and
-// account whose steps all succeeded.
+// account whose steps all succeeded (written only where it differs from the record's). Desktops of
+// the same name are found by the record's name index, not by a scan per wanted desktop.
 func (r *run) end(res *Result) error {
 	now := r.opt.Now()
 	r.mu.Lock()
@@ -836,15 +831,16 @@ func (r *run) end(res *Result) error {
 		}
 	}
 	return r.update(func(rec *state.Record) error {
-		run := findRun(rec, r.id)
-		if run != nil {
+		if run, ok := rec.Run(r.id); ok {
 			run.EndedAt, run.Outcome = now, string(res.Outcome)
+			run.Steps = slices.Clone(run.Steps)
 			for _, s := range res.Steps {
 				if s.Status == StepSkipped {
 					run.Steps = append(run.Steps, stepOutcome(s))
 				}
 			}
 			slices.SortStableFunc(run.Steps, func(a, b state.StepOutcome) int { return a.Step - b.Step })
+			rec.SetRun(run)
 		}
 		for _, w := range r.p.Want {
 			if _, bad := failedOn[desktopKey(w.Name)]; bad {
@@ -867,12 +863,14 @@ func (r *run) end(res *Result) error {
 			if had && !touched[desktopKey(w.Name)] && !adopted[w.Name] && !old.AppliedAt.IsZero() {
 				nw.AppliedAt = old.AppliedAt
 			}
-			for oid, o := range rec.Desktops {
-				if o.Name == w.Name && oid != id {
-					delete(rec.Desktops, oid)
+			for _, oid := range rec.DesktopsNamed(w.Name) {
+				if oid != id {
+					rec.DeleteDesktop(oid)
 				}
 			}
-			rec.Desktops[id] = nw
+			if !had || !old.Equal(nw) {
+				rec.PutDesktop(nw)
+			}
 		}
 		for _, a := range r.p.WantAccounts {
 			if _, bad := failedOn[accountKey(a.Email)]; bad {
@@ -888,19 +886,12 @@ func (r *run) end(res *Result) error {
 			if na.AccountID == "" {
 				continue
 			}
-			rec.Accounts[a.Email] = na
+			if old, ok := rec.Accounts[a.Email]; !ok || !old.Equal(na) {
+				rec.PutAccount(na)
+			}
 		}
 		return nil
 	})
-}
-
-func findRun(rec *state.Record, id string) *state.Run {
-	for i := len(rec.Runs) - 1; i >= 0; i-- {
-		if rec.Runs[i].ID == id {
-			return &rec.Runs[i]
-		}
-	}
-	return nil
 }
 
 func stepOutcome(s StepResult) state.StepOutcome {

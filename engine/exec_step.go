@@ -193,7 +193,7 @@ func (x *stepRun) recordIntent(pr *prepared, attempt int) (string, *StepResult) 
 	intent := state.Intent{ID: x.res.IntentID, RunID: r.id, Step: s.ID, Op: string(s.Op.Kind()),
 		Action: string(s.Op.Action()), RequestID: reqID, Targets: pr.targets, VmIDs: pr.vmIDs,
 		Params: params, Status: state.IntentPending, StartedAt: r.opt.Now()}
-	if err := r.update(func(rec *state.Record) error { rec.Intents = append(rec.Intents, intent); return nil }); err != nil {
+	if err := r.update(func(rec *state.Record) error { rec.AppendIntent(intent); return nil }); err != nil {
 		err = fmt.Errorf("recording the intent of step %d: %w", s.ID, err)
 		r.halt(err)
 		return "", x.finish(StepFailed, err)
@@ -244,16 +244,12 @@ func (x *stepRun) adoptSettled(si SettledIntent) {
 	if err != nil {
 		return
 	}
-	wanted := map[string]bool{}
-	for _, name := range create.Names {
-		wanted[name] = true
-	}
 	r := x.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for id, d := range rec.Desktops {
-		if wanted[d.Name] {
-			r.vmIDs[d.Name] = id
+	for _, name := range create.Names {
+		for _, id := range rec.DesktopsNamed(name) {
+			r.vmIDs[name] = id
 			r.created[x.s.ID] = append(r.created[x.s.ID], id)
 		}
 	}
@@ -333,13 +329,12 @@ func (x *stepRun) recordAnswer(pr *prepared, cr *callResult) error {
 	r, s := x.r, x.s
 	create, isCreate := s.Op.(CreateDesktops)
 	if err := r.update(func(rec *state.Record) error {
-		for i := range rec.Intents {
-			if rec.Intents[i].ID == x.res.IntentID {
-				rec.Intents[i].Status, rec.Intents[i].TaskID = state.IntentSent, cr.taskID
-				if len(cr.vmIDs) > 0 {
-					rec.Intents[i].VmIDs = cr.vmIDs
-				}
+		if in, ok := rec.Intent(x.res.IntentID); ok {
+			in.Status, in.TaskID = state.IntentSent, cr.taskID
+			if len(cr.vmIDs) > 0 {
+				in.VmIDs = cr.vmIDs
 			}
+			rec.SetIntent(in)
 		}
 		if isCreate {
 			recordCreated(rec, create, pr.want, cr.vmIDs, r.opt.Now())
@@ -412,20 +407,16 @@ func (x *stepRun) awaitTask(ctx context.Context, pr *prepared, cr *callResult, r
 
 // journal appends the step's outcome to the run's journal entry.
 func (r *run) journal(rec *state.Record, res *StepResult, status StepStatus) {
-	run := findRun(rec, r.id)
-	if run == nil {
-		return
-	}
 	sr := *res
 	sr.Status = status
-	run.Steps = append(run.Steps, stepOutcome(sr))
+	rec.AppendRunStep(r.id, stepOutcome(sr))
 }
 
+// closeIntent records the intent's outcome (found by id in O(1): no scan of the journal).
 func closeIntent(rec *state.Record, id string, status state.IntentStatus, msg string, now time.Time) {
-	for i := range rec.Intents {
-		if rec.Intents[i].ID == id {
-			rec.Intents[i].Status, rec.Intents[i].Error, rec.Intents[i].EndedAt = status, msg, now
-		}
+	if in, ok := rec.Intent(id); ok {
+		in.Status, in.Error, in.EndedAt = status, msg, now
+		rec.SetIntent(in)
 	}
 }
 
@@ -467,7 +458,7 @@ func (fx effect) desktops(rec *state.Record, ts []Target, fn func(d *state.Deskt
 		}
 		fn(&d, fx.want[t.Name])
 		d.AppliedAt = fx.now
-		rec.Desktops[t.VmID] = d
+		rec.PutDesktop(d)
 	}
 }
 
@@ -500,28 +491,29 @@ func ptr(s string) *string { return &s }
 
 // recordCreated adds the desktops a CreateVm returned to the record, named after the spec in order
 // (fixed once the names are read back), with what the API cannot report. A record entry of the same
-// name (a desktop deleted outside deskfleet, which this one replaces) is dropped.
+// name (a desktop deleted outside deskfleet, which this one replaces) is dropped. O(desktops created):
+// entries of a name are found by the record's name index.
 func recordCreated(rec *state.Record, op CreateDesktops, want []state.Desktop, vmIDs []string, now time.Time) {
-	if rec.Desktops == nil {
-		rec.Desktops = map[string]state.Desktop{}
+	protect := make(map[string]bool, len(want))
+	for _, w := range want {
+		protect[w.Name] = w.Protect
+	}
+	created := make(map[string]bool, len(vmIDs))
+	for _, id := range vmIDs {
+		created[id] = true
 	}
 	for i, id := range vmIDs {
 		if i >= len(op.Names) {
 			break
 		}
 		name := op.Names[i]
-		for oid, o := range rec.Desktops {
-			if o.Name == name && oid != id && !slices.Contains(vmIDs, oid) {
-				delete(rec.Desktops, oid)
+		for _, oid := range rec.DesktopsNamed(name) {
+			if oid != id && !created[oid] {
+				rec.DeleteDesktop(oid)
 			}
 		}
-		d := state.Desktop{VmID: id, Name: name, ImageID: op.Image.ID, AutoRenew: op.Billing.AutoRenew, AppliedAt: now}
-		for _, w := range want {
-			if w.Name == name {
-				d.Protect = w.Protect
-			}
-		}
-		rec.Desktops[id] = d
+		rec.PutDesktop(state.Desktop{VmID: id, Name: name, ImageID: op.Image.ID, AutoRenew: op.Billing.AutoRenew,
+			Protect: protect[name], AppliedAt: now})
 	}
 }
 
@@ -532,14 +524,14 @@ func nameCreated(rec *state.Record, op CreateDesktops, vmIDs []string, live map[
 	names := assignNames(op, vmIDs, live)
 	for _, id := range vmIDs {
 		if d, ok := live[id]; ok && d == nil {
-			delete(rec.Desktops, id)
+			rec.DeleteDesktop(id)
 			continue
 		}
 		if e, ok := rec.Desktops[id]; ok {
-			if n, ok := names[id]; ok {
+			if n, ok := names[id]; ok && n != e.Name {
 				e.Name = n
+				rec.PutDesktop(e)
 			}
-			rec.Desktops[id] = e
 		}
 	}
 	return names

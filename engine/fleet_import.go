@@ -45,12 +45,6 @@ func (s *Session) Adopt(ctx context.Context, fleet string, im *Imported, lockTim
 		if rec.Fleet == "" {
 			rec.Fleet = fleet
 		}
-		if rec.Desktops == nil {
-			rec.Desktops = map[string]state.Desktop{}
-		}
-		if rec.Accounts == nil {
-			rec.Accounts = map[string]state.Account{}
-		}
 		for _, d := range im.Desktops {
 			sd := rec.Desktops[d.ID]
 			sd.VmID, sd.Name, sd.Protect, sd.AppliedAt = d.ID, d.Name, true, now
@@ -61,7 +55,7 @@ func (s *Session) Adopt(ctx context.Context, fleet string, im *Imported, lockTim
 			if im.BindingsSet {
 				sd.Account = new(d.AccountEmail)
 			}
-			rec.Desktops[d.ID] = sd
+			rec.PutDesktop(sd)
 		}
 		for _, a := range im.Accounts {
 			sa := rec.Accounts[a.Email]
@@ -69,7 +63,7 @@ func (s *Session) Adopt(ctx context.Context, fleet string, im *Imported, lockTim
 			if a.Remark != "" {
 				sa.Remark = new(a.Remark)
 			}
-			rec.Accounts[a.Email] = sa
+			rec.PutAccount(sa)
 		}
 		return nil
 	})

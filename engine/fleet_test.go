@@ -256,7 +256,7 @@ func injectProtectedDelete(t *testing.T, e *fleetEnv, sp *engine.Spec) *engine.P
 		for k, d := range r.Desktops {
 			if d.Name == "art_003" {
 				d.Protect, id = true, k
-				r.Desktops[k] = d
+				r.PutDesktop(d)
 			}
 		}
 		return nil

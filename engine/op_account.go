@@ -70,9 +70,6 @@ func (o CreateSubAccounts) call(ctx context.Context, env callEnv, rid string) (*
 
 // record adds the accounts made, with the remark wanted (else the one sent).
 func (o CreateSubAccounts) record(rec *state.Record, fx effect) {
-	if rec.Accounts == nil {
-		rec.Accounts = map[string]state.Account{}
-	}
 	for _, a := range o.New {
 		if fx.failed[a.Email] {
 			continue
@@ -83,7 +80,7 @@ func (o CreateSubAccounts) record(rec *state.Record, fx effect) {
 		} else if a.Remark != "" {
 			acc.Remark = ptr(a.Remark)
 		}
-		rec.Accounts[a.Email] = acc
+		rec.PutAccount(acc)
 	}
 }
 
@@ -138,7 +135,7 @@ func (o ChangeSubAccountName) call(ctx context.Context, env callEnv, rid string)
 func (o ChangeSubAccountName) record(rec *state.Record, _ effect) {
 	if a, ok := rec.Accounts[o.Account.Email]; ok {
 		a.Name = o.To
-		rec.Accounts[o.Account.Email] = a
+		rec.PutAccount(a)
 	}
 }
 
@@ -178,7 +175,7 @@ func (o ChangeSubAccountRemark) record(rec *state.Record, _ effect) {
 	for _, t := range o.Targets {
 		if a, ok := rec.Accounts[t.Email]; ok {
 			a.Remark = ptr(o.Remark)
-			rec.Accounts[t.Email] = a
+			rec.PutAccount(a)
 		}
 	}
 }

@@ -123,8 +123,9 @@ func (o CreateDesktops) settlePending(ctx context.Context, s *settler, in state.
 			created.Names = append(created.Names, assigned[id])
 		}
 		recordCreated(rec, created, pj.Want, ids, now)
-		if i := findIntent(rec, in.ID); i >= 0 {
-			rec.Intents[i].VmIDs = adopt
+		if cur, ok := rec.Intent(in.ID); ok {
+			cur.VmIDs = adopt
+			rec.SetIntent(cur)
 		}
 	}
 	return st, nil
@@ -154,7 +155,7 @@ func (o DeleteDesktop) call(ctx context.Context, env callEnv, rid string) (*call
 }
 
 // record: the desktop leaves the record.
-func (o DeleteDesktop) record(rec *state.Record, _ effect) { delete(rec.Desktops, o.Desktop.VmID) }
+func (o DeleteDesktop) record(rec *state.Record, _ effect) { rec.DeleteDesktop(o.Desktop.VmID) }
 
 // settlePending: the desktop is gone, or it was not deleted.
 func (o DeleteDesktop) settlePending(ctx context.Context, s *settler, _ state.Intent, _ paramsJSON) (settlement, error) {

@@ -145,10 +145,6 @@ func (s *Session) Forget(ctx context.Context, fleet string, names []string, lock
 	out := &Forgotten{Fleet: fleet, RunID: "forget-" + now.Format("20060102T150405.000000000Z")}
 	err = s.Store.Update(ctx, lock, func(rec *state.Record) error {
 		out.Desktops, out.Accounts = nil, nil
-		byName := map[string][]string{}
-		for id, d := range rec.Desktops {
-			byName[d.Name] = append(byName[d.Name], id)
-		}
 		var missing []string
 		run := state.Run{ID: out.RunID, User: s.Holder.User, Host: s.Holder.Host, Command: "deskfleet state forget",
 			StartedAt: now, EndedAt: now, Outcome: "done"}
@@ -158,21 +154,20 @@ func (s *Session) Forget(ctx context.Context, fleet string, names []string, lock
 				continue
 			}
 			seen[n] = true
-			ids := byName[n]
+			ids := rec.DesktopsNamed(n) // sorted
 			if _, ok := rec.Accounts[n]; !ok && len(ids) == 0 {
 				missing = append(missing, n)
 				continue
 			}
-			sort.Strings(ids)
 			for _, id := range ids {
 				out.Desktops = append(out.Desktops, rec.Desktops[id])
-				delete(rec.Desktops, id)
+				rec.DeleteDesktop(id)
 				run.Steps = append(run.Steps, state.StepOutcome{Step: len(run.Steps) + 1, Action: "Forget",
 					Targets: n + " (" + id + ")", Status: "done"})
 			}
 			if a, ok := rec.Accounts[n]; ok {
 				out.Accounts = append(out.Accounts, a)
-				delete(rec.Accounts, n)
+				rec.DeleteAccount(n)
 				run.Steps = append(run.Steps, state.StepOutcome{Step: len(run.Steps) + 1, Action: "Forget",
 					Targets: n, Status: "done"})
 			}
@@ -180,7 +175,7 @@ func (s *Session) Forget(ctx context.Context, fleet string, names []string, lock
 		if len(missing) > 0 {
 			return fmt.Errorf("%s: %w %s", strings.Join(missing, ", "), ErrNotManaged, fleet)
 		}
-		rec.Runs = append(rec.Runs, run)
+		rec.AppendRun(run)
 		return nil
 	})
 	if err != nil {

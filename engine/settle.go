@@ -128,9 +128,10 @@ func (s *settler) closeAbandonedRuns(rec *state.Record) error {
 		return nil
 	}
 	err := s.st.Update(s.recCtx, s.lock, func(rec *state.Record) error {
-		for i := range rec.Runs {
-			if rec.Runs[i].Outcome == string(OutcomeRunning) {
-				rec.Runs[i].Outcome = string(OutcomeAbandoned)
+		for _, run := range rec.Runs {
+			if run.Outcome == string(OutcomeRunning) {
+				run.Outcome = string(OutcomeAbandoned)
+				rec.SetRun(run)
 			}
 		}
 		return nil
@@ -300,16 +301,15 @@ func (s *settler) unmanagedNamed(ctx context.Context, op CreateDesktops) ([]stri
 func (s *settler) close(si SettledIntent, status state.IntentStatus, note string, fn func(*state.Record)) (SettledIntent, string, error) {
 	now := s.opt.Now()
 	err := s.st.Update(s.recCtx, s.lock, func(rec *state.Record) error {
-		i := findIntent(rec, si.ID)
-		if i < 0 || !rec.Intents[i].Open() {
+		if in, ok := rec.Intent(si.ID); !ok || !in.Open() {
 			return fmt.Errorf("intent %s: %w", si.ID, ErrIntentNotOpen)
 		}
 		if fn != nil {
 			fn(rec)
 		}
-		i = findIntent(rec, si.ID)
-		rec.Intents[i].Status, rec.Intents[i].EndedAt = status, now
-		rec.Intents[i].Error = "settled: " + note
+		in, _ := rec.Intent(si.ID) // fn may have changed it
+		in.Status, in.EndedAt, in.Error = status, now, "settled: "+note
+		rec.SetIntent(in)
 		return nil
 	})
 	if err != nil {
@@ -317,15 +317,6 @@ func (s *settler) close(si SettledIntent, status state.IntentStatus, note string
 	}
 	si.Status, si.Note = status, note
 	return si, "", nil
-}
-
-func findIntent(rec *state.Record, id string) int {
-	for i := range rec.Intents {
-		if rec.Intents[i].ID == id {
-			return i
-		}
-	}
-	return -1
 }
 
 // humanCheck says what a person must look at to settle an intent whose parameters cannot be read,
@@ -352,11 +343,10 @@ func howToAnswer(in state.Intent) string {
 // id is an error naming it.
 func ResolveIntent(ctx context.Context, st state.Store, lock *state.Lock, intentID string, done bool) error {
 	return st.Update(ctx, lock, func(rec *state.Record) error {
-		i := findIntent(rec, intentID)
-		if i < 0 {
+		in, ok := rec.Intent(intentID)
+		if !ok {
 			return fmt.Errorf("no intent %s in the state of fleet %s", intentID, lock.Fleet)
 		}
-		in := rec.Intents[i]
 		if !in.Open() {
 			return fmt.Errorf("intent %s is %s: %w", intentID, in.Status, ErrIntentNotOpen)
 		}
@@ -368,7 +358,8 @@ func ResolveIntent(ctx context.Context, st state.Store, lock *state.Lock, intent
 				pj.Step.Op.record(rec, paramsEffect(pj, now, nil, nil))
 			}
 		}
-		rec.Intents[i].Status, rec.Intents[i].Error, rec.Intents[i].EndedAt = status, note, now
+		in.Status, in.Error, in.EndedAt = status, note, now
+		rec.SetIntent(in)
 		return nil
 	})
 }

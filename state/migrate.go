@@ -72,7 +72,7 @@ func Migrate(ctx context.Context, src, dst Store, fleet string, holder Holder, f
 	}
 	if err := dst.Update(ctx, dstLock, func(r *Record) error {
 		serial := r.Serial
-		*r = *rec
+		r.Replace(rec)    // written whole
 		r.Serial = serial // the store numbers its own changes
 		return nil
 	}); err != nil {

@@ -34,6 +34,11 @@ type Record struct {
 	Intents []Intent `json:"intents,omitempty"`
 	// Runs is the apply journal, oldest first (trimmed to the newest MaxRuns).
 	Runs []Run `json:"runs,omitempty"`
+
+	// tr notes the changes made through the methods while a store's Update runs (track.go); idx
+	// finds objects by key and orders intents and runs in a store.
+	tr  *tracker
+	idx *index
 }
 
 // Journal limits: the record keeps the newest entries only.
@@ -171,11 +176,20 @@ type StepOutcome struct {
 const checksumPrefix = `{"checksum":"sha256:`
 
 // SealRecord encodes rec as JSON with its checksum (see above).
-func SealRecord(rec *Record) ([]byte, error) {
-	body, err := json.Marshal(rec)
+func SealRecord(rec *Record) ([]byte, error) { return Seal(rec) }
+
+// Seal encodes v (a value that encodes as a JSON object: a Record, or one object of it) as JSON with
+// its checksum, as SealRecord does; Unseal decodes it. Stores that keep one value per object seal
+// each.
+func Seal(v any) ([]byte, error) {
+	body, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
+	return sealJSON(body), nil
+}
+
+func sealJSON(body []byte) []byte {
 	sum := sha256.Sum256(body)
 	out := make([]byte, 0, len(body)+len(checksumPrefix)+66)
 	out = append(out, checksumPrefix...)
@@ -187,13 +201,22 @@ func SealRecord(rec *Record) ([]byte, error) {
 	} else {
 		out = append(out, '}')
 	}
-	return out, nil
+	return out
 }
 
 // UnsealRecord decodes a record SealRecord encoded, failing with ErrChecksum when its checksum does
 // not match, or one without a checksum (written by an older deskfleet). verified reports whether
 // there was a checksum.
 func UnsealRecord(data []byte, rec *Record) (verified bool, err error) {
+	verified, err = Unseal(data, rec)
+	if err != nil && !errors.Is(err, ErrChecksum) {
+		return verified, fmt.Errorf("decoding the record: %w", err)
+	}
+	return verified, err
+}
+
+// Unseal decodes into v a value Seal encoded (see UnsealRecord).
+func Unseal(data []byte, v any) (verified bool, err error) {
 	if s := string(data); strings.HasPrefix(s, checksumPrefix) {
 		rest := s[len(checksumPrefix):]
 		if len(rest) < 65 || rest[64] != '"' {
@@ -217,11 +240,31 @@ func UnsealRecord(data []byte, rec *Record) (verified bool, err error) {
 		}
 		verified = true
 	}
-	if err := json.Unmarshal(data, rec); err != nil {
-		return verified, fmt.Errorf("decoding the record: %w", err)
+	if err := json.Unmarshal(data, v); err != nil {
+		return verified, err
 	}
 	return verified, nil
 }
 
 // ErrChecksum is UnsealRecord's error for a record whose checksum does not match its content.
 var ErrChecksum = errors.New("its checksum does not match its content")
+
+// Equal reports whether d and o hold the same values (Label and Account compared by what they point
+// to, AppliedAt as an instant).
+func (d Desktop) Equal(o Desktop) bool {
+	return d.VmID == o.VmID && d.Name == o.Name && d.ImageID == o.ImageID && d.AutoRenew == o.AutoRenew &&
+		d.Protect == o.Protect && sameString(d.Label, o.Label) && sameString(d.Account, o.Account) &&
+		d.Power == o.Power && d.AppliedAt.Equal(o.AppliedAt)
+}
+
+// Equal reports whether a and o hold the same values (Remark compared by what it points to).
+func (a Account) Equal(o Account) bool {
+	return a.Email == o.Email && a.AccountID == o.AccountID && a.Name == o.Name && sameString(a.Remark, o.Remark)
+}
+
+func sameString(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

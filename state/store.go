@@ -18,10 +18,15 @@ import (
 //     on every Update). Only the lock's holder may Update the fleet's record.
 //   - Read returns a copy of the fleet's record (an empty record, Serial 0, when none exists). It does
 //     not need the lock.
-//   - Update runs fn on a copy of the record in one transaction: when fn returns nil the new record is
-//     stored with Serial+1 and its journal trimmed (Record.Trim), atomically and durably (it survives
-//     a crash of the process right after Update returns); when fn fails nothing changes. Update fails
-//     with ErrNotLocked when the lock passed is not (or no longer) the fleet's current lock.
+//   - Update runs fn on the record in one transaction: when fn returns nil the record is stored with
+//     Serial+1 and its journal trimmed (Record.Trim), atomically and durably (it survives a crash of
+//     the process right after Update returns); when fn fails nothing changes, and the next Update's
+//     fn sees nothing of what it did. fn changes the record through its methods (PutDesktop,
+//     SetIntent, AppendRunStep, ...: track.go), and the store writes the objects they changed (an
+//     Update costs what it changed, not the record's size); a record or map replaced whole is written
+//     whole. The record may be one the store keeps between the Updates of a lock: fn must not keep it
+//     after it returns. Update fails with ErrNotLocked when the lock passed is not (or no longer) the
+//     fleet's current lock.
 //   - Fleets lists the fleets with a record.
 //   - Unlock removes the fleet's lock only while l's token still holds it, so it never removes a lock
 //     taken by someone else meanwhile; unlocking a lock already released is not an error. To clear a

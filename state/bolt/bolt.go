@@ -13,11 +13,17 @@
 // and reports the holder at once, and a process killed while holding it leaves the record behind,
 // reported Stale (same host, pid gone) until `deskfleet state unlock` clears it.
 //
-// Layout: bucket "records" maps a fleet's name to its Record as JSON; bucket "locks" maps it to its
-// lock as JSON; bucket "meta" holds the format ("deskfleet-state/1").
+// Layout: bucket "fleets" holds a bucket per fleet with one sealed value per object of its record
+// (layout.go); bucket "locks" maps a fleet's name to its lock as JSON; bucket "meta" holds the format
+// ("deskfleet-state/2"). A file of format deskfleet-state/1 (one sealed value per fleet's whole
+// record, in bucket "records"; records of older deskfleets without a checksum) is read as it is and
+// converted by the first write.
 //
-// Layout: records are stored sealed (state.SealRecord: with a checksum of their JSON); records
-// written by an older deskfleet, without one, are read as they are.
+// Writes cost what they change: Update writes the objects fn changed (state.Changes) and the fleet's
+// head. While this Store holds a fleet's lock it keeps the record it last wrote, decoded, so that an
+// Update does not read the record back: it reads the fleet's head, and uses the kept record when
+// the serial there is the one it wrote (else it reads the record again). A failed fn, or a failed
+// commit, drops the kept record: the next Update reads the file again.
 //
 // Files: nothing is created until the first write (Lock, Update). Then the folder is created 0700 if
 // missing and the file 0600. Open tightens an existing state file readable or writable by group or
@@ -53,8 +59,13 @@ import (
 // DefaultTimeout is Options.Timeout's default.
 const DefaultTimeout = time.Second
 
-// Format is the format the file's meta bucket names; a file with another is refused.
-const Format = "deskfleet-state/1"
+// Format is the format the file's meta bucket names; a file with another (but Format1, which the
+// first write converts) is refused.
+const Format = "deskfleet-state/2"
+
+// Format1 is the format of files written before the per-object layout: read as they are, converted
+// by the first write.
+const Format1 = "deskfleet-state/1"
 
 var (
 	bucketRecords = []byte("records")
@@ -85,6 +96,18 @@ type Store struct {
 
 	// backedUp: this Store has kept the file's previous generation (before its first write).
 	backedUp bool
+	// kept is the record of each fleet whose lock this Store holds, as its last Update wrote it
+	// (guarded by mu, held for writing).
+	kept map[string]*keptRecord
+	// pending is the record an Update wrote, kept once its transaction committed.
+	pending *keptRecord
+}
+
+// keptRecord is a fleet's record kept between the Updates of one lock.
+type keptRecord struct {
+	token string
+	write string // the id of the write that stored it (the head's)
+	rec   *state.Record
 }
 
 var _ state.Store = (*Store)(nil)
@@ -110,7 +133,7 @@ func Open(path string, opt Options) (*Store, error) {
 		opt.Timeout = DefaultTimeout
 	}
 	mu, _ := fileMutexes.LoadOrStore(abs, new(sync.RWMutex))
-	s := &Store{path: path, timeout: opt.Timeout, mu: mu.(*sync.RWMutex)}
+	s := &Store{path: path, timeout: opt.Timeout, mu: mu.(*sync.RWMutex), kept: map[string]*keptRecord{}}
 
 	lfi, err := os.Lstat(path)
 	switch {
@@ -218,6 +241,9 @@ func (s *Store) Unlock(_ context.Context, l *state.Lock) error {
 		return s.checkOpen()
 	}
 	return s.update(func(tx *bbolt.Tx) error {
+		if k := s.kept[l.Fleet]; k != nil && k.token == l.Token {
+			delete(s.kept, l.Fleet)
+		}
 		cur, err := getLock(tx, l.Fleet)
 		if err != nil || cur == nil || cur.Token != l.Token {
 			return err
@@ -255,10 +281,12 @@ func (s *Store) Read(_ context.Context, fleet string) (*state.Record, error) {
 	return rec, nil
 }
 
-// Update runs fn on a copy of the fleet's record inside one bbolt write transaction (so fn must be
-// quick and must not call the store): when fn returns nil the record is stored with Serial+1 and its
-// journal trimmed, the lock's heartbeat is refreshed, and the transaction is fsynced before Update
-// returns. When fn fails nothing changes. ErrNotLocked when l is not the fleet's current lock.
+// Update runs fn on the fleet's record inside one bbolt write transaction (so fn must be quick and
+// must not call the store): when fn returns nil the objects it changed (state.Changes) are stored with
+// Serial+1 and the journal trimmed, the lock's heartbeat is refreshed, and the transaction is fsynced
+// before Update returns. When fn fails nothing changes. ErrNotLocked when l is not the fleet's current
+// lock. fn receives the record this Store keeps for the lock (see the package comment): it must not
+// keep it after it returns.
 func (s *Store) Update(_ context.Context, l *state.Lock, fn func(*state.Record) error) error {
 	if l == nil {
 		return state.ErrNotLocked
@@ -269,45 +297,80 @@ func (s *Store) Update(_ context.Context, l *state.Lock, fn func(*state.Record) 
 		}
 		return state.ErrNotLocked // no file, so no lock
 	}
-	return s.update(func(tx *bbolt.Tx) error {
+	return s.update(func(tx *bbolt.Tx) (err error) {
 		cur, err := getLock(tx, l.Fleet)
 		if err != nil {
 			return err
 		}
 		if cur == nil || cur.Token != l.Token {
+			delete(s.kept, l.Fleet)
 			return state.ErrNotLocked
 		}
-		rec, err := getRecord(tx, l.Fleet)
+		rec, err := s.keptFor(tx, l)
 		if err != nil {
 			return err
 		}
+		delete(s.kept, l.Fleet) // kept again only once written (a failed fn or commit drops it)
 		serial := rec.Serial
+		rec.Track()
 		if err := callFn(fn, rec); err != nil {
+			rec.Changes()
 			return err
 		}
 		rec.Fleet, rec.Serial = l.Fleet, serial+1
 		rec.Trim()
-		if err := putRecord(tx, l.Fleet, rec); err != nil {
-			return err
+		ch := rec.Changes()
+		write := locking.NewToken()
+		if ch.Whole {
+			err = writeWhole(tx, l.Fleet, rec, write)
+		} else {
+			var fb *bbolt.Bucket
+			if fb, err = fleetBuckets(tx.Bucket(bucketFleets), l.Fleet); err == nil {
+				err = writeChanges(fb, rec, ch, write)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("state file %s: writing the record of %s: %w", s.path, l.Fleet, err)
 		}
 		cur.Holder.Heartbeat = time.Now()
-		return putJSON(tx.Bucket(bucketLocks), l.Fleet, cur)
+		if err := putJSON(tx.Bucket(bucketLocks), l.Fleet, cur); err != nil {
+			return err
+		}
+		s.pending = &keptRecord{token: l.Token, write: write, rec: rec}
+		return nil
 	})
+}
+
+// keptFor returns the record kept for l when the file's head is still the one its write stored,
+// else the record read from tx.
+func (s *Store) keptFor(tx *bbolt.Tx, l *state.Lock) (*state.Record, error) {
+	fb := fleetBucket(tx, l.Fleet)
+	if k := s.kept[l.Fleet]; k != nil && k.token == l.Token {
+		h, err := readHead(fb)
+		if err == nil && h.Write == k.write && h.Serial == k.rec.Serial {
+			return k.rec, nil
+		}
+	}
+	return getRecord(tx, l.Fleet)
 }
 
 // Fleets lists the fleets with a record, sorted. It reads only.
 func (s *Store) Fleets(context.Context) ([]string, error) {
 	var names []string
 	_, err := s.view(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketRecords)
-		if b == nil {
-			return nil
+		for _, name := range [][]byte{bucketRecords, bucketFleets} {
+			if b := tx.Bucket(name); b != nil {
+				if err := b.ForEach(func(k, _ []byte) error {
+					names = append(names, string(k))
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
 		}
-		return b.ForEach(func(k, _ []byte) error {
-			names = append(names, string(k))
-			return nil
-		})
+		return nil
 	})
+	sort.Strings(names)
 	return names, err
 }
 
@@ -449,13 +512,22 @@ func (s *Store) updateDB(fn func(*bbolt.Tx) error) error {
 				return err
 			}
 		}
-		for _, name := range [][]byte{bucketRecords, bucketLocks} {
+		if string(tx.Bucket(bucketMeta).Get(keyFormat)) == Format1 {
+			if err := migrateFormat1(tx, s.path); err != nil {
+				return err
+			}
+		}
+		for _, name := range [][]byte{bucketFleets, bucketLocks} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		return fn(tx)
 	})
+	if err == nil && s.pending != nil {
+		s.kept[s.pending.rec.Fleet] = s.pending
+	}
+	s.pending = nil
 	closed = true
 	if cerr := db.Close(); err == nil && cerr != nil {
 		return fmt.Errorf("state file %s: %w", s.path, cerr)
@@ -491,8 +563,8 @@ func checkFormat(tx *bbolt.Tx, path string) error {
 		}
 		return fmt.Errorf("state file %s is a bbolt file but not deskfleet's (no %q bucket)", path, bucketMeta)
 	}
-	if f := string(meta.Get(keyFormat)); f != Format {
-		return fmt.Errorf("state file %s has format %q; this deskfleet reads %q only", path, f, Format)
+	if f := string(meta.Get(keyFormat)); f != Format && f != Format1 {
+		return fmt.Errorf("state file %s has format %q; this deskfleet reads %q and %q only", path, f, Format, Format1)
 	}
 	return nil
 }
@@ -514,30 +586,37 @@ func getLock(tx *bbolt.Tx, fleet string) (*lockRecord, error) {
 }
 
 // getRecord decodes fleet's record: a fresh value, so callers own it (bbolt's bytes are only valid
-// within the transaction).
+// within the transaction). A damaged value is a *state.CorruptError naming the fleet.
 func getRecord(tx *bbolt.Tx, fleet string) (*state.Record, error) {
 	rec := &state.Record{Fleet: fleet}
-	b := tx.Bucket(bucketRecords)
-	if b == nil {
+	if b := tx.Bucket(bucketRecords); b != nil { // format 1
+		v := b.Get([]byte(fleet))
+		if v == nil {
+			return rec, nil
+		}
+		if _, err := state.UnsealRecord(v, rec); err != nil {
+			return nil, corruptRecord(tx.DB().Path(), fleet, err.Error(), err)
+		}
 		return rec, nil
 	}
-	v := b.Get([]byte(fleet))
-	if v == nil {
-		return rec, nil
-	}
-	if _, err := state.UnsealRecord(v, rec); err != nil {
+	rec, err := loadFleet(fleetBucket(tx, fleet), fleet)
+	if err != nil {
 		return nil, corruptRecord(tx.DB().Path(), fleet, err.Error(), err)
 	}
 	return rec, nil
 }
 
-// putRecord stores fleet's record sealed with its checksum.
+// putRecord stores fleet's record whole: in its own bucket (format 2), or sealed as one value in a
+// file of format 1.
 func putRecord(tx *bbolt.Tx, fleet string, rec *state.Record) error {
-	data, err := state.SealRecord(rec)
-	if err != nil {
-		return fmt.Errorf("encoding the record of %s: %w", fleet, err)
+	if b := tx.Bucket(bucketRecords); b != nil {
+		data, err := state.SealRecord(rec)
+		if err != nil {
+			return fmt.Errorf("encoding the record of %s: %w", fleet, err)
+		}
+		return b.Put([]byte(fleet), data)
 	}
-	return tx.Bucket(bucketRecords).Put([]byte(fleet), data)
+	return writeWhole(tx, fleet, rec, "")
 }
 
 func sortRestored(r []state.Restored) {

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -29,7 +30,8 @@ import (
 //   - every bbolt access runs under guard: runtime/debug.SetPanicOnFault turns a fault on the mapping
 //     into a panic on that goroutine, and guard recovers it (and bbolt's own panics) into a
 //     *state.CorruptError;
-//   - each record carries a checksum (state.SealRecord); one that does not match is refused.
+//   - each stored object of a record carries a checksum (state.Seal; a file of format 1: each
+//     record); one that does not match is refused, naming the fleet whose record it is part of.
 //
 // A damaged file is never written to.
 //
@@ -192,6 +194,7 @@ func openDB(path string, readOnly bool, timeout time.Duration) (*bbolt.DB, error
 // the end-to-end check done before the file is copied to PATH.prev. It returns the first damage
 // found, and the fleets whose records are damaged.
 func scan(tx *bbolt.Tx, path string) (damaged []string, err error) {
+	var first error // the first damaged object's error
 	if err := checkFormat(tx, path); err != nil {
 		return nil, err
 	}
@@ -203,6 +206,22 @@ func scan(tx *bbolt.Tx, path string) (damaged []string, err error) {
 			var rec state.Record
 			if _, err := state.UnsealRecord(v, &rec); err != nil {
 				damaged = append(damaged, string(k))
+				first = cmp.Or(first, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if b := tx.Bucket(bucketFleets); b != nil {
+		err = b.ForEach(func(k, v []byte) error {
+			if v != nil {
+				return corruptFile(path, fmt.Sprintf("bucket %q holds a value %q", bucketFleets, k), nil)
+			}
+			if _, err := loadFleet(b.Bucket(k), string(k)); err != nil {
+				damaged = append(damaged, string(k))
+				first = cmp.Or(first, err)
 			}
 			return nil
 		})
@@ -222,7 +241,7 @@ func scan(tx *bbolt.Tx, path string) (damaged []string, err error) {
 		}
 	}
 	if len(damaged) > 0 {
-		return damaged, corruptRecord(path, damaged[0], state.ErrChecksum.Error(), state.ErrChecksum)
+		return damaged, corruptRecord(path, damaged[0], first.Error(), first)
 	}
 	return nil, nil
 }
@@ -326,17 +345,21 @@ func inspect(path string, timeout time.Duration) (recs map[string]*state.Record,
 				return err
 			}
 			damaged = d
-			b := tx.Bucket(bucketRecords)
-			if b == nil {
-				return nil
-			}
-			return b.ForEach(func(k, v []byte) error {
-				rec := &state.Record{}
-				if _, err := state.UnsealRecord(v, rec); err == nil {
-					recs[string(k)] = rec
+			for _, name := range [][]byte{bucketRecords, bucketFleets} {
+				b := tx.Bucket(name)
+				if b == nil {
+					continue
 				}
-				return nil
-			})
+				if err := b.ForEach(func(k, _ []byte) error {
+					if rec, err := getRecord(tx, string(k)); err == nil {
+						recs[string(k)] = rec
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 	})
 	return recs, damaged, err

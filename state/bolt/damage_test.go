@@ -156,21 +156,25 @@ func TestDamagedFile(t *testing.T) {
 	}
 }
 
-// TestDamagedRecord: a record whose content no longer matches its checksum is refused (that fleet
-// only), and Restore of that fleet puts its previous generation back, leaving the others as they are.
+// TestDamagedRecord: a record one of whose objects (a desktop) no longer matches its checksum is
+// refused (that fleet only), and Restore of that fleet puts its previous generation back, leaving
+// the others as they are.
 func TestDamagedRecord(t *testing.T) {
 	ctx := context.Background()
 	path := statePath(t)
 	writeGenerations(t, path, []string{"farm", "studio"}, 3)
-	editValue(t, path, "studio", func(v []byte) []byte {
+	editValue(t, path, "studio", "desktops", "vm-0001", func(v []byte) []byte {
 		return bytes.Replace(v, []byte("gen2-render-0001"), []byte("gen2-render-9999"), 1)
 	})
 
 	s := open(t, path)
 	_, err := s.Read(ctx, "studio")
 	var ce *state.CorruptError
-	if !errors.As(err, &ce) || ce.Fleet != "studio" || !errors.Is(err, state.ErrChecksum) {
-		t.Fatalf("Read of an edited record = %v, want a CorruptError of fleet studio wrapping ErrChecksum", err)
+	if !errors.As(err, &ce) || ce.Fleet != "studio" || !errors.Is(err, state.ErrChecksum) || !strings.Contains(err.Error(), "vm-0001") {
+		t.Fatalf("Read of an edited record = %v, want a CorruptError of fleet studio naming desktop vm-0001, wrapping ErrChecksum", err)
+	}
+	if _, err := s.Lock(ctx, "studio", statetest.Holder("ana"), 0); !errors.As(err, &ce) || !strings.Contains(err.Error(), "vm-0001") {
+		t.Errorf("Lock on a file with a damaged record = %v, want a CorruptError naming the object (a damaged file is never written)", err)
 	}
 	if rec, err := s.Read(ctx, "farm"); err != nil || rec.Serial != 2 {
 		t.Errorf("another fleet's record reads as before: %v, %v", rec, err)
@@ -190,15 +194,30 @@ func TestDamagedRecord(t *testing.T) {
 	}
 }
 
-// TestLegacyRecord: a record written without a checksum (by an earlier deskfleet) reads as it is, and
-// is sealed by the next Update.
+// TestLegacyRecord: a file of format 1 holding a record written without a checksum (by an earlier
+// deskfleet) reads as it is; the next write converts the file, and every object is sealed.
 func TestLegacyRecord(t *testing.T) {
 	ctx := context.Background()
 	path := statePath(t)
-	writeGenerations(t, path, []string{"studio"}, 1)
-	editValue(t, path, "studio", func([]byte) []byte {
-		return []byte(`{"fleet":"studio","serial":7,"desktops":{"vm-1":{"vmId":"vm-1","name":"old","appliedAt":"2026-01-02T03:04:05Z"}}}`)
-	})
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		meta, _ := tx.CreateBucket([]byte("meta"))
+		recs, _ := tx.CreateBucket([]byte("records"))
+		tx.CreateBucket([]byte("locks")) //nolint:errcheck // checked by the Puts below
+		if err := meta.Put([]byte("format"), []byte(bolt.Format1)); err != nil {
+			return err
+		}
+		return recs.Put([]byte("studio"), []byte(`{"fleet":"studio","serial":7,"desktops":{"vm-1":{"vmId":"vm-1","name":"old","appliedAt":"2026-01-02T03:04:05Z"}}}`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	s := open(t, path)
 	rec, err := s.Read(ctx, "studio")
 	if err != nil || rec.Serial != 7 || rec.Desktops["vm-1"].Name != "old" {
@@ -211,16 +230,20 @@ func TestLegacyRecord(t *testing.T) {
 	if err := s.Update(ctx, l, func(*state.Record) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	editValue(t, path, "studio", func(v []byte) []byte {
+	editValue(t, path, "studio", "desktops", "vm-1", func(v []byte) []byte {
 		if !bytes.HasPrefix(v, []byte(`{"checksum":"sha256:`)) {
-			t.Errorf("the record is not sealed after an Update: %.60s", v)
+			t.Errorf("the desktop is not sealed after an Update: %.60s", v)
 		}
 		return v
 	})
+	if rec, err := s.Read(ctx, "studio"); err != nil || rec.Serial != 8 || rec.Desktops["vm-1"].Name != "old" {
+		t.Errorf("after the conversion: %+v, %v", rec, err)
+	}
 }
 
-// editValue rewrites fleet's stored record with bbolt directly, as a hand edit or a flipped bit would.
-func editValue(t *testing.T, path, fleet string, edit func([]byte) []byte) {
+// editValue rewrites one stored object of fleet (in bucket kind: desktops, accounts) with bbolt
+// directly, as a hand edit or a flipped bit would.
+func editValue(t *testing.T, path, fleet, kind, key string, edit func([]byte) []byte) {
 	t.Helper()
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -228,9 +251,9 @@ func editValue(t *testing.T, path, fleet string, edit func([]byte) []byte) {
 	}
 	defer db.Close()
 	if err := db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte("records"))
-		v := append([]byte(nil), b.Get([]byte(fleet))...)
-		return b.Put([]byte(fleet), edit(v))
+		b := tx.Bucket([]byte("fleets")).Bucket([]byte(fleet)).Bucket([]byte(kind))
+		v := append([]byte(nil), b.Get([]byte(key))...)
+		return b.Put([]byte(key), edit(v))
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,9 @@
 // Storage. Open creates and migrates the schema: a versioned list of migrations, recorded in table
 // deskfleet_schema_version and applied in one transaction under a transaction-level advisory lock, so
 // two processes opening a new database at once are safe and a re-run changes nothing. Table
-// deskfleet_records maps a fleet to its serial and its state.Record as JSON (jsonb), as bolt stores
-// it; table deskfleet_locks holds each fleet's lock: token, holder (user, host, pid, command, since,
+// deskfleet_records maps a fleet to its serial and its base record (a state.Record as jsonb); table
+// deskfleet_changes holds the change sets written since the base, one row per object an Update
+// changed (changes.go: an Update costs what it changed); table deskfleet_locks holds each fleet's lock: token, holder (user, host, pid, command, since,
 // heartbeat) and the database session holding it (backend_pid). The tables are created in the first
 // schema of the connection's search_path; an already migrated database is used without any CREATE.
 //
@@ -116,6 +117,10 @@ type heldLock struct {
 	mu    sync.Mutex // serialises the lock's Updates (one connection) and its release
 	fleet string
 	conn  *pgx.Conn // nil once released
+	// kept is the record the lock's last Update wrote (nil: read it again), changes the number of
+	// change rows since the fleet's base (see changes.go).
+	kept    *state.Record
+	changes int
 }
 
 // Open connects to the database at dsn (a postgres:// URL, or keyword/value string; libpq's
@@ -222,6 +227,7 @@ var migrations = []migration{
 			ADD COLUMN previous_serial   bigint,
 			ADD COLUMN previous_checksum text`,
 	}},
+	migration3, // change sets: changes.go
 }
 
 // recordChecksum is the SQL expression of a jsonb value's checksum (see migration 2).
@@ -573,6 +579,7 @@ func (s *Store) release(ctx context.Context, hl *heldLock, token string) error {
 	if conn != nil {
 		defer closeConn(ctx, conn)
 		if !conn.IsClosed() {
+			s.fold(ctx, conn, hl, token)
 			err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, rowKey(hl.fleet)); err != nil {
 					return err
@@ -699,11 +706,35 @@ func (s *Store) wrapRead(what string, err error) error {
 
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// getRecord reads fleet's record, checking its checksum: a record that does not match it (edited by
-// hand, or damaged) is a *state.CorruptError.
+// getRecord reads fleet's record (its base and its change sets), checking their checksums: a base or
+// a change that does not match its own (edited by hand, or damaged) is a *state.CorruptError.
 func (s *Store) getRecord(ctx context.Context, q querier, fleet string) (*state.Record, error) {
+	rec, _, err := s.loadRecord(ctx, q, fleet)
+	return rec, err
+}
+
+// loadRecord is getRecord, and the number of change rows it read.
+func (s *Store) loadRecord(ctx context.Context, q querier, fleet string) (*state.Record, int, error) {
+	rec, err := s.getBase(ctx, q, fleet)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := applyChanges(ctx, q, fleet, rec)
+	var dc *damagedChange
+	if errors.As(err, &dc) {
+		return nil, 0, s.corrupt(fleet, dc.Error(), true, dc)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return rec, n, nil
+}
+
+// getBase reads fleet's base record, checking its checksum.
+func (s *Store) getBase(ctx context.Context, q querier, fleet string) (*state.Record, error) {
 	rec := &state.Record{Fleet: fleet}
 	var (
 		data        string
@@ -767,7 +798,7 @@ func (s *Store) Update(ctx context.Context, l *state.Lock, fn func(*state.Record
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	fnErr, err := s.update(ctx, hl.conn, l, fn)
+	fnErr, err := s.update(ctx, hl, l, fn)
 	if fnErr {
 		return err
 	}
@@ -781,8 +812,14 @@ func (s *Store) Update(ctx context.Context, l *state.Lock, fn func(*state.Record
 	return err
 }
 
-// update is Update's transaction; fnErr reports that err is fn's.
-func (s *Store) update(ctx context.Context, conn *pgx.Conn, l *state.Lock, fn func(*state.Record) error) (fnErr bool, err error) {
+// update is Update's transaction; fnErr reports that err is fn's. It writes fn's change set
+// (changes.go), or the whole record as a new base: when fn replaced it, when the fleet has no row
+// yet, at the first Update of the lock when change sets are pending (compaction), and when they
+// outnumber the record's objects. hl keeps the record written, for the next Update of the lock.
+func (s *Store) update(ctx context.Context, hl *heldLock, l *state.Lock, fn func(*state.Record) error) (fnErr bool, err error) {
+	conn := hl.conn
+	kept := hl.kept
+	hl.kept = nil // kept again once committed
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return false, s.sc.wrap("updating fleet "+l.Fleet, err)
@@ -798,28 +835,50 @@ func (s *Store) update(ctx context.Context, conn *pgx.Conn, l *state.Lock, fn fu
 	case token != l.Token:
 		return false, s.sc.notLocked(l.Fleet, "its lock was cleared and taken by another holder", nil)
 	}
-	rec, err := s.getRecord(ctx, tx, l.Fleet)
-	if err != nil {
-		return false, s.wrapRead("updating fleet "+l.Fleet, err)
+	var rowSerial int64
+	err = tx.QueryRow(ctx, `SELECT serial FROM deskfleet_records WHERE fleet = $1`, l.Fleet).Scan(&rowSerial)
+	hasRow := err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return false, s.sc.wrap("updating fleet "+l.Fleet, err)
+	}
+	rec := kept
+	if rec == nil || !hasRow || rowSerial != rec.Serial {
+		var n int
+		if rec, n, err = s.loadRecord(ctx, tx, l.Fleet); err != nil {
+			return false, s.wrapRead("updating fleet "+l.Fleet, err)
+		}
+		hl.changes = n
+	}
+	objects := len(rec.Desktops) + len(rec.Accounts) + len(rec.Intents) + len(rec.Runs)
+	var prev []byte // the record before fn, when this Update writes a new base in any case
+	if hasRow && hl.changes > 0 && (kept == nil || hl.changes > max(compactAfter, objects)) {
+		if prev, err = json.Marshal(rec); err != nil {
+			return false, fmt.Errorf("encoding the record of fleet %s: %w", l.Fleet, err)
+		}
 	}
 	serial := rec.Serial
+	rec.Track()
 	if err := fn(rec); err != nil {
+		rec.Changes()
 		return true, err
 	}
 	rec.Fleet, rec.Serial = l.Fleet, serial+1
 	rec.Trim()
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return false, fmt.Errorf("encoding the record of fleet %s: %w", l.Fleet, err)
+	ch := rec.Changes()
+	if ch.Whole || !hasRow || prev != nil {
+		err = s.writeBase(ctx, tx, rec, prev, serial)
+		hl.changes = 0
+	} else {
+		var rows []changeRow
+		if rows, err = changeRows(rec, ch); err == nil {
+			err = insertChanges(ctx, tx, l.Fleet, rec.Serial, rows)
+		}
+		if err == nil {
+			_, err = tx.Exec(ctx, `UPDATE deskfleet_records SET serial = $2, updated_at = now() WHERE fleet = $1`, l.Fleet, rec.Serial)
+		}
+		hl.changes += len(rows)
 	}
-	// The record replaced becomes the previous generation (it was read, so it is not damaged).
-	if _, err := tx.Exec(ctx, `INSERT INTO deskfleet_records (fleet, serial, record, checksum, updated_at)
-		VALUES ($1, $2, $3::jsonb, `+recordChecksum(`$3::jsonb`)+`, now())
-		ON CONFLICT (fleet) DO UPDATE SET serial = excluded.serial, record = excluded.record,
-			checksum = excluded.checksum, updated_at = excluded.updated_at,
-			previous = deskfleet_records.record, previous_serial = deskfleet_records.serial,
-			previous_checksum = deskfleet_records.checksum`,
-		l.Fleet, rec.Serial, data); err != nil {
+	if err != nil {
 		return false, s.sc.wrap("updating fleet "+l.Fleet, err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE deskfleet_locks SET heartbeat = $2 WHERE fleet = $1`, l.Fleet, dbTime(time.Now())); err != nil {
@@ -828,7 +887,61 @@ func (s *Store) update(ctx context.Context, conn *pgx.Conn, l *state.Lock, fn fu
 	if err := tx.Commit(ctx); err != nil {
 		return false, s.sc.wrap("committing the update of fleet "+l.Fleet, err)
 	}
+	hl.kept = rec
 	return false, nil
+}
+
+// fold writes the record a lock kept as the fleet's base, folding the change sets its Updates wrote
+// (see changes.go), while the lock is still held: best effort (on failure they stay, and the next
+// lock's first Update folds them).
+func (s *Store) fold(ctx context.Context, conn *pgx.Conn, hl *heldLock, token string) {
+	rec := hl.kept
+	if rec == nil || hl.changes == 0 {
+		return
+	}
+	hl.kept, hl.changes = nil, 0
+	_ = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		var cur string
+		var serial int64
+		err := tx.QueryRow(ctx, `SELECT l.token, r.serial FROM deskfleet_locks l JOIN deskfleet_records r USING (fleet)
+			WHERE l.fleet = $1 FOR UPDATE`, rec.Fleet).Scan(&cur, &serial)
+		if err != nil || cur != token || serial != rec.Serial {
+			return errors.Join(err, errors.New("not folded"))
+		}
+		return s.writeBase(ctx, tx, rec, nil, 0)
+	})
+}
+
+// compactAfter is the least number of change rows an Update folds into the base (see update).
+const compactAfter = 1000
+
+// writeBase stores rec whole as the fleet's base and removes its change sets. The base it replaces
+// becomes the previous generation, or prev (the record before this Update, at prevSerial) when
+// given: the base alone is not the record when change sets were pending.
+func (s *Store) writeBase(ctx context.Context, tx pgx.Tx, rec *state.Record, prev []byte, prevSerial int64) error {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encoding the record of fleet %s: %w", rec.Fleet, err)
+	}
+	var prevText *string
+	if prev != nil {
+		p := string(prev)
+		prevText = &p
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO deskfleet_records (fleet, serial, record, checksum, updated_at)
+		VALUES ($1, $2, $3::jsonb, `+recordChecksum(`$3::jsonb`)+`, now())
+		ON CONFLICT (fleet) DO UPDATE SET serial = excluded.serial, record = excluded.record,
+			checksum = excluded.checksum, updated_at = excluded.updated_at,
+			previous = coalesce($4::text::jsonb, deskfleet_records.record),
+			previous_serial = CASE WHEN $4::text IS NULL
+				THEN coalesce((deskfleet_records.record->>'serial')::bigint, deskfleet_records.serial) ELSE $5 END,
+			previous_checksum = CASE WHEN $4::text IS NULL
+				THEN deskfleet_records.checksum ELSE `+recordChecksum(`$4::text::jsonb`)+` END`,
+		rec.Fleet, rec.Serial, data, prevText, prevSerial); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM deskfleet_changes WHERE fleet = $1`, rec.Fleet)
+	return err
 }
 
 // Fleets lists the fleets with a record, sorted (byte-wise, whatever the database's collation).

@@ -10,14 +10,17 @@ import (
 	"github.com/deskfleet/deskfleet/state"
 )
 
-// Damaged lists the fleets whose record does not match its checksum, sorted.
+// Damaged lists the fleets whose record (its base, or one of its change sets) does not match its
+// checksum, sorted.
 func (s *Store) Damaged(ctx context.Context) ([]string, error) {
 	if err := s.begin(); err != nil {
 		return nil, err
 	}
 	defer s.end()
 	rows, err := s.pool.Query(ctx, `SELECT fleet FROM deskfleet_records
-		WHERE checksum IS NOT NULL AND checksum <> `+recordChecksum(`record`)+` ORDER BY fleet COLLATE "C"`)
+		WHERE (checksum IS NOT NULL AND checksum <> `+recordChecksum(`record`)+`)
+			OR fleet IN (SELECT t.fleet FROM deskfleet_changes t WHERE t.checksum <> `+changeChecksum+`)
+		ORDER BY fleet COLLATE "C"`)
 	var names []string
 	if err == nil {
 		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
@@ -28,11 +31,18 @@ func (s *Store) Damaged(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// Restore puts back the previous generation of fleet's record (the one its last Update replaced,
-// kept in the row: see migration 2), under the fleet's lock taken for holder (a held lock is a
-// *state.LockedError). Without fleet, every damaged record is restored. A record that is not damaged
-// is left alone and is an error, unless force is set (fleet must then be named). The restored record
-// keeps its serial; its previous generation stays as it was, so a second Restore changes nothing.
+// Restore puts back the previous generation of fleet's record, under the fleet's lock taken for
+// holder (a held lock is a *state.LockedError). Without fleet, every damaged record is restored. A
+// record that is not damaged is left alone and is an error, unless force is set (fleet must then be
+// named). What goes back:
+//
+//   - a damaged change set (changes.go): it and the change sets after it are removed, so the record
+//     is the base with the sound changes before it, at the serial of the last of those;
+//   - a damaged base, or a record restored with force: the previous generation kept in the row (the
+//     record as it was before the base was last written: see migration 2 and changes.go), with its
+//     serial; the change sets since are removed.
+//
+// The previous generation stays as it was, so a second Restore changes nothing.
 func (s *Store) Restore(ctx context.Context, fleet string, holder state.Holder, force bool) ([]state.Restored, error) {
 	fleets := []string{fleet}
 	if fleet == "" {
@@ -97,6 +107,17 @@ func (s *Store) restore(ctx context.Context, fleet string, holder state.Holder, 
 		return fail(err)
 	}
 	damaged := sum != nil && data != nil && checksumOf(*data) != *sum
+	if !damaged {
+		if serial, ok, err := s.dropDamagedChanges(ctx, tx, fleet); err != nil || ok {
+			if err != nil {
+				return fail(err)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				return fail(err)
+			}
+			return state.Restored{Fleet: fleet, Serial: serial}, nil
+		}
+	}
 	if !damaged && !force {
 		return state.Restored{}, fmt.Errorf("state database %s: the record of fleet %s is not damaged; nothing restored "+
 			"(--force puts its previous generation back all the same)", s.redacted, fleet)
@@ -112,8 +133,32 @@ func (s *Store) restore(ctx context.Context, fleet string, holder state.Holder, 
 		checksum = `+recordChecksum(`previous`)+`, updated_at = now() WHERE fleet = $1`, fleet); err != nil {
 		return fail(err)
 	}
+	if _, err := tx.Exec(ctx, `DELETE FROM deskfleet_changes WHERE fleet = $1`, fleet); err != nil {
+		return fail(err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return fail(err)
 	}
 	return state.Restored{Fleet: fleet, Serial: *prevSerial}, nil
+}
+
+// dropDamagedChanges removes fleet's first damaged change set and those after it, and sets the
+// fleet's serial to the last sound one's (the base's when none is left); ok is false when no change
+// set is damaged.
+func (s *Store) dropDamagedChanges(ctx context.Context, tx pgx.Tx, fleet string) (serial int64, ok bool, err error) {
+	var first *int64
+	if err := tx.QueryRow(ctx, `SELECT min(t.serial) FROM deskfleet_changes t
+		WHERE t.fleet = $1 AND t.checksum <> `+changeChecksum, fleet).Scan(&first); err != nil || first == nil {
+		return 0, false, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM deskfleet_changes WHERE fleet = $1 AND serial >= $2`, fleet, *first); err != nil {
+		return 0, false, err
+	}
+	if err := tx.QueryRow(ctx, `UPDATE deskfleet_records r SET serial = greatest(
+			coalesce((r.record->>'serial')::bigint, 0),
+			coalesce((SELECT max(c.serial) FROM deskfleet_changes c WHERE c.fleet = $1), 0)), updated_at = now()
+		WHERE r.fleet = $1 RETURNING r.serial`, fleet).Scan(&serial); err != nil {
+		return 0, false, err
+	}
+	return serial, true, nil
 }

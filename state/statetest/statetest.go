@@ -3,7 +3,10 @@
 //
 // What it checks is the state.Store contract, plus this module's choices: Update trims the journal
 // (state.Record.Trim), a waiting Lock polls and gives up at its timeout naming the holder, and a lock
-// whose process is gone is reported Stale but never taken over by Lock.
+// whose process is gone is reported Stale but never taken over by Lock. Writes are change sets
+// (state.Changes): every change made through the record's methods is stored, across many Updates of
+// one lock (a store may keep the record between them) and across locks; a failed fn undoes them,
+// for the next Update of the same lock too; a record replaced whole is stored whole.
 package statetest
 
 import (
@@ -46,7 +49,9 @@ func Holder(who string) state.Holder {
 	return state.Holder{User: who, Host: host, PID: os.Getpid(), Command: "deskfleet apply", Since: time.Now()}
 }
 
-var cases = []testCase{
+var cases = append(baseCases, changeCases...)
+
+var baseCases = []testCase{
 	{
 		name:   "empty read",
 		reason: "a fleet without a record reads as an empty record with Serial 0, and no fleet is listed",
