@@ -118,13 +118,21 @@ func (s *Session) Claim(ctx context.Context, fleet string, pr PullRequest, timeo
 			return false, &ClaimedError{Claim: *cur}
 		}
 		now := time.Now().UTC()
-		entry := state.Run{ID: "pr-" + strconv.Itoa(pr.Number), User: pr.Author, GitCommit: pr.Head,
+		// Each claim has a journal entry of its own: pr-12, then pr-12.2 when #12 claims the fleet again.
+		id := "pr-" + strconv.Itoa(pr.Number)
+		for k := 2; ; k++ {
+			if _, taken := rec.Run(id); !taken || cur != nil {
+				break
+			}
+			id = fmt.Sprintf("pr-%d.%d", pr.Number, k)
+		}
+		entry := state.Run{ID: id, User: pr.Author, GitCommit: pr.Head,
 			Host: s.Holder.Host, Command: "deskfleet lock", StartedAt: now, Outcome: ClaimHeld}
 		if fresh = cur == nil; fresh {
-			rec.Runs = append(rec.Runs, entry)
+			rec.AppendRun(entry)
 		} else {
-			entry.StartedAt = cur.Since
-			rec.Runs[len(rec.Runs)-1] = entry
+			entry.ID, entry.StartedAt = rec.Runs[len(rec.Runs)-1].ID, cur.Since
+			rec.SetRun(entry)
 		}
 		c = currentClaim(fleet, rec)
 		return true, nil
@@ -190,8 +198,9 @@ func (s *Session) endClaim(ctx context.Context, fleet, command string, timeout t
 		if err != nil || outcome == "" {
 			return false, err
 		}
-		last := &rec.Runs[len(rec.Runs)-1]
+		last := rec.Runs[len(rec.Runs)-1]
 		last.Outcome, last.EndedAt = outcome, time.Now().UTC()
+		rec.SetRun(last)
 		ended = cur
 		return true, nil
 	})
@@ -254,7 +263,8 @@ func currentClaim(fleet string, rec *state.Record) *Claim {
 		return nil
 	}
 	last := rec.Runs[len(rec.Runs)-1]
-	n, err := strconv.Atoi(strings.TrimPrefix(last.ID, "pr-"))
+	num, _, _ := strings.Cut(strings.TrimPrefix(last.ID, "pr-"), ".")
+	n, err := strconv.Atoi(num)
 	if last.Outcome != ClaimHeld || !strings.HasPrefix(last.ID, "pr-") || err != nil {
 		return nil
 	}
