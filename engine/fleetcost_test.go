@@ -17,9 +17,11 @@ import (
 // costWorkHours is a working-hours schedule (Mon-Fri 08:30-19:00 Beijing time) for the cost tests.
 func costWorkHours(t testing.TB) *schedule.Schedule {
 	t.Helper()
-	cst := time.FixedZone("CST", 8*3600)
-	return &schedule.Schedule{Days: [7]bool{false, true, true, true, true, true, false},
-		From: 8*time.Hour + 30*time.Minute, To: 19 * time.Hour, Loc: cst, Text: "Mon-Fri 08:30-19:00 Asia/Shanghai"}
+	s, err := schedule.Parse("Mon-Fri 08:30-19:00", "Asia/Shanghai", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // costDesired is a spec desktop at 宿迁A on its 电信 gateway (priceNetA).
