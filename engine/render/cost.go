@@ -65,7 +65,7 @@ func CostText(w io.Writer, fc *engine.FleetCost, opt TextOptions) error {
 	}
 	_ = tw.Flush()
 	change := fc.Total.Projected.Month - fc.Total.Now.Month
-	b.WriteString(st.bold("After the plan: " + money(cur, change, true) + " a month") + "\n")
+	b.WriteString(st.bold("After the plan: "+money(cur, change, true)+" a month") + "\n")
 	for _, sp := range costSplits(fc) {
 		if len(sp.rows) == 0 {
 			continue
