@@ -33,7 +33,7 @@ func ReportHTML(w io.Writer, r *engine.FleetReport) error {
 type reportView struct {
 	Fleet, At, Reads         string
 	Status                   []statusView
-	Uncreated                int
+	Uncreated                string
 	MonthHours               string
 	NowMonth, ProjectedMonth string
 	Change                   string
@@ -100,7 +100,7 @@ func reportViewOf(r *engine.FleetReport) reportView {
 	fc := r.Cost
 	cur := fc.Currency
 	st := r.Status
-	v := reportView{Fleet: safe(r.Fleet), At: utcTime(r.At), Uncreated: st.Uncreated,
+	v := reportView{Fleet: safe(r.Fleet), At: utcTime(r.At), 
 		Reads: fmt.Sprintf("%s, %s read in %s", plural(r.Drift.Reads.Desktops, "desktop", "desktops"),
 			plural(r.Drift.Reads.Calls, "call", "calls"), elapsed(r.Drift.Reads.Elapsed)),
 		Status: []statusView{
@@ -113,6 +113,9 @@ func reportViewOf(r *engine.FleetReport) reportView {
 		Charts: []chartView{costChart("Cost by group", "chart-groups", cur, fc.Groups),
 			costChart("Cost by label", "chart-labels", cur, fc.Labels)},
 		Timeline: timelineOf(r),
+	}
+	if st.Uncreated > 0 {
+		v.Uncreated = plural(st.Uncreated, "desktop", "desktops")
 	}
 	for _, s := range fc.Schedules {
 		v.Schedules = append(v.Schedules, savingView{Schedule: safe(s.Schedule), Desktops: costScheduleDesktops(s),
