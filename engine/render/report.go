@@ -100,7 +100,7 @@ func reportViewOf(r *engine.FleetReport) reportView {
 	fc := r.Cost
 	cur := fc.Currency
 	st := r.Status
-	v := reportView{Fleet: safe(r.Fleet), At: utcTime(r.At), 
+	v := reportView{Fleet: safe(r.Fleet), At: utcTime(r.At),
 		Reads: fmt.Sprintf("%s, %s read in %s", plural(r.Drift.Reads.Desktops, "desktop", "desktops"),
 			plural(r.Drift.Reads.Calls, "call", "calls"), elapsed(r.Drift.Reads.Elapsed)),
 		Status: []statusView{
