@@ -203,18 +203,7 @@ func TestCostOfSchedulesSaving(t *testing.T) {
 // (site, line, Mbps): 4 + 2 calls, not one per desktop.
 func TestCostOfCallsPerProduct(t *testing.T) {
 	e := newPriceEnv(t)
-	work := costWorkHours(t)
-	var ds []engine.DesiredDesktop
-	products := []string{sim.ProductA5000Win, sim.ProductT4Win}
-	billings := []engine.Billing{pricePerMinute, priceMonthly(1, false)}
-	for i := range 1000 {
-		d := costDesired(e, fmt.Sprintf("d-%04d", i), fmt.Sprintf("g%d", i%7), products[i%2], 5+5*(i/2%2), billings[i/4%2])
-		if i%3 == 0 {
-			d.Schedule = work
-		}
-		ds = append(ds, d)
-	}
-	fc, err := engine.CostOf(context.Background(), e.c, engine.CostInput{Desired: &engine.Desired{Fleet: "big", Desktops: ds},
+	fc, err := engine.CostOf(context.Background(), e.c, engine.CostInput{Desired: costBigFleet(t, e, 1000),
 		Snapshot: e.in.Snapshot, Products: e.in.Products, At: priceNow})
 	if err != nil {
 		t.Fatal(err)
@@ -228,4 +217,41 @@ func TestCostOfCallsPerProduct(t *testing.T) {
 	if fc.Total.Projected.Desktops != 1000 || len(fc.Groups) != 7 {
 		t.Errorf("projected %d desktops in %d groups, want 1000 in 7", fc.Total.Projected.Desktops, len(fc.Groups))
 	}
+}
+
+// costBigFleet is n desktops over two products, two billings, two bandwidths on one line, 7 groups,
+// a third of them on a working-hours schedule.
+func costBigFleet(t testing.TB, e *priceEnv, n int) *engine.Desired {
+	work := costWorkHours(t)
+	var ds []engine.DesiredDesktop
+	products := []string{sim.ProductA5000Win, sim.ProductT4Win}
+	billings := []engine.Billing{pricePerMinute, priceMonthly(1, false)}
+	for i := range n {
+		d := costDesired(e, fmt.Sprintf("d-%04d", i), fmt.Sprintf("g%d", i%7), products[i%2], 5+5*(i/2%2), billings[i/4%2])
+		if i%3 == 0 {
+			d.Schedule = work
+		}
+		ds = append(ds, d)
+	}
+	return &engine.Desired{Fleet: "big", Desktops: ds}
+}
+
+// BenchmarkCostOf1000 prices a fleet of 1,000 desktops (costBigFleet). The bound is from the workload:
+// one price query per distinct (site, product, billing) and per distinct (site, line, Mbps), 4 + 2 = 6,
+// whatever the number of desktops; x_bound is the queries made over it.
+func BenchmarkCostOf1000(b *testing.B) {
+	e := newPriceEnv(b)
+	in := engine.CostInput{Desired: costBigFleet(b, e, 1000), Snapshot: e.in.Snapshot, Products: e.in.Products, At: priceNow}
+	const bound = 6
+	e.sim.ResetCalls()
+	for b.Loop() {
+		if _, err := engine.CostOf(context.Background(), e.c, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	calls := e.sim.Calls()
+	perOp := float64(calls[provider.ActionQueryVmPrice]+calls[provider.ActionGetEipPrice]) / float64(b.N)
+	b.ReportMetric(perOp, "price_calls/op")
+	b.ReportMetric(perOp/bound, "x_bound")
+	b.ReportMetric(1, "limit_x")
 }

@@ -82,12 +82,12 @@ func (s *Session) Report(ctx context.Context, sp *Spec, opt ReportOptions) (*Fle
 	if at.IsZero() {
 		at = l.snapshot.TakenAt
 	}
-	dr := Drift(l.desired, l.snapshot, rec, DriftOptions{Now: at, ExpiringWithin: opt.ExpiringWithin})
 	fc, err := CostOf(ctx, s.Client, CostInput{Desired: l.desired, Snapshot: l.snapshot, Record: rec,
 		Products: l.catalog.Products, At: at})
 	if err != nil {
 		return nil, fmt.Errorf("pricing the fleet: %w", err)
 	}
+	dr := Drift(l.desired, l.snapshot, rec, DriftOptions{Now: at, ExpiringWithin: opt.ExpiringWithin})
 	dr.Reads = s.reads(l)
 	fc.Reads = dr.Reads
 	r := &FleetReport{Fleet: sp.Fleet.Name, At: at, Drift: dr, Cost: fc, Runs: lastRuns(rec, opt.Runs)}
