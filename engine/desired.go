@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/schedule"
 	"github.com/deskfleet/deskfleet/spec"
 )
 
@@ -53,8 +54,11 @@ type DesiredDesktop struct {
 	Billing   Billing
 	// Label is nil when not managed.
 	Label *string
-	// Power is nil when not managed; else provider.PowerOn or provider.PowerOff.
+	// Power is nil when not managed; else provider.PowerOn or provider.PowerOff. With a Schedule,
+	// Diff sets it from the schedule at Options.At.
 	Power *provider.PowerAction
+	// Schedule, when not nil, decides the wanted power at each moment (on inside its hours).
+	Schedule *schedule.Schedule
 	// Protect forbids deleting, replacing or rebuilding the desktop.
 	Protect bool
 	// RenamedFrom is the name of a managed desktop to rename to Name, "" when none.

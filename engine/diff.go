@@ -20,6 +20,9 @@ const DefaultMaxDeletePercent = 30
 type Options struct {
 	// Now is the time renewals are measured from (Snapshot.TakenAt when zero).
 	Now time.Time
+	// At is the moment whose scheduled power the plan wants (Now when zero): `plan --at` previews
+	// another moment. A saved plan made at another moment is stale when applied (its power differs).
+	At time.Time
 	// Targets, when not empty, limit the plan to the desktops (by name) and accounts (by email) that
 	// match one of these globs (path.Match); Excludes leave out those that match. An account a targeted
 	// desktop is bound to is planned too, so that the binding can be made.
@@ -50,6 +53,10 @@ func diff(d *Desired, snap *provider.Snapshot, rec *state.Record, opt Options) *
 	if opt.Now.IsZero() {
 		opt.Now = snap.TakenAt
 	}
+	if opt.At.IsZero() {
+		opt.At = opt.Now
+	}
+	d = scheduledPower(d, opt.At)
 	if rec == nil {
 		rec = &state.Record{Fleet: d.Fleet}
 	}
@@ -818,7 +825,7 @@ func (df *differ) power(dd DesiredDesktop, live provider.Desktop, t Target, base
 		if running {
 			c := base
 			c.Action, c.Attribute, c.Before, c.After = ActionUpdate, AttrPower, liveWord, "off"
-			c.Reason = "the change needs it stopped"
+			c.Reason = reasonNeedsStop
 			if wantOn {
 				c.After = "off, then on"
 			}
@@ -843,6 +850,9 @@ func (df *differ) power(dd DesiredDesktop, live provider.Desktop, t Target, base
 	c := base
 	c.Action, c.Attribute, c.Before, c.After = ActionUpdate, AttrPower, liveWord, wantWord
 	c.OutOfBand = m.managed && m.rec.Power == string(*dd.Power)
+	if dd.Schedule != nil {
+		c.Reason, c.OutOfBand = "schedule "+dd.Schedule.String(), false
+	}
 	ci := df.addChange(c)
 	ph := phPowerOn
 	if !wantOn {
@@ -1154,4 +1164,29 @@ func groupIndex(group, name string) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// reasonNeedsStop is the reason of a power change that other work needs (not the spec's power).
+const reasonNeedsStop = "the change needs it stopped"
+
+// scheduledPower returns d with the wanted power of each scheduled desktop set to the schedule's at
+// the moment at (on inside its hours, off outside); d itself is not changed.
+func scheduledPower(d *Desired, at time.Time) *Desired {
+	if !slices.ContainsFunc(d.Desktops, func(dd DesiredDesktop) bool { return dd.Schedule != nil }) {
+		return d
+	}
+	out := *d
+	out.Desktops = slices.Clone(d.Desktops)
+	for i := range out.Desktops {
+		dd := &out.Desktops[i]
+		if dd.Schedule == nil {
+			continue
+		}
+		p := provider.PowerOff
+		if dd.Schedule.On(at) {
+			p = provider.PowerOn
+		}
+		dd.Power = &p
+	}
+	return &out
 }

@@ -41,7 +41,15 @@ type DriftOptions struct {
 	// Targets and Excludes narrow the report to the desktops (by name) and accounts (by email) they
 	// let in, as they narrow a plan (Options).
 	Targets, Excludes []string
+	// ScheduleGrace: a scheduled desktop whose power is what its schedule wanted this long ago is not
+	// drift (the power-only apply that follows the schedule may not have run yet). Zero or less means
+	// DefaultScheduleGrace.
+	ScheduleGrace time.Duration
 }
+
+// DefaultScheduleGrace is DriftOptions.ScheduleGrace's default: twice the 15 minutes between the
+// scheduled power-only applies of the recipes.
+const DefaultScheduleGrace = 30 * time.Minute
 
 // Cause says why a managed value differs from the spec.
 type Cause string
@@ -195,6 +203,9 @@ func Drift(d *Desired, snap *provider.Snapshot, rec *state.Record, opt DriftOpti
 	if opt.ExpiringWithin <= 0 {
 		opt.ExpiringWithin = DefaultExpiringWithin
 	}
+	if opt.ScheduleGrace <= 0 {
+		opt.ScheduleGrace = DefaultScheduleGrace
+	}
 	if rec == nil {
 		rec = &state.Record{Fleet: d.Fleet}
 	}
@@ -206,7 +217,8 @@ func Drift(d *Desired, snap *provider.Snapshot, rec *state.Record, opt DriftOpti
 	}
 	r.Targets, r.Excludes = opt.Targets, opt.Excludes
 	df := diff(d, snap, rec, Options{Now: opt.Now, Targets: opt.Targets, Excludes: opt.Excludes})
-	dr := &drifter{d: d, snap: snap, rec: rec, r: r, df: df}
+	// The desired fleet as the planner saw it: scheduled desktops with the power of this moment.
+	dr := &drifter{d: df.d, snap: snap, rec: rec, r: r, df: df, opt: opt}
 	dr.items()
 	dr.expiring(opt)
 	dr.statuses()
@@ -256,6 +268,7 @@ type drifter struct {
 	rec  *state.Record
 	r    *DriftReport
 	df   *differ // the planner's decisions
+	opt  DriftOptions
 }
 
 func (dr *drifter) add(it DriftItem) { dr.r.Items = append(dr.r.Items, it) }
@@ -385,6 +398,15 @@ func (dr *drifter) desktopItem(dc decision, m match, dd DesiredDesktop) {
 		it.Want, it.Cause = want, CauseSpec
 		if m.rec.Power == string(*dd.Power) {
 			it.Cause = CauseOutside
+		}
+		if dd.Schedule != nil {
+			// Schedule-driven power is not drift: the schedule turned while the power-only apply
+			// that follows it had not run yet (within ScheduleGrace).
+			if onOff(dd.Schedule.On(dr.opt.Now.Add(-dr.opt.ScheduleGrace))) == dc.Before {
+				return
+			}
+			it.Cause = CauseOutside
+			it.Note = fmt.Sprintf("the schedule %s wants it %s for more than %s: `deskfleet apply --only power` sets it", dd.Schedule, want, dr.opt.ScheduleGrace)
 		}
 	default:
 		return

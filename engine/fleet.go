@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,19 +40,24 @@ type Session struct {
 }
 
 // Spec is a spec loaded and checked offline: the fleet (with the digest of its files, which a saved
-// plan records), the number of files read and the warnings found.
+// plan records), the number of files read and the warnings found. Sources are the files the loader
+// read, sorted, as it names them: every file a change to which can change the fleet (all of
+// Fleet.Files, and any other file the loader opened, such as a base a spec extends).
 type Spec struct {
 	Fleet    *spec.Fleet
 	Files    int
+	Sources  []string
 	Warnings spec.Diagnostics
 }
 
 // SpecError is the error of a spec with errors, found offline (LoadSpec) or against the API's names
-// (Plan, Drift, Apply). Diags lists every problem, warnings included, sorted.
+// (Plan, Drift, Apply). Diags lists every problem, warnings included, sorted; Sources are the files
+// read (as Spec.Sources), those a diagnostic names included.
 type SpecError struct {
-	Diags spec.Diagnostics
-	Fleet *spec.Fleet
-	Files int
+	Diags   spec.Diagnostics
+	Fleet   *spec.Fleet
+	Files   int
+	Sources []string
 }
 
 func (e *SpecError) Error() string {
@@ -61,6 +68,13 @@ func (e *SpecError) Error() string {
 // reflected from spec's types, then checks cross-references) and returns the diagnostics (sorted),
 // the fleet (nil when it could not be built) and the number of files read. It reads files only.
 func CheckSpec(paths []string) (spec.Diagnostics, *spec.Fleet, int) {
+	diags, fl, sources := checkSpec(paths)
+	return diags, fl, len(sources)
+}
+
+// checkSpec is CheckSpec with the files read (sorted) rather than their number: those the loader
+// parsed, those the fleet names, and those a diagnostic names.
+func checkSpec(paths []string) (spec.Diagnostics, *spec.Fleet, []string) {
 	srcs, read := spec.ReadSources(paths...)
 	fl, diags := spec.Finish(srcs, read)
 	diags.Sort()
@@ -68,12 +82,17 @@ func CheckSpec(paths []string) (spec.Diagnostics, *spec.Fleet, int) {
 	for _, s := range srcs {
 		files[s.File] = true
 	}
+	if fl != nil {
+		for _, f := range fl.Files {
+			files[f] = true
+		}
+	}
 	for _, d := range diags {
 		if d.Pos.File != "" {
 			files[d.Pos.File] = true
 		}
 	}
-	return diags, fl, len(files)
+	return diags, fl, slices.Sorted(maps.Keys(files))
 }
 
 // LoadSpec loads and checks the spec at paths (files, or folders of *.yaml and *.yml; "." when none)
@@ -82,11 +101,11 @@ func LoadSpec(paths []string) (*Spec, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	diags, fl, files := CheckSpec(paths)
+	diags, fl, sources := checkSpec(paths)
 	if diags.HasErrors() {
-		return nil, &SpecError{Diags: diags, Fleet: fl, Files: files}
+		return nil, &SpecError{Diags: diags, Fleet: fl, Files: len(sources), Sources: sources}
 	}
-	return &Spec{Fleet: fl, Files: files, Warnings: diags}, nil
+	return &Spec{Fleet: fl, Files: len(sources), Sources: sources, Warnings: diags}, nil
 }
 
 // PlanOptions narrow and tune a plan.
@@ -96,6 +115,11 @@ type PlanOptions struct {
 	// MaxDeletePercent: deleting more than this share of the managed desktops needs Approvals.Force
 	// (nil: DefaultMaxDeletePercent; negative: no limit).
 	MaxDeletePercent *int
+	// At is the moment whose scheduled power the plan wants (zero: now): a preview of another moment.
+	At time.Time
+	// Only, when OnlyPower, keeps of the plan only the power its spec and schedules want for
+	// desktops that exist: a scheduled job can start and stop desktops and do nothing else.
+	Only Only
 }
 
 // live is the spec with what the account holds, read and resolved: what plan and drift start from.
@@ -123,7 +147,7 @@ func (s *Session) read(ctx context.Context, sp *Spec) (*live, error) {
 	}
 	desired, diags := Resolve(fl, cat, snap)
 	if diags.HasErrors() {
-		return nil, &SpecError{Diags: diags, Fleet: fl, Files: sp.Files}
+		return nil, &SpecError{Diags: diags, Fleet: fl, Files: sp.Files, Sources: sp.Sources}
 	}
 	desired.SpecDigest = sp.Fleet.Digest
 	l.catalog, l.snapshot, l.desired = cat, snap, desired
@@ -197,7 +221,10 @@ func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt 
 func (s *Session) diff(ctx context.Context, l *live, rec *state.Record, opt PlanOptions, sp *Spec) *Plan {
 	owners, ownErr := s.owners(ctx, sp.Fleet.Name)
 	p := Diff(l.desired, l.snapshot, rec, Options{Targets: opt.Targets, Excludes: opt.Excludes,
-		MaxDeletePercent: opt.MaxDeletePercent, Owners: owners})
+		MaxDeletePercent: opt.MaxDeletePercent, Owners: owners, At: opt.At})
+	if opt.Only == OnlyPower {
+		powerOnly(p)
+	}
 	p.SpecFiles, p.Targets, p.Excludes = sp.Fleet.Files, opt.Targets, opt.Excludes
 	var te *TargetError
 	if err := checkTargets(l.desired, rec, opt.Targets); errors.As(err, &te) {

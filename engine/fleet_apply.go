@@ -101,6 +101,11 @@ func (s *Session) Apply(ctx context.Context, req ApplyRequest) (*ApplyOutcome, e
 	if req.Confirm == nil {
 		return nil, ErrNoConfirmer
 	}
+	if req.Saved != nil && req.Plan.Only != "" && req.Saved.Only != req.Plan.Only {
+		// A scheduled power-only job must never run a saved plan that does more.
+		return nil, fmt.Errorf("apply --only %s: the saved plan is not a --only %s plan; make one with `deskfleet plan --only %s --out FILE`",
+			req.Plan.Only, req.Plan.Only, req.Plan.Only)
+	}
 	fleet := req.fleet()
 	lock, err := s.lock(ctx, fleet, "deskfleet apply", req.LockTimeout)
 	if err != nil {
@@ -174,7 +179,7 @@ func (s *Session) planToApply(ctx context.Context, req ApplyRequest, rec *state.
 	}
 	// Planned again as the saved plan was (plan has no --max-delete-percent): the caller's limit
 	// judges the result in CheckGuards; other fleets' owners are read afresh.
-	again := s.diff(ctx, l, rec, PlanOptions{Targets: saved.Targets, Excludes: saved.Excludes}, sp)
+	again := s.diff(ctx, l, rec, PlanOptions{Targets: saved.Targets, Excludes: saved.Excludes, Only: saved.Only}, sp)
 	var moved []string
 	if diff := planDifference(saved, again); diff != "" {
 		moved = append(moved, diff)

@@ -28,6 +28,9 @@ type Plan struct {
 	SpecFiles []string `json:"spec_files,omitempty"`
 	Targets   []string `json:"targets,omitempty"`
 	Excludes  []string `json:"excludes,omitempty"`
+	// Only is OnlyPower for a power-only plan (PlanOptions.Only): applying the saved plan makes it
+	// again power-only.
+	Only Only `json:"only,omitempty"`
 	// Checksum is set in a saved plan file only (SavePlan): the SHA-256 of the file's JSON written with
 	// no checksum, which LoadPlan checks against accidental damage. Editing the file on purpose is
 	// caught by apply, which plans again and compares.

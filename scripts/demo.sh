@@ -5,8 +5,9 @@
 # file), then on the studio example runs the GitOps loop: validate (offline and against the API), the
 # pull request's plan (Markdown, saved), the apply on merge of that saved plan, plan again (no changes),
 # changes made outside deskfleet (`deskfleet sim label`, `sim power`), the scheduled drift check (finds
-# them, exit 6), apply (sets them back), drift (clean), and the journal. The other examples are
-# validated and planned, and the emulator reports the calls it served.
+# them, exit 6), apply (sets them back), drift (clean), and the journal. Then a repository of two
+# fleets (examples/two-fleets) is planned, applied and planned again (no changes) in one run each. The
+# other examples are validated and planned, and the emulator reports the calls it served.
 set -euo pipefail
 bin=${1:-bin/deskfleet}
 work=$(mktemp -d)
@@ -41,7 +42,7 @@ studio=examples/studio
 say "deskfleet catalog: what the cloud offers, read through the signed HTTP client"
 "$bin" catalog
 
-for dir in examples/studio examples/render-farm examples/classroom; do
+for dir in examples/studio examples/render-farm examples/classroom examples/two-fleets/design examples/two-fleets/course; do
 	say "deskfleet validate -f $dir --online"
 	"$bin" validate -f "$dir" --online
 done
@@ -75,8 +76,18 @@ say "deskfleet drift -f $studio (clean, exit 0)"
 say "deskfleet state history studio"
 "$bin" state history studio
 
+two=examples/two-fleets
+say "Two fleets in one repository: deskfleet plan -f $two (a section per fleet, then a table of the fleets)"
+"$bin" plan -f "$two"
+
+say "deskfleet apply -f $two --auto-approve (each fleet under its own lock; the exit is the worst of the fleets')"
+"$bin" apply -f "$two" --auto-approve
+
+say "deskfleet plan -f $two --detailed-exitcode (plan again: no changes in either fleet, exit 0)"
+"$bin" plan -f "$two" --detailed-exitcode | tail -4
+
 say "What the emulator served (it prints its call counts when it stops)"
 kill -INT "$sim_pid"
 wait "$sim_pid" || true
 cat "$work/sim.log"
-echo "Done: validate, pull-request plan (Markdown, saved), apply of the saved plan on merge, plan (no changes), changes outside deskfleet, scheduled drift (exit 6), apply, drift (clean), journal."
+echo "Done: validate, pull-request plan (Markdown, saved), apply of the saved plan on merge, plan (no changes), changes outside deskfleet, scheduled drift (exit 6), apply, drift (clean), journal; two fleets in one repository planned, applied and planned again (no changes)."

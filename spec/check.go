@@ -1,10 +1,13 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
 	"strings"
+
+	"github.com/deskfleet/deskfleet/schedule"
 )
 
 // Built-in defaults, used when neither the group nor `defaults` sets the field.
@@ -24,6 +27,8 @@ type checker struct {
 	// baseMissing is true when the spec extends a base that could not be read (an error says so):
 	// what the fleet lacks may be in the base.
 	baseMissing bool
+	// schedules are the schedules parsed so far (nil: one with a mistake, reported once).
+	schedules map[*Schedule]*schedule.Schedule
 }
 
 func (c *checker) errorf(p Pos, hint, format string, args ...any) {
@@ -57,7 +62,7 @@ type removal struct {
 // assemble merges the documents, layer by layer (the deepest base first; see extends.go), each layer
 // over the ones below it, then resolves desktops and checks references.
 func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
-	c := &checker{}
+	c := &checker{schedules: map[*Schedule]*schedule.Schedule{}}
 	var m *merged
 	for i := 0; i < len(docs); {
 		j := i
@@ -90,6 +95,7 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 	accounts := c.checkAccounts(fl)
 	used := c.resolve(fl, def)
 	c.checkBindings(fl, accounts, m.bindVal)
+	c.checkBudget(fl)
 	for _, name := range sortedKeys(fl.Billing) {
 		if !used["billing:"+name] {
 			c.warnf(fl.Billing[name].Pos, "", "billing plan %q is not used by any desktop", name)
@@ -162,6 +168,13 @@ func (c *checker) mergeLayer(docs []*docInfo) *merged {
 		}
 		if di.has(keyBindings) {
 			c.mergeBindings(fl, di, m.bindVal)
+		}
+		if b := di.doc.Budget; b != nil {
+			if fl.Budget != nil {
+				c.errorf(b.Pos, "state the budget in one file", "budget is set twice (first at %s)", fl.Budget.Pos)
+			} else {
+				fl.Budget = b
+			}
 		}
 	}
 	return m
@@ -351,6 +364,7 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 		c.checkParts(g, d, profileOK)
 		// managed-when-set fields
 		d.Label, d.Power, d.RenamedFrom = g.Label, g.Power, g.RenamedFrom
+		d.Schedule = c.scheduleOf(g, def, prof, d.At)
 		if g.Protect != nil {
 			d.Protect = *g.Protect
 		}
@@ -470,5 +484,93 @@ func (c *checker) checkBindings(fl *Fleet, accounts map[string]Account, valPos m
 	if len(fl.Bindings.ByDesktop) == 0 && !c.boundSome && len(fl.Desktops) > 0 {
 		c.warnf(fl.Bindings.Pos, fmt.Sprintf("remove the %s key to leave bindings unmanaged", keyBindings),
 			"%s is empty: every desktop of the fleet will be unbound", keyBindings)
+	}
+}
+
+// scheduleOf is the schedule of group g's desktops: the group's, else its profile's (prof), else the
+// defaults'; none when the group sets power (an explicit power wins over an inherited schedule, so a
+// render farm can stay on in a fleet of office hours). A group that sets both is an error. Each
+// schedule is parsed once (c.schedules); its mistakes are reported at the value they are in. at
+// gets the position of the schedule used.
+func (c *checker) scheduleOf(g Group, def *Defaults, prof Profile, at map[string]Pos) *schedule.Schedule {
+	key := keyOf[Group]("Schedule")
+	if g.Schedule != nil && g.Power != nil {
+		c.errorf(g.At[key], "remove one: power enforces one state at all times, schedule one that changes with the hours",
+			"desktop group %q sets both power and schedule", g.Name)
+		return nil
+	}
+	var sc *Schedule
+	switch {
+	case g.Power != nil:
+		return nil
+	case g.Schedule != nil:
+		sc = g.Schedule
+	case prof.Schedule != nil:
+		sc = prof.Schedule
+	case def.Schedule != nil:
+		sc = def.Schedule
+	default:
+		return nil
+	}
+	at[key] = sc.Pos
+	if p, ok := c.schedules[sc]; ok {
+		return p
+	}
+	tz := sc.Timezone
+	if tz == "" {
+		tz = DefaultTimezone
+	}
+	p, err := schedule.Parse(sc.Hours, tz, sc.Except)
+	c.schedules[sc] = p
+	var se *schedule.Error
+	if errors.As(err, &se) {
+		pos := sc.At[se.Field]
+		if se.Field == "except" {
+			pos = sc.At[fmt.Sprintf("except.%d", se.Index)]
+			if pos.IsZero() {
+				pos = sc.At["except"]
+			}
+		}
+		if pos.IsZero() {
+			pos = sc.Pos
+		}
+		c.errorf(pos, se.Hint, "schedule: %s", se.Msg)
+	}
+	return p
+}
+
+// checkBudget checks that the budget's groups are groups of the spec (an error: the budget would
+// watch nothing) and that its labels are carried by some desktop (a warning: a label may be coming).
+// The schema checked the amounts (each greater than 0, at least one).
+func (c *checker) checkBudget(fl *Fleet) {
+	b := fl.Budget
+	if b == nil {
+		return
+	}
+	groups := map[string]bool{}
+	labels := map[string]bool{}
+	for _, g := range fl.Groups {
+		groups[g.Name] = true
+	}
+	for _, d := range fl.Desktops {
+		if d.Label != nil {
+			labels[*d.Label] = true
+		}
+	}
+	at := func(key string) Pos {
+		if p, ok := b.At[key]; ok {
+			return p
+		}
+		return b.Pos
+	}
+	for _, g := range sortedKeys(b.Groups) {
+		if !groups[g] {
+			c.diags = append(c.diags, Diagnostic{Pos: at("groups"), Message: "budget: " + unknownName("desktop group", g, sortedKeys(groups))})
+		}
+	}
+	for _, l := range sortedKeys(b.Labels) {
+		if !labels[l] {
+			c.warnf(at("labels"), "budgets count the desktops that carry the label", "budget: no desktop of the spec has label %q", l)
+		}
 	}
 }

@@ -122,7 +122,7 @@ func (d *decoder) decode(n *yaml.Node, ptr, key string, rv reflect.Value, check 
 	return d.decodeScalar(n, key, rv, check)
 }
 
-// decodeScalar sets a string, integer or boolean.
+// decodeScalar sets a string, integer, number (float64) or boolean.
 func (d *decoder) decodeScalar(n *yaml.Node, key string, rv reflect.Value, check string) bool {
 	switch v := scalar(n).(type) {
 	case string:
@@ -137,6 +137,15 @@ func (d *decoder) decodeScalar(n *yaml.Node, key string, rv reflect.Value, check
 		}
 		rv.SetString(v)
 	case json.Number:
+		if rv.Kind() == reflect.Float64 {
+			f, err := v.Float64()
+			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				d.diags = append(d.diags, Diagnostic{Pos: d.w.pos(n), Message: fmt.Sprintf("%s is out of range: %s", key, n.Value)})
+				return false
+			}
+			rv.SetFloat(f)
+			return true
+		}
 		i, err := v.Int64()
 		if rv.Kind() != reflect.Int {
 			return false

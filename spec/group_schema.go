@@ -47,3 +47,15 @@ func (Group) JSONSchemaExtend(s *jsonschema.Schema) {
 func (Group) conditionHint() string { return "rename a group of one desktop at a time" }
 
 func jsonNumber(n int) json.Number { return json.Number(strconv.Itoa(n)) }
+
+// JSONSchemaExtend: a budget states at least one amount, and every amount (the fleet's, a group's, a
+// label's) is greater than 0 (a map's values take no struct tags).
+func (Budget) JSONSchemaExtend(s *jsonschema.Schema) {
+	s.MinProperties = ptr(uint64(1))
+	for _, k := range []string{"groups", "labels"} {
+		if m, ok := s.Properties.Get(k); ok {
+			m.AdditionalProperties = &jsonschema.Schema{Type: "number", ExclusiveMinimum: "0",
+				Description: "A monthly amount, greater than 0."}
+		}
+	}
+}

@@ -40,9 +40,39 @@ func TestLoadErrors(t *testing.T) {
 			want:   []string{`f.yaml:7:5: unknown key "lable" in desktop group; did you mean "label"?`},
 		},
 		{
+			reason: "a budget of zero is an error at the amount: a budget is greater than 0",
+			yaml:   "desktops:\n  - name: a\nbudget:\n  monthly: 0\n",
+			want:   []string{`f.yaml:8:12: monthly must be greater than 0, got 0 · hint: a budget is an amount greater than 0; leave it out for none`},
+		},
+		{
+			reason: "a negative group budget is an error at its amount",
+			yaml:   "desktops:\n  - name: a\nbudget:\n  groups: {a: -5}\n",
+			want:   []string{`f.yaml:8:15: the budget of group "a" must be greater than 0, got -5 · hint: a budget is an amount greater than 0; leave it out for none`},
+		},
+		{
+			reason: "an empty budget states nothing: an error with the keys it takes",
+			yaml:   "desktops:\n  - name: a\nbudget: {}\n",
+			want:   []string{`f.yaml:7:9: empty budget; set at least one of monthly, groups, labels`},
+		},
+		{
+			reason: "a budget for a group the spec does not have watches nothing: an error with the closest name",
+			yaml:   "desktops:\n  - name: render\nbudget:\n  monthly: 1000.5\n  groups: {rendr: 100}\n",
+			want:   []string{`f.yaml:9:11: budget: unknown desktop group "rendr"; did you mean "render"?; desktop groups: render`},
+		},
+		{
+			reason: "a schedule and a power on one group is an error at the schedule",
+			yaml:   "desktops:\n  - {name: a, power: \"on\", schedule: {hours: always}}\n",
+			want:   []string{`f.yaml:6:38: desktop group "a" sets both power and schedule · hint: remove one: power enforces one state at all times, schedule one that changes with the hours`},
+		},
+		{
+			reason: "an impossible time in a schedule is an error at the hours",
+			yaml:   "desktops:\n  - {name: a, schedule: {hours: \"Mon-Fri 08:30-24:30\"}}\n",
+			want:   []string{`f.yaml:6:33: schedule: "24:30" is not a time of day · hint: hours go from 00 to 24 (24:00 only as an end), minutes from 00 to 59`},
+		},
+		{
 			reason: "an unknown key with no near match lists the keys",
 			yaml:   "colour: red\n",
-			want:   []string{`f.yaml:5:1: unknown key "colour" in the spec; keys: version, fleet, extends, remove, defaults, billing, profiles, accounts, desktops, bindings`},
+			want:   []string{`f.yaml:5:1: unknown key "colour" in the spec; keys: version, fleet, extends, remove, defaults, billing, profiles, accounts, desktops, budget, bindings`},
 		},
 		{
 			reason: "count expansion makes a name that another group has: both places are named",

@@ -176,6 +176,8 @@ func (x *explainer) leaf(e *validator.ValidationError) {
 		x.outOfEnum(ptr, p, []any{k.Want})
 	case *kind.Minimum:
 		x.value(ptr, "", "%s must be at least %s%s, got %s", p.what(), ratString(k.Want), unit(p), ratString(k.Got))
+	case *kind.ExclusiveMinimum:
+		x.value(ptr, "a budget is an amount greater than 0; leave it out for none", "%s must be greater than %s%s, got %s", p.what(), ratString(k.Want), unit(p), ratString(k.Got))
 	case *kind.Maximum:
 		if limit := p.tag.Get("limit"); limit != "" {
 			x.value(ptr, p.tag.Get("fix"), "%s %s is over the limit of %s %s", p.what(), ratString(k.Got), ratString(k.Want), limit)

@@ -90,6 +90,9 @@ func (c *checker) overlay(base, top *merged) *merged {
 			base.bindVal[desk] = top.bindVal[desk]
 		}
 	}
+	if tf.Budget != nil {
+		fl.Budget = tf.Budget // a budget is one decision: the overlay's replaces the base's whole
+	}
 	base.extends, base.remove, base.files = top.extends, nil, top.files
 	return base
 }

@@ -1,6 +1,10 @@
 package spec
 
-import "time"
+import (
+	"time"
+
+	"github.com/deskfleet/deskfleet/schedule"
+)
 
 // Document is one YAML document of a fleet spec. A spec may span several files and documents; they
 // merge into one Fleet (see Load). Its fields are the top-level keys of the format (docs/spec.md).
@@ -29,6 +33,8 @@ type Document struct {
 	Accounts []Account `yaml:"accounts,omitempty" json:"accounts,omitempty"`
 	// Desktop groups: each makes `count` desktops named like the API names them (name, name_001, name_002, ...).
 	Desktops []Group `yaml:"desktops,omitempty" json:"desktops,omitempty"`
+	// The fleet's monthly budget, in the API's currency (¥): plan shows the projected month against it, and apply refuses a plan that takes the fleet, a group or a label over its budget (exit 5) unless --allow-over-budget.
+	Budget *Budget `yaml:"budget,omitempty" json:"budget,omitempty"`
 	// Desktop name -> sub-account email. When present it is authoritative: a desktop missing from it is unbound.
 	// When absent, bindings are not managed. One account may be bound to several desktops.
 	Bindings map[string]string `yaml:"bindings,omitempty" json:"bindings,omitempty" noun:"the account bound to %q" twice:"desktop %q is bound twice" fix:"bind each desktop once; one account may have several desktops"`
@@ -62,6 +68,8 @@ type Defaults struct {
 	Billing string `yaml:"billing,omitempty" json:"billing,omitempty" jsonschema:"minLength=1,example=monthly"`
 	// Name of a profile under `profiles`.
 	Profile string `yaml:"profile,omitempty" json:"profile,omitempty" jsonschema:"minLength=1,example=a5000-win"`
+	// When the desktops run (see Schedule), for the groups that set neither `schedule` nor `power`.
+	Schedule *Schedule `yaml:"schedule,omitempty" json:"schedule,omitempty"`
 
 	// Pos is where the defaults mapping starts; At holds the position of each key's value, by key.
 	Pos Pos            `yaml:"-" json:"-"`
@@ -140,6 +148,8 @@ type Profile struct {
 	Product *Product `yaml:"product,omitempty" json:"product,omitempty"`
 	// Image name or id; it must be Available or Using at the site.
 	Image string `yaml:"image,omitempty" json:"image,omitempty" jsonschema:"minLength=1,example=Windows10-公共镜像-图像处理型"`
+	// When the desktops of the profile run (see Schedule), for the groups that set neither `schedule` nor `power`.
+	Schedule *Schedule `yaml:"schedule,omitempty" json:"schedule,omitempty"`
 
 	// Name is the profile's key under `profiles`.
 	Name string `yaml:"-" json:"-" spec:"mapkey"`
@@ -175,6 +185,41 @@ const (
 	PowerOff Power = "off"
 )
 
+// Schedule is when desktops run: plan computes their wanted power at the moment it runs (on inside
+// the hours, off outside), apply enforces it, and `apply --only power` run on a schedule keeps it.
+type Schedule struct {
+	// The hours of a week when the desktops run: days, then time ranges; windows separated by ";". Days: Mon..Sun, ranges (Mon-Fri), lists (Mon,Wed), daily, weekdays, weekends. A range ending before it starts runs overnight; "always" is every hour. Windows may not overlap.
+	Hours string `yaml:"hours" json:"hours" jsonschema:"minLength=1,example=Mon-Fri 08:30-19:00" why:"a schedule says when the desktops run"`
+	// Time zone of the hours (IANA name). Default Asia/Shanghai, the time of the API's sites.
+	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty" jsonschema:"minLength=1,example=Asia/Shanghai"`
+	// Days off, whole days in the time zone: YYYY-MM-DD, or a range YYYY-MM-DD..YYYY-MM-DD.
+	Except []string `yaml:"except,omitempty" json:"except,omitempty" jsonschema:"minLength=10,example=2027-01-01"`
+
+	// Pos is where the schedule mapping starts; At holds the position of each key's value, by key.
+	Pos Pos            `yaml:"-" json:"-"`
+	At  map[string]Pos `yaml:"-" json:"-"`
+}
+
+// Budget caps what the fleet may cost a month: the projected month (per-minute run rate times the
+// hours each desktop runs, schedules included, plus monthly prices) of the fleet, and of named groups
+// and labels, against an amount each.
+type Budget struct {
+	// The whole fleet's monthly amount, greater than 0.
+	Monthly *float64 `yaml:"monthly,omitempty" json:"monthly,omitempty" jsonschema:"exclusiveMinimum=0,example=20000"`
+	// Monthly amounts of desktop groups, by group name, each greater than 0.
+	Groups map[string]float64 `yaml:"groups,omitempty" json:"groups,omitempty" noun:"the budget of group %q"`
+	// Monthly amounts of labels (the desktops that carry the label), by label, each greater than 0.
+	Labels map[string]float64 `yaml:"labels,omitempty" json:"labels,omitempty" noun:"the budget of label %q"`
+
+	// Pos is where the budget mapping starts; At holds the position of each key's value, by key
+	// ("monthly", "groups.NAME", "labels.NAME" when the decoder records them).
+	Pos Pos            `yaml:"-" json:"-"`
+	At  map[string]Pos `yaml:"-" json:"-"`
+}
+
+// DefaultTimezone is a schedule's time zone when it names none.
+const DefaultTimezone = "Asia/Shanghai"
+
 // Group is a desktop group: `count` desktops that share every setting.
 type Group struct {
 	// Desktop name; with count > 1 the next desktops are name_001, name_002, ... (as CreateVm names them).
@@ -199,6 +244,8 @@ type Group struct {
 	Label *string `yaml:"label,omitempty" json:"label,omitempty" jsonschema:"example=team-a"`
 	// Wanted power state, "on" or "off", enforced with OperateVm (a desktop found off is started). Omitted: started on create, not enforced afterwards. Quote it (power: "on"): YAML 1.1 tools (PyYAML, some editors) read an unquoted on/off as a boolean and write it back as true/false; those are accepted as on/off, with a warning.
 	Power *Power `yaml:"power,omitempty" json:"power,omitempty" jsonschema:"enum=on,enum=off,example=on" unknown:"unknown power %q" use:"use on or off"`
+	// When the desktops run: plan and apply power them on inside the schedule's hours and off outside. Omitted: the profile's, else defaults.schedule; a group that sets `power` has none.
+	Schedule *Schedule `yaml:"schedule,omitempty" json:"schedule,omitempty"`
 	// Never delete, replace or rebuild these desktops, even when removed from the spec. Protection applied once stays until an apply with protect: false. Default false.
 	Protect *bool `yaml:"protect,omitempty" json:"protect,omitempty"`
 	// Rename the managed desktop of this name to `name` (ChangeVmName) instead of replacing it. count 1 only.
@@ -242,6 +289,8 @@ type Fleet struct {
 	Accounts []Account
 	// Bindings are the desktop -> account bindings; Bindings.Set is false when no document has the key.
 	Bindings Bindings
+	// Budget is the fleet's budget, nil when it has none.
+	Budget *Budget
 	// Pos is where the (first) `fleet` key's value is.
 	Pos Pos
 }
@@ -270,8 +319,11 @@ type Desktop struct {
 	Image string
 	// Label is nil when not managed; "" is an enforced empty label.
 	Label *string
-	// Power is nil when not managed.
+	// Power is nil when not managed (or when Schedule decides it).
 	Power *Power
+	// Schedule, when not nil, decides the wanted power at each moment (the group's, else its
+	// profile's, else the defaults'; none when the group sets power).
+	Schedule *schedule.Schedule
 	// Protect forbids deleting, replacing or rebuilding the desktop.
 	Protect bool
 	// RenamedFrom is the old name to rename from, "" when none.

@@ -18,7 +18,6 @@ const (
 	exitOK        = 0
 	exitError     = 1
 	exitChanges   = 2
-	exitPartial   = 3
 	exitLockHeld  = 4
 	exitGuard     = 5
 	exitDrift     = 6

@@ -2,12 +2,12 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/engine/fleets"
 	"github.com/deskfleet/deskfleet/engine/render"
 	"github.com/deskfleet/deskfleet/state"
 	"github.com/deskfleet/deskfleet/state/stores"
@@ -38,7 +39,7 @@ func applyCommand() *cli.Command {
 		Usage:       "make the live fleet match the spec (or execute a saved plan)",
 		UsageText:   "deskfleet apply [-f PATH]... [--auto-approve] [--allow-delete] [--allow-replace] [--allow-rebuild] [PLANFILE]",
 		Description: help("apply"),
-		Flags: append(append([]cli.Flag{
+		Flags: append([]cli.Flag{
 			specFlag(),
 			&cli.BoolFlag{Name: flagAutoApprove, Usage: "apply without asking for confirmation"},
 			&cli.BoolFlag{Name: flagAllowDelete, Usage: "allow deleting desktops removed from the spec"},
@@ -49,10 +50,8 @@ func applyCommand() *cli.Command {
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "progress: text, or json (one event per line, NDJSON)"},
 			&cli.DurationFlag{Name: flagPollInterval, EnvVars: []string{"DESKFLEET_POLL_INTERVAL"}, Value: 2 * time.Second, Usage: "first wait before polling a task (then backing off)"},
 			&cli.DurationFlag{Name: flagTaskTimeout, EnvVars: []string{"DESKFLEET_TASK_TIMEOUT"}, Value: 30 * time.Minute, Usage: "give up waiting for one task after this long"},
-			&cli.StringSliceFlag{Name: flagTarget, Usage: "apply only to desktops and accounts matching `GLOB` (repeatable)"},
-			&cli.StringSliceFlag{Name: flagExclude, Usage: "leave out desktops and accounts matching `GLOB` (repeatable)"},
-			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
-		}, apiFlags()...), stateFlags()...),
+			onlyFlag(),
+		}, slices.Concat(selectFlags("apply to"), apiFlags(), stateFlags())...),
 		Action: runApply,
 	}
 }
@@ -66,13 +65,19 @@ func runApply(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	req, err := applyRequest(c, planFile, format)
-	if err != nil {
+	req := applyRequest(c, format)
+	if req.Plan, err = planOptions(c); err != nil {
 		return err
 	}
 	// Ctrl-C: stop starting steps, finish recording the ones in flight.
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if isRepo(c) {
+		return applyRepo(c, ctx, req, planFile, format)
+	}
+	if err := specOrPlan(c, &req, planFile); err != nil {
+		return err
+	}
 	sess, err := openSession(c)
 	if err != nil {
 		return err
@@ -81,21 +86,30 @@ func runApply(c *cli.Context) error {
 	sess.Store = withCrashHook(sess.Store)
 	out, err := sess.Apply(ctx, req)
 	var stale *engine.StalePlanError
-	if errors.As(err, &stale) {
+	switch {
+	case errors.As(err, &stale):
 		return withCode(exitStalePlan, withHint(err, "make a new plan: deskfleet plan --out "+planFile))
-	}
-	if out == nil || out.Result == nil {
-		if err == nil && len(out.Plan.Errors) > 0 {
-			return withCode(exitError, fmt.Errorf("%s cannot be planned and nothing else is to do", plural(len(out.Plan.Errors), "change")))
-		}
-		if err == nil && len(out.Plan.Unhealthy) > 0 {
-			return withCode(exitPartial, fmt.Errorf("nothing to apply, but the fleet is not in sync: attention needed for %s (see above)",
-				plural(len(out.Plan.Unhealthy), "object")))
-		}
+	case (out == nil || out.Result == nil) && err != nil:
 		return engineError(c, err)
+	case out != nil && out.Result != nil:
+		progressFor(c, format).Summary(out.Result)
 	}
-	progressFor(c, format).Summary(out.Result)
-	return applyExit(out, err)
+	return exitWith(fleets.ApplyExit(out, err))
+}
+
+// applyRepo applies every fleet of the repository -f names (runRepo), one after another, each with
+// its own lock, plan, confirmation and progress (render.FleetsProgress). A saved plan is one
+// fleet's, and refused.
+func applyRepo(c *cli.Context, ctx context.Context, req engine.ApplyRequest, planFile, format string) error {
+	if planFile != "" {
+		return withHint(fmt.Errorf("%s is one fleet's saved plan, and -f names a fleet repository", planFile),
+			"apply the plan alone (`deskfleet apply "+planFile+"`), or the repository's specs (-f DIR without PLANFILE)")
+	}
+	fp := &render.FleetsProgress{Progress: progressFor(c, format)}
+	return runRepo(c, func(rn *fleets.Runner, repo *fleets.Repo) *fleets.Report {
+		rn.Before, rn.After = fp.Started, fp.Done
+		return rn.Apply(ctx, repo, func(*fleets.Fleet) engine.ApplyRequest { return req })
+	}, fp.End)
 }
 
 // planFileArg is apply's PLANFILE, "" when none. Flags may follow it (`apply plan.bin --auto-approve`),
@@ -115,12 +129,10 @@ func planFileArg(c *cli.Context) (string, error) {
 		"save one plan with `deskfleet plan --out FILE` and apply that file")
 }
 
-// applyRequest turns apply's flags into the fleet API's request: the saved plan or the spec, the
-// approvals, the confirmation (a person at a terminal, or --auto-approve), and the progress output.
-func applyRequest(c *cli.Context, planFile, format string) (engine.ApplyRequest, error) {
+// applyRequest turns apply's flags (but those that narrow the plan: planOptions) into the fleet API's request, but for what to apply (specOrPlan):
+// the approvals, the confirmation (a person at a terminal, or --auto-approve), and the progress output.
+func applyRequest(c *cli.Context, format string) engine.ApplyRequest {
 	req := engine.ApplyRequest{
-		Plan: engine.PlanOptions{Targets: c.StringSlice(flagTarget), Excludes: c.StringSlice(flagExclude),
-			MaxDeletePercent: maxDeletePercent(c)},
 		Approvals: engine.Approvals{Delete: c.Bool(flagAllowDelete), Replace: c.Bool(flagAllowReplace),
 			Rebuild: c.Bool(flagAllowRebuild), Force: c.Bool(flagForce)},
 		Confirm:     terminalConfirmer{c},
@@ -135,42 +147,23 @@ func applyRequest(c *cli.Context, planFile, format string) (engine.ApplyRequest,
 		w := c.App.Writer
 		req.OnPlan = func(p *engine.Plan) { render.Text(w, p, render.TextOptions{Color: useColor(c, w)}) } //nolint:errcheck // output errors surface at exit
 	}
+	return req
+}
+
+// specOrPlan sets what req applies: the saved plan planFile (checked against the spec -f names, if
+// any, else against the one the plan names), or the spec -f names.
+func specOrPlan(c *cli.Context, req *engine.ApplyRequest, planFile string) error {
 	var err error
 	if planFile != "" {
 		if req.Saved, err = engine.LoadPlan(planFile); err != nil {
-			return req, withHint(err, "save a plan with `deskfleet plan --out FILE`, or run apply without PLANFILE to plan and apply at once")
+			return withHint(err, "save a plan with `deskfleet plan --out FILE`, or run apply without PLANFILE to plan and apply at once")
 		}
 		if !c.IsSet("file") {
-			return req, nil // the engine loads the spec the plan names
+			return nil // the engine loads the spec the plan names
 		}
 	}
 	req.Spec, err = loadSpec(c)
-	return req, err
-}
-
-// applyExit is apply's exit: 0 done, 3 partly applied (or applied with changes that could not be
-// planned, or interrupted), 1 when no step succeeded.
-func applyExit(out *engine.ApplyOutcome, err error) error {
-	res, p := out.Result, out.Plan
-	done := len(res.With(engine.StepDone, engine.StepPartial))
-	switch {
-	case res.Outcome == engine.OutcomeDone && len(p.Errors) == 0 && len(p.Unhealthy) == 0:
-		return nil
-	case res.Outcome == engine.OutcomeDone && len(p.Errors) == 0:
-		return withCode(exitPartial, fmt.Errorf("applied, but the fleet is not in sync: attention needed for %s (see above)",
-			plural(len(p.Unhealthy), "object")))
-	case res.Outcome == engine.OutcomeDone:
-		return withCode(exitPartial, fmt.Errorf("applied, but %s could not be planned (see Errors above)",
-			plural(len(p.Errors), "change")))
-	case res.Outcome == engine.OutcomeInterrupted:
-		return withCode(exitPartial, withHint(errors.New("interrupted: the steps in flight were recorded"),
-			"run `deskfleet apply` again: it finishes what was in flight and applies the rest"))
-	case done == 0:
-		return withCode(exitError, cmp.Or(err, errors.New("no step succeeded")))
-	default:
-		return withCode(exitPartial, withHint(cmp.Or(err, errors.New("partly applied")),
-			"fix what failed (see above) and run `deskfleet apply` again: it plans only what is left"))
-	}
+	return err
 }
 
 // terminalConfirmer asks at a terminal; elsewhere it refuses, since nobody can answer.

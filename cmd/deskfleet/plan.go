@@ -1,14 +1,15 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/engine/fleets"
 	"github.com/deskfleet/deskfleet/engine/render"
 )
 
@@ -34,10 +35,8 @@ func planCommand() *cli.Command {
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "output: text, markdown (a pull-request comment) or json"},
 			&cli.StringFlag{Name: flagOut, Usage: "also save the plan to `FILE` (JSON, mode 0600) for `deskfleet apply FILE`"},
 			&cli.BoolFlag{Name: flagDetailedExitcode, Usage: "exit 2 when the plan has changes, 0 when it has none"},
-			&cli.StringSliceFlag{Name: flagTarget, Usage: "plan only desktops and accounts matching `GLOB` (repeatable)"},
-			&cli.StringSliceFlag{Name: flagExclude, Usage: "leave out desktops and accounts matching `GLOB` (repeatable)"},
-			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
-		}, append(apiFlags(), stateFlags()...)...),
+			onlyFlag(), atFlag(),
+		}, slices.Concat(selectFlags("plan"), apiFlags(), stateFlags())...),
 		Action: runPlan,
 	}
 }
@@ -46,6 +45,15 @@ func runPlan(c *cli.Context) error {
 	format, err := planFormat(c)
 	if err != nil {
 		return err
+	}
+	opt, err := planOptions(c)
+	if err != nil {
+		return err
+	}
+	if isRepo(c) {
+		return runRepo(c, func(rn *fleets.Runner, repo *fleets.Repo) *fleets.Report {
+			return rn.Plan(c.Context, repo, opt, c.Bool(flagDetailedExitcode))
+		}, func(rep *fleets.Report) error { return renderFleets(c, rep, format) })
 	}
 	sp, err := loadSpec(c)
 	if err != nil {
@@ -56,8 +64,7 @@ func runPlan(c *cli.Context) error {
 		return err
 	}
 	defer sess.close()
-	p, err := sess.Plan(c.Context, sp, engine.PlanOptions{Targets: c.StringSlice(flagTarget),
-		Excludes: c.StringSlice(flagExclude), MaxDeletePercent: maxDeletePercent(c)})
+	p, err := sess.Plan(c.Context, sp, opt)
 	if err != nil {
 		return fleetError(c, err)
 	}
@@ -78,26 +85,19 @@ func runPlan(c *cli.Context) error {
 		return withCode(exitError, fmt.Errorf("%s cannot be planned (see Errors above); the rest of the plan is shown",
 			plural(len(p.Errors), "change")))
 	}
-	if c.Bool(flagDetailedExitcode) && !p.InSync() {
-		return withCode(exitChanges, nil)
-	}
-	return nil
+	return exitWith(fleets.PlanExit(p, c.Bool(flagDetailedExitcode)), "", nil)
 }
 
-// fleetError is engineError with the fleet API's errors about what a command names: a --target that
-// matches nothing, objects another fleet manages (exit 1, with a hint).
-func fleetError(c *cli.Context, err error) error {
-	var (
-		te *engine.TargetError
-		oe *engine.OwnedError
-	)
-	switch {
-	case errors.As(err, &te):
-		return withCode(exitError, withHint(err, te.Hint()))
-	case errors.As(err, &oe):
-		return withCode(exitError, withHint(err, oe.Hint()))
+// renderFleets writes a plan or drift run over a fleet repository in format.
+func renderFleets(c *cli.Context, rep *fleets.Report, format string) error {
+	w := c.App.Writer
+	switch format {
+	case "markdown":
+		return render.FleetsMarkdown(w, rep, render.MarkdownOptions{})
+	case "json":
+		return render.FleetsJSON(w, rep)
 	}
-	return engineError(c, err)
+	return render.FleetsText(w, rep, render.TextOptions{Color: useColor(c, w)})
 }
 
 // maxDeletePercent is --max-delete-percent where the command has it (apply), else nil (Diff's default).

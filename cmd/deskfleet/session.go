@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/engine/fleets"
+	"github.com/deskfleet/deskfleet/provider/connect"
 	"github.com/deskfleet/deskfleet/state"
 	"github.com/deskfleet/deskfleet/state/stores"
 )
@@ -16,7 +18,7 @@ import (
 // (--state). close releases both.
 type session struct {
 	*engine.Session
-	api   *apiSession
+	api   *connect.API
 	store state.Store
 }
 
@@ -62,7 +64,7 @@ func openStateSession(c *cli.Context) (*session, error) {
 	return &session{Session: newEngineSession(c, nil, st), store: st}, nil
 }
 
-func newEngineSession(c *cli.Context, api *apiSession, st state.Store) *engine.Session {
+func newEngineSession(c *cli.Context, api *connect.API, st state.Store) *engine.Session {
 	s := &engine.Session{Store: st, Holder: stores.CurrentHolder(""),
 		Notify: func(msg string) { fmt.Fprintln(c.App.ErrWriter, "deskfleet: "+msg) }}
 	if commandFlag(c.Command, flagParallelism) != nil {
@@ -75,12 +77,21 @@ func newEngineSession(c *cli.Context, api *apiSession, st state.Store) *engine.S
 }
 
 // loadSpec loads and checks the spec (-f, default the current folder) offline, printing its warnings
-// to stderr; an invalid spec is printed (every diagnostic) and is an exit-1 error with nothing more
-// to print.
+// to stderr; an invalid spec is printed (every diagnostic, and a hint when the current folder is a
+// fleet repository) and is an exit-1 error with nothing more to print. --changed-since is refused: it
+// limits a run over a repository.
 func loadSpec(c *cli.Context) (*engine.Spec, error) {
+	if commandFlag(c.Command, flagChangedSince) != nil && c.IsSet(flagChangedSince) {
+		return nil, withHint(errors.New("--changed-since limits a run over a fleet repository, and -f names one fleet's spec"),
+			"give the folder that holds the fleet folders: -f fleets/ --changed-since REF")
+	}
 	sp, err := engine.LoadSpec(specPaths(c))
 	if err != nil {
-		return nil, engineError(c, err)
+		err = engineError(c, err)
+		if !c.IsSet("file") && fleets.IsRepo(specPaths(c)) {
+			fmt.Fprintln(c.App.ErrWriter, "hint: the folders below hold fleets: `-f .` runs them all")
+		}
+		return nil, err
 	}
 	for _, d := range sp.Warnings {
 		fmt.Fprintln(c.App.ErrWriter, d.String())
@@ -97,14 +108,12 @@ func specPaths(c *cli.Context) []string {
 }
 
 // engineError turns the fleet API's typed errors into what a person reads and the exit code CI
-// branches on: spec errors are printed (exit 1), a held lock exits 4, blocked guards are listed
-// (exit 5); each with a hint of what to do next.
+// branches on (fleets.Classify: a held lock 4, a guard 5, a stale plan 7, else 1, each with its
+// hint): spec errors are printed (every diagnostic), blocked guards listed.
 func engineError(c *cli.Context, err error) error {
 	var (
-		specErr   *engine.SpecError
-		locked    *state.LockedError
-		guard     *engine.GuardError
-		settleErr *engine.SettleError
+		specErr *engine.SpecError
+		guard   *engine.GuardError
 	)
 	switch {
 	case err == nil:
@@ -112,24 +121,67 @@ func engineError(c *cli.Context, err error) error {
 	case errors.As(err, &specErr):
 		printDiagnostics(c.App.ErrWriter, specErr.Diags, specErr.Fleet, specErr.Files)
 		return withCode(exitError, nil)
-	case errors.As(err, &locked):
-		hint := "wait for it to finish, or pass --lock-timeout to wait"
-		if locked.Stale {
-			hint = "the holder is gone: `deskfleet state unlock " + locked.Fleet + "` clears its lock"
-		}
-		return withCode(exitLockHeld, withHint(err, hint))
 	case errors.As(err, &guard):
 		for _, b := range guard.Blocked {
 			fmt.Fprintln(c.App.ErrWriter, "blocked:", b)
 		}
-		hint := "the plan file was changed, or made for another state: make a new plan"
-		if flags := guard.Flags(); len(flags) > 0 {
-			hint = "review the plan above; to go ahead, run again with " + strings.Join(flags, " ") +
-				" (each allows only what it names)"
-		}
-		return withCode(exitGuard, withHint(err, hint))
-	case errors.As(err, &settleErr):
-		return withHint(err, "once you know the outcome, `deskfleet state settle` records it; then apply again")
 	}
-	return err
+	code, hint := fleets.Classify(err)
+	return exitWith(code, hint, err)
+}
+
+// fleetError is engineError (the name plan, drift and import call it by).
+func fleetError(c *cli.Context, err error) error { return engineError(c, err) }
+
+// exitWith is the error that makes run exit with code, printing err (nil: nothing) and hint.
+func exitWith(code fleets.Exit, hint string, err error) error {
+	if err != nil && hint != "" {
+		err = withHint(err, hint)
+	}
+	if code == fleets.ExitOK && err == nil {
+		return nil
+	}
+	return withCode(int(code), err)
+}
+
+// isRepo reports whether -f, given (the default "." is one fleet's spec, as always), names a fleet
+// repository (fleets.IsRepo).
+func isRepo(c *cli.Context) bool { return c.IsSet("file") && fleets.IsRepo(specPaths(c)) }
+
+// runRepo runs a command over the fleets of the repository -f names (isRepo), limited by
+// --changed-since, with each fleet's spec warnings on stderr, and exits with the worst of the fleets'
+// exits. --target and --out are one fleet's, and refused.
+func runRepo(c *cli.Context, run func(rn *fleets.Runner, repo *fleets.Repo) *fleets.Report,
+	show func(rep *fleets.Report) error) error {
+	for _, f := range []string{flagTarget, flagOut} { // one fleet's
+		if commandFlag(c.Command, f) != nil && c.IsSet(f) {
+			return withHint(fmt.Errorf("--%s is one fleet's, and -f names a fleet repository", f),
+				"give one fleet's folder: -f "+filepath.Join(specPaths(c)[0], "FLEET")+" --"+f+" ...")
+		}
+	}
+	repo, err := fleets.Open(specPaths(c)[0])
+	if err != nil {
+		return engineError(c, err)
+	}
+	sess, err := openSession(c)
+	if err != nil {
+		return err
+	}
+	defer sess.close()
+	rn := &fleets.Runner{Session: sess.Session}
+	if ref := c.String(flagChangedSince); ref != "" {
+		if rn.Changes, err = fleets.ChangedSince(c.Context, repo.Root, ref); err != nil {
+			return engineError(c, err)
+		}
+	}
+	rep := run(rn, repo)
+	for _, r := range rep.Fleets {
+		for _, d := range r.Warnings {
+			fmt.Fprintln(c.App.ErrWriter, d.String())
+		}
+	}
+	if err := show(rep); err != nil {
+		return err
+	}
+	return withCode(int(rep.Exit), nil)
 }
