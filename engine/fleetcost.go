@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
@@ -423,12 +424,11 @@ func liveOn(l provider.Desktop) bool {
 
 // eipLine is the line name of QueryVm's eip ("移动:120.226.84.70" -> "移动"), "" without one.
 func eipLine(eip string) string {
-	for i := 0; i < len(eip); i++ {
-		if eip[i] == ':' {
-			return eip[:i]
-		}
+	line, _, ok := strings.Cut(eip, ":")
+	if !ok {
+		return ""
 	}
-	return ""
+	return line
 }
 
 func joinReason(a, b string) string {
