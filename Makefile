@@ -15,8 +15,8 @@ build:
 # The three release builds first (cross), PostgreSQL's server programs for the state/postgres tests
 # (installed when missing), Chromium for the fleet report's browser test (installed when missing, and
 # required: DESKFLEET_REQUIRE_BROWSER=1 makes its absence a failure, not a skip), vet, then every test
-# with the race detector; fuzz seed corpora run as
-# ordinary tests. The CLI tests run their own test binary as deskfleet (its crash hook is in a _test.go file).
+# with the race detector; fuzz seed corpora run as ordinary tests. The CLI tests run their own test
+# binary as deskfleet (its crash hook is in a _test.go file).
 test: cross
 	./scripts/ensure-postgres.sh
 	./scripts/ensure-chromium.sh
