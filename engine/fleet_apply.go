@@ -48,6 +48,9 @@ type ApplyRequest struct {
 	OnPlan func(*Plan)
 	// LockTimeout is how long to wait for another holder's lock (0: fail at once, naming it).
 	LockTimeout time.Duration
+	// PullRequest is the number of the pull request whose merge this apply is (0: none). A fleet
+	// claimed by a pull request is applied only by that request's apply, which ends the claim.
+	PullRequest int
 	// Exec tunes the executor and receives its events (Observer); Exec.Run's User, Host and Command
 	// are filled from the Session's Holder when empty.
 	Exec ExecOptions
@@ -83,7 +86,9 @@ func (e *SettleError) Unwrap() error { return e.Err }
 // Apply makes the live fleet match the plan, under the fleet's lock:
 //
 //  1. takes the fleet's lock (a *state.LockedError names the holder; a holder whose process is known
-//     to be gone is taken over, with a Notify);
+//     to be gone is taken over, with a Notify), and checks the fleet's pull-request claim: claimed by
+//     another request than req.PullRequest is a *ClaimedError (the apply of the claiming request
+//     ends its claim when it succeeds);
 //  2. settles what an earlier apply left in flight (*SettleError when it cannot);
 //  3. plans afresh from Spec, or checks that the saved plan's state serial and everything it read
 //     are unchanged (*StalePlanError);
@@ -112,12 +117,24 @@ func (s *Session) Apply(ctx context.Context, req ApplyRequest) (*ApplyOutcome, e
 		return nil, err
 	}
 	defer s.Store.Unlock(context.WithoutCancel(ctx), lock) //nolint:errcheck // best effort; a stale lock is reported next time
+	if err := s.checkClaim(ctx, fleet, req.PullRequest); err != nil {
+		return nil, err
+	}
+	out, err := s.applyLocked(ctx, req, fleet, lock)
+	if err == nil && req.PullRequest > 0 {
+		err = s.claimApplied(ctx, fleet, req.PullRequest)
+	}
+	return out, err
+}
 
+// applyLocked is Apply from step 2, under the fleet's lock.
+func (s *Session) applyLocked(ctx context.Context, req ApplyRequest, fleet string, lock *state.Lock) (*ApplyOutcome, error) {
 	opt := req.Exec
 	if opt.Parallelism < 1 {
 		opt.Parallelism = s.Parallelism
 	}
 	out := &ApplyOutcome{}
+	var err error
 	if out.Settled, err = Settle(ctx, s.Client, s.Store, lock, opt); err != nil {
 		return out, &SettleError{Err: err}
 	}

@@ -63,3 +63,12 @@ func powerOnly(p *Plan) {
 			Hint:    "run a plan without --only to see and apply them"})
 	}
 }
+
+// ParseOnly reads the word of --only ("" for none).
+func ParseOnly(s string) (Only, error) {
+	switch Only(s) {
+	case "", OnlyPower:
+		return Only(s), nil
+	}
+	return "", fmt.Errorf("--only %q: the one kind of work is power", s)
+}

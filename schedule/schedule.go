@@ -309,7 +309,11 @@ func (s *Schedule) addExcept(e string) *Error {
 // String is the schedule as written, with its time zone: "Mon-Fri 08:30-19:00 (Asia/Shanghai)".
 func (s *Schedule) String() string {
 	out := s.hours + " (" + s.loc.String() + ")"
-	if n := len(s.except); n > 0 {
+	switch n := len(s.except); n {
+	case 0:
+	case 1:
+		out += ", 1 day off"
+	default:
 		out += fmt.Sprintf(", %d days off", n)
 	}
 	return out
@@ -414,4 +418,15 @@ func (s *Schedule) HoursPerWeek() float64 {
 		n += sp.end - sp.start
 	}
 	return float64(n) / 60
+}
+
+// ParseMoment reads a moment as people write one: RFC 3339 (2027-01-04T08:00:00+08:00), or a date
+// and time of day (2027-01-04 08:00, 2027-01-04T08:00) in loc.
+func ParseMoment(s string, loc *time.Location) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: write 2027-01-04T08:00:00+08:00, or 2027-01-04 08:00", s)
 }

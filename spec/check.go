@@ -363,8 +363,7 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 		}
 		c.checkParts(g, d, profileOK)
 		// managed-when-set fields
-		d.Label, d.Power, d.RenamedFrom = g.Label, g.Power, g.RenamedFrom
-		d.Schedule = c.scheduleOf(g, def, prof, d.At)
+		d.Label, d.Power, d.RenamedFrom, d.Schedule = g.Label, g.Power, g.RenamedFrom, c.scheduleOf(g, def, prof, d.At)
 		if g.Protect != nil {
 			d.Protect = *g.Protect
 		}

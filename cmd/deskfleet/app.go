@@ -77,6 +77,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			catalogCommand(),
 			doctorCommand(),
 			stateCommand(),
+			lockCommand(), unlockCommand(),
 			simCommand(),
 			versionCommand(),
 			completionCommand(),

@@ -51,6 +51,7 @@ func applyCommand() *cli.Command {
 			&cli.DurationFlag{Name: flagPollInterval, EnvVars: []string{"DESKFLEET_POLL_INTERVAL"}, Value: 2 * time.Second, Usage: "first wait before polling a task (then backing off)"},
 			&cli.DurationFlag{Name: flagTaskTimeout, EnvVars: []string{"DESKFLEET_TASK_TIMEOUT"}, Value: 30 * time.Minute, Usage: "give up waiting for one task after this long"},
 			onlyFlag(),
+			&cli.IntFlag{Name: flagPR, Usage: "the merge of pull request `N`: a fleet it claims (deskfleet lock) applies, and the claim ends"},
 		}, slices.Concat(selectFlags("apply to"), apiFlags(), stateFlags())...),
 		Action: runApply,
 	}
@@ -136,7 +137,7 @@ func applyRequest(c *cli.Context, format string) engine.ApplyRequest {
 		Approvals: engine.Approvals{Delete: c.Bool(flagAllowDelete), Replace: c.Bool(flagAllowReplace),
 			Rebuild: c.Bool(flagAllowRebuild), Force: c.Bool(flagForce)},
 		Confirm:     terminalConfirmer{c},
-		LockTimeout: c.Duration(flagLockTimeout),
+		LockTimeout: c.Duration(flagLockTimeout), PullRequest: c.Int(flagPR),
 		Exec: engine.ExecOptions{PollInterval: c.Duration(flagPollInterval), TaskTimeout: c.Duration(flagTaskTimeout),
 			Observer: progressFor(c, format).Event, Run: state.Run{Command: stores.CommandLine(os.Args)}},
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/engine/render"
-	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
 	"github.com/deskfleet/deskfleet/state/stores"
 )
@@ -165,35 +163,9 @@ func runStateList(c *cli.Context) error {
 	if _, err := positionalArgs(c, 0); err != nil {
 		return err
 	}
-	sess, err := openStateSession(c)
-	if err != nil {
-		return err
-	}
-	defer sess.close()
-	names, err := sess.Store.Fleets(c.Context)
-	if err != nil {
-		return err
-	}
-	fleets := make([]render.FleetState, len(names))
-	for i, name := range names {
-		if fleets[i], err = readFleet(c.Context, sess, name); err != nil {
-			return err
-		}
-	}
-	return render.StateList(c.App.Writer, fleets, stateView(c))
-}
-
-// readFleet reads fleet's record and the holder of its lock (nil: free).
-func readFleet(ctx context.Context, sess *session, fleet string) (render.FleetState, error) {
-	rec, err := sess.History(ctx, fleet)
-	if err != nil {
-		return render.FleetState{}, err
-	}
-	l, err := sess.Store.CurrentLock(ctx, fleet)
-	if err != nil || l == nil {
-		return render.FleetState{Name: fleet, Record: rec}, err
-	}
-	return render.FleetState{Name: fleet, Record: rec, Lock: &l.Holder}, nil
+	return withStates(c, nil, func(fleets []render.FleetState) error {
+		return render.StateList(c.App.Writer, fleets, stateView(c))
+	})
 }
 
 func runStateShow(c *cli.Context) error {
@@ -201,19 +173,9 @@ func runStateShow(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	sess, err := openStateSession(c)
-	if err != nil {
-		return err
-	}
-	defer sess.close()
-	f, err := readFleet(c.Context, sess, fleet)
-	if err != nil {
-		return err
-	}
-	if f.Record.Serial == 0 && f.Lock == nil {
-		return unknownFleet(c, sess.Store, fleet, stateLocation(c))
-	}
-	return render.StateShow(c.App.Writer, f, stateView(c))
+	return withStates(c, []string{fleet}, func(fleets []render.FleetState) error {
+		return render.StateShow(c.App.Writer, fleets[0], stateView(c))
+	})
 }
 
 func runStateHistory(c *cli.Context) error {
@@ -225,37 +187,35 @@ func runStateHistory(c *cli.Context) error {
 	if limit < 0 {
 		return fmt.Errorf("--limit %d: want 0 (all) or more", limit)
 	}
+	return withStates(c, args, func(fleets []render.FleetState) error {
+		w := c.App.Writer
+		if len(fleets) == 0 { // the message of state list
+			return render.StateList(w, nil, stateView(c))
+		}
+		for i, f := range fleets {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			if err := render.StateHistory(w, f.Record, limit); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// withStates reads the named fleets (all when none) from the state and shows them.
+func withStates(c *cli.Context, names []string, show func([]render.FleetState) error) error {
 	sess, err := openStateSession(c)
 	if err != nil {
 		return err
 	}
 	defer sess.close()
-	ctx, w, path := c.Context, c.App.Writer, stateLocation(c)
-	fleets := args
-	if len(args) == 0 {
-		if fleets, err = sess.Store.Fleets(ctx); err != nil {
-			return err
-		}
-		if len(fleets) == 0 { // the message of state list
-			return render.StateList(w, nil, stateView(c))
-		}
+	fleets, err := sess.States(c.Context, names, stateLocation(c))
+	if err != nil {
+		return engineError(c, err)
 	}
-	for i, fleet := range fleets {
-		rec, err := sess.History(ctx, fleet)
-		if err != nil {
-			return err
-		}
-		if rec.Serial == 0 && len(args) > 0 {
-			return unknownFleet(c, sess.Store, fleet, path)
-		}
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		if err := render.StateHistory(w, rec, limit); err != nil {
-			return err
-		}
-	}
-	return nil
+	return show(fleets)
 }
 
 func runStateUnlock(c *cli.Context) error {
@@ -283,21 +243,4 @@ func runStateUnlock(c *cli.Context) error {
 		return err
 	}
 	return render.Unlocked(c.App.Writer, fleet, removed, stale)
-}
-
-// unknownFleet is the error for a fleet with no record, naming the fleets there are.
-func unknownFleet(c *cli.Context, st state.Store, fleet, path string) error {
-	fleets, err := st.Fleets(c.Context)
-	if err != nil {
-		return err
-	}
-	if len(fleets) == 0 {
-		return withHint(fmt.Errorf("no fleet %s in %s: it holds no fleet yet", fleet, path),
-			"a fleet is recorded by its first apply; if it was applied elsewhere, point --state (or DESKFLEET_STATE) at that state")
-	}
-	hint := "`deskfleet state list` lists them"
-	if s := spec.Suggest(fleet, fleets); s != "" {
-		hint = "did you mean " + s + "?"
-	}
-	return withHint(fmt.Errorf("no fleet %s in %s; fleets: %s", fleet, path, strings.Join(fleets, ", ")), hint)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/engine/fleets"
 	"github.com/deskfleet/deskfleet/spec"
 )
 
@@ -15,7 +16,7 @@ func specFlag() *cli.StringSliceFlag {
 	return &cli.StringSliceFlag{
 		Name:        "file",
 		Aliases:     []string{"f"},
-		Usage:       "spec file, or folder whose *.yaml and *.yml files are read (not recursing); repeatable",
+		Usage:       "spec file, or folder whose *.yaml and *.yml files are read; repeatable. A folder holding no spec file but fleet folders (each with a fleet.yaml) is a fleet repository: every fleet of it",
 		DefaultText: ".",
 	}
 }
@@ -36,6 +37,9 @@ func validateCommand() *cli.Command {
 			&cli.BoolFlag{Name: flagOnline, Usage: "after the offline checks, resolve sites, products, images and networks with the API (read-only)"},
 		}, apiFlags()...),
 		Action: func(c *cli.Context) error {
+			if isRepo(c) {
+				return validateRepo(c)
+			}
 			diags, fl, files := engine.CheckSpec(specPaths(c))
 			if c.Bool(flagOnline) && !diags.HasErrors() {
 				online, endpoint, err := validateOnline(c, fl)
@@ -53,6 +57,26 @@ func validateCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// validateRepo checks every fleet of the repository -f names (offline), each under a line naming
+// its folder; exit 1 when one has errors.
+func validateRepo(c *cli.Context) error {
+	repo, err := fleets.Open(specPaths(c)[0])
+	if err != nil {
+		return engineError(c, err)
+	}
+	bad := false
+	for _, f := range repo.Fleets {
+		diags, fl, files := engine.CheckSpec([]string{f.Dir})
+		fmt.Fprintf(c.App.Writer, "== %s\n", f.Dir)
+		printDiagnostics(c.App.Writer, diags, fl, files)
+		bad = bad || diags.HasErrors()
+	}
+	if bad {
+		return withCode(exitError, nil)
+	}
+	return nil
 }
 
 // validateOnline resolves a valid spec's names against the API the flags name (reads only); it

@@ -71,19 +71,23 @@ func (e Exit) String() string {
 	return fmt.Sprintf("exit-%d", int(e))
 }
 
-// Classify is the exit of a fleet API error and a hint of what to do next: a held lock 4, a guard 5,
+// Classify is the exit of a fleet API error and a hint of what to do next: a held lock (or a fleet
+// another pull request claims) 4, a guard 5,
 // a stale saved plan 7, anything else 1, with the hint of the first error in the chain that has a
 // Hint method (a *engine.TargetError, *engine.OwnedError, *DuplicateError, *GitError, ...), else ""
 // (the front end may know one from the API error's kind).
 func Classify(err error) (Exit, string) {
 	var (
-		locked *state.LockedError
-		guard  *engine.GuardError
-		stale  *engine.StalePlanError
-		settle *engine.SettleError
-		hinted interface{ Hint() string }
+		locked  *state.LockedError
+		guard   *engine.GuardError
+		stale   *engine.StalePlanError
+		settle  *engine.SettleError
+		claimed *engine.ClaimedError
+		hinted  interface{ Hint() string }
 	)
 	switch {
+	case errors.As(err, &claimed):
+		return ExitLockHeld, claimed.Hint()
 	case errors.As(err, &locked):
 		if locked.Stale {
 			return ExitLockHeld, "the holder is gone: `deskfleet state unlock " + locked.Fleet + "` clears its lock"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/state"
 )
 
@@ -29,11 +30,7 @@ func (o StateOptions) gone(h state.Holder) bool {
 }
 
 // FleetState is one fleet as the state commands show it: its record and the holder of its lock.
-type FleetState struct {
-	Name   string
-	Record *state.Record
-	Lock   *state.Holder // nil: the lock is free
-}
+type FleetState = engine.FleetState
 
 // StateList writes one line per fleet (managed desktops and accounts, serial, last apply, lock), or
 // that the state holds no fleet.
