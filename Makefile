@@ -13,12 +13,15 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/deskfleet
 
 # The three release builds first (cross), PostgreSQL's server programs for the state/postgres tests
-# (installed when missing), vet, then every test with the race detector; fuzz seed corpora run as
-# ordinary tests. The CLI tests run their own test binary as deskfleet (its crash hook is in a _test.go file).
+# (installed when missing), Chromium for the fleet report's browser test (installed when missing, and
+# required: DESKFLEET_REQUIRE_BROWSER=1 makes its absence a failure, not a skip), vet, then every test
+# with the race detector; fuzz seed corpora run as ordinary tests. The CLI tests run their own test
+# binary as deskfleet (its crash hook is in a _test.go file).
 test: cross
 	./scripts/ensure-postgres.sh
+	./scripts/ensure-chromium.sh
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+	DESKFLEET_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -timeout 15m ./...
 
 # Every package builds for Linux, macOS and Windows: unix-only calls live in build-tagged files.
 cross:

@@ -41,7 +41,7 @@ type priceEnv struct {
 
 // The seeded desktops: cad-01 (A5000, per-minute, 5 Mbps on 移动), scratch-9 (T4, per-minute, 10 Mbps
 // on 电信) and lead (T4, monthly, no EIP).
-func newPriceEnv(t *testing.T) *priceEnv {
+func newPriceEnv(t testing.TB) *priceEnv {
 	t.Helper()
 	cat := sim.DefaultCatalog()
 	cat.Desktops = []sim.Desktop{

@@ -70,6 +70,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			applyCommand(),
 			showCommand(),
 			driftCommand(),
+			costCommand(),
+			reportCommand(),
 			importCommand(),
 			schemaCommand(),
 			catalogCommand(),

@@ -72,6 +72,8 @@ var recipeExitRules = map[string]recipeExit{
 		reason: "prints the plan just saved; anything else is a broken plan file"},
 	"drift": {ok: []int{exitOK, exitDrift},
 		reason: "0 closes the drift issue and 6 opens or updates it, so the recipe must test for 6; 1 fails the job"},
+	"report": {ok: []int{exitOK},
+		reason: "0 wrote the page the next step uploads; 1 fails the job"},
 }
 
 // ---- recipes -----------------------------------------------------------------------------------
