@@ -17,6 +17,8 @@ type Approvals struct {
 	// Force allows deleting more than the allowed share of the managed desktops, and an empty spec
 	// over a non-empty state.
 	Force bool
+	// OverBudget allows a plan that takes the fleet, a group or a label over its budget.
+	OverBudget bool
 }
 
 func (a Approvals) allows(g Guard) bool {
@@ -31,6 +33,8 @@ func (a Approvals) allows(g Guard) bool {
 		return a.Rebuild
 	case GuardMassDelete, GuardEmptySpec:
 		return a.Force
+	case GuardOverBudget:
+		return a.OverBudget
 	}
 	return false // a guard this version does not know: nothing allows it
 }

@@ -287,6 +287,7 @@ const (
 	// Plan-wide guards.
 	GuardMassDelete Guard = "mass-delete" // --force (more than --max-delete-percent of the managed desktops)
 	GuardEmptySpec  Guard = "empty-spec"  // --force (an empty spec over a non-empty state)
+	GuardOverBudget Guard = "over-budget" // --allow-over-budget (the plan takes a budget's projected month over it)
 )
 
 // Flag returns the command-line flag that allows changes of this guard.
@@ -300,6 +301,8 @@ func (g Guard) Flag() string {
 		return "--allow-rebuild"
 	case GuardMassDelete, GuardEmptySpec:
 		return "--force"
+	case GuardOverBudget:
+		return "--allow-over-budget"
 	}
 	return ""
 }
