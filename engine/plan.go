@@ -63,6 +63,12 @@ type Plan struct {
 	// Guards are the plan-wide checks that need a flag to apply (mass deletion, empty spec); a step's own
 	// guard is on the step.
 	Guards []GuardFinding `json:"guards,omitempty"`
+	// Budget compares the spec's budgets with the fleet's projected month, now and after the plan
+	// (nil when the spec has no budget); a budget the plan takes over adds the over-budget guard.
+	Budget []BudgetLine `json:"budget,omitempty"`
+	// ScheduleSavings are what each schedule of the spec saves per month against always-on (nil
+	// when the spec has none).
+	ScheduleSavings []ScheduleSaving `json:"schedule_savings,omitempty"`
 	// Want and WantAccounts are what the state record holds for the desktops and accounts the plan
 	// covers once it is applied: the values the API cannot report back (image, auto-renewal, protect)
 	// and the ones deskfleet enforces. VmID is "" for a desktop the plan creates: the executor takes it

@@ -53,7 +53,7 @@ func Markdown(w io.Writer, p *engine.Plan, opt MarkdownOptions) error {
 	marker := "<!-- deskfleet-plan:" + markerEscape(p.Fleet) + " -->\n"
 	optional := []mdBlock{m.affected(), m.problems("Errors", "these objects are not planned", p.Errors),
 		m.problems("Needs attention", "not in sync; nothing is planned for these", p.Unhealthy),
-		m.problems("Warnings", "", p.Warnings), m.allChanges(), m.outOfBand()}
+		m.problems("Warnings", "", p.Warnings), m.budget(), m.allChanges(), m.outOfBand()}
 
 	var whole strings.Builder
 	whole.WriteString(head)
@@ -351,5 +351,21 @@ func (m mdWriter) outOfBand() mdBlock {
 		b.items = append(b.items, item+"\n")
 	}
 	b.head = fmt.Sprintf("\n<details><summary>Changed outside deskfleet (%d)</summary>\n\n", len(b.items))
+	return b
+}
+
+// budget lists the spec's budgets against the projected month, now and after the plan.
+func (m mdWriter) budget() mdBlock {
+	if len(m.p.Budget) == 0 {
+		return mdBlock{}
+	}
+	cur := "CNY"
+	if m.p.Cost != nil && m.p.Cost.Currency != "" {
+		cur = m.p.Cost.Currency
+	}
+	b := mdBlock{head: "\n**Budget** (projected month: now -> after this plan, of the budget)\n", more: "- and %d more: see the JSON artifact\n"}
+	for _, row := range budgetRows(m.p.Budget, cur) {
+		b.items = append(b.items, "- `"+row+"`\n")
+	}
 	return b
 }

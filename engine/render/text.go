@@ -60,6 +60,7 @@ func Text(w io.Writer, p *engine.Plan, opt TextOptions) error {
 	t.problems("Warnings", p.Warnings, t.st.yellow)
 	t.steps()
 	t.cost()
+	t.budget()
 	t.blank()
 	t.line(t.st.bold(targetedSummary(p, summaryLine(p))))
 	_, err := io.WriteString(w, t.b.String())
@@ -250,6 +251,52 @@ func (t *textWriter) cost() {
 		}
 		t.line("    " + pad(safe(l.What), whatW) + "  " + strings.Join(parts, " · "))
 	}
+	for _, sv := range t.p.ScheduleSavings {
+		t.line(fmt.Sprintf("  schedule %s saves %s a month against always-on (%d desktops, %.1f h)",
+			safe(sv.Schedule), money(c.Currency, sv.Saving, false), sv.Desktops, sv.Hours))
+	}
+}
+
+// budget lists the spec's budgets against the projected month, now and after the plan.
+func (t *textWriter) budget() {
+	if len(t.p.Budget) == 0 {
+		return
+	}
+	cur := "CNY"
+	if t.p.Cost != nil && t.p.Cost.Currency != "" {
+		cur = t.p.Cost.Currency
+	}
+	t.section("Budget (projected month)")
+	for _, l := range budgetRows(t.p.Budget, cur) {
+		line := "  " + l
+		if strings.HasSuffix(l, "OVER") {
+			line = t.st.red(line)
+		}
+		t.line(line)
+	}
+}
+
+// budgetRows are the budget lines as text: "fleet  ¥1,200.00 -> ¥1,500.00 of ¥1,400.00  OVER".
+func budgetRows(lines []engine.BudgetLine, currency string) []string {
+	nameW := 0
+	names := make([]string, len(lines))
+	for i, l := range lines {
+		names[i] = l.Scope
+		if l.Name != "" {
+			names[i] += " " + safe(l.Name)
+		}
+		nameW = max(nameW, displayWidth(names[i]))
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		verdict := "within"
+		if l.Over {
+			verdict = "OVER"
+		}
+		out[i] = fmt.Sprintf("%s  %s -> %s of %s  %s", pad(names[i], nameW), money(currency, l.Now, false),
+			money(currency, l.After, false), money(currency, l.Amount, false), verdict)
+	}
+	return out
 }
 
 // targetBanner says that a plan narrowed by --target or --exclude is partial, naming the globs (each

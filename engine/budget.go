@@ -1,0 +1,107 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/deskfleet/deskfleet/spec"
+	"github.com/deskfleet/deskfleet/state"
+)
+
+// BudgetLine is one budget of the spec against the fleet's projected month (FleetCost): the whole
+// fleet's, a group's or a label's.
+type BudgetLine struct {
+	// Scope is "fleet", "group" or "label"; Name the group or label ("" for the fleet).
+	Scope string `json:"scope"`
+	Name  string `json:"name,omitempty"`
+	// Amount is the budget; Now the projected month of the fleet as it is, After once the plan is
+	// applied (run rate times scheduled hours, monthly prices, bandwidth: FleetCost).
+	Amount float64 `json:"amount"`
+	Now    float64 `json:"now"`
+	After  float64 `json:"after"`
+	// Over is true when After is over Amount; Blocks when the plan takes it over or further over
+	// (After > Amount and After > Now): applying then needs --allow-over-budget.
+	Over   bool `json:"over"`
+	Blocks bool `json:"blocks"`
+}
+
+// budgetLines compares the spec's budget b with the fleet's cost fc, fleet first, then groups and
+// labels by name.
+func budgetLines(b *spec.Budget, fc *FleetCost) []BudgetLine {
+	var out []BudgetLine
+	add := func(scope, name string, amount float64, row *CostRow) {
+		l := BudgetLine{Scope: scope, Name: name, Amount: amount}
+		if row != nil {
+			l.Now, l.After = row.Now.Month, row.Projected.Month
+		}
+		l.Over = l.After > amount
+		l.Blocks = l.Over && l.After > l.Now
+		out = append(out, l)
+	}
+	find := func(rows []CostRow, key string) *CostRow {
+		for i := range rows {
+			if rows[i].Key == key {
+				return &rows[i]
+			}
+		}
+		return nil
+	}
+	if b.Monthly != nil {
+		add("fleet", "", *b.Monthly, &fc.Total)
+	}
+	for _, name := range sortedMapKeys(b.Groups) {
+		add("group", name, b.Groups[name], find(fc.Groups, name))
+	}
+	for _, name := range sortedMapKeys(b.Labels) {
+		add("label", name, b.Labels[name], find(fc.Labels, name))
+	}
+	return out
+}
+
+func sortedMapKeys(m map[string]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// budget prices the fleet (CostOf) when the spec has a budget, and sets the plan's Budget lines and,
+// for each budget the plan takes over (BudgetLine.Blocks), the plan-wide over-budget guard. A fleet
+// that cannot be priced gets a warning and no budget check: the budget cannot be judged, and a
+// pricing outage must not block a power-only job.
+// It also sets what each schedule saves per month against always-on (Plan.ScheduleSavings), for a
+// spec with schedules.
+func (s *Session) budget(ctx context.Context, l *live, rec *state.Record, p *Plan, sp *Spec) {
+	b := sp.Fleet.Budget
+	scheduled := slices.ContainsFunc(l.desired.Desktops, func(d DesiredDesktop) bool { return d.Schedule != nil })
+	if b == nil && !scheduled {
+		return
+	}
+	fc, err := CostOf(ctx, s.Client, CostInput{Desired: l.desired, Snapshot: l.snapshot, Record: rec,
+		Products: l.catalog.Products, At: l.snapshot.TakenAt})
+	if err != nil {
+		p.Warnings = append(p.Warnings, Problem{Object: ObjectNetwork, Name: "budget",
+			Message: "the fleet could not be priced, so its budget (and what its schedules save) is not known: " + err.Error()})
+		return
+	}
+	p.ScheduleSavings = fc.Schedules
+	if b == nil {
+		return
+	}
+	p.Budget = budgetLines(b, fc)
+	for _, line := range p.Budget {
+		if !line.Blocks {
+			continue
+		}
+		what := "the fleet's"
+		if line.Scope != "fleet" {
+			what = fmt.Sprintf("%s %q's", line.Scope, line.Name)
+		}
+		p.Guards = append(p.Guards, GuardFinding{Guard: GuardOverBudget, Message: fmt.Sprintf(
+			"%s projected month goes from %.2f to %.2f, over its budget of %.2f", what, line.Now, line.After, line.Amount)})
+	}
+}
