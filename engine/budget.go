@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
@@ -22,7 +23,8 @@ type BudgetLine struct {
 	Now    float64 `json:"now"`
 	After  float64 `json:"after"`
 	// Over is true when After is over Amount; Blocks when the plan takes it over or further over
-	// (After > Amount and After > Now): applying then needs --allow-over-budget.
+	// (After > Amount and After > Now) with a change that adds to the bill (addsCost): applying then
+	// needs --allow-over-budget.
 	Over   bool `json:"over"`
 	Blocks bool `json:"blocks"`
 }
@@ -93,7 +95,10 @@ func (s *Session) budget(ctx context.Context, l *live, rec *state.Record, p *Pla
 		return
 	}
 	p.Budget = budgetLines(b, fc)
-	for _, line := range p.Budget {
+	adds := addsCost(p)
+	for i := range p.Budget {
+		line := &p.Budget[i]
+		line.Blocks = line.Blocks && adds
 		if !line.Blocks {
 			continue
 		}
@@ -104,4 +109,20 @@ func (s *Session) budget(ctx context.Context, l *live, rec *state.Record, p *Pla
 		p.Guards = append(p.Guards, GuardFinding{Guard: GuardOverBudget, Message: fmt.Sprintf(
 			"%s projected month goes from %.2f to %.2f, over its budget of %.2f", what, line.Now, line.After, line.Amount)})
 	}
+}
+
+// addsCost reports whether the plan makes a change that adds to the bill: a creation or replacement,
+// a change of billing, or a desktop powered on that its schedule does not turn on. Only such a plan
+// is refused for a budget: "now" counts a scheduled desktop as it is at this moment (off at night),
+// so a plan that changes nothing of the bill must not be judged by the schedule's hours.
+func addsCost(p *Plan) bool {
+	for _, c := range p.Changes {
+		switch {
+		case c.Action == ActionCreate, c.Action == ActionReplace, c.Attribute == AttrBilling:
+			return true
+		case c.Attribute == AttrPower && strings.HasSuffix(c.After, "on") && !strings.HasPrefix(c.Reason, "schedule "):
+			return true
+		}
+	}
+	return false
 }
