@@ -42,7 +42,7 @@ demo: build
 # The figures (BENCH_FIGURES, docs/performance.md) run their workload once per op (-benchtime=1x: each
 # is seconds to minutes of work, hours of simulated cloud time included); the other benchmarks run at
 # the default benchtime.
-BENCH_FIGURES = Apply200|ApplyCalls|Delete1000|PlanInSync|Plan10000|FaultConvergence
+BENCH_FIGURES = Apply200|ApplyCalls|Delete1000|PlanInSync|Plan10000|FaultConvergence|ScheduleWeek
 bench:
 	{ rc=0; \
 	  $(GO) test -run '^$$' -bench '$(BENCH_FIGURES)' -benchtime=1x -benchmem -timeout 30m ./... || rc=1; \

@@ -37,6 +37,9 @@ type Session struct {
 	Notify func(msg string)
 	// Calls returns the API requests sent so far, for a plan's Reads; nil counts none.
 	Calls func() int
+	// Now is the clock a snapshot is taken at (what schedules and expiries are judged by); nil:
+	// time.Now. Tests run it on the emulator's clock.
+	Now func() time.Time
 }
 
 // Spec is a spec loaded and checked offline: the fleet (with the digest of its files, which a saved
@@ -144,7 +147,7 @@ func (s *Session) read(ctx context.Context, sp *Spec) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, err := Observe(ctx, s.Client, ObserveOptions{SiteIDs: cat.SiteIDs(fl), Parallelism: s.Parallelism})
+	snap, err := Observe(ctx, s.Client, ObserveOptions{SiteIDs: cat.SiteIDs(fl), Parallelism: s.Parallelism, Now: s.Now})
 	if err != nil {
 		return nil, err
 	}

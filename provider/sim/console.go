@@ -22,7 +22,9 @@ func (s *Sim) mutate(f func() error) error {
 		return err
 	}
 	settled := s.settle(s.clock.Now())
-	if err := f(); err != nil {
+	err = f()
+	s.meter.mark(s.w) // a desktop added, powered or deleted out of band bills (or stops) from now
+	if err != nil {
 		if settled {
 			_ = s.saveLocked()
 		}

@@ -142,6 +142,7 @@ type Sim struct {
 	nonceQ   []nonceEntry
 	calls    map[provider.Action]int
 	store    *store // nil without DataFile
+	meter    meter
 }
 
 type nonceEntry struct {
@@ -445,6 +446,9 @@ func (s *Sim) serveLocked(name provider.Action, spec actionSpec, r *http.Request
 	settled := s.settle(now)
 	p.now, p.taskFail, p.failError = now, tf.fail, tf.error
 	data, err := spec.handle(s, p)
+	if spec.mutating {
+		s.meter.mark(s.w)
+	}
 	if err != nil {
 		if settled {
 			_ = s.saveLocked()
