@@ -656,3 +656,35 @@ func TestGitOpsDrift(t *testing.T) {
 		t.Errorf("no drift any more: want issue 31 commented and closed, got %q", w)
 	}
 }
+
+// TestGitOpsPower: the scheduled power recipe starts and stops desktops as the spec wants and
+// changes nothing else: review (spec: off) started in the console is stopped again, and a label
+// changed in the console stays for the next full apply.
+func TestGitOpsPower(t *testing.T) {
+	g := newGHTeam(t)
+	g.open(1, "ana", "c1")
+	g.plan(1, "opened", g.main)
+	mustJob(t, g.merge(1, g.main), "apply", false, "the fleet is created")
+	s, err := sim.New(sim.Options{DataFile: g.cloud})
+	must(t, err)
+	review, _ := s.DesktopByName("review")
+	design, _ := s.DesktopByName("design_001")
+	must(t, s.ConsolePower(review.ID, true))
+	must(t, s.ConsoleSetLabel(design.ID, "tmp"))
+	must(t, s.Close())
+	j := g.run("deskfleet-power.yml", ghEvent{name: "schedule", sha: sha("main"), tree: tree(g.main)})["power"]
+	if j == nil || j.failed {
+		t.Fatalf("the power job must pass:\n%v", j)
+	}
+	s, err = sim.New(sim.Options{DataFile: g.cloud})
+	must(t, err)
+	defer s.Close()
+	review, _ = s.DesktopByName("review")
+	design, _ = s.DesktopByName("design_001")
+	if review.Status != sim.StatusStopped {
+		t.Errorf("review is %s after the power job, want stopped (its spec says off)", review.Status)
+	}
+	if design.Label != "tmp" {
+		t.Errorf("design_001's label is %q: a power-only job changed a label", design.Label)
+	}
+}

@@ -22,6 +22,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deskfleet/deskfleet/engine/fleets"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"gopkg.in/yaml.v3"
@@ -72,6 +74,8 @@ var recipeExitRules = map[string]recipeExit{
 		reason: "prints the plan just saved; anything else is a broken plan file"},
 	"drift": {ok: []int{exitOK, exitDrift},
 		reason: "0 closes the drift issue and 6 opens or updates it, so the recipe must test for 6; 1 fails the job"},
+	"power": {ok: []int{exitOK, int(fleets.ExitPartial)},
+		reason: "apply --only power: 0 started and stopped what the schedules want; 3 some desktops could not be, which the next run tries again (the recipe warns); 1 fails the job"},
 	"report": {ok: []int{exitOK},
 		reason: "0 wrote the page the next step uploads; 1 fails the job"},
 }
@@ -337,7 +341,11 @@ func (j *recipeJob) deskfleetCommands(t *testing.T) []jobCommand {
 				if len(c.argv) > 1 {
 					sub = c.argv[1]
 				}
-				out = append(out, jobCommand{cmd: c, sub: sub, script: s})
+				jc := jobCommand{cmd: c, sub: sub, script: s}
+				if sub == "apply" && jc.hasFlag("--only") {
+					jc.sub = "power" // apply --only power: a scheduled job that starts and stops desktops only
+				}
+				out = append(out, jc)
 			}
 		}
 	}
@@ -365,6 +373,11 @@ func (c jobCommand) hasFlag(flag string) bool {
 func (j *recipeJob) kinds(t *testing.T) (plans, applies, drifts bool) {
 	for _, c := range j.deskfleetCommands(t) {
 		switch c.sub {
+		case "power":
+			if !strings.Contains(c.cmd.raw, "--only power") || !c.hasFlag("--auto-approve") || c.hasFlag("--pr") ||
+				strings.Contains(c.cmd.raw, "$"+guardFlagsVar) || strings.HasSuffix(c.cmd.argv[len(c.cmd.argv)-1], ".bin") {
+				t.Errorf("job %s: `%s`: a scheduled power job runs `apply --only power --auto-approve` on the spec, never with --pr, guard flags or a saved plan", j.name, c.cmd.raw)
+			}
 		case "lock":
 			plans = true
 		case "apply":
