@@ -59,6 +59,8 @@ type DesiredDesktop struct {
 	Power *provider.PowerAction
 	// Schedule, when not nil, decides the wanted power at each moment (on inside its hours).
 	Schedule *schedule.Schedule
+	// Held, when not nil, holds the power against Schedule and Power until its time (an override).
+	Held *spec.HeldPower
 	// Protect forbids deleting, replacing or rebuilding the desktop.
 	Protect bool
 	// RenamedFrom is the name of a managed desktop to rename to Name, "" when none.

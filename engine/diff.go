@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/spec"
 	"github.com/deskfleet/deskfleet/state"
 )
 
@@ -89,6 +90,7 @@ func diff(d *Desired, snap *provider.Snapshot, rec *state.Record, opt Options) *
 	df.desktops()
 	df.deletions()
 	df.unmanaged()
+	df.overrides()
 	df.guards()
 	df.build()
 	return df
@@ -856,6 +858,9 @@ func (df *differ) power(dd DesiredDesktop, live provider.Desktop, t Target, base
 	if dd.Schedule != nil {
 		c.Reason, c.OutOfBand = "schedule "+dd.Schedule.String(), false
 	}
+	if h := dd.Held; h != nil && df.opt.At.Before(h.Until) {
+		c.Reason, c.OutOfBand = heldReason(h), false
+	}
 	ci := df.addChange(c)
 	ph := phPowerOn
 	if !wantOn {
@@ -1173,23 +1178,59 @@ func groupIndex(group, name string) (int, bool) {
 const reasonNeedsStop = "the change needs it stopped"
 
 // scheduledPower returns d with the wanted power of each scheduled desktop set to the schedule's at
-// the moment at (on inside its hours, off outside); d itself is not changed.
+// the moment at (on inside its hours, off outside), and that of each desktop an override holds at
+// at (before its end) set to the override's; d itself is not changed.
 func scheduledPower(d *Desired, at time.Time) *Desired {
-	if !slices.ContainsFunc(d.Desktops, func(dd DesiredDesktop) bool { return dd.Schedule != nil }) {
+	if !slices.ContainsFunc(d.Desktops, func(dd DesiredDesktop) bool { return dd.Schedule != nil || dd.Held != nil }) {
 		return d
 	}
 	out := *d
 	out.Desktops = slices.Clone(d.Desktops)
 	for i := range out.Desktops {
 		dd := &out.Desktops[i]
-		if dd.Schedule == nil {
-			continue
+		switch {
+		case dd.Held != nil && at.Before(dd.Held.Until):
+			p := provider.PowerOff
+			if dd.Held.Power == spec.PowerOn {
+				p = provider.PowerOn
+			}
+			dd.Power = &p
+		case dd.Schedule != nil:
+			p := provider.PowerOff
+			if dd.Schedule.On(at) {
+				p = provider.PowerOn
+			}
+			dd.Power = &p
 		}
-		p := provider.PowerOff
-		if dd.Schedule.On(at) {
-			p = provider.PowerOn
-		}
-		dd.Power = &p
 	}
 	return &out
+}
+
+// heldReason says why an override holds a desktop's power: "held on until 2027-01-04 22:00 +08:00
+// (render deadline)".
+func heldReason(h *spec.HeldPower) string {
+	r := fmt.Sprintf("held %s until %s", h.Power, h.Until.Format("2006-01-02 15:04 -07:00"))
+	if h.Reason != "" {
+		r += " (" + h.Reason + ")"
+	}
+	return r
+}
+
+// overrides lists the spec's power overrides for the plan: those that hold at the moment planned,
+// and, as warnings, those that ended (to remove from the spec).
+func (df *differ) overrides() {
+	for _, dd := range df.d.Desktops {
+		h := dd.Held
+		if h == nil {
+			continue
+		}
+		if df.opt.At.Before(h.Until) {
+			df.plan.Overrides = append(df.plan.Overrides, Problem{Object: ObjectDesktop, Name: dd.Name, Pos: h.Pos.String(),
+				Message: heldReason(h)})
+			continue
+		}
+		df.problem(&df.plan.Warnings, ObjectDesktop, dd.Name, h.Pos,
+			fmt.Sprintf("the override that held it %s ended at %s", h.Power, h.Until.Format("2006-01-02 15:04 -07:00")),
+			"remove it from the spec's overrides")
+	}
 }

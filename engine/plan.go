@@ -56,6 +56,9 @@ type Plan struct {
 	Errors []Problem `json:"errors,omitempty"`
 	// Warnings are things the user should know that do not stop the plan.
 	Warnings []Problem `json:"warnings,omitempty"`
+	// Overrides are the desktops whose power an override of the spec holds at the moment planned
+	// (the message says at what, until when and why).
+	Overrides []Problem `json:"overrides,omitempty"`
 	// Unhealthy are managed objects that are not in sync and that no call can set right: a managed
 	// desktop in error that deskfleet may not replace (it ran, or it is protected). Nothing is planned
 	// for them and the rest of the plan stands, but the fleet is not in sync (InSync).

@@ -58,7 +58,7 @@ func Resolve(f *spec.Fleet, cat *Catalog, snap *provider.Snapshot) (*Desired, sp
 		out.Desktops = append(out.Desktops, DesiredDesktop{
 			Name: d.Name, Group: d.Group, Site: p.site, Product: p.product, Image: p.image, Network: p.net,
 			Bandwidth: bw, Billing: billing, Label: label, Power: power, Protect: d.Protect,
-			RenamedFrom: d.RenamedFrom, Schedule: d.Schedule, Pos: d.Pos,
+			RenamedFrom: d.RenamedFrom, Schedule: d.Schedule, Held: d.Held, Pos: d.Pos,
 		})
 	}
 	for _, a := range f.Accounts {

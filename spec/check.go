@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/deskfleet/deskfleet/schedule"
 )
@@ -96,6 +97,7 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 	used := c.resolve(fl, def)
 	c.checkBindings(fl, accounts, m.bindVal)
 	c.checkBudget(fl)
+	c.checkOverrides(fl)
 	for _, name := range sortedKeys(fl.Billing) {
 		if !used["billing:"+name] {
 			c.warnf(fl.Billing[name].Pos, "", "billing plan %q is not used by any desktop", name)
@@ -169,6 +171,7 @@ func (c *checker) mergeLayer(docs []*docInfo) *merged {
 		if di.has(keyBindings) {
 			c.mergeBindings(fl, di, m.bindVal)
 		}
+		fl.Overrides = append(fl.Overrides, di.doc.Overrides...)
 		if b := di.doc.Budget; b != nil {
 			if fl.Budget != nil {
 				c.errorf(b.Pos, "state the budget in one file", "budget is set twice (first at %s)", fl.Budget.Pos)
@@ -570,6 +573,41 @@ func (c *checker) checkBudget(fl *Fleet) {
 	for _, l := range sortedKeys(b.Labels) {
 		if !labels[l] {
 			c.warnf(at("labels"), "budgets count the desktops that carry the label", "budget: no desktop of the spec has label %q", l)
+		}
+	}
+}
+
+// checkOverrides resolves each override for the desktops it names (an unknown name is an error
+// with the closest name; an impossible time is an error at until). The last override naming a
+// desktop wins; whether it has expired is the planner's to judge (it knows the time).
+func (c *checker) checkOverrides(fl *Fleet) {
+	index := map[string]int{}
+	names := make([]string, len(fl.Desktops))
+	for i, d := range fl.Desktops {
+		index[d.Name], names[i] = i, d.Name
+	}
+	for _, o := range fl.Overrides {
+		tz := o.Timezone
+		if tz == "" {
+			tz = DefaultTimezone
+		}
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			c.errorf(o.At["timezone"], "use a name of the IANA time zone database, such as Asia/Shanghai or UTC", "override: unknown time zone %q", tz)
+			continue
+		}
+		until, err := schedule.ParseMoment(o.Until, loc)
+		if err != nil {
+			c.errorf(o.At["until"], "", "override: %v", err)
+			continue
+		}
+		for _, name := range o.Desktops {
+			i, ok := index[name]
+			if !ok {
+				c.diags = append(c.diags, Diagnostic{Pos: o.At["desktops"], Message: "override: " + unknownName("desktop", name, names)})
+				continue
+			}
+			fl.Desktops[i].Held = &HeldPower{Power: o.Power, Until: until, Reason: o.Reason, Pos: o.Pos}
 		}
 	}
 }

@@ -70,9 +70,19 @@ func TestLoadErrors(t *testing.T) {
 			want:   []string{`f.yaml:6:33: schedule: "24:30" is not a time of day · hint: hours go from 00 to 24 (24:00 only as an end), minutes from 00 to 59`},
 		},
 		{
+			reason: "an override of a desktop the spec does not have is an error with the closest name",
+			yaml:   "desktops:\n  - {name: cad, count: 2}\noverrides:\n  - {desktops: [cad_01], power: \"on\", until: \"2027-01-04 22:00\"}\n",
+			want:   []string{`f.yaml:8:16: override: unknown desktop "cad_01"; did you mean "cad_001"?; desktops: cad, cad_001`},
+		},
+		{
+			reason: "an override until an impossible time is an error at until",
+			yaml:   "desktops:\n  - {name: cad}\noverrides:\n  - {desktops: [cad], power: \"on\", until: \"2027-02-30 22:00\"}\n",
+			want:   []string{`f.yaml:8:43: override: "2027-02-30 22:00" is not a time: write 2027-01-04T08:00:00+08:00, or 2027-01-04 08:00`},
+		},
+		{
 			reason: "an unknown key with no near match lists the keys",
 			yaml:   "colour: red\n",
-			want:   []string{`f.yaml:5:1: unknown key "colour" in the spec; keys: version, fleet, extends, remove, defaults, billing, profiles, accounts, desktops, budget, bindings`},
+			want:   []string{`f.yaml:5:1: unknown key "colour" in the spec; keys: version, fleet, extends, remove, defaults, billing, profiles, accounts, desktops, budget, overrides, bindings`},
 		},
 		{
 			reason: "count expansion makes a name that another group has: both places are named",

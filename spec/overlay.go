@@ -90,6 +90,7 @@ func (c *checker) overlay(base, top *merged) *merged {
 			base.bindVal[desk] = top.bindVal[desk]
 		}
 	}
+	fl.Overrides = append(fl.Overrides, tf.Overrides...) // the overlay's come after the base's: they win
 	if tf.Budget != nil {
 		fl.Budget = tf.Budget // a budget is one decision: the overlay's replaces the base's whole
 	}

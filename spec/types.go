@@ -35,6 +35,8 @@ type Document struct {
 	Desktops []Group `yaml:"desktops,omitempty" json:"desktops,omitempty"`
 	// The fleet's monthly budget, in the API's currency (¥): plan shows the projected month against it, and apply refuses a plan that takes the fleet, a group or a label over its budget (exit 5) unless --allow-over-budget.
 	Budget *Budget `yaml:"budget,omitempty" json:"budget,omitempty"`
+	// Power held against the spec for a while: keep a desktop on past its schedule (or off) until a moment; plan shows each override, and ignores one whose time has passed (with a warning to remove it).
+	Overrides []Override `yaml:"overrides,omitempty" json:"overrides,omitempty"`
 	// Desktop name -> sub-account email. When present it is authoritative: a desktop missing from it is unbound.
 	// When absent, bindings are not managed. One account may be bound to several desktops.
 	Bindings map[string]string `yaml:"bindings,omitempty" json:"bindings,omitempty" noun:"the account bound to %q" twice:"desktop %q is bound twice" fix:"bind each desktop once; one account may have several desktops"`
@@ -217,6 +219,33 @@ type Budget struct {
 	At  map[string]Pos `yaml:"-" json:"-"`
 }
 
+// Override holds desktops' power against their schedule (or their `power`) until a moment, e.g. a
+// render that must finish tonight: `{desktops: [cad_001], power: "on", until: "2027-01-04 22:00"}`.
+type Override struct {
+	// The desktops held (their names in the spec).
+	Desktops []string `yaml:"desktops" json:"desktops" jsonschema:"minItems=1,example=cad_001" why:"an override holds named desktops"`
+	// The power they are held at, "on" or "off".
+	Power Power `yaml:"power" json:"power" jsonschema:"enum=on,enum=off,example=on" unknown:"unknown power %q" use:"use on or off" why:"an override says which power it holds"`
+	// Until when: RFC 3339 (2027-01-04T22:00:00+08:00), or YYYY-MM-DD HH:MM in the time zone below.
+	Until string `yaml:"until" json:"until" jsonschema:"minLength=1,example=2027-01-04 22:00" why:"an override ends"`
+	// Time zone of until when it names none (IANA name). Default Asia/Shanghai.
+	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty" jsonschema:"minLength=1,example=Asia/Shanghai"`
+	// Why, for the people who read the plan.
+	Reason string `yaml:"reason,omitempty" json:"reason,omitempty" jsonschema:"example=render deadline"`
+
+	// Pos is where the override's entry starts; At holds the position of each key's value, by key.
+	Pos Pos            `yaml:"-" json:"-"`
+	At  map[string]Pos `yaml:"-" json:"-"`
+}
+
+// HeldPower is an override resolved for one desktop (Desktop.Held).
+type HeldPower struct {
+	Power  Power
+	Until  time.Time
+	Reason string
+	Pos    Pos
+}
+
 // DefaultTimezone is a schedule's time zone when it names none.
 const DefaultTimezone = "Asia/Shanghai"
 
@@ -291,6 +320,8 @@ type Fleet struct {
 	Bindings Bindings
 	// Budget is the fleet's budget, nil when it has none.
 	Budget *Budget
+	// Overrides are the power overrides, in file order.
+	Overrides []Override
 	// Pos is where the (first) `fleet` key's value is.
 	Pos Pos
 }
@@ -324,6 +355,9 @@ type Desktop struct {
 	// Schedule, when not nil, decides the wanted power at each moment (the group's, else its
 	// profile's, else the defaults'; none when the group sets power).
 	Schedule *schedule.Schedule
+	// Held, when not nil, holds the power against Schedule and Power until its time (the last
+	// override that names the desktop).
+	Held *HeldPower
 	// Protect forbids deleting, replacing or rebuilding the desktop.
 	Protect bool
 	// RenamedFrom is the old name to rename from, "" when none.
