@@ -81,6 +81,8 @@ type Billing struct {
 	AutoRenew      bool `json:"autoRenew,omitempty"`
 	// RenewWithin: renew when the term ends sooner than this; 0: never renew.
 	RenewWithin time.Duration `json:"renewWithin,omitempty"`
+	// LetExpireOn: no renewal of a term that ends on this day or later (zero: none).
+	LetExpireOn time.Time `json:"letExpireOn,omitzero"`
 }
 
 // Monthly reports whether the plan is prepaid monthly.

@@ -914,7 +914,8 @@ func (df *differ) billing(dd DesiredDesktop, m match, t Target, base Change) {
 			"set a monthly billing plan for it, or replace it by deleting it and creating it again")
 	case dd.Billing.Monthly() && monthly && dd.Billing.RenewWithin > 0 && !live.ExpireTime.Time.IsZero():
 		left := live.ExpireTime.Time.Sub(df.opt.Now)
-		if left < dd.Billing.RenewWithin {
+		letExpire := !dd.Billing.LetExpireOn.IsZero() && !live.ExpireTime.Time.Before(dd.Billing.LetExpireOn)
+		if left < dd.Billing.RenewWithin && !letExpire {
 			c := base
 			c.Action, c.Attribute = ActionUpdate, AttrRenew
 			c.Before = "expires " + live.ExpireTime.Time.UTC().Format("2006-01-02")
@@ -925,6 +926,9 @@ func (df *differ) billing(dd DesiredDesktop, m match, t Target, base Change) {
 				billing: dd.Billing})
 			renewing = true
 		}
+	}
+	if monthly && !live.ExpireTime.Time.IsZero() {
+		df.expiring(dd, live.ExpireTime.Time, renewing)
 	}
 	if dd.Billing.Monthly() && monthly && m.managed && !renewing && m.rec.AutoRenew != dd.Billing.AutoRenew {
 		hint := "give its billing plan renewWithin: the renewal deskfleet then makes sets it; until then the desktop keeps its setting"
@@ -1233,4 +1237,37 @@ func (df *differ) overrides() {
 			fmt.Sprintf("the override that held it %s ended at %s", h.Power, h.Until.Format("2006-01-02 15:04 -07:00")),
 			"remove it from the spec's overrides")
 	}
+}
+
+// ExpiringWithin is how soon a monthly desktop's term must end for the plan to list it (Plan.Expiring),
+// unless its billing plan's renewWithin is longer.
+const ExpiringWithin = 14 * 24 * time.Hour
+
+// expiring lists a monthly desktop whose term ends soon, with the days left and what happens then:
+// renewed by this plan, renewed by the provider (autoRenew), or left to expire.
+func (df *differ) expiring(dd DesiredDesktop, ends time.Time, renewing bool) {
+	window := max(ExpiringWithin, dd.Billing.RenewWithin)
+	left := ends.Sub(df.opt.Now)
+	if left >= window {
+		return
+	}
+	when := fmt.Sprintf("expires %s (in %d days)", ends.Format("2006-01-02"), int(left.Hours()/24))
+	if left < 0 {
+		when = fmt.Sprintf("expired %s", ends.Format("2006-01-02"))
+	}
+	var then string
+	switch {
+	case renewing:
+		then = fmt.Sprintf("this plan renews it for %d month(s)", dd.Billing.Months)
+	case !dd.Billing.LetExpireOn.IsZero() && !ends.Before(dd.Billing.LetExpireOn):
+		then = "left to expire, as letExpireOn " + dd.Billing.LetExpireOn.Format("2006-01-02") + " says"
+	case dd.Billing.AutoRenew:
+		then = "the provider renews it (autoRenew)"
+	case dd.Billing.RenewWithin > 0:
+		then = fmt.Sprintf("deskfleet renews it within %s of the end", days(dd.Billing.RenewWithin))
+	default:
+		then = "nothing renews it: it stops at the end of its term"
+	}
+	df.plan.Expiring = append(df.plan.Expiring, Problem{Object: ObjectDesktop, Name: dd.Name, Pos: dd.Pos.String(),
+		Message: when + ": " + then})
 }

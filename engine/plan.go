@@ -56,6 +56,9 @@ type Plan struct {
 	Errors []Problem `json:"errors,omitempty"`
 	// Warnings are things the user should know that do not stop the plan.
 	Warnings []Problem `json:"warnings,omitempty"`
+	// Expiring are the monthly desktops whose term ends within ExpiringWithin (or their plan's
+	// renewWithin): the message says when, in how many days, and what happens then.
+	Expiring []Problem `json:"expiring,omitempty"`
 	// Overrides are the desktops whose power an override of the spec holds at the moment planned
 	// (the message says at what, until when and why).
 	Overrides []Problem `json:"overrides,omitempty"`

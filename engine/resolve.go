@@ -100,7 +100,7 @@ func billingOf(p spec.BillingPlan) (Billing, bool) {
 	case spec.CycleMonth:
 		return Billing{Plan: p.Name, Cycle: provider.BillCycleMonthly, Months: p.MonthsOrDefault(),
 			ToMonthEnd: p.ToMonthEnd, FullMonthPrice: p.FullMonthPrice, AutoRenew: p.AutoRenew,
-			RenewWithin: p.RenewWithinDuration}, true
+			RenewWithin: p.RenewWithinDuration, LetExpireOn: p.LetExpireOnDate}, true
 	}
 	return Billing{}, false
 }

@@ -118,8 +118,13 @@ type BillingPlan struct {
 	// days (7d). Omitted: deskfleet does not renew.
 	RenewWithin string `yaml:"renewWithin,omitempty" json:"renewWithin,omitempty" jsonschema:"pattern=^([0-9]+d|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$,example=168h,example=7d" cycle:"month" check:"duration"`
 
-	// RenewWithinDuration is RenewWithin parsed; 0 when omitted.
+	// Let the desktops expire on this day (YYYY-MM-DD, in the sites' time, Asia/Shanghai): deskfleet renews a term only while it ends before this day, and plan says when one ends on it or later (turn autoRenew off too).
+	LetExpireOn string `yaml:"letExpireOn,omitempty" json:"letExpireOn,omitempty" jsonschema:"format=date,example=2027-06-30" cycle:"month"`
+
+	// RenewWithinDuration is RenewWithin parsed; 0 when omitted. LetExpireOnDate is LetExpireOn's
+	// day at 00:00 in Asia/Shanghai; zero when omitted.
 	RenewWithinDuration time.Duration `yaml:"-" json:"-"`
+	LetExpireOnDate     time.Time     `yaml:"-" json:"-"`
 	// Name is the plan's key under `billing`; "" for the built-in per-minute plan.
 	Name string `yaml:"-" json:"-" spec:"mapkey"`
 	// Pos is where the plan is declared; At holds the position of each key's value, by key.
@@ -133,6 +138,11 @@ func (BillingPlan) noun() string { return "billing plan %q" }
 func (b *BillingPlan) decoded() {
 	if b.RenewWithin != "" {
 		b.RenewWithinDuration, _ = ParseDuration(b.RenewWithin)
+	}
+	if b.LetExpireOn != "" {
+		if loc, err := time.LoadLocation(DefaultTimezone); err == nil {
+			b.LetExpireOnDate, _ = time.ParseInLocation("2006-01-02", b.LetExpireOn, loc)
+		}
 	}
 }
 

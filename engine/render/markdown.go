@@ -52,6 +52,7 @@ func Markdown(w io.Writer, p *engine.Plan, opt MarkdownOptions) error {
 	destructive := m.destructive()
 	marker := "<!-- deskfleet-plan:" + markerEscape(p.Fleet) + " -->\n"
 	optional := []mdBlock{m.affected(), m.problems("Errors", "these objects are not planned", p.Errors),
+		m.problems("Expiring", "monthly terms ending soon", p.Expiring),
 		m.problems("Overrides", "power held against the schedule", p.Overrides),
 		m.problems("Needs attention", "not in sync; nothing is planned for these", p.Unhealthy),
 		m.problems("Warnings", "", p.Warnings), m.budget(), m.allChanges(), m.outOfBand()}

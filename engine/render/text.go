@@ -56,6 +56,7 @@ func Text(w io.Writer, p *engine.Plan, opt TextOptions) error {
 	t.changes()
 	t.unmanaged()
 	t.problems("Errors (these objects are not planned)", p.Errors, t.st.red)
+	t.problems("Expiring (monthly terms ending soon)", p.Expiring, t.st.yellow)
 	t.problems("Overrides (power held against the schedule)", p.Overrides, t.st.yellow)
 	t.problems("Needs attention (not in sync; nothing is planned for these)", p.Unhealthy, t.st.red)
 	t.problems("Warnings", p.Warnings, t.st.yellow)
