@@ -9,8 +9,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/deskfleet/deskfleet/engine"
 	"github.com/urfave/cli/v2"
+
+	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/state/stores"
 )
 
 // Exit codes, as README.md's Commands section lists them; CI scripts branch on them.
@@ -115,7 +117,7 @@ func runApp(app *cli.App, args []string, stderr io.Writer) (code int) {
 		fmt.Fprintln(stderr, "deskfleet:", msg)
 		hint := hintFor(err)
 		if hint == "" {
-			hint = stateHint(err)
+			hint = stores.RestoreHint(err)
 		}
 		if hint != "" {
 			fmt.Fprintln(stderr, "hint:", hint)
