@@ -19,17 +19,9 @@ const flagRestoreForce = "force"
 
 // stateRestoreCommand puts back the previous generation of damaged state.
 func stateRestoreCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "restore",
-		Usage:       "put back the previous generation of a damaged state file or record",
-		UsageText:   "deskfleet state restore [--state LOCATION] [--force] [FLEET]",
-		Description: help("state-restore"),
-		Flags: []cli.Flag{
-			stateFileFlag(),
-			&cli.BoolFlag{Name: flagRestoreForce, Usage: "put the previous generation back even when the state is not damaged"},
-		},
-		Action: runStateRestore,
-	}
+	return stateSubcommand("restore", "put back the previous generation of a damaged state file or record",
+		"deskfleet state restore [--state LOCATION] [--force] [FLEET]", runStateRestore,
+		&cli.BoolFlag{Name: flagRestoreForce, Usage: "put the previous generation back even when the state is not damaged"})
 }
 
 func runStateRestore(c *cli.Context) error {
