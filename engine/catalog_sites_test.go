@@ -11,10 +11,6 @@ import (
 func TestReadSites(t *testing.T) {
 	e := newReadEnv(t, nil)
 	ctx := context.Background()
-	cat, err := ReadCatalog(ctx, e.client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cases := []struct {
 		reason  string
 		want    []string
@@ -27,14 +23,18 @@ func TestReadSites(t *testing.T) {
 		{"names are exact, not folded", []string{"宿迁a"}, nil, "no site 宿迁a"},
 	}
 	for _, c := range cases {
-		got, err := cat.ReadSites(ctx, e.client, c.want)
+		calls := e.sim.Calls()["QueryProducts"]
+		cat, got, err := ReadSites(ctx, e.client, c.want)
 		if c.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 				t.Errorf("%s: error %v, want %q", c.reason, err, c.wantErr)
 			}
+			if n := e.sim.Calls()["QueryProducts"]; n != calls {
+				t.Errorf("%s: an unknown site is refused before the catalog is read: %d QueryProducts", c.reason, n-calls)
+			}
 			continue
 		}
-		if err != nil || len(got) != len(c.sites) {
+		if err != nil || len(got) != len(c.sites) || len(cat.Sites) != 3 || len(cat.Products) == 0 || len(cat.Images) == 0 {
 			t.Fatalf("%s: %d sites, %v; want %v", c.reason, len(got), err, c.sites)
 		}
 		for i, s := range got {

@@ -30,11 +30,7 @@ func runCatalog(c *cli.Context) error {
 		return err
 	}
 	defer api.Close()
-	cat, err := engine.ReadCatalog(c.Context, api.Client, nil)
-	if err != nil {
-		return err
-	}
-	sites, err := cat.ReadSites(c.Context, api.Client, c.StringSlice("site"))
+	cat, sites, err := engine.ReadSites(c.Context, api.Client, c.StringSlice("site"))
 	if err != nil {
 		return err
 	}

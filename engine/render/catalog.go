@@ -10,7 +10,7 @@ import (
 	"github.com/deskfleet/deskfleet/provider"
 )
 
-// CatalogSite is one site and its networks (engine.Catalog.ReadSites).
+// CatalogSite is one site and its networks (engine.ReadSites).
 type CatalogSite = engine.CatalogSite
 
 // Catalog writes one site of the catalog: the names a spec's site, product, image and network fields
