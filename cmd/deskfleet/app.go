@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/deskfleet/deskfleet/engine"
 	"github.com/urfave/cli/v2"
+
+	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/state/stores"
 )
 
 // Exit codes, as README.md's Commands section lists them; CI scripts branch on them.
@@ -115,7 +115,7 @@ func runApp(app *cli.App, args []string, stderr io.Writer) (code int) {
 		fmt.Fprintln(stderr, "deskfleet:", msg)
 		hint := hintFor(err)
 		if hint == "" {
-			hint = stateHint(err)
+			hint = stores.RestoreHint(err)
 		}
 		if hint != "" {
 			fmt.Fprintln(stderr, "hint:", hint)
@@ -125,7 +125,7 @@ func runApp(app *cli.App, args []string, stderr io.Writer) (code int) {
 }
 
 // specCommands take the spec as -f PATH; a positional PATH means the same (`deskfleet plan fleet/`),
-// and for apply, whose positional is otherwise a saved PLANFILE, a path that is a spec (see isSpecPath).
+// and for apply, whose positional is otherwise a saved PLANFILE, a path that is a spec (see engine.IsSpecPath).
 var specCommands = []string{"validate", "plan", "apply", "drift"}
 
 // specArgs rewrites the command line so that a spec given as a positional argument of specCommands
@@ -170,7 +170,7 @@ func specArgs(app *cli.App, args []string, stderr io.Writer) ([]string, error) {
 			continue
 		}
 		if cmd.Name == "apply" {
-			if !isSpecPath(a) {
+			if !engine.IsSpecPath(a) {
 				out = append(out, a) // PLANFILE
 				continue
 			}
@@ -182,18 +182,4 @@ func specArgs(app *cli.App, args []string, stderr io.Writer) ([]string, error) {
 		out = append(out, "-f", a)
 	}
 	return out, nil
-}
-
-// isSpecPath tells a spec from a saved plan, for apply's positional argument: a folder, a file named
-// *.yaml or *.yml, or an existing file that is not a JSON object (a plan file is one: SavePlan).
-// A path that does not exist is a plan file, which apply's own error then names.
-func isSpecPath(path string) bool {
-	if ext := strings.ToLower(filepath.Ext(path)); ext == ".yaml" || ext == ".yml" {
-		return true
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return false
-	}
-	return fi.IsDir() || !engine.LooksLikePlanFile(path)
 }

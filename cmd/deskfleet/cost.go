@@ -26,18 +26,11 @@ func runCost(c *cli.Context) error {
 	if err != nil {
 		return withHint(err, "")
 	}
-	sp, err := loadSpec(c)
+	fc, err := withSpec(c, func(sess *session, sp *engine.Spec) (*engine.FleetCost, error) {
+		return sess.Cost(c.Context, sp, engine.CostOptions{})
+	})
 	if err != nil {
 		return err
-	}
-	sess, err := openSession(c)
-	if err != nil {
-		return err
-	}
-	defer sess.close()
-	fc, err := sess.Cost(c.Context, sp, engine.CostOptions{})
-	if err != nil {
-		return fleetError(c, err)
 	}
 	switch w := c.App.Writer; format {
 	case "markdown":

@@ -47,18 +47,11 @@ func runDrift(c *cli.Context) error {
 			return rn.Drift(c.Context, repo, opt)
 		}, func(rep *fleets.Report) error { return renderFleets(c, rep, format) })
 	}
-	sp, err := loadSpec(c)
+	r, err := withSpec(c, func(sess *session, sp *engine.Spec) (*engine.DriftReport, error) {
+		return sess.Drift(c.Context, sp, opt)
+	})
 	if err != nil {
 		return err
-	}
-	sess, err := openSession(c)
-	if err != nil {
-		return err
-	}
-	defer sess.close()
-	r, err := sess.Drift(c.Context, sp, opt)
-	if err != nil {
-		return fleetError(c, err)
 	}
 	w := c.App.Writer
 	switch format {

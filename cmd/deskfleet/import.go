@@ -55,7 +55,7 @@ func runImport(c *cli.Context) error {
 	}
 	if c.Bool(flagAdopt) {
 		if err := sess.Adopt(c.Context, opt.Fleet, im, c.Duration(flagLockTimeout)); err != nil {
-			return fleetError(c, err)
+			return engineError(c, err)
 		}
 		fmt.Fprintf(c.App.ErrWriter, "adopted %s and %s into fleet %s (protected)\n",
 			plural(len(im.Desktops), "desktop"), plural(len(im.Accounts), "account"), opt.Fleet)

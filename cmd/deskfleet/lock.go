@@ -1,11 +1,10 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/engine/render"
 )
 
 // Flags of lock and unlock (and apply's --pr).
@@ -43,12 +42,7 @@ func runLock(c *cli.Context) error {
 	if err != nil {
 		return engineError(c, err)
 	}
-	verb := "stays claimed by"
-	if fresh {
-		verb = "is claimed by"
-	}
-	fmt.Fprintf(c.App.Writer, "fleet %s %s %s until it merges or closes\n", fleet, verb, got.PR)
-	return nil
+	return render.Claimed(c.App.Writer, fleet, got, fresh)
 }
 
 // openClaim opens the state and names the fleet lock and unlock work on: --fleet, else the spec's

@@ -55,18 +55,11 @@ func runPlan(c *cli.Context) error {
 			return rn.Plan(c.Context, repo, opt, c.Bool(flagDetailedExitcode))
 		}, func(rep *fleets.Report) error { return renderFleets(c, rep, format) })
 	}
-	sp, err := loadSpec(c)
+	p, err := withSpec(c, func(sess *session, sp *engine.Spec) (*engine.Plan, error) {
+		return sess.Plan(c.Context, sp, opt)
+	})
 	if err != nil {
 		return err
-	}
-	sess, err := openSession(c)
-	if err != nil {
-		return err
-	}
-	defer sess.close()
-	p, err := sess.Plan(c.Context, sp, opt)
-	if err != nil {
-		return fleetError(c, err)
 	}
 	out := c.String(flagOut)
 	if out != "" {

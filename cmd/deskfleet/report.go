@@ -29,18 +29,11 @@ func runReport(c *cli.Context) error {
 	if f := c.String(flagFormat); f != "html" {
 		return withHint(fmt.Errorf("--format %q: want html", f), "for text, Markdown or JSON use `deskfleet cost` and `deskfleet drift`")
 	}
-	sp, err := loadSpec(c)
+	r, err := withSpec(c, func(sess *session, sp *engine.Spec) (*engine.FleetReport, error) {
+		return sess.Report(c.Context, sp, engine.ReportOptions{})
+	})
 	if err != nil {
 		return err
-	}
-	sess, err := openSession(c)
-	if err != nil {
-		return err
-	}
-	defer sess.close()
-	r, err := sess.Report(c.Context, sp, engine.ReportOptions{})
-	if err != nil {
-		return fleetError(c, err)
 	}
 	var b bytes.Buffer
 	if err := render.ReportHTML(&b, r); err != nil {

@@ -130,8 +130,21 @@ func engineError(c *cli.Context, err error) error {
 	return exitWith(code, hint, err)
 }
 
-// fleetError is engineError (the name plan, drift and import call it by).
-func fleetError(c *cli.Context, err error) error { return engineError(c, err) }
+// withSpec loads the spec (loadSpec), opens the API and the state (openSession) and returns what call
+// makes of them, its error the fleet API's (engineError). The session is closed on return.
+func withSpec[T any](c *cli.Context, call func(*session, *engine.Spec) (T, error)) (v T, err error) {
+	sp, err := loadSpec(c)
+	if err != nil {
+		return v, err
+	}
+	sess, err := openSession(c)
+	if err != nil {
+		return v, err
+	}
+	defer sess.close()
+	v, err = call(sess, sp)
+	return v, engineError(c, err)
+}
 
 // exitWith is the error that makes run exit with code, printing err (nil: nothing) and hint.
 func exitWith(code fleets.Exit, hint string, err error) error {

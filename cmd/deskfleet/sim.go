@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -22,13 +21,6 @@ func simCommand() *cli.Command {
 		Description: help("sim"),
 		Subcommands: append([]*cli.Command{simServeCommand()}, simConsoleCommands()...),
 	}
-}
-
-// faultMix is how --fault-rate is split over the fault kinds: the proportions of the fault scenario
-// measured by engine's TestFaultConvergence (5% 5xx, 3% throttling, 2% dropped connections half of them
-// after the work, 2% failed tasks; docs/performance.md).
-var faultMix = struct{ http5xx, throttle, dropBefore, dropAfter, taskFailed float64 }{
-	5.0 / 12, 3.0 / 12, 1.0 / 12, 1.0 / 12, 2.0 / 12,
 }
 
 func simServeCommand() *cli.Command {
@@ -52,17 +44,13 @@ func simServeCommand() *cli.Command {
 }
 
 func runSimServe(c *cli.Context) error {
-	rate := c.Float64("fault-rate")
-	if rate < 0 || rate > 1 {
-		return fmt.Errorf("--fault-rate %v: want a fraction between 0 and 1", rate)
+	faults, err := sim.FaultsAt(c.Float64("fault-rate"))
+	if err != nil {
+		return err
 	}
-	keys := map[string]string{}
-	for _, kv := range c.StringSlice("key") {
-		id, secret, ok := strings.Cut(kv, ":")
-		if !ok || id == "" || secret == "" {
-			return errors.New("--key: want ID:SECRET (the value is not shown here)")
-		}
-		keys[id] = secret
+	keys, err := sim.ParseKeys(c.StringSlice("key"))
+	if err != nil {
+		return err
 	}
 	emu, err := sim.New(sim.Options{
 		Keys:         keys,
@@ -70,15 +58,7 @@ func runSimServe(c *cli.Context) error {
 		Latency:      c.Duration("latency"),
 		TaskDuration: c.Duration("task-time"),
 		Seed:         c.Uint64("seed"),
-		Faults: sim.Faults{
-			HTTP5xx:    rate * faultMix.http5xx,
-			Throttle:   rate * faultMix.throttle,
-			DropBefore: rate * faultMix.dropBefore,
-			DropAfter:  rate * faultMix.dropAfter,
-			TaskFailed: rate * faultMix.taskFailed,
-			// New sub-accounts fail as often as tasks do.
-			AccountFailed: rate * faultMix.taskFailed,
-		},
+		Faults:       faults,
 	})
 	if err != nil {
 		return withHint(err, "check --data, or move the file away to start a fresh cloud")

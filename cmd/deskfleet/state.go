@@ -28,10 +28,16 @@ func stateCommand() *cli.Command {
 		Usage:       "read the state (managed desktops and accounts, the apply journal, locks); clear a stale lock",
 		Description: help("state"),
 		Subcommands: []*cli.Command{
-			stateListCommand(),
-			stateShowCommand(),
-			stateHistoryCommand(),
-			stateUnlockCommand(),
+			stateSubcommand("list", "list the fleets in the state file, with their counts, serial and lock holder",
+				"deskfleet state list [--state FILE]", runStateList),
+			stateSubcommand("show", "show one fleet's managed desktops and accounts, its lock and its unfinished calls",
+				"deskfleet state show [--state FILE] FLEET", runStateShow),
+			stateSubcommand("history", "show the apply journal: who applied what, when, and how each step ended",
+				"deskfleet state history [--state FILE] [--limit N] [FLEET]", runStateHistory,
+				&cli.IntFlag{Name: flagLimit, Aliases: []string{"n"}, Value: 20, Usage: "show the newest `N` runs per fleet (0: all)"}),
+			stateSubcommand("unlock", "clear a fleet's lock left by a process that is gone (--force: any lock)",
+				"deskfleet state unlock [--state FILE] FLEET [--force]", runStateUnlock,
+				&cli.BoolFlag{Name: flagUnlockForce, Usage: "remove the lock even if its holder may still be running"}),
 			stateSettleCommand(),
 			stateMigrateCommand(),
 			stateRestoreCommand(),
@@ -40,54 +46,11 @@ func stateCommand() *cli.Command {
 	}
 }
 
-func stateListCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "list",
-		Usage:       "list the fleets in the state file, with their counts, serial and lock holder",
-		UsageText:   "deskfleet state list [--state FILE]",
-		Description: help("state-list"),
-		Flags:       []cli.Flag{stateFileFlag()},
-		Action:      runStateList,
-	}
-}
-
-func stateShowCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "show",
-		Usage:       "show one fleet's managed desktops and accounts, its lock and its unfinished calls",
-		UsageText:   "deskfleet state show [--state FILE] FLEET",
-		Description: help("state-show"),
-		Flags:       []cli.Flag{stateFileFlag()},
-		Action:      runStateShow,
-	}
-}
-
-func stateHistoryCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "history",
-		Usage:       "show the apply journal: who applied what, when, and how each step ended",
-		UsageText:   "deskfleet state history [--state FILE] [--limit N] [FLEET]",
-		Description: help("state-history"),
-		Flags: []cli.Flag{
-			stateFileFlag(),
-			&cli.IntFlag{Name: flagLimit, Aliases: []string{"n"}, Value: 20, Usage: "show the newest `N` runs per fleet (0: all)"},
-		},
-		Action: runStateHistory,
-	}
-}
-
-func stateUnlockCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "unlock",
-		Usage:       "clear a fleet's lock left by a process that is gone (--force: any lock)",
-		UsageText:   "deskfleet state unlock [--state FILE] FLEET [--force]",
-		Description: help("state-unlock"),
-		Flags: []cli.Flag{
-			stateFileFlag(),
-			&cli.BoolFlag{Name: flagUnlockForce, Usage: "remove the lock even if its holder may still be running"},
-		},
-		Action: runStateUnlock,
-	}
+// stateSubcommand is `deskfleet state NAME`, described by help/state-NAME.txt, with --state
+// (stateFileFlag) and then flags.
+func stateSubcommand(name, usage, usageText string, action cli.ActionFunc, flags ...cli.Flag) *cli.Command {
+	return &cli.Command{Name: name, Usage: usage, UsageText: usageText, Description: help("state-" + name),
+		Flags: append([]cli.Flag{stateFileFlag()}, flags...), Action: action}
 }
 
 // positionalArgs returns c's positional arguments, at most max (max < 0: any number), after applying the command's flags

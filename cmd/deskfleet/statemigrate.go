@@ -20,18 +20,10 @@ const (
 // stateMigrateCommand copies fleets' records, journal included, from one store to another: from a
 // person's state file to the team's PostgreSQL database when a fleet moves into CI, and back.
 func stateMigrateCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "migrate",
-		Usage:       "copy fleets' records (managed objects, unfinished calls, journal) to another state store",
-		UsageText:   "deskfleet state migrate --to LOCATION [--state LOCATION] [--force] [FLEET...]",
-		Description: help("state-migrate"),
-		Flags: []cli.Flag{
-			stateFileFlag(),
-			&cli.StringFlag{Name: flagMigrateTo, Usage: "the target store: a file path or a postgres:// URL"},
-			&cli.BoolFlag{Name: flagMigrateForce, Usage: "overwrite a fleet's record that already exists in the target"},
-		},
-		Action: runStateMigrate,
-	}
+	return stateSubcommand("migrate", "copy fleets' records (managed objects, unfinished calls, journal) to another state store",
+		"deskfleet state migrate --to LOCATION [--state LOCATION] [--force] [FLEET...]", runStateMigrate,
+		&cli.StringFlag{Name: flagMigrateTo, Usage: "the target store: a file path or a postgres:// URL"},
+		&cli.BoolFlag{Name: flagMigrateForce, Usage: "overwrite a fleet's record that already exists in the target"})
 }
 
 func runStateMigrate(c *cli.Context) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/deskfleet/deskfleet/engine/render"
 	"github.com/deskfleet/deskfleet/state"
 	"github.com/deskfleet/deskfleet/state/stores"
 )
@@ -18,17 +19,9 @@ const flagRestoreForce = "force"
 
 // stateRestoreCommand puts back the previous generation of damaged state.
 func stateRestoreCommand() *cli.Command {
-	return &cli.Command{
-		Name:        "restore",
-		Usage:       "put back the previous generation of a damaged state file or record",
-		UsageText:   "deskfleet state restore [--state LOCATION] [--force] [FLEET]",
-		Description: help("state-restore"),
-		Flags: []cli.Flag{
-			stateFileFlag(),
-			&cli.BoolFlag{Name: flagRestoreForce, Usage: "put the previous generation back even when the state is not damaged"},
-		},
-		Action: runStateRestore,
-	}
+	return stateSubcommand("restore", "put back the previous generation of a damaged state file or record",
+		"deskfleet state restore [--state LOCATION] [--force] [FLEET]", runStateRestore,
+		&cli.BoolFlag{Name: flagRestoreForce, Usage: "put the previous generation back even when the state is not damaged"})
 }
 
 func runStateRestore(c *cli.Context) error {
@@ -46,19 +39,7 @@ func runStateRestore(c *cli.Context) error {
 	if err != nil {
 		return restoreError(err)
 	}
-	w := c.App.Writer
-	if len(restored) > 0 && restored[0].Whole {
-		fmt.Fprintf(w, "Restored %s from its previous generation (%s.prev); the damaged file is kept beside it.\n",
-			stateLocation(c), location)
-	}
-	for _, r := range restored {
-		fmt.Fprintf(w, "Fleet %s: restored to serial %d.\n", r.Fleet, r.Serial)
-	}
-	if len(restored) == 0 {
-		fmt.Fprintln(w, "The previous generation holds no fleet.")
-	}
-	fmt.Fprintln(w, "What the lost generation recorded is gone: run `deskfleet plan` to see what differs.")
-	return nil
+	return render.Restored(c.App.Writer, restored, stateLocation(c), location)
 }
 
 // restoreError gives a held lock its exit code (4).
@@ -68,26 +49,6 @@ func restoreError(err error) error {
 		return withCode(exitLockHeld, withHint(err, "wait for that run to finish, or clear a stale lock with `deskfleet state unlock`"))
 	}
 	return err
-}
-
-// stateHint is the hint for damaged state (a *state.CorruptError): how to bring it back.
-func stateHint(err error) string {
-	var ce *state.CorruptError
-	if !errors.As(err, &ce) {
-		return ""
-	}
-	cmd := "deskfleet state restore"
-	if ce.Store != defaultStatePath {
-		cmd += " --state " + ce.Store
-	}
-	if ce.Fleet != "" {
-		cmd += " " + ce.Fleet
-	}
-	if !ce.Restorable {
-		return "no previous generation is kept to restore: put back a backup of the state, or move it aside " +
-			"and apply again (desktops the spec names are adopted)"
-	}
-	return "`" + cmd + "` puts back its previous generation (what the last run recorded is lost); then plan again"
 }
 
 // internalError reports a panic that ended a command: one line saying what happened, where, and how to

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -16,13 +15,9 @@ const (
 	flagLockTimeout = "lock-timeout"
 )
 
-// defaultStatePath is where the state lives unless --state says otherwise: relative to the working
-// directory, next to the spec, like .deskfleet/sim.db.
-var defaultStatePath = filepath.Join(".deskfleet", "state.db")
-
 // stateFileFlag is --state alone, for the commands that never wait for the lock (state ...).
 func stateFileFlag() cli.Flag {
-	return &cli.StringFlag{Name: flagState, EnvVars: []string{"DESKFLEET_STATE"}, Value: defaultStatePath,
+	return &cli.StringFlag{Name: flagState, EnvVars: []string{"DESKFLEET_STATE"}, Value: stores.DefaultLocation,
 		Usage: "where the state lives: a file (bbolt; created 0600 in a 0700 folder by the first apply, never by " +
 			"a read), or postgres://USER@HOST/DB for a team's shared state (password from PGPASSWORD or ~/.pgpass, " +
 			"or in the URL: never printed)"}

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
+
+	"github.com/deskfleet/deskfleet/engine/render"
 )
 
 // unlockCommand ends a pull request's claim of a fleet (engine.Session.Release): at its close, or
@@ -21,15 +21,8 @@ func runUnlock(c *cli.Context) error {
 	}
 	defer sess.close()
 	ended, err := sess.Release(c.Context, fleet, c.Int(flagPR), c.Bool(flagForce), c.Duration(flagLockTimeout))
-	switch {
-	case err != nil:
+	if err != nil {
 		return engineError(c, err)
-	case ended == nil && c.Int(flagPR) > 0:
-		fmt.Fprintf(c.App.Writer, "fleet %s is not claimed by pull request #%d: nothing to end\n", fleet, c.Int(flagPR))
-	case ended == nil:
-		fmt.Fprintf(c.App.Writer, "fleet %s is not claimed: nothing to end\n", fleet)
-	default:
-		fmt.Fprintf(c.App.Writer, "fleet %s is no longer claimed by %s\n", fleet, ended.PR)
 	}
-	return nil
+	return render.Released(c.App.Writer, fleet, c.Int(flagPR), ended)
 }

@@ -6,15 +6,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/provider"
 )
 
-// CatalogSite is one site and its networks: the default one (nil: none yet) and the custom ones.
-type CatalogSite struct {
-	Site    provider.Site
-	Default *provider.Network
-	Custom  []provider.Network
-}
+// CatalogSite is one site and its networks (engine.ReadSites).
+type CatalogSite = engine.CatalogSite
 
 // Catalog writes one site of the catalog: the names a spec's site, product, image and network fields
 // take there: its products with their prices, the images present there with their status, its

@@ -350,6 +350,25 @@ func Unlocked(w io.Writer, fleet string, removed *state.Holder, stale bool) erro
 	return err
 }
 
+// Restored writes what `state restore` put back (restored, as stores.Restore returns it) in the state
+// shown as location, whose file is file (for the whole file's previous generation, file.prev), and that
+// what the lost generation recorded is gone.
+func Restored(w io.Writer, restored []state.Restored, location, file string) error {
+	var b strings.Builder
+	if len(restored) > 0 && restored[0].Whole {
+		fmt.Fprintf(&b, "Restored %s from its previous generation (%s.prev); the damaged file is kept beside it.\n", location, file)
+	}
+	for _, r := range restored {
+		fmt.Fprintf(&b, "Fleet %s: restored to serial %d.\n", r.Fleet, r.Serial)
+	}
+	if len(restored) == 0 {
+		b.WriteString("The previous generation holds no fleet.\n")
+	}
+	b.WriteString("What the lost generation recorded is gone: run `deskfleet plan` to see what differs.\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 // Migrated writes that fleet's record was copied from one store to another: what it holds, as read
 // back from the target (rec), and its serial there.
 func Migrated(w io.Writer, fleet string, rec *state.Record, from, to string) error {

@@ -142,9 +142,10 @@ func TestStateList(t *testing.T) {
 	}
 }
 
-func TestUnlockedAndMigrated(t *testing.T) {
+func TestUnlockedMigratedRestored(t *testing.T) {
 	h := &state.Holder{User: "ana", Host: "build-7", PID: 99, Command: "deskfleet apply",
 		Since: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	const lost = "What the lost generation recorded is gone: run `deskfleet plan` to see what differs.\n"
 	const kept = "Unfinished calls stay recorded: the next apply settles them first (`deskfleet state show studio`).\n"
 	rec := &state.Record{Serial: 1, Desktops: map[string]state.Desktop{"vm-1": {}, "vm-2": {}},
 		Accounts: map[string]state.Account{"a@example.com": {}}, Runs: []state.Run{{ID: "r1"}},
@@ -162,6 +163,15 @@ func TestUnlockedAndMigrated(t *testing.T) {
 			"Removed the lock of fleet studio held by ana@build-7 (pid 99, deskfleet apply, since 2026-11-26 09:00:00 UTC) (--force).\n" + kept},
 		{"migrated", func(b *strings.Builder) error { return Migrated(b, "studio", rec, "state.db", "postgres://u:***@db/x") },
 			"Copied fleet studio (2 desktops, 1 account, 1 run, 0 unfinished calls) from state.db to postgres://u:***@db/x: serial 1 there.\n"},
+		{"restored whole file", func(b *strings.Builder) error {
+			return Restored(b, []state.Restored{{Fleet: "a", Serial: 3, Whole: true}, {Fleet: "b", Serial: 9, Whole: true}}, "state.db", "state.db")
+		}, "Restored state.db from its previous generation (state.db.prev); the damaged file is kept beside it.\n" +
+			"Fleet a: restored to serial 3.\nFleet b: restored to serial 9.\n" + lost},
+		{"restored one record", func(b *strings.Builder) error {
+			return Restored(b, []state.Restored{{Fleet: "studio", Serial: 4}}, "postgres://u:***@db/x", "postgres://u:p@db/x")
+		}, "Fleet studio: restored to serial 4.\n" + lost},
+		{"restored nothing", func(b *strings.Builder) error { return Restored(b, nil, "state.db", "state.db") },
+			"The previous generation holds no fleet.\n" + lost},
 	} {
 		var b strings.Builder
 		if err := tc.write(&b); err != nil {
