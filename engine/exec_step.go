@@ -48,6 +48,10 @@ type stepRun struct {
 	// prepared when a failed task made it call again for less (its effect is recorded whole).
 	attempts int
 	orig     *prepared
+	// recreated is set once a failed creation was replaced in the run (recreateFailed); tag marks
+	// the intents of a call the step makes for another op (RUN/STEP.TAG: a deletion it needs).
+	recreated bool
+	tag       string
 }
 
 // exec runs one step to its end and records it: (1) resolve its ids, (2) record its intent, (3) make
@@ -180,6 +184,9 @@ func (x *stepRun) recordIntent(pr *prepared, attempt int) (string, *StepResult) 
 	r, s := x.r, x.s
 	reqID := r.opt.NewRequestID()
 	id := fmt.Sprintf("%s/%d", r.id, s.ID)
+	if x.tag != "" {
+		id += "." + x.tag
+	}
 	if attempt > 1 {
 		id = fmt.Sprintf("%s.%d", id, attempt)
 	}
@@ -376,7 +383,7 @@ func (x *stepRun) awaitTask(ctx context.Context, pr *prepared, cr *callResult, r
 		return x.journalled(StepFailed, terr), nil
 	}
 	live := r.settleDesktops(ctx, x.s, cr.vmIDs)
-	if next := x.repeatFailedTask(ctx, pr, tf, live); next != nil {
+	if next := x.repeatFailedTask(ctx, pr, cr, tf, live); next != nil {
 		return nil, next
 	}
 	status := StepDone

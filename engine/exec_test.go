@@ -284,9 +284,28 @@ func TestApplyFailures(t *testing.T) {
 		check          func(t *testing.T, e *execEnv, res *engine.Result)
 	}{
 		{
-			name: "create-task-fails", scenario: "fifty-identical",
-			reason: "a failed CreateVm skips the power, bind and label after it; the account, independent, is created",
+			name: "create-task-fails-once", scenario: "fifty-identical",
+			reason: "a CreateVm task that fails leaves 50 desktops in error: the run deletes them and creates them again, once, and goes on",
 			fault:  func(s *sim.Sim) { s.FailNext(provider.ActionCreateVm, sim.FaultTaskFailed, 1) },
+			want: map[int]engine.StepStatus{1: engine.StepDone, 2: engine.StepDone, 3: engine.StepDone,
+				4: engine.StepDone, 5: engine.StepDone},
+			outcome: engine.OutcomeDone,
+			check: func(t *testing.T, e *execEnv, res *engine.Result) {
+				calls := e.sim.Calls()
+				if calls[provider.ActionCreateVm] != 2 || calls[provider.ActionDeleteVm] != 50 {
+					t.Errorf("CreateVm %d, DeleteVm %d: want the creation made twice and its 50 failed desktops deleted once each",
+						calls[provider.ActionCreateVm], calls[provider.ActionDeleteVm])
+				}
+				if n := len(e.sim.Desktops()); n != 50 {
+					t.Errorf("%d desktops live, want 50 (none left in error, none twice)", n)
+				}
+				e.checkConverged(t)
+			},
+		},
+		{
+			name: "create-task-fails", scenario: "fifty-identical",
+			reason: "a CreateVm that fails again after its desktops were replaced in the run skips the power, bind and label after it; the account, independent, is created",
+			fault:  func(s *sim.Sim) { s.FailNext(provider.ActionCreateVm, sim.FaultTaskFailed, 2) },
 			want: map[int]engine.StepStatus{1: engine.StepDone, 2: engine.StepFailed, 3: engine.StepSkipped,
 				4: engine.StepSkipped, 5: engine.StepSkipped},
 			outcome: engine.OutcomePartial,
