@@ -85,6 +85,8 @@ type FleetCost struct {
 	Desktops []DesktopCost `json:"desktops"`
 	// Unpriced lists what could not be priced and why (its amounts count as zero).
 	Unpriced []string `json:"unpriced"`
+	// Recommendations are the per-minute desktops that would cost less monthly, largest saving first.
+	Recommendations []Recommendation `json:"recommendations"`
 }
 
 // CostRow is one row of a split: the desktops in it and what they cost per month, now and projected.
@@ -192,6 +194,7 @@ func CostOf(ctx context.Context, c provider.Client, in CostInput) (*FleetCost, e
 		cm.fc.Currency = "CNY"
 	}
 	cm.fc.PriceCalls = len(pr.vm) + len(pr.eip)
+	cm.fc.Recommendations = recommend(cm.fc, in.Products)
 	return cm.fc, nil
 }
 

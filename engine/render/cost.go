@@ -89,6 +89,12 @@ func CostText(w io.Writer, fc *engine.FleetCost, opt TextOptions) error {
 		}
 		_ = tw.Flush()
 	}
+	if len(fc.Recommendations) > 0 {
+		b.WriteString("\n" + st.bold("Cheaper monthly (per-minute desktops that run more hours than a month costs)") + "\n")
+		for _, r := range fc.Recommendations {
+			b.WriteString("  " + recommendationLine(cur, r, safe) + "\n")
+		}
+	}
 	if len(fc.Unpriced) > 0 {
 		b.WriteString("\n" + st.yellow(st.bold(fmt.Sprintf("Not priced (%d, counted as zero)", len(fc.Unpriced)))) + "\n")
 		for _, u := range fc.Unpriced {
@@ -133,6 +139,12 @@ func CostMarkdown(w io.Writer, fc *engine.FleetCost) error {
 				money(cur, s.Saving, false))
 		}
 	}
+	if len(fc.Recommendations) > 0 {
+		b.WriteString("\n**Cheaper monthly** (per-minute desktops that run more hours than a month costs)\n\n")
+		for _, r := range fc.Recommendations {
+			b.WriteString("- " + recommendationLine(cur, r, mdEscape) + "\n")
+		}
+	}
 	if len(fc.Unpriced) > 0 {
 		fmt.Fprintf(&b, "\n**Not priced** (%d, counted as zero)\n\n", len(fc.Unpriced))
 		for _, u := range fc.Unpriced {
@@ -141,4 +153,11 @@ func CostMarkdown(w io.Writer, fc *engine.FleetCost) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// recommendationLine is one recommendation: "render: runs 730.0 h a month, ¥8,183.30 per-minute;
+// monthly ¥3,364.00 saves ¥4,819.30 (billing: a month plan)". name escapes the desktop's name.
+func recommendationLine(cur string, r engine.Recommendation, name func(string) string) string {
+	return fmt.Sprintf("%s: runs %.1f h a month, %s per-minute; monthly %s saves %s (give it a billing plan with cycle: month)",
+		name(r.Desktop), r.Hours, money(cur, r.PerMinute, false), money(cur, r.Monthly, false), money(cur, r.Saving, false))
 }
