@@ -177,6 +177,7 @@ func mustJob(t *testing.T, jobs map[string]*ghJob, name string, failed bool, rea
 // between the review and the merge, the apply plans again, posts that plan and applies nothing, and
 // a `deskfleet apply` comment by a writer applies the plan posted.
 func TestGitOpsReviewedPlanMerges(t *testing.T) {
+	t.Parallel()
 	g := newGHTeam(t)
 
 	// #1 creates the fleet. Its plan is posted once and updated in place on the next push.
@@ -303,6 +304,7 @@ func mapsKeys[V any](m map[string]V) func(yield func(string) bool) {
 // is refused naming the first, and says so on itself; closing the first ends its claim and the second
 // plans.
 func TestGitOpsClaim(t *testing.T) {
+	t.Parallel()
 	g := newGHTeam(t)
 	g.open(4, "ana", "c4")
 	mustJob(t, g.plan(4, "opened", relabel(g.main, "design-4")), "plan", false, "#4 plans first")
@@ -353,6 +355,7 @@ func TestGitOpsClaim(t *testing.T) {
 // approval the deletion is held back (the rest of the plan merges), and a deletion whose approval was
 // dismissed after the plan is blocked at the merge (exit 5) without holding up the next pull request.
 func TestGitOpsBlockedDeletion(t *testing.T) {
+	t.Parallel()
 	g := newGHTeam(t)
 	g.open(1, "ana", "c1")
 	g.plan(1, "opened", g.main)
@@ -498,6 +501,7 @@ func (g *glTeam) notes(n int) []string {
 // its plan was read; (d) a deletion is held back without a group member's approval, and applied with
 // one, a non-member's approval counting for nothing.
 func TestGitOpsGitLab(t *testing.T) {
+	t.Parallel()
 	g := newGLTeam(t)
 	g.openMR(1, "ana", "c1")
 	mustJob(t, g.planMR(1, g.main), "deskfleet-plan", false, "the plan of !1")
@@ -614,6 +618,7 @@ func TestGitOpsGitLab(t *testing.T) {
 // TestGitOpsDrift: the drift recipes open one issue when a value changed in the console (exit 6),
 // update it on the next run, and close it once the fleet is back in line (exit 0).
 func TestGitOpsDrift(t *testing.T) {
+	t.Parallel()
 	g := newGHTeam(t)
 	g.open(1, "ana", "c1")
 	g.plan(1, "opened", g.main)
@@ -661,6 +666,7 @@ func TestGitOpsDrift(t *testing.T) {
 // changes nothing else: review (spec: off) started in the console is stopped again, and a label
 // changed in the console stays for the next full apply.
 func TestGitOpsPower(t *testing.T) {
+	t.Parallel()
 	g := newGHTeam(t)
 	g.open(1, "ana", "c1")
 	g.plan(1, "opened", g.main)
