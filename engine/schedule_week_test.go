@@ -55,7 +55,7 @@ func runWeek(t testing.TB, n, days int) weekOutcome {
 	loc, _ := time.LoadLocation(weekZone)
 	start := time.Date(2027, 1, 4, 0, 0, 0, 0, loc) // a Monday
 	clock := sim.NewManualClock(start.Add(-2 * time.Hour))
-	s, err := sim.New(sim.Options{Clock: clock, Seed: 1, TaskDuration: 30 * time.Second})
+	s, err := sim.New(sim.Options{Clock: clock, Seed: 1, TaskDuration: 30 * time.Second, Meter: true})
 	if err != nil {
 		t.Fatal(err)
 	}

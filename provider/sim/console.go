@@ -23,7 +23,9 @@ func (s *Sim) mutate(f func() error) error {
 	}
 	settled := s.settle(s.clock.Now())
 	err = f()
-	s.meter.mark(s.w) // a desktop added, powered or deleted out of band bills (or stops) from now
+	if s.opt.Meter { // a desktop added, powered or deleted out of band bills (or stops) from now
+		s.meter.mark(s.w)
+	}
 	if err != nil {
 		if settled {
 			_ = s.saveLocked()

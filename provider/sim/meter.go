@@ -6,7 +6,8 @@ import "time"
 // requirePrice for every minute it is running ("using"); a monthly desktop is prepaid when ordered
 // and not metered, and neither is bandwidth. It measures schedules: a desktop stopped outside its
 // hours costs nothing then. The reference does not say how the real cloud rounds a started minute;
-// the meter counts exact time. It belongs to one process (not saved with DataFile).
+// the meter counts exact time. It belongs to one process (not saved with DataFile), and runs only
+// with Options.Meter.
 //
 // accrue is O(1) (the billing rate is kept summed); mark, which notes who bills, runs only after
 // something changed.
@@ -67,7 +68,7 @@ type Bill struct {
 	Running map[string]time.Duration
 }
 
-// Bill returns what was metered up to the clock's now.
+// Bill returns what was metered up to the clock's now; zero unless Options.Meter.
 func (s *Sim) Bill() Bill {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -10,7 +10,7 @@ import (
 // stopped; a monthly one is not metered.
 func TestMeter(t *testing.T) {
 	clock := NewManualClock(time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC))
-	s, err := New(Options{Clock: clock})
+	s, err := New(Options{Clock: clock, Meter: true})
 	if err != nil {
 		t.Fatal(err)
 	}

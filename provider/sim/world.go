@@ -198,13 +198,15 @@ func (s *Sim) taskDuration(action provider.Action) time.Duration {
 // settle finishes every task whose deadline has passed and every account whose creation is done,
 // in deadline order of discovery. Caller holds s.mu. Reports whether anything changed.
 func (s *Sim) settle(now time.Time) bool {
-	s.meter.accrue(now)
 	changed := false
-	defer func() {
-		if changed || s.meter.billing == nil {
-			s.meter.mark(s.w)
-		}
-	}()
+	if s.opt.Meter {
+		s.meter.accrue(now)
+		defer func() {
+			if changed || s.meter.billing == nil {
+				s.meter.mark(s.w)
+			}
+		}()
+	}
 	w := s.w
 	if len(w.pending) > 0 {
 		kept := w.pending[:0]
