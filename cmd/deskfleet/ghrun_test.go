@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -450,7 +451,7 @@ func (f *ghForge) runStep(r *recipe, job *ghJob, s *ghStep, script string, env m
 		vars = append(vars, k+"="+ghString(env[k]))
 	}
 	// The emulator and the test binary, over whatever the recipe says (it names no endpoint).
-	vars = append(vars, "DESKFLEET_ENDPOINT=sim:"+f.cloud, "FAKE_GH="+f.dir, "DESKFLEET_TEST_BIN="+binPath)
+	vars = append(vars, "DESKFLEET_ENDPOINT=sim:"+f.cloud, "FAKE_GH="+f.dir, "DESKFLEET_TEST_BIN="+recipeBin())
 	vars = append(vars, fastSim...)
 	cmd := exec.Command("bash", "-e", scriptFile)
 	cmd.Dir, cmd.Env = ws, vars
@@ -532,4 +533,33 @@ func (f *ghForge) useAction(r *recipe, job *ghJob, s *ghStep, uses string, ws st
 	default:
 		t.Fatalf("%s, job %s: the action %s is not modelled by this test", r.path, job.name, uses)
 	}
+}
+
+// recipeBinOnce builds the deskfleet the recipes' scripts run under the race detector.
+var recipeBinOnce = sync.OnceValues(func() (string, error) {
+	dir := filepath.Join(filepath.Dir(binPath), "plain") // removed with TestMain's folder
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, filepath.Base(binPath))
+	out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return path, nil
+})
+
+// recipeBin is the deskfleet the recipes' scripts run: the test binary, or, under the race detector
+// (whose binary starts and runs several times slower, and the recipes run it hundreds of times), the
+// same command built once without it. The race detector still covers every command in-process and
+// through the CLI tests.
+func recipeBin() string {
+	if !raceEnabled {
+		return binPath
+	}
+	path, err := recipeBinOnce()
+	if err != nil {
+		return binPath
+	}
+	return path
 }

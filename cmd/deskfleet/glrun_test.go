@@ -181,7 +181,7 @@ func (f *ghForge) runGitLabJob(r *recipe, j *recipeJob, job *ghJob, pvars map[st
 	}
 	vars["DESKFLEET_STATE"] = f.state
 	env := []string{"PATH=" + f.bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + ws,
-		"DESKFLEET_ENDPOINT=sim:" + f.cloud, "FAKE_GH=" + f.dir, "DESKFLEET_TEST_BIN=" + binPath}
+		"DESKFLEET_ENDPOINT=sim:" + f.cloud, "FAKE_GH=" + f.dir, "DESKFLEET_TEST_BIN=" + recipeBin()}
 	for k, v := range vars {
 		env = append(env, k+"="+v)
 	}
