@@ -15,11 +15,6 @@ type MarkdownOptions struct {
 	MaxBytes int
 }
 
-// DestructiveLabel is the pull-request label by which reviewers allow a plan's destructive changes
-// on merge: the apply recipes of examples/ci add --allow-delete, --allow-replace and --allow-rebuild
-// only when the merged pull request carries it.
-const DestructiveLabel = "deskfleet:allow-destructive"
-
 // DefaultMaxBytes is the default cap of a Markdown plan: under the 65,536 characters a GitHub
 // comment may hold, with room for what a CI step adds around it.
 const DefaultMaxBytes = 60000
@@ -244,7 +239,7 @@ func (m mdWriter) destructive() mdBlock {
 	b.head = "\n**Destructive**"
 	if len(flags) > 0 {
 		b.head += " (apply needs the flag each names: " + codeList(flags) + "; the CI recipes of examples/ci pass them " +
-			"on merge only when the pull request has the " + code(DestructiveLabel) + " label)"
+			"on merge only after an approving review by the configured team or a code owner, and hold these changes back otherwise)"
 	}
 	b.head += "\n"
 	return b
