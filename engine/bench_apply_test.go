@@ -100,20 +100,7 @@ func newApplyEnv(tb testing.TB, fl *spec.Fleet, opt sim.Options, concurrent int)
 		tb.Fatal(err)
 	}
 	e.st = memory.New()
-	ctx := context.Background()
-	if e.lock, err = e.st.Lock(ctx, "bench", state.Holder{User: "bench"}, 0); err != nil {
-		tb.Fatal(err)
-	}
-	rec, err := e.st.Read(ctx, "bench")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.plan = readPlan(tb, fl, e.c, rec, concurrent)
-	if len(e.plan.Errors) > 0 {
-		tb.Fatalf("plan errors: %+v", e.plan.Errors)
-	}
-	s.ResetCalls()
-	return e
+	return e.planned(tb, s, fl, concurrent)
 }
 
 func (e *applyEnv) apply(tb testing.TB, opt engine.ExecOptions) (time.Duration, map[provider.Action]int, int) {
@@ -254,20 +241,7 @@ func newVirtualApply(tb testing.TB, fl *spec.Fleet, clock *virtualClock, latency
 		tb.Fatal(err)
 	}
 	e.st = clockedStore{Store: memory.New(), clock: clock}
-	ctx := context.Background()
-	if e.lock, err = e.st.Lock(ctx, "bench", state.Holder{User: "bench"}, 0); err != nil {
-		tb.Fatal(err)
-	}
-	rec, err := e.st.Read(ctx, "bench")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e.plan = readPlan(tb, fl, e.c, rec, concurrent)
-	if len(e.plan.Errors) > 0 {
-		tb.Fatalf("plan errors: %+v", e.plan.Errors)
-	}
-	s.ResetCalls()
-	return e
+	return e.planned(tb, s, fl, concurrent)
 }
 
 // apply200Groups are BenchmarkApply200's four groups of 50 (three powered off), bound to five
@@ -473,4 +447,25 @@ func describeSteps(p *engine.Plan) string {
 		lines = append(lines, fmt.Sprintf("  %d %s after %v", s.ID, s.Op.Action(), s.After))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// planned locks the bench fleet in e's store, plans fl against the emulator s and resets its call
+// counts: the environment ready to apply.
+func (e *applyEnv) planned(tb testing.TB, s *sim.Sim, fl *spec.Fleet, concurrent int) *applyEnv {
+	tb.Helper()
+	ctx := context.Background()
+	var err error
+	if e.lock, err = e.st.Lock(ctx, "bench", state.Holder{User: "bench"}, 0); err != nil {
+		tb.Fatal(err)
+	}
+	rec, err := e.st.Read(ctx, "bench")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.plan = readPlan(tb, fl, e.c, rec, concurrent)
+	if len(e.plan.Errors) > 0 {
+		tb.Fatalf("plan errors: %+v", e.plan.Errors)
+	}
+	s.ResetCalls()
+	return e
 }
