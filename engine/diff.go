@@ -469,9 +469,9 @@ func (df *differ) desktops() {
 			df.claimed[m.live.ID] = true
 			df.existing(dd, m)
 			if m.managed {
-				dd, live := dd, m.live
-				names := []string{dd.Name, m.rec.Name, live.Name}
-				dupChecks = append(dupChecks, func() { df.duplicates(dd.Name, dd.Pos, live, names...) })
+				name, pos, live := dd.Name, dd.Pos, m.live // not the whole desktop: 10,000 closures
+				names := []string{name, m.rec.Name, live.Name}
+				dupChecks = append(dupChecks, func() { df.duplicates(name, pos, live, names...) })
 			}
 			if !df.noWant[dd.Name] {
 				df.want(dd, m.live.ID)

@@ -39,7 +39,8 @@ func Resolve(f *spec.Fleet, cat *Catalog, snap *provider.Snapshot) (*Desired, sp
 		snap = &provider.Snapshot{}
 	}
 	r := &resolver{cat: cat, snap: snap, reported: map[spec.Diagnostic]bool{}, placed: map[placeKey]placement{}}
-	out := &Desired{Fleet: f.Name, BindingsSet: f.Bindings.Set, Catalog: cat}
+	out := &Desired{Fleet: f.Name, BindingsSet: f.Bindings.Set, Catalog: cat,
+		Desktops: make([]DesiredDesktop, 0, len(f.Desktops))}
 	for _, d := range f.Desktops {
 		p := r.place(d)
 		billing, billOK := r.billing(d)

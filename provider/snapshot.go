@@ -75,9 +75,13 @@ func (s *Snapshot) Desktop(id string) (Desktop, bool) {
 
 // DesktopsNamed returns every desktop with this name, in snapshot order: names may collide.
 func (s *Snapshot) DesktopsNamed(name string) []Desktop {
-	var out []Desktop
-	for _, i := range s.index().byName[name] {
-		out = append(out, s.Desktops[i])
+	idx := s.index().byName[name]
+	if len(idx) == 0 {
+		return nil
+	}
+	out := make([]Desktop, len(idx))
+	for k, i := range idx {
+		out[k] = s.Desktops[i]
 	}
 	return out
 }

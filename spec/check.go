@@ -94,6 +94,7 @@ func assemble(docs []*docInfo) (*Fleet, Diagnostics) {
 	}
 	c.checkPlans(fl)
 	accounts := c.checkAccounts(fl)
+	fl.Desktops = make([]Desktop, 0, desktopCount(fl.Groups)) // 10,000 desktops: one allocation, not twenty
 	used := c.resolve(fl, def)
 	c.checkBindings(fl, accounts, m.bindVal)
 	c.checkBudget(fl)
@@ -610,4 +611,13 @@ func (c *checker) checkOverrides(fl *Fleet) {
 			fl.Desktops[i].Held = &HeldPower{Power: o.Power, Until: until, Reason: o.Reason, Pos: o.Pos}
 		}
 	}
+}
+
+// desktopCount is how many desktops the groups make (before any check), capped at MaxDesktops.
+func desktopCount(groups []Group) int {
+	n := 0
+	for _, g := range groups {
+		n += max(g.CountOrDefault(), 0)
+	}
+	return min(n, MaxDesktops)
 }
