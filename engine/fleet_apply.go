@@ -83,7 +83,10 @@ type SettleError struct {
 func (e *SettleError) Error() string { return e.Err.Error() }
 func (e *SettleError) Unwrap() error { return e.Err }
 
-// Apply makes the live fleet match the plan, under the fleet's lock:
+// Apply makes the live fleet match the plan, under the fleet's lock. It first refuses a request it
+// must not run: Exec.PollInterval below its floor (CheckPollInterval: MinPollInterval, or
+// MinLocalPollInterval against an emulator on this machine), a power-only request with a saved plan
+// that does more. Then it
 //
 //  1. takes the fleet's lock (a *state.LockedError names the holder; a holder whose process is known
 //     to be gone is taken over, with a Notify), and checks the fleet's pull-request claim: claimed by
@@ -110,6 +113,11 @@ func (s *Session) Apply(ctx context.Context, req ApplyRequest) (*ApplyOutcome, e
 		// A scheduled power-only job must never run a saved plan that does more.
 		return nil, fmt.Errorf("apply --only %s: the saved plan is not a --only %s plan; make one with `deskfleet plan --only %s --out FILE`",
 			req.Plan.Only, req.Plan.Only, req.Plan.Only)
+	}
+	if req.Exec.PollInterval != 0 { // zero: the default, above every floor
+		if err := CheckPollInterval(req.Exec.PollInterval, s.localAPI()); err != nil {
+			return nil, err
+		}
 	}
 	fleet := req.fleet()
 	lock, err := s.lock(ctx, fleet, "deskfleet apply", req.LockTimeout)
@@ -331,4 +339,11 @@ func gitCommit(files []string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// localAPI reports whether the Session's API is an emulator on this machine (a client that says so:
+// gcw.Client.Local), where a poll interval below MinPollInterval is allowed.
+func (s *Session) localAPI() bool {
+	l, ok := s.Client.(interface{ Local() bool })
+	return ok && l.Local()
 }

@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/provider"
 	"github.com/deskfleet/deskfleet/provider/gcw"
 	"github.com/deskfleet/deskfleet/provider/sim"
 	"github.com/deskfleet/deskfleet/state"
@@ -328,4 +330,41 @@ func TestFleetAPIPolicy(t *testing.T) {
 			t.Fatalf("a plan made before another apply must be refused as stale: err %v, live %v", err, e.liveNames())
 		}
 	})
+}
+
+// remoteClient is a client that does not say it is local (the real API's).
+type remoteClient struct{ provider.Client }
+
+// TestApplyPollIntervalFloor: Apply, not the front end, refuses a poll interval below its floor: 1 s
+// against the real API, 10 ms against an emulator on this machine; nothing is locked or called.
+func TestApplyPollIntervalFloor(t *testing.T) {
+	e := newFleetEnv(t)
+	sp := e.writeSpec(t, 1)
+	cases := []struct {
+		local  bool
+		poll   time.Duration
+		refuse bool
+		reason string
+	}{
+		{true, 5 * time.Millisecond, true, "below the emulator's floor of 10 ms"},
+		{false, 500 * time.Millisecond, true, "below the real API's floor of 1 s"},
+		{false, time.Second, false, "the real API's floor itself"},
+	}
+	for _, tc := range cases {
+		sess := *e.sess
+		if !tc.local {
+			sess.Client = remoteClient{e.sess.Client}
+		}
+		exec := e.exec()
+		exec.PollInterval = tc.poll
+		_, err := sess.Apply(context.Background(), engine.ApplyRequest{Spec: sp, Confirm: engine.AutoApprove{}, Exec: exec,
+			Plan: engine.PlanOptions{Targets: []string{"nomatch"}}})
+		refused := err != nil && strings.Contains(err.Error(), "poll interval")
+		if refused != tc.refuse {
+			t.Errorf("%s: poll %s local %v: %v", tc.reason, tc.poll, tc.local, err)
+		}
+	}
+	if n := e.sim.MutatingCalls(); n != 0 {
+		t.Errorf("%d mutating calls", n)
+	}
 }

@@ -93,6 +93,10 @@ func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 var _ provider.Client = (*Client)(nil)
 
+// Local reports whether the client's endpoint is on this machine (an emulator): the engine then
+// allows a poll interval below the real API's floor (engine.MinLocalPollInterval).
+func (c *Client) Local() bool { return Loopback(c.endpoint) }
+
 // New returns a client for cfg. It fails when the credentials are missing or the endpoint is not an
 // absolute http(s) URL.
 func New(cfg Config) (*Client, error) {
