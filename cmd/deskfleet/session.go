@@ -163,14 +163,12 @@ func isRepo(c *cli.Context) bool { return c.IsSet("file") && fleets.IsRepo(specP
 
 // runRepo runs a command over the fleets of the repository -f names (isRepo), limited by
 // --changed-since, with each fleet's spec warnings on stderr, and exits with the worst of the fleets'
-// exits. --target and --out are one fleet's, and refused.
+// exits. --out saves one fleet's plan, and is refused (the runner refuses --target).
 func runRepo(c *cli.Context, run func(rn *fleets.Runner, repo *fleets.Repo) *fleets.Report,
 	show func(rep *fleets.Report) error) error {
-	for _, f := range []string{flagTarget, flagOut} { // one fleet's
-		if commandFlag(c.Command, f) != nil && c.IsSet(f) {
-			return withHint(fmt.Errorf("--%s is one fleet's, and -f names a fleet repository", f),
-				"give one fleet's folder: -f "+filepath.Join(specPaths(c)[0], "FLEET")+" --"+f+" ...")
-		}
+	if commandFlag(c.Command, flagOut) != nil && c.IsSet(flagOut) {
+		return withHint(fmt.Errorf("--%s is one fleet's, and -f names a fleet repository", flagOut),
+			"give one fleet's folder: -f "+filepath.Join(specPaths(c)[0], "FLEET")+" --"+flagOut+" ...")
 	}
 	repo, err := fleets.Open(specPaths(c)[0])
 	if err != nil {
@@ -188,6 +186,9 @@ func runRepo(c *cli.Context, run func(rn *fleets.Runner, repo *fleets.Repo) *fle
 		}
 	}
 	rep := run(rn, repo)
+	if rep.Err != nil {
+		return engineError(c, rep.Err)
+	}
 	for _, r := range rep.Fleets {
 		for _, d := range r.Warnings {
 			fmt.Fprintln(c.App.ErrWriter, d.String())

@@ -3,6 +3,7 @@ package fleets
 import (
 	"context"
 	"errors"
+	"path/filepath"
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/spec"
@@ -33,6 +34,29 @@ type Report struct {
 	Bases []string
 	// Exit is the worst of the fleets' exits (Worst).
 	Exit Exit
+	// Err, when set, is why no fleet was run (a *TargetsError): Exit is ExitError.
+	Err error
+}
+
+// TargetsError is a run's error when it is given --target: globs of one fleet's desktops, which a
+// repository of fleets does not run (--exclude, which leaves out, applies to every fleet).
+type TargetsError struct{ Root string }
+
+func (e *TargetsError) Error() string {
+	return "--target is one fleet's, and -f names a fleet repository"
+}
+
+// Hint says how to target one fleet.
+func (e *TargetsError) Hint() string {
+	return "give one fleet's folder: -f " + filepath.Join(e.Root, "FLEET") + " --target ..."
+}
+
+// refuseTargets is the report of a run given targets: none of the fleets runs.
+func refuseTargets(cmd Command, repo *Repo, targets []string) *Report {
+	if len(targets) == 0 {
+		return nil
+	}
+	return &Report{Command: cmd, Root: repo.Root, Exit: ExitError, Err: &TargetsError{Root: repo.Root}}
 }
 
 // Result is one fleet's part of a run. Exactly one of Plan, Drift and Applied is set when the
@@ -68,8 +92,12 @@ type Runner struct {
 	After  func(r *Result)
 }
 
-// Plan plans every fleet; detailed is plan's --detailed-exitcode (changes exit 2).
+// Plan plans every fleet; detailed is plan's --detailed-exitcode (changes exit 2). Targets are one
+// fleet's: given any, no fleet runs (Report.Err).
 func (rn *Runner) Plan(ctx context.Context, repo *Repo, opt engine.PlanOptions, detailed bool) *Report {
+	if rep := refuseTargets(CommandPlan, repo, opt.Targets); rep != nil {
+		return rep
+	}
 	return rn.run(ctx, repo, CommandPlan, func(f *Fleet, r *Result) {
 		p, err := rn.Session.Plan(ctx, f.Spec, opt)
 		if err != nil {
@@ -85,6 +113,9 @@ func (rn *Runner) Plan(ctx context.Context, repo *Repo, opt engine.PlanOptions, 
 
 // Drift checks every fleet for drift.
 func (rn *Runner) Drift(ctx context.Context, repo *Repo, opt engine.DriftOptions) *Report {
+	if rep := refuseTargets(CommandDrift, repo, opt.Targets); rep != nil {
+		return rep
+	}
 	return rn.run(ctx, repo, CommandDrift, func(f *Fleet, r *Result) {
 		d, err := rn.Session.Drift(ctx, f.Spec, opt)
 		if err != nil {
@@ -98,6 +129,11 @@ func (rn *Runner) Drift(ctx context.Context, repo *Repo, opt engine.DriftOptions
 // Apply applies every fleet's spec, with the request req makes for it (its Spec is set here, and a
 // Saved plan dropped: a saved plan is one fleet's, and a front end refuses one with a repository).
 func (rn *Runner) Apply(ctx context.Context, repo *Repo, req func(f *Fleet) engine.ApplyRequest) *Report {
+	for _, f := range repo.Fleets {
+		if rep := refuseTargets(CommandApply, repo, req(f).Plan.Targets); rep != nil {
+			return rep
+		}
+	}
 	return rn.run(ctx, repo, CommandApply, func(f *Fleet, r *Result) {
 		rq := req(f)
 		rq.Spec, rq.Saved = f.Spec, nil

@@ -2,6 +2,7 @@ package fleets
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -103,7 +104,7 @@ func TestRunnerApplyThenNoChanges(t *testing.T) {
 	rn := &Runner{Session: sess}
 	rep := rn.Apply(ctx, repo, func(*Fleet) engine.ApplyRequest {
 		return engine.ApplyRequest{Confirm: engine.AutoApprove{},
-			Exec: engine.ExecOptions{PollInterval: 5 * time.Millisecond, TaskTimeout: time.Minute}}
+			Exec: engine.ExecOptions{PollInterval: engine.MinLocalPollInterval, TaskTimeout: time.Minute}}
 	})
 	wantRes := []want{{"bad", ExitError}, {"lab", ExitOK}, {"nosite", ExitError}}
 	if got := results(rep); !slices.Equal(got, wantRes) || rep.Exit != ExitError {
@@ -152,5 +153,30 @@ func TestRunnerInterrupted(t *testing.T) {
 	rep := (&Runner{Session: newSession(t)}).Plan(ctx, threeFleets(t), engine.PlanOptions{}, false)
 	if rep.Fleets[1].Err == nil || rep.Exit != ExitError {
 		t.Errorf("after an interruption the fleets left are reported not run: %+v", rep.Fleets[1])
+	}
+}
+
+// TestRunnerRefusesTargets: targets are one fleet's globs; the runner itself refuses them for a
+// repository (whatever the front end), running no fleet, for plan, drift and apply alike.
+func TestRunnerRefusesTargets(t *testing.T) {
+	repo := threeFleets(t)
+	ran := 0
+	rn := &Runner{Session: newSession(t), Before: func(*Fleet) { ran++ }}
+	ctx := context.Background()
+	reps := map[string]*Report{
+		"plan":  rn.Plan(ctx, repo, engine.PlanOptions{Targets: []string{"ws"}}, false),
+		"drift": rn.Drift(ctx, repo, engine.DriftOptions{Targets: []string{"ws"}}),
+		"apply": rn.Apply(ctx, repo, func(*Fleet) engine.ApplyRequest {
+			return engine.ApplyRequest{Plan: engine.PlanOptions{Targets: []string{"ws"}}, Confirm: engine.AutoApprove{}}
+		}),
+	}
+	for name, rep := range reps {
+		var te *TargetsError
+		if !errors.As(rep.Err, &te) || rep.Exit != ExitError || len(rep.Fleets) != 0 {
+			t.Errorf("%s: err %v exit %v fleets %d, want a *TargetsError, exit 1 and no fleet run", name, rep.Err, rep.Exit, len(rep.Fleets))
+		}
+	}
+	if ran != 0 {
+		t.Errorf("%d fleets ran", ran)
 	}
 }
