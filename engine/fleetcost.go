@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/deskfleet/deskfleet/provider"
+	"github.com/deskfleet/deskfleet/schedule"
 	"github.com/deskfleet/deskfleet/state"
 )
 
@@ -211,6 +212,22 @@ type costModel struct {
 	in CostInput
 	at time.Time
 	fc *FleetCost
+	// hours are the hours of the month each schedule runs, computed once per schedule (the desktops
+	// of a group share theirs).
+	hours map[*schedule.Schedule]float64
+}
+
+// scheduledHours is how many hours of the month from cm.at the schedule runs.
+func (cm *costModel) scheduledHours(sc *schedule.Schedule) float64 {
+	if h, ok := cm.hours[sc]; ok {
+		return h
+	}
+	if cm.hours == nil {
+		cm.hours = map[*schedule.Schedule]float64{}
+	}
+	h := min(sc.HoursBetween(cm.at, cm.at.Add(time.Duration(MonthHours)*time.Hour)), MonthHours)
+	cm.hours[sc] = h
+	return h
 }
 
 // match pairs the spec's desktops with the live ones as Diff does: by the vmId the record keeps
@@ -350,7 +367,7 @@ func (cm *costModel) priceProjected(ctx context.Context, w DesiredDesktop, l *pr
 	switch {
 	case w.Schedule != nil:
 		p.Power, p.Schedule = PowerBasisSchedule, w.Schedule.String()
-		p.Hours = min(w.Schedule.HoursBetween(cm.at, cm.at.Add(time.Duration(MonthHours)*time.Hour)), MonthHours)
+		p.Hours = cm.scheduledHours(w.Schedule)
 	case w.Power != nil && *w.Power == provider.PowerOff:
 		p.Power, p.Hours = PowerBasisOff, 0
 	case w.Power == nil && l != nil && !liveOn(*l):

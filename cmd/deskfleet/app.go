@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -182,4 +183,36 @@ func specArgs(app *cli.App, args []string, stderr io.Writer) ([]string, error) {
 		out = append(out, "-f", a)
 	}
 	return out, nil
+}
+
+// internalError reports a panic that ended a command: one line saying what happened, where, and how to
+// report it. The exit code is exitError (1), never the runtime's 2, which `plan --detailed-exitcode`
+// means as "changes present".
+func internalError(stderr io.Writer, r any) int {
+	where := ""
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	for {
+		f, more := frames.Next()
+		// The first frame that is not the runtime's (panic, fault) is where it happened.
+		if !strings.HasPrefix(f.Function, "runtime.") && f.Function != "" {
+			where = fmt.Sprintf(" (in %s, %s:%d)", f.Function, trimPath(f.File), f.Line)
+			break
+		}
+		if !more {
+			break
+		}
+	}
+	fmt.Fprintf(stderr, "deskfleet: internal error: %v%s\n", r, where)
+	fmt.Fprintln(stderr, "hint: this is a bug in deskfleet, not in your spec or state: please report it with this message, "+
+		"the command you ran and the output of `deskfleet version`")
+	return exitError
+}
+
+// trimPath keeps a source file's path from the module on (no build machine's folders).
+func trimPath(file string) string {
+	if i := strings.Index(file, "deskfleet/"); i >= 0 {
+		return file[i:]
+	}
+	return file
 }
