@@ -228,9 +228,10 @@ func (s *Session) diff(ctx context.Context, l *live, rec *state.Record, opt Plan
 	owners, ownErr := s.owners(ctx, sp.Fleet.Name)
 	p := Diff(l.desired, l.snapshot, rec, Options{Targets: opt.Targets, Excludes: opt.Excludes,
 		MaxDeletePercent: opt.MaxDeletePercent, Owners: owners, At: opt.At, BatchLimits: opt.BatchLimits})
-	s.budget(ctx, l, rec, p, sp)
 	if opt.Only == OnlyPower {
-		powerOnly(p)
+		powerOnly(p) // starts and stops only: no budget to judge, so the fleet is not priced
+	} else {
+		s.budget(ctx, l, rec, p, sp)
 	}
 	p.SpecFiles, p.Targets, p.Excludes, p.BatchLimits = sp.Fleet.Files, opt.Targets, opt.Excludes, opt.BatchLimits
 	var te *TargetError

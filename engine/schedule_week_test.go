@@ -39,6 +39,7 @@ type weekOutcome struct {
 	desktops, applies     int
 	bill, implied         float64
 	outside, otherMutates int      // power calls outside the schedule; mutating calls but OperateVm
+	priceCalls            int      // QueryVmPrice and GetEipPrice: a power-only apply prices nothing
 	notes                 []string // what went wrong, for the log
 }
 
@@ -144,7 +145,9 @@ desktops:
 			out.notes = append(out.notes, fmt.Sprintf("OperateVm %v at %s", pc.on, pc.at.In(loc).Format("Mon 15:04:05")))
 		}
 	}
-	for a, k := range s.Calls() {
+	counts := s.Calls()
+	out.priceCalls = counts[provider.ActionQueryVmPrice] + counts[provider.ActionGetEipPrice]
+	for a, k := range counts {
 		if a != provider.ActionOperateVm && sim.IsMutating(a) {
 			out.otherMutates += k
 		}
@@ -173,6 +176,9 @@ func checkWeek(t testing.TB, o weekOutcome) {
 		o.desktops, o.applies, o.bill, o.implied, off*100, o.outside, o.otherMutates)
 	if off > weekBound {
 		t.Errorf("the bill is %.2f%% off the schedule's, more than %.0f%%", off*100, weekBound*100)
+	}
+	if o.priceCalls > 0 {
+		t.Errorf("%d price calls: a power-only apply has nothing to price", o.priceCalls)
 	}
 	if o.outside > 0 || o.otherMutates > 0 {
 		t.Errorf("%d power calls outside the schedule and %d other mutating calls, want none", o.outside, o.otherMutates)
