@@ -43,7 +43,7 @@ type ExecOptions struct {
 	// half each time, with ±25% jitter, up to MaxPollInterval (default 15s, the vendor's own pace).
 	// Once the run has seen a task of an action complete, the first poll of the next one of that
 	// action comes one to two PollIntervals before the shortest duration seen, then paces as above:
-	// PollInterval is the floor (callers hold it to MinPollInterval, CheckPollInterval). The same
+	// PollInterval is the floor (Session.Apply holds it to CheckPollInterval's). The same
 	// pacing re-reads desktops that are busy and sub-accounts that are still "creating".
 	PollInterval    time.Duration
 	MaxPollInterval time.Duration
