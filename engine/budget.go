@@ -71,26 +71,39 @@ func sortedMapKeys(m map[string]float64) []string {
 	return keys
 }
 
-// budget prices the fleet (CostOf) when the spec has a budget, and sets the plan's Budget lines and,
-// for each budget the plan takes over (BudgetLine.Blocks), the plan-wide over-budget guard. A fleet
-// that cannot be priced gets a warning and no budget check: the budget cannot be judged, and a
-// pricing outage must not block a power-only job.
-// It also sets what each schedule saves per month against always-on (Plan.ScheduleSavings), for a
-// spec with schedules.
+// MonthlyCost is a fleet's projected month (FleetCost) now and after a plan: the fleet's row and one
+// row per group of the spec (CostNotInSpec for the managed desktops the spec no longer names).
+type MonthlyCost struct {
+	Currency string    `json:"currency"`
+	Fleet    CostRow   `json:"fleet"`
+	Groups   []CostRow `json:"groups"`
+}
+
+// budget prices the fleet (costOf, with the plan's pricer) when the spec has a budget or a schedule,
+// or the plan changes the bill (changesMonth), and sets the plan's Monthly; for a spec with a budget
+// its Budget lines and, for each budget the plan takes over (BudgetLine.Blocks), the plan-wide
+// over-budget guard; for a spec with schedules what each saves per month against always-on
+// (Plan.ScheduleSavings). Compute is priced from the catalog already read, so the only calls are one
+// GetEipPrice per bandwidth the plan's own pricing did not ask. A fleet that cannot be priced gets a
+// warning and no budget check: the budget cannot be judged, and a pricing outage must not block a
+// power-only job.
 func (s *Session) budget(ctx context.Context, l *live, rec *state.Record, p *Plan, sp *Spec) {
 	b := sp.Fleet.Budget
 	scheduled := slices.ContainsFunc(l.desired.Desktops, func(d DesiredDesktop) bool { return d.Schedule != nil })
-	if b == nil && !scheduled {
+	if b == nil && !scheduled && !changesMonth(p) {
 		return
 	}
-	fc, err := CostOf(ctx, s.Client, CostInput{Desired: l.desired, Snapshot: l.snapshot, Record: rec,
+	fc, err := costOf(ctx, l.pricer(s.Client), CostInput{Desired: l.desired, Snapshot: l.snapshot, Record: rec,
 		Products: l.catalog.Products, At: l.snapshot.TakenAt})
 	if err != nil {
 		p.Warnings = append(p.Warnings, Problem{Object: ObjectNetwork, Name: "budget",
-			Message: "the fleet could not be priced, so its budget (and what its schedules save) is not known: " + err.Error()})
+			Message: "the fleet could not be priced, so its projected month (its budget, what its schedules save) is not known: " + err.Error()})
 		return
 	}
-	p.ScheduleSavings = fc.Schedules
+	p.Monthly = &MonthlyCost{Currency: fc.Currency, Fleet: fc.Total, Groups: fc.Groups}
+	if scheduled {
+		p.ScheduleSavings = fc.Schedules
+	}
 	if b == nil {
 		return
 	}
@@ -109,6 +122,18 @@ func (s *Session) budget(ctx context.Context, l *live, rec *state.Record, p *Pla
 		p.Guards = append(p.Guards, GuardFinding{Guard: GuardOverBudget, Message: fmt.Sprintf(
 			"%s projected month goes from %.2f to %.2f, over its budget of %.2f", what, line.Now, line.After, line.Amount)})
 	}
+}
+
+// changesMonth reports whether a step of the plan changes the fleet's month: a creation, a deletion,
+// a start or stop, or a change of billing. (A renewal prepays a term the month already counts.)
+func changesMonth(p *Plan) bool {
+	return slices.ContainsFunc(p.Steps, func(s Step) bool {
+		switch s.Op.Kind() {
+		case KindCreateDesktops, KindDeleteDesktop, KindPowerDesktops, KindUpdateOrder:
+			return true
+		}
+		return false
+	})
 }
 
 // addsCost reports whether the plan makes a change that adds to the bill: a creation or replacement,

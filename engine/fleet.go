@@ -135,6 +135,16 @@ type live struct {
 	desired     *Desired
 	start       time.Time
 	callsBefore int
+	// prices is the run's pricer (pricer): the plan and the fleet's cost share its quotes.
+	prices *pricer
+}
+
+// pricer is the pricer of what l read, made on first use: every price query of the run is made once.
+func (l *live) pricer(c provider.Client) *pricer {
+	if l.prices == nil {
+		l.prices = newPricer(c, PriceInput{Products: l.catalog.Products, Snapshot: l.snapshot})
+	}
+	return l.prices
 }
 
 // read reads the catalog and the live desktops, sub-accounts and networks of the spec's sites, and
@@ -211,7 +221,7 @@ func (s *Session) readWithRecord(ctx context.Context, sp *Spec) (*live, *state.R
 // When the other fleets' records cannot be read, the plan says so in a warning and adopts as before.
 func (s *Session) planFrom(ctx context.Context, l *live, rec *state.Record, opt PlanOptions, sp *Spec) *Plan {
 	p := s.diff(ctx, l, rec, opt, sp)
-	cost, err := Price(ctx, s.Client, p, PriceInput{Products: l.catalog.Products, Snapshot: l.snapshot})
+	cost, err := l.pricer(s.Client).price(ctx, p)
 	if err != nil {
 		p.Warnings = append(p.Warnings, Problem{Object: ObjectNetwork, Name: "cost",
 			Message: "the plan could not be priced: " + err.Error()})

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -44,7 +45,8 @@ const (
 	CostNotInSpec = "(not in the spec)"
 )
 
-// FleetCost is what a fleet costs per month, now and projected, priced with the API's own quotes.
+// FleetCost is what a fleet costs per month, now and projected, priced with the API's own prices
+// (the catalog's, and GetEipPrice's quotes).
 //
 // Now is the live fleet as it is: the desktops the state manages and the live desktops the spec names,
 // with their live product, billing, bandwidth and power (a running per-minute desktop runs all month,
@@ -56,8 +58,8 @@ const (
 //
 // The month of a desktop is:
 //   - per-minute: the hourly rate x its hours (Hours, at most MonthHours) plus its bandwidth;
-//   - monthly: the month's price (QueryVmPrice for a one-month term: a longer prepaid term amortises
-//     to the same price per month) whatever its power, plus its bandwidth;
+//   - monthly: the product's monthly price (monthPrice: a longer prepaid term amortises to the same
+//     price per month) whatever its power, plus its bandwidth;
 //   - bandwidth: GetEipPrice's price per day of its EIP x MonthHours / 24, whatever its power (the
 //     EIP stays with a stopped desktop; the API quotes its lines by the day).
 //
@@ -70,8 +72,8 @@ type FleetCost struct {
 	MonthHours    float64   `json:"month_hours"`
 	// Reads says how much was read (filled by Session.Cost, like Plan.Reads).
 	Reads Reads `json:"reads"`
-	// PriceCalls is the number of price queries (QueryVmPrice, GetEipPrice) the estimate made: one per
-	// distinct site, product and billing, and one per distinct site, line and bandwidth.
+	// PriceCalls is the number of price queries the estimate made: GetEipPrice once per distinct site,
+	// line and bandwidth (compute is priced from the catalog, without a call).
 	PriceCalls int `json:"price_calls"`
 
 	// Total is the fleet's row; Groups, Labels and Accounts split it by the spec's group, the label
@@ -165,20 +167,23 @@ type CostInput struct {
 	At time.Time
 }
 
-// CostOf prices the fleet, now and projected (see FleetCost). It makes read calls only, through the
-// plan's pricer (Price): QueryVmPrice once per distinct (site, goodsId, billing) with one desktop and
-// a one-month term, GetEipPrice once per distinct (site, line, Mbps) for one EIP. Their number depends
-// on the products and bandwidths in play, never on the number of desktops. A desktop that cannot be
-// priced (product not offered, line unknown) is listed in Unpriced and counts as zero; an API error
-// (or two currencies) is returned.
+// CostOf prices the fleet, now and projected (see FleetCost). Compute is priced from the catalog
+// (Products: QueryProducts' requirePrice and monthPrice), without a call; bandwidth with GetEipPrice,
+// once per distinct (site, line, Mbps) for one EIP. The number of calls depends on the bandwidths in
+// play, never on the number of desktops. A desktop that cannot be priced (product not offered, line
+// unknown) is listed in Unpriced and counts as zero; an API error (or two currencies) is returned.
 func CostOf(ctx context.Context, c provider.Client, in CostInput) (*FleetCost, error) {
+	return costOf(ctx, newPricer(c, PriceInput{Products: in.Products, Snapshot: in.Snapshot}), in)
+}
+
+// costOf is CostOf with pr's caches: a plan priced with the same pricer asks each bandwidth's price
+// once for both. in.Products and in.Snapshot must be pr's.
+func costOf(ctx context.Context, pr *pricer, in CostInput) (*FleetCost, error) {
 	at := in.At
 	if at.IsZero() && in.Snapshot != nil {
 		at = in.Snapshot.TakenAt
 	}
-	pr := &pricer{c: c, in: PriceInput{Products: in.Products, Snapshot: in.Snapshot},
-		vm: map[vmPriceKey]float64{}, eip: map[eipPriceKey]float64{}}
-	pr.index()
+	callsBefore := pr.calls
 	cm := &costModel{pr: pr, in: in, at: at, fc: &FleetCost{FormatVersion: CostFormatVersion, At: at,
 		MonthHours: MonthHours, Unpriced: []string{}}}
 	if in.Desired != nil {
@@ -194,7 +199,7 @@ func CostOf(ctx context.Context, c provider.Client, in CostInput) (*FleetCost, e
 	if cm.fc.Currency == "" {
 		cm.fc.Currency = "CNY"
 	}
-	cm.fc.PriceCalls = len(pr.vm) + len(pr.eip)
+	cm.fc.PriceCalls = pr.calls - callsBefore
 	cm.fc.Recommendations = recommend(cm.fc, in.Products)
 	return cm.fc, nil
 }
@@ -332,9 +337,7 @@ func (cm *costModel) priceNow(ctx context.Context, l provider.Desktop) (*Desktop
 	}
 	prod, ok := cm.pr.products[priceProductKey{l.SiteID, l.ProductID}]
 	if ok {
-		if err := cm.priceCompute(ctx, p, prod); err != nil {
-			return nil, err
-		}
+		cm.priceCompute(p, prod)
 	} else {
 		p.Unpriced = "product " + l.ProductID + " not offered at its site"
 	}
@@ -373,9 +376,7 @@ func (cm *costModel) priceProjected(ctx context.Context, w DesiredDesktop, l *pr
 	case w.Power == nil && l != nil && !liveOn(*l):
 		p.Power, p.Hours = PowerBasisOff, 0
 	}
-	if err := cm.priceCompute(ctx, p, w.Product); err != nil {
-		return nil, err
-	}
+	cm.priceCompute(p, w.Product)
 	switch {
 	case w.Bandwidth <= 0:
 	case w.Network.Fix != NetReady:
@@ -401,23 +402,17 @@ func (cm *costModel) projectedAccount(w DesiredDesktop, l *provider.Desktop) str
 	return ""
 }
 
-// priceCompute sets p's compute part from the product's quote (one QueryVmPrice per site, goodsId
-// and billing, for one desktop and one month).
-func (cm *costModel) priceCompute(ctx context.Context, p *DesktopPrice, prod provider.Product) error {
-	k := vmPriceKey{SiteID: prod.SiteID, GoodsID: prod.GoodsID, Cycle: provider.BillCyclePerMinute, Num: 1}
+// priceCompute sets p's compute part from the product's own prices in the catalog (QueryProducts'
+// requirePrice and monthPrice, already read with the catalog): no call. A per-minute desktop's rate
+// per hour is requirePrice x 60 rounded to the cent, as QueryVmPrice quotes it; a monthly desktop's
+// month is monthPrice (a longer prepaid term amortises to the same price per month).
+func (cm *costModel) priceCompute(p *DesktopPrice, prod provider.Product) {
 	if p.Billing == CostMonthly {
-		k.Cycle, k.Duration = provider.BillCycleMonthly, 1
+		p.MonthPrice, p.Prepaid = prod.PricePerMonth, prod.PricePerMonth
+		return
 	}
-	amount, err := cm.pr.vmPrice(ctx, k)
-	if err != nil {
-		return err
-	}
-	if p.Billing == CostMonthly {
-		p.MonthPrice, p.Prepaid = amount, amount
-	} else {
-		p.PerHour, p.Compute = amount, amount*p.Hours
-	}
-	return nil
+	p.PerHour = math.Round(prod.PricePerMinute*60*100) / 100
+	p.Compute = p.PerHour * p.Hours
 }
 
 // priceBandwidth sets p's bandwidth part: one GetEipPrice per site, line and Mbps.
@@ -472,7 +467,7 @@ func (s *Session) Cost(ctx context.Context, sp *Spec, opt CostOptions) (*FleetCo
 	if err != nil {
 		return nil, err
 	}
-	fc, err := CostOf(ctx, s.Client, CostInput{Desired: l.desired, Snapshot: l.snapshot, Record: rec,
+	fc, err := costOf(ctx, l.pricer(s.Client), CostInput{Desired: l.desired, Snapshot: l.snapshot, Record: rec,
 		Products: l.catalog.Products, At: opt.At})
 	if err != nil {
 		return nil, fmt.Errorf("pricing the fleet: %w", err)

@@ -80,7 +80,7 @@ func TestCostOf(t *testing.T) {
 				"scratch-9": telecom10 / 24 * 730,
 				"lead":      priceCents(t4.MonthPrice),
 			},
-			vmCalls: 3, eipCalls: 2,
+			vmCalls: 0, eipCalls: 2,
 		},
 		{
 			name:   "schedule, power off, delete",
@@ -111,7 +111,7 @@ func TestCostOf(t *testing.T) {
 				"lead":      priceCents(t4.MonthPrice),
 				"fresh":     telecom5 / 24 * 730,
 			},
-			vmCalls: 3, eipCalls: 3,
+			vmCalls: 0, eipCalls: 3,
 		},
 	}
 	for _, tc := range cases {
@@ -199,8 +199,8 @@ func TestCostOfSchedulesSaving(t *testing.T) {
 }
 
 // TestCostOfCallsPerProduct: a fleet of 1,000 desktops over two products, two billings and two
-// bandwidths is priced with one QueryVmPrice per (site, product, billing) and one GetEipPrice per
-// (site, line, Mbps): 4 + 2 calls, not one per desktop.
+// bandwidths is priced with no QueryVmPrice (compute comes from the catalog already read) and one
+// GetEipPrice per (site, line, Mbps): 2 calls, not one per desktop.
 func TestCostOfCallsPerProduct(t *testing.T) {
 	e := newPriceEnv(t)
 	fc, err := engine.CostOf(context.Background(), e.c, engine.CostInput{Desired: costBigFleet(t, e, 1000),
@@ -210,8 +210,8 @@ func TestCostOfCallsPerProduct(t *testing.T) {
 	}
 	calls := e.sim.Calls()
 	// The three live desktops of priceEnv are not in this fleet's spec or record: they are not priced.
-	if calls[provider.ActionQueryVmPrice] != 4 || calls[provider.ActionGetEipPrice] != 2 {
-		t.Errorf("QueryVmPrice x%d, GetEipPrice x%d for 1,000 desktops; want x4 (2 products x 2 billings) and x2 (2 bandwidths on one line)",
+	if calls[provider.ActionQueryVmPrice] != 0 || calls[provider.ActionGetEipPrice] != 2 {
+		t.Errorf("QueryVmPrice x%d, GetEipPrice x%d for 1,000 desktops; want x0 (the catalog's prices) and x2 (2 bandwidths on one line)",
 			calls[provider.ActionQueryVmPrice], calls[provider.ActionGetEipPrice])
 	}
 	if fc.Total.Projected.Desktops != 1000 || len(fc.Groups) != 7 {
@@ -237,12 +237,12 @@ func costBigFleet(t testing.TB, e *priceEnv, n int) *engine.Desired {
 }
 
 // BenchmarkCostOf1000 prices a fleet of 1,000 desktops (costBigFleet). The bound is from the workload:
-// one price query per distinct (site, product, billing) and per distinct (site, line, Mbps), 4 + 2 = 6,
-// whatever the number of desktops; x_bound is the queries made over it.
+// compute from the catalog QueryProducts already read (no query), one GetEipPrice per distinct (site,
+// line, Mbps): 2, whatever the number of desktops; x_bound is the queries made over it.
 func BenchmarkCostOf1000(b *testing.B) {
 	e := newPriceEnv(b)
 	in := engine.CostInput{Desired: costBigFleet(b, e, 1000), Snapshot: e.in.Snapshot, Products: e.in.Products, At: priceNow}
-	const bound = 6
+	const bound = 2
 	e.sim.ResetCalls()
 	for b.Loop() {
 		if _, err := engine.CostOf(context.Background(), e.c, in); err != nil {

@@ -75,6 +75,10 @@ type Plan struct {
 	// ScheduleSavings are what each schedule of the spec saves per month against always-on (nil
 	// when the spec has none).
 	ScheduleSavings []ScheduleSaving `json:"schedule_savings,omitempty"`
+	// Monthly is the fleet's projected month before and after the plan, whole and per group (nil
+	// when the fleet was not priced: a spec without budget or schedule whose plan changes nothing of
+	// the bill, or a power-only plan).
+	Monthly *MonthlyCost `json:"monthly,omitempty"`
 	// Want and WantAccounts are what the state record holds for the desktops and accounts the plan
 	// covers once it is applied: the values the API cannot report back (image, auto-renewal, protect)
 	// and the ones deskfleet enforces. VmID is "" for a desktop the plan creates: the executor takes it

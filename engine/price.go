@@ -48,8 +48,20 @@ type PriceInput struct {
 // per-hour figures derived from per-minute and per-day prices are not; round only for display.
 // Lines follow the plan's step order, so the same plan and answers give the same Cost.
 func Price(ctx context.Context, c provider.Client, p *Plan, in PriceInput) (*Cost, error) {
+	return newPricer(c, in).price(ctx, p)
+}
+
+// newPricer is a pricer with empty caches: each distinct query it is asked is made once.
+func newPricer(c provider.Client, in PriceInput) *pricer {
 	pr := &pricer{c: c, in: in, vm: map[vmPriceKey]float64{}, eip: map[eipPriceKey]float64{}}
 	pr.index()
+	return pr
+}
+
+// price is Price with pr's caches: a query pr answered before (for the fleet's cost, say) is not
+// made again. The lines are p's alone.
+func (pr *pricer) price(ctx context.Context, p *Plan) (*Cost, error) {
+	pr.lines = nil
 	for _, s := range p.Steps {
 		po, ok := s.Op.(pricedOp)
 		if !ok {
@@ -101,6 +113,8 @@ type pricer struct {
 	eip      map[eipPriceKey]float64
 	currency string
 	lines    []CostLine
+	// calls counts the queries made (cache misses).
+	calls int
 }
 
 func (pr *pricer) index() {
@@ -126,6 +140,7 @@ func (pr *pricer) vmPrice(ctx context.Context, k vmPriceKey) (float64, error) {
 	if v, ok := pr.vm[k]; ok {
 		return v, nil
 	}
+	pr.calls++
 	resp, err := pr.c.QueryVmPrice(ctx, provider.QueryVmPriceRequest{SiteID: k.SiteID, GoodsID: k.GoodsID,
 		BillCycle: k.Cycle, Num: k.Num, Duration: k.Duration, IsToMonth: k.IsToMonth})
 	if err != nil {
@@ -153,6 +168,7 @@ func (pr *pricer) eipPerDay(ctx context.Context, k eipPriceKey) (float64, error)
 	if v, ok := pr.eip[k]; ok {
 		return v, nil
 	}
+	pr.calls++
 	resp, err := pr.c.GetEipPrice(ctx, provider.GetEipPriceRequest{SiteID: k.SiteID, Size: 1,
 		BandwidthConfID: k.ConfID, QosMbps: k.Qos})
 	if err != nil {

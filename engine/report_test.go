@@ -58,8 +58,8 @@ func TestSessionReport(t *testing.T) {
 		t.Errorf("runs %+v: want the one apply, done", r.Runs)
 	}
 	calls := e.sim.Calls()
-	if got := calls[provider.ActionQueryVmPrice]; got != 1 {
-		t.Errorf("QueryVmPrice x%d for 3 desktops of one product: want 1", got)
+	if got := calls[provider.ActionQueryVmPrice]; got != 0 {
+		t.Errorf("QueryVmPrice x%d for 3 desktops: want none (compute is priced from the catalog)", got)
 	}
 	total := 0
 	for _, c := range calls {

@@ -80,6 +80,11 @@ func studioPlan() *engine.Plan {
 		{What: "cad-01, 3 months", Prepaid: 10092, PerHour: -2.8, Steps: []int{7}},
 		{What: "scratch-9 deleted", PerHour: -8.41, Steps: []int{11}},
 	}}
+	row := func(key string, nowN int, now float64, afterN int, after float64) engine.CostRow {
+		return engine.CostRow{Key: key, Now: engine.CostTotal{Desktops: nowN, Month: now}, Projected: engine.CostTotal{Desktops: afterN, Month: after}}
+	}
+	p.Monthly = &engine.MonthlyCost{Currency: "CNY", Fleet: row("studio", 5, 14321.5, 7, 41030.2), Groups: []engine.CostRow{
+		row("(not in the spec)", 1, 6139.3, 0, 0), row("cad", 2, 6728, 2, 9492), row("lab", 2, 1454.2, 2, 1454.2), row("render", 0, 0, 3, 30084)}}
 	return p
 }
 

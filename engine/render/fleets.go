@@ -173,6 +173,9 @@ func planWhat(p *engine.Plan) string {
 	if len(p.Errors) > 0 {
 		what += ", " + plural(len(p.Errors), "error", "errors")
 	}
+	if mc := p.Monthly; mc != nil && mc.Fleet.Projected.Month != mc.Fleet.Now.Month {
+		what += fmt.Sprintf("; month %s -> %s", money(mc.Currency, mc.Fleet.Now.Month, false), money(mc.Currency, mc.Fleet.Projected.Month, false))
+	}
 	return what
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/deskfleet/deskfleet/engine"
@@ -50,7 +51,7 @@ func Markdown(w io.Writer, p *engine.Plan, opt MarkdownOptions) error {
 		m.problems("Expiring", "monthly terms ending soon", p.Expiring),
 		m.problems("Overrides", "power held against the schedule", p.Overrides),
 		m.problems("Needs attention", "not in sync; nothing is planned for these", p.Unhealthy),
-		m.problems("Warnings", "", p.Warnings), m.budget(), m.allChanges(), m.outOfBand()}
+		m.problems("Warnings", "", p.Warnings), m.monthly(), m.budget(), m.allChanges(), m.outOfBand()}
 
 	var whole strings.Builder
 	whole.WriteString(head)
@@ -349,6 +350,33 @@ func (m mdWriter) outOfBand() mdBlock {
 	}
 	b.head = fmt.Sprintf("\n<details><summary>Changed outside deskfleet (%d)</summary>\n\n", len(b.items))
 	return b
+}
+
+// monthly is the fleet's projected month before and after the plan, then each group's, as a table
+// (the groups are cut first when the comment is long).
+func (m mdWriter) monthly() mdBlock {
+	mc := m.p.Monthly
+	if mc == nil {
+		return mdBlock{}
+	}
+	head := "\n**Monthly cost** (projected month: before -> after this plan)\n\n" +
+		"| | Desktops | Before | After | Change |\n|---|---:|---:|---:|---:|\n" +
+		monthlyRow(mc.Currency, "**fleet** "+code(mc.Fleet.Key), mc.Fleet)
+	b := mdBlock{head: head, more: "| _and %d more groups: see the JSON artifact_ | | | | |\n", keep: true}
+	for _, g := range mc.Groups {
+		b.items = append(b.items, monthlyRow(mc.Currency, "group "+code(g.Key), g))
+	}
+	return b
+}
+
+// monthlyRow is one row of the monthly table: desktops, month before, after, and the change.
+func monthlyRow(cur, name string, r engine.CostRow) string {
+	desktops := strconv.Itoa(r.Now.Desktops)
+	if r.Projected.Desktops != r.Now.Desktops {
+		desktops += " -> " + strconv.Itoa(r.Projected.Desktops)
+	}
+	return fmt.Sprintf("| %s | %s | %s | %s | %s |\n", name, desktops, money(cur, r.Now.Month, false),
+		money(cur, r.Projected.Month, false), money(cur, r.Projected.Month-r.Now.Month, true))
 }
 
 // budget lists the spec's budgets against the projected month, now and after the plan.

@@ -253,6 +253,21 @@ func (t *textWriter) cost() {
 		}
 		t.line("    " + pad(safe(l.What), whatW) + "  " + strings.Join(parts, " · "))
 	}
+	if mc := t.p.Monthly; mc != nil {
+		t.line(fmt.Sprintf("  projected month %s -> %s (%s)", money(mc.Currency, mc.Fleet.Now.Month, false),
+			money(mc.Currency, mc.Fleet.Projected.Month, false), money(mc.Currency, mc.Fleet.Projected.Month-mc.Fleet.Now.Month, true)))
+		nameW := 0
+		for _, g := range mc.Groups {
+			nameW = max(nameW, min(displayWidth(safe(g.Key)), targetCap))
+		}
+		for _, g := range mc.Groups {
+			if g.Now.Month == g.Projected.Month {
+				continue // the groups the plan does not change are in the JSON and the PR comment
+			}
+			t.line(fmt.Sprintf("    group %s  %s -> %s (%s)", pad(safe(g.Key), nameW), money(mc.Currency, g.Now.Month, false),
+				money(mc.Currency, g.Projected.Month, false), money(mc.Currency, g.Projected.Month-g.Now.Month, true)))
+		}
+	}
 	for _, sv := range t.p.ScheduleSavings {
 		t.line(fmt.Sprintf("  schedule %s saves %s a month against always-on (%d desktops, %.1f h)",
 			safe(sv.Schedule), money(c.Currency, sv.Saving, false), sv.Desktops, sv.Hours))
