@@ -36,8 +36,8 @@ func costPrice(billing, label, account, power string, hours, rate, monthPrice, b
 func costFixture() *engine.FleetCost {
 	sched := "Mon-Fri 08:30-19:00 Asia/Shanghai"
 	fc := &engine.FleetCost{FormatVersion: engine.CostFormatVersion, Fleet: "studio", At: planTime, Currency: "CNY",
-		MonthHours: engine.MonthHours, PriceCalls: 3,
-		Reads:           engine.Reads{Desktops: 3, Accounts: 1, Sites: 1, Calls: 9, Elapsed: 1200 * time.Millisecond},
+		MonthHours: engine.MonthHours, PriceCalls: 1,
+		Reads:           engine.Reads{Desktops: 3, Accounts: 1, Sites: 1, Calls: 7, Elapsed: 1200 * time.Millisecond},
 		Unpriced:        []string{"new: bandwidth: the line is known once the network is created"},
 		Recommendations: []engine.Recommendation{{Desktop: "设计", Hours: 730, PerMinute: 8183.3, Monthly: 3364, Saving: 4819.3}}}
 	sp := costPrice(engine.CostPerMinute, "render", "", engine.PowerBasisSchedule, 228.5, 10.98, 0, 12, 10)
