@@ -902,9 +902,10 @@ func (df *differ) billing(dd DesiredDesktop, m match, t Target, base Change) {
 		c.Action, c.Attribute = ActionUpdate, AttrBilling
 		c.Before, c.After = "per-minute", describeBilling(dd.Billing)
 		c.Reason = "one-way: the API cannot switch back"
+		c.Guard = GuardPrepay
 		ci := df.addChange(c)
 		df.add(task{phase: phUpdateOrder, key: billingKey(dd.Billing), desk: dd.Name, target: t, change: ci,
-			billing: dd.Billing})
+			billing: dd.Billing, guard: GuardPrepay})
 	case !dd.Billing.Monthly() && monthly:
 		c := base
 		c.Action, c.Attribute, c.Before, c.After = ActionUpdate, AttrBilling, "monthly", describeBilling(dd.Billing)
@@ -921,9 +922,10 @@ func (df *differ) billing(dd DesiredDesktop, m match, t Target, base Change) {
 			c.Before = "expires " + live.ExpireTime.Time.UTC().Format("2006-01-02")
 			c.After = fmt.Sprintf("+%d month(s)", dd.Billing.Months)
 			c.Reason = fmt.Sprintf("expires within renewWithin (%s)", days(dd.Billing.RenewWithin))
+			c.Guard = GuardPrepay
 			ci := df.addChange(c)
 			df.add(task{phase: phRenew, key: billingKey(dd.Billing), desk: dd.Name, target: t, change: ci,
-				billing: dd.Billing})
+				billing: dd.Billing, guard: GuardPrepay})
 			renewing = true
 		}
 	}

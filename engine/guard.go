@@ -19,6 +19,9 @@ type Approvals struct {
 	Force bool
 	// OverBudget allows a plan that takes the fleet, a group or a label over its budget.
 	OverBudget bool
+	// Prepay allows the steps that commit money up front: renewals (RenewalOrder) and conversions
+	// to monthly (UpdateOrder). A monthly creation is not guarded: creating is what the change asks.
+	Prepay bool
 }
 
 func (a Approvals) allows(g Guard) bool {
@@ -35,6 +38,8 @@ func (a Approvals) allows(g Guard) bool {
 		return a.Force
 	case GuardOverBudget:
 		return a.OverBudget
+	case GuardPrepay:
+		return a.Prepay
 	}
 	return false // a guard this version does not know: nothing allows it
 }
@@ -103,6 +108,7 @@ func (e *GuardError) Flags() []string {
 //     is on it), else a deletion (needs Delete) of a desktop rec manages; deleting an unmanaged
 //     desktop, or a protected one, is never allowed;
 //   - a RebuildDesktop needs Rebuild and a managed, unprotected desktop;
+//   - an UpdateOrder or a RenewOrder needs Prepay (money committed up front);
 //   - deleting more than maxDeletePercent (nil: DefaultMaxDeletePercent; negative: no limit) of the
 //     desktops rec manages needs Force, and so does every plan-wide guard the plan carries.
 //
@@ -156,6 +162,9 @@ func stepGuards(s Step, rec *state.Record, created map[string]bool) []Blocked {
 		}
 	case RebuildDesktop:
 		t, need = op.Desktop, GuardRebuild
+	case UpdateOrder, RenewOrder:
+		// Money committed up front: guarded whatever the plan file says.
+		return []Blocked{{Step: s.ID, Guard: GuardPrepay, Message: describeStep(s)}}
 	default:
 		if s.Guard == GuardNone {
 			return nil

@@ -40,6 +40,9 @@ func TestCheckGuards(t *testing.T) {
 	label := engine.Step{ID: 1, Op: engine.LabelDesktops{Label: "x", Targets: []engine.Target{{Name: "art", VmID: "vm-1"}}},
 		Guard: engine.GuardRebuild}
 	power := engine.Step{ID: 1, Op: engine.PowerDesktops{Power: provider.PowerOff, Targets: []engine.Target{{Name: "art", VmID: "vm-1"}}}}
+	monthly := engine.Billing{Cycle: provider.BillCycleMonthly, Months: 1}
+	renew := engine.Step{ID: 1, Op: engine.RenewOrder{Billing: monthly, Targets: []engine.Target{{Name: "art", VmID: "vm-1"}}}}
+	convert := engine.Step{ID: 2, Op: engine.UpdateOrder{Billing: monthly, Targets: []engine.Target{{Name: "art_002", VmID: "vm-3"}}}}
 	all := engine.Approvals{Delete: true, Replace: true, Rebuild: true, Force: true}
 	cases := []struct {
 		name, reason string
@@ -88,6 +91,12 @@ func TestCheckGuards(t *testing.T) {
 			steps: []engine.Step{del(1, "broken", "vm-11", engine.GuardNone)}, want: []engine.Guard{engine.GuardDelete}},
 		{name: "harmless step", reason: "powering off needs no approval",
 			steps: []engine.Step{power}},
+		{name: "renewal, guard stripped", reason: "a RenewalOrder commits money up front: --allow-prepay whatever its guard field says",
+			steps: []engine.Step{renew}, approvals: all, want: []engine.Guard{engine.GuardPrepay}},
+		{name: "conversion to monthly", reason: "an UpdateOrder prepays its term: --allow-prepay",
+			steps: []engine.Step{convert}, approvals: engine.Approvals{OverBudget: true}, want: []engine.Guard{engine.GuardPrepay}},
+		{name: "renewal, approved", reason: "--allow-prepay allows it",
+			steps: []engine.Step{renew, convert}, approvals: engine.Approvals{Prepay: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

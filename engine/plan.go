@@ -304,6 +304,9 @@ const (
 	GuardMassDelete Guard = "mass-delete" // --force (more than --max-delete-percent of the managed desktops)
 	GuardEmptySpec  Guard = "empty-spec"  // --force (an empty spec over a non-empty state)
 	GuardOverBudget Guard = "over-budget" // --allow-over-budget (the plan takes a budget's projected month over it)
+	// GuardPrepay: --allow-prepay (a renewal or a conversion to monthly commits money up front, which
+	// no refund takes back: RenewalOrder, UpdateOrder).
+	GuardPrepay Guard = "prepay"
 )
 
 // Flag returns the command-line flag that allows changes of this guard.
@@ -319,6 +322,8 @@ func (g Guard) Flag() string {
 		return "--force"
 	case GuardOverBudget:
 		return "--allow-over-budget"
+	case GuardPrepay:
+		return "--allow-prepay"
 	}
 	return ""
 }

@@ -30,6 +30,7 @@ const (
 	flagAllowRebuild = "allow-rebuild"
 	flagForce        = "force"
 	flagOverBudget   = "allow-over-budget"
+	flagPrepay       = "allow-prepay"
 	flagPollInterval = "poll-interval"
 	flagTaskTimeout  = "task-timeout"
 )
@@ -49,6 +50,7 @@ func applyCommand() *cli.Command {
 			&cli.IntFlag{Name: flagMaxDeletePercent, Value: engine.DefaultMaxDeletePercent, Usage: "deleting more than this share of the managed desktops needs --force"},
 			&cli.BoolFlag{Name: flagForce, Usage: "allow a mass deletion or an empty spec over a non-empty state"},
 			&cli.BoolFlag{Name: flagOverBudget, Usage: "allow a plan that takes the fleet, a group or a label over its budget"},
+			&cli.BoolFlag{Name: flagPrepay, Usage: "allow renewals and conversions to monthly: money committed up front"},
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "progress: text, or json (one event per line, NDJSON)"},
 			&cli.DurationFlag{Name: flagPollInterval, EnvVars: []string{"DESKFLEET_POLL_INTERVAL"}, Value: engine.DefaultPollInterval, Usage: "first wait before polling a task (then backing off; shortly before it is due once tasks of its kind were seen); at least 1s (10ms against a local emulator)"},
 			&cli.DurationFlag{Name: flagTaskTimeout, EnvVars: []string{"DESKFLEET_TASK_TIMEOUT"}, Value: 30 * time.Minute, Usage: "give up waiting for one task after this long"},
@@ -137,7 +139,8 @@ func planFileArg(c *cli.Context) (string, error) {
 func applyRequest(c *cli.Context, format string) engine.ApplyRequest {
 	req := engine.ApplyRequest{
 		Approvals: engine.Approvals{Delete: c.Bool(flagAllowDelete), Replace: c.Bool(flagAllowReplace),
-			Rebuild: c.Bool(flagAllowRebuild), Force: c.Bool(flagForce), OverBudget: c.Bool(flagOverBudget)},
+			Rebuild: c.Bool(flagAllowRebuild), Force: c.Bool(flagForce), OverBudget: c.Bool(flagOverBudget),
+			Prepay: c.Bool(flagPrepay)},
 		Confirm:     terminalConfirmer{c},
 		LockTimeout: c.Duration(flagLockTimeout), PullRequest: c.Int(flagPR),
 		Exec: engine.ExecOptions{PollInterval: c.Duration(flagPollInterval), TaskTimeout: c.Duration(flagTaskTimeout),

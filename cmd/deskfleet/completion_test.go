@@ -100,7 +100,7 @@ func TestCompletionCandidates(t *testing.T) {
 			[]string{"--format", "--file", "-f", "--out", "--target", "--endpoint"}, []string{"--auto-approve"}},
 		{"a flag prefix narrows the flags", []string{"plan", "--fo"}, []string{"--format"}, []string{"--file", "--out"}},
 		{"apply has its own flags", []string{"apply", "--allow"},
-			[]string{"--allow-delete", "--allow-replace", "--allow-rebuild"}, []string{"--format"}},
+			[]string{"--allow-delete", "--allow-replace", "--allow-rebuild", "--allow-prepay"}, []string{"--format"}},
 		{"a command group: its subcommands", []string{"state"}, []string{"list", "show", "history", "unlock"}, nil},
 		{"completion: the shells", []string{"completion"}, []string{"bash", "zsh", "fish"}, []string{"plan"}},
 	}

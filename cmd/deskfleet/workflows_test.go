@@ -44,7 +44,7 @@ const (
 )
 
 // destructiveFlags are the flags an approval adds, and only those: never --force.
-var destructiveFlags = []string{"--allow-delete", "--allow-replace", "--allow-rebuild"}
+var destructiveFlags = []string{"--allow-delete", "--allow-replace", "--allow-rebuild", "--allow-prepay"}
 
 // credentialVars must come from the CI system's secret store, never from the recipe's text.
 var credentialVars = []string{"CDS_SECRET_ID", "CDS_SECRET_KEY", "DESKFLEET_STATE"}
