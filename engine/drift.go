@@ -129,6 +129,9 @@ type ExpiringItem struct {
 	ExpireTime time.Time `json:"expire_time"`
 	// Expired is true when the term has already ended.
 	Expired bool `json:"expired"`
+	// DaysLeft is the whole days from the report's time to ExpireTime (0 when it ends within a day,
+	// has ended, or is not known).
+	DaysLeft int `json:"days_left"`
 	// Managed is true for a desktop of the state record.
 	Managed bool `json:"managed"`
 	// AutoRenew is the auto-renewal deskfleet last requested (the API does not report it): nil when
@@ -423,6 +426,9 @@ func (dr *drifter) expiring(opt DriftOptions) {
 		if !exp.IsZero() {
 			it.ExpireTime = exp.UTC()
 			it.Expired = !exp.After(opt.Now)
+			if !it.Expired {
+				it.DaysLeft = int(exp.Sub(opt.Now).Hours() / 24)
+			}
 		}
 		if r, ok := dr.rec.Desktop(id); ok && id != "" {
 			it.Managed = true

@@ -372,9 +372,9 @@ func TestDriftExpiringSources(t *testing.T) {
 	r := engine.Drift(d, snap, nil, engine.DriftOptions{ExpiringWithin: 3 * 24 * time.Hour})
 	var got []string
 	for _, x := range r.Expiring {
-		got = append(got, fmt.Sprintf("%s %s %v", x.Name, x.Source, x.Expired))
+		got = append(got, fmt.Sprintf("%s %s %v %dd", x.Name, x.Source, x.Expired, x.DaysLeft))
 	}
-	want := []string{"over QueryVm true", "listed-only QueryExpireVms false", "soon QueryVm false"}
+	want := []string{"over QueryVm true 0d", "listed-only QueryExpireVms false 1d", "soon QueryVm false 2d"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("expiring %q, want %q", got, want)
 	}

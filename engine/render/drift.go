@@ -171,7 +171,7 @@ func expiringText(e engine.ExpiringItem) string {
 	case e.Expired:
 		parts = append(parts, "expired "+e.ExpireTime.UTC().Format("2006-01-02"))
 	default:
-		parts = append(parts, "monthly, expires "+e.ExpireTime.UTC().Format("2006-01-02"))
+		parts = append(parts, fmt.Sprintf("monthly, expires %s, in %s", e.ExpireTime.UTC().Format("2006-01-02"), plural(e.DaysLeft, "day", "days")))
 	}
 	if e.AutoRenew != nil {
 		parts = append(parts, "auto-renew "+map[bool]string{true: "on", false: "off"}[*e.AutoRenew])

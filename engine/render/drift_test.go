@@ -37,7 +37,7 @@ func studioDrift() *engine.DriftReport {
 			Cause: engine.CauseOutside, Note: "deleted outside deskfleet; apply creates it again"},
 	}
 	r.Expiring = []engine.ExpiringItem{{Name: "lead", ID: "aa11", ExpireTime: time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC),
-		Managed: true, AutoRenew: &off, Source: "QueryVm"}}
+		DaysLeft: 4, Managed: true, AutoRenew: &off, Source: "QueryVm"}}
 	r.InError = []engine.StatusItem{
 		{Name: "lab-07", ID: "bb22", Status: "failed", RawStatus: "error", Managed: true},
 		{Name: "old-render", ID: "cc33", Status: "failed", RawStatus: "error"},
@@ -57,7 +57,7 @@ func sketchDrift() *engine.DriftReport {
 		{Object: engine.ObjectDesktop, Name: "render_002", ID: "53b1cc00", Attribute: engine.AttrPower, Want: "on", Live: "off", Cause: engine.CauseOutside},
 	}
 	r.Expiring = []engine.ExpiringItem{{Name: "lead", ID: "aa11", ExpireTime: time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC),
-		Managed: true, AutoRenew: &off, Source: "QueryVm"}}
+		DaysLeft: 4, Managed: true, AutoRenew: &off, Source: "QueryVm"}}
 	r.InError = []engine.StatusItem{{Name: "old-render", ID: "cc33", Status: "failed", RawStatus: "error"}}
 	r.Unmanaged = []string{"legacy-ws-01", "legacy-ws-02", "old-render"}
 	return r
@@ -112,7 +112,7 @@ func TestDriftText(t *testing.T) {
 		{name: "sketch lines", reason: "each drifted value is one line: name, attribute, want, live",
 			report: sketchDrift, want: []string{"Drifted (2)\n", `  cad-02      label  want "team-b"  live "tmp"` + "\n", "  render_002  power  want on        live off\n"}},
 		{name: "sketch lists", reason: "expiring, not managed (with the status of those in error) and the verdict",
-			report: sketchDrift, want: []string{"Expiring within 7d (1): lead (monthly, expires 2026-11-30, auto-renew off)\n",
+			report: sketchDrift, want: []string{"Expiring within 7d (1): lead (monthly, expires 2026-11-30, in 4 days, auto-renew off)\n",
 				"Not managed (3): legacy-ws-01, legacy-ws-02, old-render (status error)\n",
 				"exit 6: drift found · `deskfleet apply` sets it back\n"},
 			notWant: []string{"In error"}},
@@ -142,7 +142,7 @@ func TestDriftText(t *testing.T) {
 				r := sketchDrift()
 				r.Expiring = append(r.Expiring, engine.ExpiringItem{Name: "old", ExpireTime: planTime.Add(-time.Hour), Expired: true})
 				return r
-			}, want: []string{"Expiring within 7d (2)\n  lead (monthly, expires 2026-11-30, auto-renew off)\n  old (not managed, expired 2026-11-26)\n"}},
+			}, want: []string{"Expiring within 7d (2)\n  lead (monthly, expires 2026-11-30, in 4 days, auto-renew off)\n  old (not managed, expired 2026-11-26)\n"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -329,9 +329,9 @@ func docExampleDrift() *engine.DriftReport {
 				Want: "exists", Live: "deleted", Cause: engine.CauseOutside, Note: "deleted outside deskfleet; apply creates it again"},
 		},
 		Expiring: []engine.ExpiringItem{
-			{Name: "legacy-ws-01", ID: "d4e5f607", ExpireTime: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), Source: "QueryVm"},
-			{Name: "lead", ID: "5a5a5a5a", ExpireTime: time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC), Managed: true,
-				AutoRenew: &off, Source: "QueryVm"},
+			{Name: "legacy-ws-01", ID: "d4e5f607", ExpireTime: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC), DaysLeft: 2, Source: "QueryVm"},
+			{Name: "lead", ID: "5a5a5a5a", ExpireTime: time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC), DaysLeft: 4,
+				Managed: true, AutoRenew: &off, Source: "QueryVm"},
 		},
 		InError: []engine.StatusItem{
 			{Name: "lab-07", ID: "2f0d4410", Status: "failed", RawStatus: "error", Managed: true},
