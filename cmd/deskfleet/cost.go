@@ -1,20 +1,25 @@
 package main
 
 import (
+	"time"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/deskfleet/deskfleet/engine"
+	"github.com/deskfleet/deskfleet/engine/fleets"
 	"github.com/deskfleet/deskfleet/engine/render"
+	"github.com/deskfleet/deskfleet/schedule"
 )
 
 func costCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "cost",
 		Usage:       "read-only: what the fleet costs a month, now and after the plan, by group, label and bound account",
-		UsageText:   "deskfleet cost [-f PATH]... [--format text|markdown|json]",
+		UsageText:   "deskfleet cost [-f PATH]... [--at TIME] [--format text|markdown|json]",
 		Description: help("cost"),
 		Flags: append(append([]cli.Flag{specFlag(),
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "output: text, markdown (a job summary or PR comment) or json"},
+			&cli.StringFlag{Name: flagAt, Usage: "project the month from `TIME` (RFC 3339, or YYYY-MM-DD HH:MM in the local time zone): schedules' hours count from it"},
 			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
 		}, apiFlags()...), stateFlags()...),
 		Action: runCost,
@@ -26,8 +31,19 @@ func runCost(c *cli.Context) error {
 	if err != nil {
 		return withHint(err, "")
 	}
+	var opt engine.CostOptions
+	if at := c.String(flagAt); at != "" {
+		if opt.At, err = schedule.ParseMoment(at, time.Local); err != nil {
+			return withCode(exitError, err)
+		}
+	}
+	if isRepo(c) {
+		return runRepo(c, func(rn *fleets.Runner, repo *fleets.Repo) *fleets.Report {
+			return rn.Cost(c.Context, repo, opt)
+		}, func(rep *fleets.Report) error { return renderFleets(c, rep, format) })
+	}
 	fc, err := withSpec(c, func(sess *session, sp *engine.Spec) (*engine.FleetCost, error) {
-		return sess.Cost(c.Context, sp, engine.CostOptions{})
+		return sess.Cost(c.Context, sp, opt)
 	})
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ const (
 	CommandPlan  Command = "plan"
 	CommandApply Command = "apply"
 	CommandDrift Command = "drift"
+	CommandCost  Command = "cost"
 )
 
 // Report is what a run over a repository's fleets did, fleet by fleet, in folder order.
@@ -59,7 +60,7 @@ func refuseTargets(cmd Command, repo *Repo, targets []string) *Report {
 	return &Report{Command: cmd, Root: repo.Root, Exit: ExitError, Err: &TargetsError{Root: repo.Root}}
 }
 
-// Result is one fleet's part of a run. Exactly one of Plan, Drift and Applied is set when the
+// Result is one fleet's part of a run. Exactly one of Plan, Drift, Applied and Cost is set when the
 // command ran to its end; Err is set when it failed (Applied may then say how far it got).
 type Result struct {
 	Dir   string
@@ -69,6 +70,7 @@ type Result struct {
 	Plan      *engine.Plan
 	Drift     *engine.DriftReport
 	Applied   *engine.ApplyOutcome
+	Cost      *engine.FleetCost
 	// Exit is the fleet's own exit; Err, when set, why it is not 0 (nil for changes or drift found),
 	// and Hint what to do about it.
 	Exit Exit
@@ -123,6 +125,19 @@ func (rn *Runner) Drift(ctx context.Context, repo *Repo, opt engine.DriftOptions
 			return
 		}
 		r.Drift, r.Exit = d, DriftExit(d)
+	})
+}
+
+// Cost prices every fleet, now and projected (engine.Session.Cost): reads only, exit 0 unless a
+// fleet fails.
+func (rn *Runner) Cost(ctx context.Context, repo *Repo, opt engine.CostOptions) *Report {
+	return rn.run(ctx, repo, CommandCost, func(f *Fleet, r *Result) {
+		fc, err := rn.Session.Cost(ctx, f.Spec, opt)
+		if err != nil {
+			r.fail(err)
+			return
+		}
+		r.Cost = fc
 	})
 }
 

@@ -46,6 +46,8 @@ func FleetsText(w io.Writer, rep *fleets.Report, opt TextOptions) error {
 			err = Text(w, r.Plan, opt)
 		case r.Drift != nil:
 			err = DriftText(w, r.Drift, opt)
+		case r.Cost != nil:
+			err = CostText(w, r.Cost, opt)
 		}
 		if err != nil {
 			return err
@@ -123,6 +125,9 @@ func FleetsSummary(w io.Writer, rep *fleets.Report, opt TextOptions) error {
 	if len(rep.Bases) > 0 {
 		fmt.Fprintf(&b, "  bases other fleets extend (not run): %s\n", safe(strings.Join(rep.Bases, ", ")))
 	}
+	if t, ok := costTotal(rep); ok {
+		fmt.Fprintf(&b, "  all fleets: %s\n", t)
+	}
 	fmt.Fprintf(&b, "%s\n", st.bold(fmt.Sprintf("exit %d (%s): the worst of the fleets' exits", int(rep.Exit), rep.Exit)))
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -158,6 +163,8 @@ func fleetWhat(rep *fleets.Report, r *fleets.Result) string {
 		return planWhat(r.Plan)
 	case r.Drift != nil:
 		return driftWhat(r.Drift)
+	case r.Cost != nil:
+		return costWhat(r.Cost.Currency, r.Cost.Total)
 	case r.Applied != nil && r.Applied.Result != nil:
 		res := r.Applied.Result
 		return fmt.Sprintf("applied: %d of %s done", len(res.With(engine.StepDone)), plural(len(res.Steps), "step", "steps"))
@@ -177,6 +184,35 @@ func planWhat(p *engine.Plan) string {
 		what += fmt.Sprintf("; month %s -> %s", money(mc.Currency, mc.Fleet.Now.Month, false), money(mc.Currency, mc.Fleet.Projected.Month, false))
 	}
 	return what
+}
+
+// costWhat is a fleet's month now and projected: "¥16,549.10 -> ¥19,213.67 a month (3 desktops)".
+func costWhat(cur string, t engine.CostRow) string {
+	return fmt.Sprintf("%s -> %s a month (%s)", money(cur, t.Now.Month, false), money(cur, t.Projected.Month, false),
+		plural(t.Projected.Desktops, "desktop", "desktops"))
+}
+
+// costTotal is the month of every fleet a cost run priced, summed, when there are two or more and
+// they share a currency.
+func costTotal(rep *fleets.Report) (string, bool) {
+	var sum engine.CostRow
+	cur, n := "", 0
+	for _, r := range rep.Fleets {
+		if r.Cost == nil {
+			continue
+		}
+		if n > 0 && r.Cost.Currency != cur {
+			return "", false
+		}
+		cur, n = r.Cost.Currency, n+1
+		sum.Now.Month += r.Cost.Total.Now.Month
+		sum.Projected.Month += r.Cost.Total.Projected.Month
+		sum.Projected.Desktops += r.Cost.Total.Projected.Desktops
+	}
+	if n < 2 {
+		return "", false
+	}
+	return costWhat(cur, sum), true
 }
 
 func driftWhat(d *engine.DriftReport) string {
@@ -224,6 +260,9 @@ func FleetsMarkdown(w io.Writer, rep *fleets.Report, opt MarkdownOptions) error 
 	if len(rep.Bases) > 0 {
 		fmt.Fprintf(&b, "\n_Bases other fleets extend (not run): %s._\n", mdEscape(strings.Join(rep.Bases, ", ")))
 	}
+	if t, ok := costTotal(rep); ok {
+		fmt.Fprintf(&b, "\n**All fleets**: %s\n", mdEscape(t))
+	}
 	share := max(4000, (limit-b.Len())/max(1, ran(rep)))
 	for _, r := range rep.Fleets {
 		if r.Unchanged {
@@ -236,6 +275,8 @@ func FleetsMarkdown(w io.Writer, rep *fleets.Report, opt MarkdownOptions) error 
 			err = Markdown(&b, r.Plan, MarkdownOptions{MaxBytes: share})
 		case r.Drift != nil:
 			err = DriftMarkdown(&b, r.Drift, MarkdownOptions{MaxBytes: share})
+		case r.Cost != nil:
+			err = CostMarkdown(&b, r.Cost)
 		default:
 			fmt.Fprintf(&b, "### deskfleet · %s: %s\n", mdEscape(r.Fleet), r.Exit)
 		}
@@ -288,6 +329,7 @@ type fleetJSON struct {
 	Plan        *engine.Plan        `json:"plan,omitempty"`
 	Drift       *engine.DriftReport `json:"drift,omitempty"`
 	Apply       *applyJSON          `json:"apply,omitempty"`
+	Cost        *engine.FleetCost   `json:"cost,omitempty"`
 }
 
 // diagnosticJSON is one problem of a fleet's spec.
@@ -333,7 +375,7 @@ func reportJSON(rep *fleets.Report) fleetsJSON {
 
 func resultJSON(r *fleets.Result) fleetJSON {
 	f := fleetJSON{Dir: r.Dir, Fleet: r.Fleet, Status: status(r), Exit: int(r.Exit), Hint: r.Hint,
-		Plan: r.Plan, Drift: r.Drift}
+		Plan: r.Plan, Drift: r.Drift, Cost: r.Cost}
 	if r.Err != nil {
 		f.Error = r.Err.Error()
 	}

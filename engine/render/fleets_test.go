@@ -261,7 +261,8 @@ func docExampleRun() *fleets.Report {
 }
 
 // ownKeys collects the json names of t's fields and of the structs it holds, but not of the plan and
-// the drift report, which have their own pages (TestJSONDocumented, TestDriftJSONDocumented).
+// the drift report and the cost, which have their own pages (TestJSONDocumented,
+// TestDriftJSONDocumented, TestCostJSONDocumented).
 func ownKeys(t reflect.Type, keys map[string]bool) {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
 		t = t.Elem()
@@ -272,7 +273,8 @@ func ownKeys(t reflect.Type, keys map[string]bool) {
 	for f := range t.Fields() {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		keys[name] = true
-		if f.Type != reflect.TypeOf(&engine.Plan{}) && f.Type != reflect.TypeOf(&engine.DriftReport{}) {
+		if f.Type != reflect.TypeOf(&engine.Plan{}) && f.Type != reflect.TypeOf(&engine.DriftReport{}) &&
+			f.Type != reflect.TypeOf(&engine.FleetCost{}) {
 			ownKeys(f.Type, keys)
 		}
 	}
@@ -313,5 +315,36 @@ func TestFleetsProgress(t *testing.T) {
 		"fleet_started:studio", "fleet_done:studio", "fleets_done:"}
 	if !slices.Equal(kinds, want) {
 		t.Errorf("JSON events %v, want %v", kinds, want)
+	}
+}
+
+// TestFleetsCostTotal: a cost run sums its fleets' months in the summary only when two or more were
+// priced in one currency.
+func TestFleetsCostTotal(t *testing.T) {
+	fc := func(cur string, now, after float64, n int) *engine.FleetCost {
+		return &engine.FleetCost{Currency: cur, Total: engine.CostRow{Now: engine.CostTotal{Month: now, Desktops: n},
+			Projected: engine.CostTotal{Month: after, Desktops: n}}}
+	}
+	cases := []struct {
+		name, reason string
+		costs        []*engine.FleetCost
+		want         string
+	}{
+		{"two fleets", "their months add up", []*engine.FleetCost{fc("CNY", 100, 150, 2), fc("CNY", 50, 25, 1)},
+			"¥150.00 -> ¥175.00 a month (3 desktops)"},
+		{"one fleet", "a total of one is its own row: none", []*engine.FleetCost{fc("CNY", 100, 150, 2)}, ""},
+		{"two currencies", "yuan and dollars do not add up", []*engine.FleetCost{fc("CNY", 100, 150, 2), fc("USD", 5, 5, 1)}, ""},
+		{"a failed fleet", "a fleet that was not priced is left out", []*engine.FleetCost{fc("CNY", 100, 150, 2), nil, fc("CNY", 1, 2, 1)},
+			"¥101.00 -> ¥152.00 a month (3 desktops)"},
+	}
+	for _, tc := range cases {
+		rep := &fleets.Report{Command: fleets.CommandCost}
+		for _, c := range tc.costs {
+			rep.Fleets = append(rep.Fleets, &fleets.Result{Fleet: "f", Cost: c})
+		}
+		got, ok := costTotal(rep)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("%s: costTotal = %q, %v; want %q (%s)", tc.name, got, ok, tc.want, tc.reason)
+		}
 	}
 }
