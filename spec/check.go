@@ -235,7 +235,9 @@ func (c *checker) mergeDefaults(dst, src *Defaults) {
 }
 
 // checkPlans warns about billing fields that have no effect: a field tagged with a cycle on a plan of
-// another cycle, a boolean set without the boolean it needs (tagged needs).
+// another cycle, a boolean set without the boolean it needs (tagged needs). A renewal policy (a field
+// tagged renewal) on a per-minute plan is an error: the spec asks for renewals that cannot happen,
+// and a reader would believe the desktops are looked after.
 func (c *checker) checkPlans(fl *Fleet) {
 	g := grammarOf(reflect.TypeFor[BillingPlan]())
 	for _, name := range sortedKeys(fl.Billing) {
@@ -244,6 +246,11 @@ func (c *checker) checkPlans(fl *Fleet) {
 		for _, f := range g.fields {
 			p, set := b.At[f.key]
 			if !set {
+				continue
+			}
+			if cy := f.tag.Get("cycle"); cy != "" && b.Cycle != "" && string(b.Cycle) != cy && f.tag.Get("renewal") != "" {
+				c.errorf(p, fmt.Sprintf("use %s: %s for desktops with a term to renew, or remove %s", keyPlanCycle, cy, f.key),
+					"%s is a renewal policy, and the per-%s plan %q has no term to renew", f.key, b.Cycle, name)
 				continue
 			}
 			if cy := f.tag.Get("cycle"); cy != "" && b.Cycle != "" && string(b.Cycle) != cy {

@@ -45,6 +45,18 @@ func TestLoadErrors(t *testing.T) {
 			want:   []string{`f.yaml:8:12: monthly must be greater than 0, got 0 · hint: a budget is an amount greater than 0; leave it out for none`},
 		},
 		{
+			reason: "a renewal policy on a per-minute plan is an error at the key: nothing can be renewed",
+			yaml:   "billing:\n  pm: {cycle: minute, autoRenew: true}\ndesktops:\n  - {name: a, billing: pm}\n",
+			want: []string{`f.yaml:6:34: autoRenew is a renewal policy, and the per-minute plan "pm" has no term to renew · ` +
+				`hint: use cycle: month for desktops with a term to renew, or remove autoRenew`},
+		},
+		{
+			reason: "letExpireOn is a renewal policy too",
+			yaml:   "billing:\n  pm: {cycle: minute, letExpireOn: 2027-06-30}\ndesktops:\n  - {name: a, billing: pm}\n",
+			want: []string{`f.yaml:6:36: letExpireOn is a renewal policy, and the per-minute plan "pm" has no term to renew · ` +
+				`hint: use cycle: month for desktops with a term to renew, or remove letExpireOn`},
+		},
+		{
 			reason: "a negative group budget is an error at its amount",
 			yaml:   "desktops:\n  - name: a\nbudget:\n  groups: {a: -5}\n",
 			want:   []string{`f.yaml:8:15: the budget of group "a" must be greater than 0, got -5 · hint: a budget is an amount greater than 0; leave it out for none`},

@@ -113,13 +113,13 @@ type BillingPlan struct {
 	// Charge a part month as a full month (priceToMonth). Default false.
 	FullMonthPrice bool `yaml:"fullMonthPrice,omitempty" json:"fullMonthPrice,omitempty" cycle:"month" needs:"toMonthEnd"`
 	// Let the provider renew the order automatically (isAutoRenewal). Default false.
-	AutoRenew bool `yaml:"autoRenew,omitempty" json:"autoRenew,omitempty" cycle:"month"`
+	AutoRenew bool `yaml:"autoRenew,omitempty" json:"autoRenew,omitempty" cycle:"month" renewal:"policy"`
 	// Renew (RenewalOrder) when the desktop expires sooner than this: a Go duration (168h, 90m) or whole
 	// days (7d). Omitted: deskfleet does not renew.
-	RenewWithin string `yaml:"renewWithin,omitempty" json:"renewWithin,omitempty" jsonschema:"pattern=^([0-9]+d|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$,example=168h,example=7d" cycle:"month" check:"duration"`
+	RenewWithin string `yaml:"renewWithin,omitempty" json:"renewWithin,omitempty" jsonschema:"pattern=^([0-9]+d|([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$,example=168h,example=7d" cycle:"month" renewal:"policy" check:"duration"`
 
 	// Let the desktops expire on this day (YYYY-MM-DD, in the sites' time, Asia/Shanghai): deskfleet renews a term only while it ends before this day, and plan says when one ends on it or later (turn autoRenew off too).
-	LetExpireOn string `yaml:"letExpireOn,omitempty" json:"letExpireOn,omitempty" jsonschema:"format=date,example=2027-06-30" cycle:"month"`
+	LetExpireOn string `yaml:"letExpireOn,omitempty" json:"letExpireOn,omitempty" jsonschema:"format=date,example=2027-06-30" cycle:"month" renewal:"policy"`
 
 	// RenewWithinDuration is RenewWithin parsed; 0 when omitted. LetExpireOnDate is LetExpireOn's
 	// day at 00:00 in Asia/Shanghai; zero when omitted.
