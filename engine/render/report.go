@@ -22,7 +22,8 @@ var reportTemplate = template.Must(template.ParseFS(reportFS, "templates/report.
 // SVG computed here, no script, no font, no image, no link to anything: it works offline, from a
 // file and as a CI artifact. Every value from the spec, the API or the state is escaped by
 // html/template (and shown through safe). The page shows the fleet's status counts (each count
-// carries data-status="healthy|drifted|in_error|expiring"), the cost now and projected with one bar
+// carries data-status="healthy|drifted|in_error|expiring"; the expiring desktops listed with their
+// days left, as drift says them), the cost now and projected with one bar
 // chart by group and one by label (rect.bar.now and rect.bar.projected), what each schedule saves,
 // the week's power timeline (one g.row per timeline row, rect.on per interval) and the last applies.
 // The only error is w's.
@@ -34,6 +35,7 @@ type reportView struct {
 	Fleet, At, Reads         string
 	Status                   []statusView
 	Uncreated                string
+	Expiring                 []string
 	MonthHours               string
 	NowMonth, ProjectedMonth string
 	Change                   string
@@ -116,6 +118,9 @@ func reportViewOf(r *engine.FleetReport) reportView {
 	}
 	if st.Uncreated > 0 {
 		v.Uncreated = plural(st.Uncreated, "desktop", "desktops")
+	}
+	for _, e := range r.Drift.Expiring {
+		v.Expiring = append(v.Expiring, safe(expiringText(e)))
 	}
 	for _, s := range fc.Schedules {
 		v.Schedules = append(v.Schedules, savingView{Schedule: safe(s.Schedule), Desktops: costScheduleDesktops(s),

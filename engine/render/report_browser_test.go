@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +54,7 @@ type pageFacts struct {
 	OnRects   []float64      `json:"onRects"`
 	Resources int            `json:"resources"`
 	Scripts   int            `json:"scripts"`
+	Expiring  []string       `json:"expiring"`
 }
 
 const pageFactsJS = `(() => {
@@ -68,6 +70,7 @@ const pageFactsJS = `(() => {
 		onRects: widths('svg.timeline rect.on'),
 		resources: performance.getEntriesByType('resource').length,
 		scripts: document.scripts.length,
+		expiring: [...document.querySelectorAll('ul.expiring li')].map(e => e.textContent),
 	};
 })()`
 
@@ -184,6 +187,9 @@ func checkPageFacts(t *testing.T, desktops int, f pageFacts) {
 		if w <= 0 {
 			t.Errorf("on-interval %d is %.1f px wide", i, w)
 		}
+	}
+	if len(f.Expiring) != 1 || !strings.Contains(f.Expiring[0], "in 4 days") {
+		t.Errorf("expiring list %q, want the one expiring desktop with its days left", f.Expiring)
 	}
 	if f.Resources != 0 || f.Scripts != 0 {
 		t.Errorf("the page fetched %d resources and has %d scripts: it must be self-contained", f.Resources, f.Scripts)
