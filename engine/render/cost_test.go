@@ -175,8 +175,8 @@ func reportFixture() *engine.FleetReport {
 	}
 	return &engine.FleetReport{Fleet: "studio", At: planTime, Cost: fc,
 		Drift: &engine.DriftReport{Reads: fc.Reads,
-			Items:    []engine.DriftItem{{Object: engine.ObjectDesktop, Name: "render", Attribute: "label"}},
-			InError:  []engine.StatusItem{{Name: "old", Status: "failed", Managed: true}},
+			Items:   []engine.DriftItem{{Object: engine.ObjectDesktop, Name: "render", Attribute: "label"}},
+			InError: []engine.StatusItem{{Name: "old", Status: "failed", Managed: true}},
 			Expiring: []engine.ExpiringItem{{Name: "设计-01", Managed: true, ExpireTime: planTime.Add(4*24*time.Hour + 7*time.Hour),
 				DaysLeft: 4, Source: "QueryVm"}}},
 		Status:    engine.ReportStatus{Desktops: 3, Healthy: 0, Drifted: 1, InError: 1, Expiring: 1, Uncreated: 1},
