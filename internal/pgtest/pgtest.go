@@ -137,8 +137,8 @@ type server struct {
 	waitErr error
 }
 
-// missing is the error when no PostgreSQL server programs are found.
-var missing = errors.New("PostgreSQL's server programs (initdb, pg_ctl, postgres) were not found on PATH or under " +
+// errMissing is the error when no PostgreSQL server programs are found.
+var errMissing = errors.New("PostgreSQL's server programs (initdb, pg_ctl, postgres) were not found on PATH or under " +
 	"/usr/lib/postgresql/*/bin: run scripts/ensure-postgres.sh (make test does) to install them")
 
 // findBin returns the folder holding initdb, pg_ctl and postgres: initdb's on PATH, else the
@@ -164,7 +164,7 @@ func findBin() (string, error) {
 			return dir, nil
 		}
 	}
-	return "", missing
+	return "", errMissing
 }
 
 // versionOf is the major version of a /usr/lib/postgresql/<version>/bin folder (0 when unknown).

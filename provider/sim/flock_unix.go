@@ -8,9 +8,6 @@ import (
 	"syscall"
 )
 
-// flockSupported reports whether lockFile excludes other processes on this system.
-const flockSupported = true
-
 // lockFile takes an exclusive advisory lock (flock LOCK_EX) on f, waiting as long as another open
 // file description holds it, in this process or another. The kernel releases the lock when the
 // holder closes the file or dies, so a process killed with SIGKILL never leaves it held.

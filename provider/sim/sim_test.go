@@ -158,7 +158,7 @@ func TestTaskLifecycle(t *testing.T) {
 	if q := e.must(e.get("QueryVm", map[string]string{"vmId": vm})).obj(); q["eip"] != "" || q["publicIp"] != "" {
 		t.Errorf("a desktop without gateway has no EIP: %v", q)
 	}
-	r = e.must(e.post("OperateVm", map[string]any{"requestId": "req-2", "action": "off", "vmIds": []any{vm}}))
+	e.must(e.post("OperateVm", map[string]any{"requestId": "req-2", "action": "off", "vmIds": []any{vm}}))
 	if status() != "stoping" {
 		t.Errorf("power off passes through stoping")
 	}
@@ -174,7 +174,7 @@ func TestTaskLifecycle(t *testing.T) {
 	if ts["status"] != "Failed" || ts["failReason"] == "" || status() != "stop" {
 		t.Errorf("a failed task says why and leaves the desktop as it was: %v %s", ts, status())
 	}
-	r = e.must(e.post("DeleteVm", map[string]any{"requestId": "req-4", "vmId": vm}))
+	e.must(e.post("DeleteVm", map[string]any{"requestId": "req-4", "vmId": vm}))
 	e.clock.Advance(time.Minute)
 	if status() != "deleteing" {
 		t.Errorf("per-action duration: DeleteVm still running after 1 min")
