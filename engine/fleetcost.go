@@ -50,7 +50,8 @@ const (
 //
 // Now is the live fleet as it is: the desktops the state manages and the live desktops the spec names,
 // with their live product, billing, bandwidth and power (a running per-minute desktop runs all month,
-// a stopped one costs no compute). Projected is the fleet after the plan: the spec's desktops with
+// a stopped one costs no compute; one whose power follows its spec's schedule at the time of the read
+// runs the schedule's hours, as it does with or without the plan). Projected is the fleet after the plan: the spec's desktops with
 // their wanted product, billing (a live monthly desktop stays monthly: the API cannot switch back),
 // bandwidth and power (a schedule's hours, all month when wanted on or when power is not managed and
 // the desktop runs or is new, none when wanted off). A managed desktop the spec no longer names is in
@@ -300,6 +301,7 @@ func (cm *costModel) priceDesktop(ctx context.Context, d costDesktop) error {
 		if err != nil {
 			return err
 		}
+		cm.followSchedule(p, d)
 		dc.Now = p
 	}
 	switch {
@@ -351,6 +353,22 @@ func (cm *costModel) priceNow(ctx context.Context, l provider.Desktop) (*Desktop
 	}
 	p.Month = p.Compute + p.Prepaid + p.BandwidthMonth
 	return p, nil
+}
+
+// followSchedule counts a per-minute desktop that follows its spec's schedule now (on inside its
+// hours, off outside, at the time of the read) by the schedule's hours in Now too: it runs on the
+// schedule whatever the plan does, so a plan that changes nothing of it changes nothing of its month.
+// A desktop out of line with its schedule (held by an override, or turned by hand) keeps its live
+// power's hours.
+func (cm *costModel) followSchedule(p *DesktopPrice, d costDesktop) {
+	if d.want == nil || d.want.Schedule == nil || cm.in.Snapshot == nil || p.Billing != CostPerMinute ||
+		liveOn(*d.live) != d.want.Schedule.On(cm.in.Snapshot.TakenAt) {
+		return
+	}
+	p.Power, p.Schedule = PowerBasisSchedule, d.want.Schedule.String()
+	p.Hours = cm.scheduledHours(d.want.Schedule)
+	p.Compute = p.PerHour * p.Hours
+	p.Month = p.Compute + p.Prepaid + p.BandwidthMonth
 }
 
 // priceProjected prices a desktop of the spec as the plan leaves it.

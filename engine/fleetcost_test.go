@@ -113,6 +113,28 @@ func TestCostOf(t *testing.T) {
 			},
 			vmCalls: 0, eipCalls: 3,
 		},
+		{
+			name: "following its schedule",
+			reason: "at 00:00 Beijing time scratch-9 is off as its schedule wants: it runs the schedule's hours with or without the plan, now and projected; " +
+				"cad-01 runs against its schedule (held on by hand): always-on now, the schedule's hours after",
+			desired: func(e *priceEnv) []engine.DesiredDesktop {
+				cad := costDesired(e, "cad-01", "cad", sim.ProductA5000Win, 5, pricePerMinute)
+				cad.Network = engine.NetworkChoice{Default: true, GatewayConfID: "10298"}
+				cad.Schedule = work
+				scratch := costDesired(e, "scratch-9", "scratch", sim.ProductT4Win, 10, pricePerMinute)
+				scratch.Schedule = work
+				return []engine.DesiredDesktop{cad, scratch}
+			},
+			now: map[string]float64{
+				"cad-01":    priceCents(a5000.RequirePrice*60)*730 + mobile5/24*730,
+				"scratch-9": priceCents(t4.RequirePrice*60)*workHours + telecom10/24*730,
+			},
+			projected: map[string]float64{
+				"cad-01":    priceCents(a5000.RequirePrice*60)*workHours + mobile5/24*730,
+				"scratch-9": priceCents(t4.RequirePrice*60)*workHours + telecom10/24*730,
+			},
+			vmCalls: 0, eipCalls: 2,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
