@@ -88,7 +88,17 @@ func (*discard) UnmarshalJSON([]byte) error { return nil }
 // not Success, out may hold part of the Data: the call is an error and out is dropped. A key repeated
 // in two cases ("Code" and "code") is read as its last occurrence, where decodeEnvelope prefers the
 // exact spelling; no server seen sends both.
+//
+// The common answer is read by decodeFlat, which gives the same in one scan; the rest by encoding/json.
 func decodeOnce(body []byte, out any) (env envelope, ok bool) {
+	if env, ok, handled := decodeFlat(body, out); handled {
+		return env, ok
+	}
+	return decodeOnceJSON(body, out)
+}
+
+// decodeOnceJSON is decodeOnce by encoding/json alone.
+func decodeOnceJSON(body []byte, out any) (env envelope, ok bool) {
 	a := answer{Data: out}
 	if out == nil {
 		a.Data = &discard{}
