@@ -325,24 +325,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 			return result{err: ctx.Err(), notSent: true, final: true, scrub: noScrub}
 		}
 	}
-	params := url.Values{
-		"Action":           {string(info.Name)},
-		"AccessKeyId":      {c.accessKeyID},
-		"SignatureMethod":  {provider.SignatureMethod},
-		"SignatureVersion": {provider.SignatureVersion},
-		"SignatureNonce":   {c.nonce()},
-		"Version":          {provider.APIVersion},
-	}
-	sent := c.clock()
-	params.Set("Timestamp", sent.UTC().Format(provider.TimestampLayout))
-	if info.Method == http.MethodGet {
-		for k, v := range query {
-			if len(v) > 0 {
-				params.Set(k, v[0])
-			}
-		}
-	}
-	canonical := provider.CanonicalQuery(params)
+	canonical, sent := c.canonical(info, query)
 	sig := provider.SignCanonical(info.Method, canonical, c.secret)
 	scrub := c.scrubber(sig)
 	rawURL := c.endpoint + "/?" + canonical + "&Signature=" + provider.PercentEncode(sig)
@@ -353,12 +336,8 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	// but its trace does. Without a connection (dial, proxy or TLS handshake failed) nothing was sent;
 	// with one, nothing the server could act on was sent until the whole header block was written
 	// (WroteHeaders fires once it is in the connection's buffer, before any flush completes it).
-	var getConn, gotConn, wroteHeaders atomic.Bool
-	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		GetConn:      func(string) { getConn.Store(true) },
-		GotConn:      func(httptrace.GotConnInfo) { gotConn.Store(true) },
-		WroteHeaders: func() { wroteHeaders.Store(true) },
-	})
+	tr := newSendTrace()
+	actx = httptrace.WithClientTrace(actx, &tr.ClientTrace)
 	var bodyReader io.Reader
 	if payload != nil {
 		bodyReader = bytes.NewReader(payload)
@@ -373,7 +352,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 		// a server that saw the first copy refuses (403). Every attempt must come from the retry loop,
 		// freshly signed. A body without GetBody makes the request non-replayable; being empty, no
 		// body goes on the wire.
-		req.Body = io.NopCloser(bytes.NewReader(nil))
+		req.Body = emptyBody{}
 		req.GetBody = nil
 	}
 	if payload != nil {
@@ -388,7 +367,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	res := result{scrub: scrub, ticket: tk}
 	if err != nil {
 		res.err = redactTransportError(err, c.endpoint, info.Name, scrub)
-		res.notSent = isDialError(err) || (getConn.Load() && (!gotConn.Load() || !wroteHeaders.Load()))
+		res.notSent = isDialError(err) || (tr.getConn.Load() && (!tr.gotConn.Load() || !tr.wroteHeaders.Load()))
 	} else {
 		res.status, res.date = resp.StatusCode, resp.Header.Get("Date")
 		if loc, lerr := resp.Location(); lerr == nil && res.status >= 300 && res.status < 400 {
@@ -410,6 +389,66 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 		"requestId", requestID, "status", res.status, "duration", time.Since(start), "err", errString(res.err))
 	return res
 }
+
+// canonical returns the canonical query of an attempt (the common parameters with a fresh nonce and
+// the time of signing, and for a GET action its own parameters) and that time.
+func (c *Client) canonical(info provider.ActionInfo, query url.Values) (string, time.Time) {
+	common := [...][2]string{
+		{"Action", string(info.Name)},
+		{"AccessKeyId", c.accessKeyID},
+		{"SignatureMethod", provider.SignatureMethod},
+		{"SignatureVersion", provider.SignatureVersion},
+		{"SignatureNonce", c.nonce()},
+		{"Version", provider.APIVersion},
+		{"Timestamp", ""},
+	}
+	sent := c.clock()
+	common[len(common)-1][1] = sent.UTC().Format(provider.TimestampLayout)
+	n := len(common)
+	if info.Method == http.MethodGet {
+		n += len(query)
+	}
+	// One array holds every value: a parameter is one value.
+	vals := make([]string, 0, n)
+	params := make(url.Values, n)
+	set := func(k, v string) {
+		vals = append(vals, v)
+		params[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	for _, kv := range common {
+		set(kv[0], kv[1])
+	}
+	if info.Method == http.MethodGet {
+		for k, v := range query {
+			if len(v) > 0 {
+				set(k, v[0])
+			}
+		}
+	}
+	return provider.CanonicalQuery(params), sent
+}
+
+// sendTrace records how far a request went: whether it asked for a connection, got one, and wrote its
+// whole header block.
+type sendTrace struct {
+	httptrace.ClientTrace
+	getConn, gotConn, wroteHeaders atomic.Bool
+}
+
+func newSendTrace() *sendTrace {
+	t := &sendTrace{}
+	t.GetConn = func(string) { t.getConn.Store(true) }
+	t.GotConn = func(httptrace.GotConnInfo) { t.gotConn.Store(true) }
+	t.WroteHeaders = func() { t.wroteHeaders.Store(true) }
+	return t
+}
+
+// emptyBody is the body of a GET request: empty, but not http.NoBody, so that net/http never replays
+// the request itself (see attempt).
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }
 
 // verdict is what one attempt means for the call.
 type verdict struct {

@@ -103,10 +103,10 @@ func plainName(s string) bool {
 	return true
 }
 
-// field returns the index in names of the field that encoding/json fills for key: the exact name
-// first, then the one equal ignoring ASCII case. known is false when key is not plain ASCII and
-// matches no name exactly: encoding/json's Unicode folding might match it (the Kelvin sign folds to
-// k), which this does not mirror.
+// field returns the index in names (plain ASCII, see plainName) of the field that encoding/json fills
+// for key: the exact name first, then the one equal ignoring ASCII case; -1 for none. known is false
+// when key is not ASCII (so it matches no name exactly): encoding/json's Unicode folding might match
+// it (the Kelvin sign folds to k), which this does not mirror.
 func field(names []string, key []byte) (i int, known bool) {
 	for i, n := range names {
 		if n == string(key) {
@@ -162,7 +162,8 @@ func (s *flatScan) expect(c byte) bool {
 }
 
 // key reads a key and its colon; the key's text is returned without quotes. ok is false for a key
-// with an escape, a control character or invalid UTF-8 (encoding/json would change its text first).
+// with an escape or a control character (encoding/json would change its text first). A key with
+// invalid UTF-8 is returned as it is: it is not ASCII, so field refuses it unless it is a name.
 func (s *flatScan) key() (key []byte, ok bool) {
 	if s.peek() != '"' {
 		return nil, false
@@ -171,11 +172,7 @@ func (s *flatScan) key() (key []byte, ok bool) {
 	if !ok {
 		return nil, false
 	}
-	key = raw[1 : len(raw)-1]
-	if !utf8.Valid(key) {
-		return nil, false
-	}
-	return key, s.expect(':')
+	return raw[1 : len(raw)-1], s.expect(':')
 }
 
 // str reads a string literal without escapes or control characters, quotes included.
