@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -416,13 +417,15 @@ func (df *differ) find(dd DesiredDesktop) (match, *Problem) {
 // these names, in snapshot order.
 func (df *differ) strays(names ...string) []provider.Desktop {
 	var out []provider.Desktop
-	seen := map[string]bool{}
-	for _, n := range names {
+	for i, n := range names {
+		if slices.Contains(names[:i], n) {
+			continue // the names are mostly one name thrice
+		}
 		for _, l := range df.snap.DesktopsNamed(n) {
-			if _, owned := df.rec.Desktop(l.ID); owned || l.Status == provider.StatusGone || seen[l.ID] {
+			if _, owned := df.rec.Desktop(l.ID); owned || l.Status == provider.StatusGone ||
+				slices.ContainsFunc(out, func(o provider.Desktop) bool { return o.ID == l.ID }) {
 				continue
 			}
-			seen[l.ID] = true
 			out = append(out, l)
 		}
 	}
@@ -1021,19 +1024,16 @@ func (df *differ) deletions() {
 	for _, dd := range df.d.Desktops {
 		wanted[dd.Name] = true
 	}
-	ids := make([]string, 0, len(df.rec.Desktops))
-	for id := range df.rec.Desktops {
-		ids = append(ids, id)
+	type entry struct{ id, name, vmID string }
+	ids := make([]entry, 0, len(df.rec.Desktops))
+	for id, r := range df.rec.Desktops {
+		ids = append(ids, entry{id, r.Name, r.VmID})
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, b := df.rec.Desktops[ids[i]], df.rec.Desktops[ids[j]]
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		return a.VmID < b.VmID
+	slices.SortFunc(ids, func(a, b entry) int {
+		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.vmID, b.vmID), strings.Compare(a.id, b.id))
 	})
-	for _, id := range ids {
-		r := df.rec.Desktops[id]
+	for _, e := range ids {
+		id, r := e.id, df.rec.Desktops[e.id]
 		if df.claimed[id] || !df.selected(r.Name) {
 			continue
 		}
