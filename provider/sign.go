@@ -19,13 +19,35 @@ const (
 )
 
 // PercentEncode encodes s as the signing algorithm requires: url.QueryEscape, then
-// "+" -> "%20", "*" -> "%2A" and "%7E" -> "~".
+// "+" -> "%20", "*" -> "%2A" and "%7E" -> "~". That is, in one pass: every byte but the unreserved
+// A-Z a-z 0-9 - _ . ~ becomes %XX (upper-case hex); s itself when it has nothing to encode.
 func PercentEncode(s string) string {
-	e := url.QueryEscape(s)
-	e = strings.ReplaceAll(e, "+", "%20")
-	e = strings.ReplaceAll(e, "*", "%2A")
-	e = strings.ReplaceAll(e, "%7E", "~")
-	return e
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !unreserved(s[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + 2*n)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; unreserved(c) {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
+}
+
+func unreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
 }
 
 // CanonicalQuery sorts params by raw key (byte order) and joins the percent-encoded pairs with "&".

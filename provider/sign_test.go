@@ -2,6 +2,7 @@ package provider
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -73,6 +74,26 @@ func TestPercentEncode(t *testing.T) {
 	for _, tt := range tests {
 		if got := PercentEncode(tt.in); got != tt.want {
 			t.Errorf("%s: PercentEncode(%q) = %q, want %q", tt.reason, tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestPercentEncodeIsQueryEscape: the one-pass encoding is the reference's definition (url.QueryEscape,
+// then "+" -> "%20", "*" -> "%2A", "%7E" -> "~") for every byte, alone and in text.
+func TestPercentEncodeIsQueryEscape(t *testing.T) {
+	def := func(s string) string {
+		e := url.QueryEscape(s)
+		e = strings.ReplaceAll(e, "+", "%20")
+		e = strings.ReplaceAll(e, "*", "%2A")
+		return strings.ReplaceAll(e, "%7E", "~")
+	}
+	ins := []string{"", "AccessKeyId", "vm-00001_a.b~c", "宿迁A", "a b+c*d~e%7E/f=g&h", "\xff\x00\x7f"}
+	for c := range 256 {
+		ins = append(ins, string([]byte{byte(c)}), "x"+string([]byte{byte(c)})+"y")
+	}
+	for _, in := range ins {
+		if got, want := PercentEncode(in), def(in); got != want {
+			t.Errorf("PercentEncode(%q) = %q, the definition gives %q", in, got, want)
 		}
 	}
 }
