@@ -383,10 +383,14 @@ func parseTime(raw fString) provider.TimeValue {
 	if s == "" {
 		return tv
 	}
-	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700", time.RFC3339Nano} {
-		if t, err := time.Parse(layout, s); err == nil {
-			tv.Time = t
-			return tv
+	// The layouts with a "T" cannot read a date and time separated by a blank (QueryVm's
+	// expireTime): skipped, not tried and failed (each failure allocates its error).
+	if len(s) <= 10 || s[10] != ' ' {
+		for _, layout := range []string{"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700", time.RFC3339Nano} {
+			if t, err := time.Parse(layout, s); err == nil {
+				tv.Time = t
+				return tv
+			}
 		}
 	}
 	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {

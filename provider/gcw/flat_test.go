@@ -3,6 +3,7 @@ package gcw
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 // flatCases are bodies for decodeFlat: handled says whether it reads the body itself (otherwise
@@ -127,4 +128,30 @@ func FuzzDecodeFlat(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkFlat(t, body)
 	})
+}
+
+// TestParseTime: every layout the reference shows, the blank-separated one included (its layouts are
+// tried first for a blank after the date), and text no layout reads (kept raw, no time).
+func TestParseTime(t *testing.T) {
+	tests := []struct {
+		raw    string
+		want   time.Time
+		reason string
+	}{
+		{"2098-12-31T16:00:00.000+0000", time.Date(2098, 12, 31, 16, 0, 0, 0, time.UTC), "milliseconds and an offset"},
+		{"2098-12-31T16:00:00+0800", time.Date(2098, 12, 31, 8, 0, 0, 0, time.UTC), "an offset"},
+		{"2022-05-07T14:03:44Z", time.Date(2022, 5, 7, 14, 3, 44, 0, time.UTC), "RFC 3339"},
+		{"2022-05-07 14:03:44", time.Date(2022, 5, 7, 6, 3, 44, 0, time.UTC), "a blank, no offset: China time"},
+		{" 2022-05-07 14:03:44 ", time.Date(2022, 5, 7, 6, 3, 44, 0, time.UTC), "blanks around"},
+		{"2022-05-07T14:03:44", time.Date(2022, 5, 7, 6, 3, 44, 0, time.UTC), "a T, no offset: China time"},
+		{"2022-05-07", time.Date(2022, 5, 6, 16, 0, 0, 0, time.UTC), "a date"},
+		{"2022-05-07 14:03", time.Time{}, "no seconds: not read"},
+		{"", time.Time{}, "empty"},
+	}
+	for _, tc := range tests {
+		got := parseTime(fString(tc.raw))
+		if !got.Time.Equal(tc.want) || got.Raw != tc.raw {
+			t.Errorf("parseTime(%q) = %v, %q; want %v (%s)", tc.raw, got.Time, got.Raw, tc.want, tc.reason)
+		}
+	}
 }
