@@ -328,7 +328,6 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	canonical, sent := c.canonical(info, query)
 	sig := provider.SignCanonical(info.Method, canonical, c.secret)
 	scrub := c.scrubber(sig)
-	rawURL := c.endpoint + "/?" + canonical + "&Signature=" + provider.PercentEncode(sig)
 
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -342,10 +341,12 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	if payload != nil {
 		bodyReader = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(actx, info.Method, rawURL, bodyReader)
+	// The endpoint is parsed, not the whole signed URL: the query is already encoded.
+	req, err := http.NewRequestWithContext(actx, info.Method, c.endpoint+"/", bodyReader)
 	if err != nil {
 		return result{err: errors.New("building request: invalid endpoint or parameters"), notSent: true, final: true, scrub: scrub}
 	}
+	req.URL.RawQuery = canonical + "&Signature=" + provider.PercentEncode(sig)
 	if info.Method == http.MethodGet {
 		// net/http silently re-sends a GET whose reused connection dropped before the response: for
 		// RebuildVm that could rebuild twice, and for any GET the replay reuses the signed nonce, which
@@ -369,25 +370,38 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 		res.err = redactTransportError(err, c.endpoint, info.Name, scrub)
 		res.notSent = isDialError(err) || (tr.getConn.Load() && (!tr.gotConn.Load() || !tr.wroteHeaders.Load()))
 	} else {
-		res.status, res.date = resp.StatusCode, resp.Header.Get("Date")
-		if loc, lerr := resp.Location(); lerr == nil && res.status >= 300 && res.status < 400 {
-			res.location = loc.Host
-		}
-		if secs, perr := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); perr == nil && secs > 0 {
-			res.retryAfter = time.Duration(secs) * time.Second
-		}
-		res.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		resp.Body.Close()
-		if err != nil {
-			res.err = redactTransportError(fmt.Errorf("reading response: %w", err), c.endpoint, info.Name, scrub)
-		} else {
-			res.answered = true
-		}
+		c.readResponse(resp, info, &res)
 	}
 	res.sent, res.received = sent, c.clock()
-	c.log.DebugContext(ctx, "gcw attempt", "action", info.Name, "method", info.Method, "attempt", n+1,
-		"requestId", requestID, "status", res.status, "duration", time.Since(start), "err", errString(res.err))
+	if c.log.Enabled(ctx, slog.LevelDebug) { // the arguments alone cost allocations
+		c.log.DebugContext(ctx, "gcw attempt", "action", info.Name, "method", info.Method, "attempt", n+1,
+			"requestId", requestID, "status", res.status, "duration", time.Since(start), "err", errString(res.err))
+	}
 	return res
+}
+
+// readResponse reads resp (status, the headers that matter and the whole body, up to maxBody) into
+// res, and closes its body.
+func (c *Client) readResponse(resp *http.Response, info provider.ActionInfo, res *result) {
+	res.status, res.date = resp.StatusCode, resp.Header.Get("Date")
+	if res.status >= 300 && res.status < 400 {
+		if loc, err := resp.Location(); err == nil {
+			res.location = loc.Host
+		}
+	}
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		if secs, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && secs > 0 {
+			res.retryAfter = time.Duration(secs) * time.Second
+		}
+	}
+	var err error
+	res.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	resp.Body.Close()
+	if err != nil {
+		res.err = redactTransportError(fmt.Errorf("reading response: %w", err), c.endpoint, info.Name, res.scrub)
+	} else {
+		res.answered = true
+	}
 }
 
 // canonical returns the canonical query of an attempt (the common parameters with a fresh nonce and
