@@ -22,28 +22,35 @@ const (
 // "+" -> "%20", "*" -> "%2A" and "%7E" -> "~". That is, in one pass: every byte but the unreserved
 // A-Z a-z 0-9 - _ . ~ becomes %XX (upper-case hex); s itself when it has nothing to encode.
 func PercentEncode(s string) string {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if !unreserved(s[i]) {
-			n++
-		}
-	}
-	if n == 0 {
+	n := encodedLen(s)
+	if n == len(s) {
 		return s
 	}
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(s) + 2*n)
+	return string(appendPercentEncoded(make([]byte, 0, n), s))
+}
+
+// encodedLen is len(PercentEncode(s)).
+func encodedLen(s string) int {
+	n := len(s)
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; unreserved(c) {
-			b.WriteByte(c)
-		} else {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
+		if !unreserved(s[i]) {
+			n += 2
 		}
 	}
-	return b.String()
+	return n
+}
+
+// appendPercentEncoded appends PercentEncode(s) to b.
+func appendPercentEncoded(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; unreserved(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return b
 }
 
 func unreserved(c byte) bool {
@@ -54,32 +61,39 @@ func unreserved(c byte) bool {
 // A "Signature" parameter, if present, is left out. Only the first value of each key is used.
 func CanonicalQuery(params url.Values) string {
 	keys := make([]string, 0, len(params))
+	size := 0
 	for k := range params {
 		if k == "Signature" {
 			continue
 		}
 		keys = append(keys, k)
+		size += encodedLen(k) + len("=&") + encodedLen(params.Get(k))
 	}
 	sort.Strings(keys)
-	var b strings.Builder
+	b := make([]byte, 0, size)
 	for i, k := range keys {
 		if i > 0 {
-			b.WriteByte('&')
+			b = append(b, '&')
 		}
-		b.WriteString(PercentEncode(k))
-		b.WriteByte('=')
-		b.WriteString(PercentEncode(params.Get(k)))
+		b = appendPercentEncoded(b, k)
+		b = append(b, '=')
+		b = appendPercentEncoded(b, params.Get(k))
 	}
-	return b.String()
+	return string(b)
 }
 
 // StringToSign returns METHOD + "&%2F&" + percentEncode(canonical query).
 func StringToSign(method string, params url.Values) string {
-	return stringToSign(method, CanonicalQuery(params))
+	return string(appendStringToSign(nil, method, CanonicalQuery(params)))
 }
 
-func stringToSign(method, canonical string) string {
-	return strings.ToUpper(method) + "&" + PercentEncode("/") + "&" + PercentEncode(canonical)
+// appendStringToSign appends the string to sign of a canonical query to b.
+func appendStringToSign(b []byte, method, canonical string) []byte {
+	b = append(b, strings.ToUpper(method)...)
+	b = append(b, '&')
+	b = appendPercentEncoded(b, "/")
+	b = append(b, '&')
+	return appendPercentEncoded(b, canonical)
 }
 
 // Sign returns the base64 HMAC-SHA1 signature of the request, keyed with the raw secret
@@ -94,6 +108,6 @@ func Sign(method string, params url.Values, secret string) string {
 // sends that same text as its URL's query and so canonicalises once per request.
 func SignCanonical(method, canonical, secret string) string {
 	mac := hmac.New(sha1.New, []byte(secret))
-	mac.Write([]byte(stringToSign(method, canonical)))
+	mac.Write(appendStringToSign(make([]byte, 0, len(method)+len("&%2F&")+encodedLen(canonical)), method, canonical))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
