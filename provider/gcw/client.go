@@ -57,6 +57,12 @@ type Client struct {
 	unknownTasks map[string]int // task id -> unrecognised statuses in a row
 
 	requests atomic.Int64 // HTTP requests sent (every attempt)
+
+	// header is the header of every GET request and postHeader of every POST one, shared by all
+	// requests when the client made its own http.Client (whose Transport, as a RoundTripper must, and
+	// whose http.Client, without a cookie jar, never modify a request's header); nil otherwise: each
+	// request then has its own.
+	header, postHeader http.Header
 }
 
 // newTransport is the transport of a client that builds its own http.Client: http.DefaultTransport's
@@ -139,6 +145,7 @@ func New(cfg Config) (*Client, error) {
 	} else {
 		hc.Transport = newTransport(cfg.MaxConcurrent)
 	}
+
 	hc.CheckRedirect = refuseRedirect
 	c.http = &hc
 	if c.timeout <= 0 {
@@ -194,6 +201,9 @@ func New(cfg Config) (*Client, error) {
 		c.maxUnknown = 1
 	}
 	c.unknownTasks = map[string]int{}
+	if cfg.HTTPClient == nil {
+		c.header, c.postHeader = c.newHeader(false), c.newHeader(true)
+	}
 	return c, nil
 }
 
@@ -356,11 +366,13 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 		req.Body = emptyBody{}
 		req.GetBody = nil
 	}
+	req.Header = c.header
 	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header = c.postHeader
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	if req.Header == nil {
+		req.Header = c.newHeader(payload != nil)
+	}
 
 	start := time.Now()
 	c.requests.Add(1)
@@ -378,6 +390,15 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 			"requestId", requestID, "status", res.status, "duration", time.Since(start), "err", errString(res.err))
 	}
 	return res
+}
+
+// newHeader returns the header of a request, with a JSON body or without.
+func (c *Client) newHeader(body bool) http.Header {
+	h := http.Header{"Accept": {"application/json"}, "User-Agent": {c.userAgent}}
+	if body {
+		h["Content-Type"] = []string{"application/json"}
+	}
+	return h
 }
 
 // readResponse reads resp (status, the headers that matter and the whole body, up to maxBody) into
