@@ -240,7 +240,7 @@ func (c *Client) callScrub(ctx context.Context, action provider.Action, params m
 		return noScrub, fmt.Errorf("gcw: unknown action %q", action)
 	}
 	var payload []byte
-	query := url.Values{}
+	var query []queryParam
 	if info.Method == http.MethodPost {
 		if params == nil {
 			params = map[string]any{}
@@ -250,12 +250,13 @@ func (c *Client) callScrub(ctx context.Context, action provider.Action, params m
 			return noScrub, fmt.Errorf("gcw %s: encoding body: %w", action, err)
 		}
 	} else {
+		query = make([]queryParam, 0, len(params))
 		for k, v := range params {
 			s, ok := v.(string)
 			if !ok {
 				return noScrub, fmt.Errorf("gcw %s: parameter %s of a GET action must be a string", action, k)
 			}
-			query.Set(k, s)
+			query = append(query, queryParam{k, s})
 		}
 	}
 	for attempt := 0; ; attempt++ {
@@ -322,7 +323,7 @@ type result struct {
 
 // attempt signs and sends one HTTP request (fresh nonce and timestamp), waiting for the rate limiter
 // and the concurrency bound first, and reads the whole response within the per-attempt timeout.
-func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query url.Values, payload []byte, requestID string, n int) result {
+func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query []queryParam, payload []byte, requestID string, n int) result {
 	tk, err := c.pace.wait(ctx)
 	if err != nil {
 		return result{err: fmt.Errorf("rate limiter: %w", ctxErr(ctx, err)), notSent: true, final: true, scrub: noScrub}
@@ -425,9 +426,12 @@ func (c *Client) readResponse(resp *http.Response, info provider.ActionInfo, res
 	}
 }
 
+// queryParam is one of a GET action's own parameters (each key once).
+type queryParam struct{ key, value string }
+
 // canonical returns the canonical query of an attempt (the common parameters with a fresh nonce and
 // the time of signing, and for a GET action its own parameters) and that time.
-func (c *Client) canonical(info provider.ActionInfo, query url.Values) (string, time.Time) {
+func (c *Client) canonical(info provider.ActionInfo, query []queryParam) (string, time.Time) {
 	common := [...][2]string{
 		{"Action", string(info.Name)},
 		{"AccessKeyId", c.accessKeyID},
@@ -454,10 +458,8 @@ func (c *Client) canonical(info provider.ActionInfo, query url.Values) (string, 
 		set(kv[0], kv[1])
 	}
 	if info.Method == http.MethodGet {
-		for k, v := range query {
-			if len(v) > 0 {
-				set(k, v[0])
-			}
+		for _, p := range query {
+			set(p.key, p.value)
 		}
 	}
 	return provider.CanonicalQuery(params), sent
