@@ -435,10 +435,16 @@ func (df *differ) strays(names ...string) []provider.Desktop {
 // desktops plans every desired desktop: create, adopt, replace, rename, and the in-place changes.
 func (df *differ) desktops() {
 	// Possible duplicates are looked for once every desktop of the spec has claimed its own.
-	var dupChecks []func()
+	type dupCheck struct {
+		name   string
+		pos    fmt.Stringer
+		liveID string
+		names  [3]string // the spec's, the recorded and the live name
+	}
+	dupChecks := make([]dupCheck, 0, len(df.d.Desktops))
 	defer func() {
-		for _, f := range dupChecks {
-			f()
+		for _, c := range dupChecks {
+			df.duplicates(c.name, c.pos, c.liveID, c.names[:]...)
 		}
 	}()
 	for _, dd := range df.d.Desktops {
@@ -472,9 +478,7 @@ func (df *differ) desktops() {
 			df.claimed[m.live.ID] = true
 			df.existing(dd, m)
 			if m.managed {
-				name, pos, live := dd.Name, dd.Pos, m.live // not the whole desktop: 10,000 closures
-				names := []string{name, m.rec.Name, live.Name}
-				dupChecks = append(dupChecks, func() { df.duplicates(name, pos, live, names...) })
+				dupChecks = append(dupChecks, dupCheck{dd.Name, dd.Pos, m.live.ID, [3]string{dd.Name, m.rec.Name, m.live.Name}})
 			}
 			if !df.noWant[dd.Name] {
 				df.want(dd, m.live.ID)
@@ -788,25 +792,25 @@ func aDesktop(n int) string {
 }
 
 // duplicates warns of the live desktops deskfleet does not manage that carry one of names (the spec's,
-// the recorded and the live name of the managed desktop live): a second desktop under a fleet's name,
+// the recorded and the live name of the managed desktop liveID): a second desktop under a fleet's name,
 // billed beside the first (a creation whose answer was lost, a desktop made again in the console). It
 // is left alone, and never adopted in the managed one's place; the warning says how to keep or delete
 // it. A desktop the spec claims under its own name is not one.
-func (df *differ) duplicates(name string, pos fmt.Stringer, live provider.Desktop, names ...string) {
+func (df *differ) duplicates(name string, pos fmt.Stringer, liveID string, names ...string) {
 	var dups []string
 	for _, l := range df.strays(names...) {
-		if l.ID == live.ID || df.claimed[l.ID] {
+		if l.ID == liveID || df.claimed[l.ID] {
 			continue
 		}
 		dups = append(dups, l.ID)
 		df.problem(&df.plan.Warnings, ObjectDesktop, name, pos,
 			fmt.Sprintf("possible duplicate: the live desktop %s (status %s), not managed, is named %q like the managed desktop %s",
-				l.ID, l.RawStatus, l.Name, live.ID),
+				l.ID, l.RawStatus, l.Name, liveID),
 			fmt.Sprintf("if it is a leftover, delete it in the console; to keep it, rename it in the console and add it to the spec under its new name (plan adopts it), or `deskfleet import --fleet %s --name-prefix NEW-NAME --adopt`",
 				df.d.Fleet))
 	}
 	if len(dups) > 0 {
-		df.warn(Change{Object: ObjectDesktop, Name: name, ID: live.ID, Attribute: AttrDuplicate,
+		df.warn(Change{Object: ObjectDesktop, Name: name, ID: liveID, Attribute: AttrDuplicate,
 			Before: "also " + strings.Join(dups, ", ") + " (not managed)", After: "one desktop"})
 	}
 }
@@ -1052,7 +1056,7 @@ func (df *differ) deletions() {
 				Attribute: AttrForget, Reason: "removed from the spec and already gone"})
 			continue
 		}
-		df.duplicates(r.Name, nil, live, r.Name, live.Name)
+		df.duplicates(r.Name, nil, live.ID, r.Name, live.Name)
 		if r.Protect {
 			df.problem(&df.plan.Warnings, ObjectDesktop, r.Name, nil,
 				"removed from the spec but protected: kept (and still managed)",

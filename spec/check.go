@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -381,7 +380,6 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 				"group %q takes the fleet over the limit of %d desktops", g.Name, MaxDesktops)
 			break
 		}
-		fl.Desktops = slices.Grow(fl.Desktops, count)
 		for i := range count {
 			dd := d
 			dd.Name, dd.Index = DesktopName(g.Name, i), i
