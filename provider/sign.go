@@ -4,9 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
+	"hash"
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Common request parameters of the GCW API (docs/api-readings.md, "Signing").
@@ -107,7 +109,24 @@ func Sign(method string, params url.Values, secret string) string {
 // SignCanonical is Sign for a query already made canonical by CanonicalQuery, for a client that
 // sends that same text as its URL's query and so canonicalises once per request.
 func SignCanonical(method, canonical, secret string) string {
-	mac := hmac.New(sha1.New, []byte(secret))
-	mac.Write(appendStringToSign(make([]byte, 0, len(method)+len("&%2F&")+encodedLen(canonical)), method, canonical))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	k, _ := macs.Get().(*keyedMAC)
+	if k == nil || k.secret != secret {
+		k = &keyedMAC{secret: secret, mac: hmac.New(sha1.New, []byte(secret))}
+	} else {
+		k.mac.Reset()
+	}
+	k.mac.Write(appendStringToSign(make([]byte, 0, len(method)+len("&%2F&")+encodedLen(canonical)), method, canonical))
+	var sum [sha1.Size]byte
+	sig := base64.StdEncoding.EncodeToString(k.mac.Sum(sum[:0]))
+	macs.Put(k)
+	return sig
+}
+
+// macs holds keyed HMAC states for reuse (*keyedMAC): a client signs every request with one secret,
+// and keying a MAC costs as much as hashing a short string to sign.
+var macs sync.Pool
+
+type keyedMAC struct {
+	secret string
+	mac    hash.Hash
 }

@@ -1,6 +1,9 @@
 package provider
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"net/url"
 	"strings"
 	"testing"
@@ -96,4 +99,31 @@ func TestPercentEncodeIsQueryEscape(t *testing.T) {
 			t.Errorf("PercentEncode(%q) = %q, the definition gives %q", in, got, want)
 		}
 	}
+}
+
+// TestSignCanonicalAlternatingSecrets: a MAC kept for reuse never signs with another secret's key,
+// nor with what the previous signature left in it.
+func TestSignCanonicalAlternatingSecrets(t *testing.T) {
+	want := func(method, canonical, secret string) string {
+		mac := hmac.New(sha1.New, []byte(secret))
+		mac.Write([]byte(StringToSign(method, mustParseQuery(t, canonical))))
+		return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	}
+	canonicals := []string{"AccessKeyId=a&Action=QueryVm", "Action=QueryVms&Timestamp=2022-06-01T00%3A00%3A00Z"}
+	for i := range 20 {
+		secret := []string{"secret-a", "secret-b", ""}[i%3]
+		canonical := canonicals[i%2]
+		if got, w := SignCanonical("GET", canonical, secret), want("GET", canonical, secret); got != w {
+			t.Fatalf("signature %d (secret %q) = %s, want %s", i, secret, got, w)
+		}
+	}
+}
+
+func mustParseQuery(t *testing.T, q string) url.Values {
+	t.Helper()
+	v, err := url.ParseQuery(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
