@@ -21,7 +21,8 @@ import (
 // case folding, an object or array value other than Data, a repeated Data, a Data into a value that
 // is not a flat struct (see flatStructOf), and any syntax it cannot read (which encoding/json then
 // refuses with its own error). Each field's value goes to the field's own UnmarshalJSON, with the
-// same bytes encoding/json would hand it. When it reports not handled, out may hold part of the Data:
+// same bytes encoding/json would hand it (a plain string in valid UTF-8 is set straight into an
+// fString field: what its UnmarshalJSON would make of it). When it reports not handled, out may hold part of the Data:
 // encoding/json then decodes the same body into it again, the same fields from the same values first.
 
 // flatStruct is how decodeFlat fills one struct type: its JSON field names (all distinct, even
@@ -316,8 +317,14 @@ func decodeFlat(body []byte, out any) (env envelope, ok, handled bool) {
 		if i < 0 {
 			return true // no such field: ignored
 		}
-		u := dst.Field(fs.index[i]).Addr().Interface().(json.Unmarshaler)
-		return u.UnmarshalJSON(raw) == nil
+		f := dst.Field(fs.index[i]).Addr().Interface()
+		if p, ok := f.(*fString); ok && raw[0] == '"' && utf8.Valid(raw[1:len(raw)-1]) {
+			// What fString.UnmarshalJSON makes of a string str has read (no escape, no control
+			// character, no quote inside) in valid UTF-8: its text.
+			*p = fString(raw[1 : len(raw)-1])
+			return true
+		}
+		return f.(json.Unmarshaler).UnmarshalJSON(raw) == nil
 	}
 	if !s.expect('{') {
 		return envelope{}, false, false
