@@ -35,29 +35,34 @@ func PercentEncode(s string) string {
 func encodedLen(s string) int {
 	n := len(s)
 	for i := 0; i < len(s); i++ {
-		if !unreserved(s[i]) {
+		if !unreserved[s[i]] {
 			n += 2
 		}
 	}
 	return n
 }
 
-// appendPercentEncoded appends PercentEncode(s) to b.
+// appendPercentEncoded appends PercentEncode(s) to b, the runs of unreserved bytes at once.
 func appendPercentEncoded(b []byte, s string) []byte {
 	const hex = "0123456789ABCDEF"
+	start := 0
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; unreserved(c) {
-			b = append(b, c)
-		} else {
+		if c := s[i]; !unreserved[c] {
+			b = append(b, s[start:i]...)
 			b = append(b, '%', hex[c>>4], hex[c&15])
+			start = i + 1
 		}
 	}
-	return b
+	return append(b, s[start:]...)
 }
 
-func unreserved(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
-}
+// unreserved holds the bytes PercentEncode keeps: A-Z a-z 0-9 - _ . ~
+var unreserved = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
+	}
+	return t
+}()
 
 // CanonicalQuery sorts params by raw key (byte order) and joins the percent-encoded pairs with "&".
 // A "Signature" parameter, if present, is left out. Only the first value of each key is used.
