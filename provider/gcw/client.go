@@ -145,7 +145,6 @@ func New(cfg Config) (*Client, error) {
 	} else {
 		hc.Transport = newTransport(cfg.MaxConcurrent)
 	}
-
 	hc.CheckRedirect = refuseRedirect
 	c.http = &hc
 	if c.timeout <= 0 {
