@@ -258,6 +258,13 @@ func (c *Client) callScrub(ctx context.Context, action provider.Action, params m
 			query = append(query, queryParam{k, s})
 		}
 	}
+	return c.send(ctx, info, query, payload, requestID, out)
+}
+
+// send performs one action whose query (GET) or body (POST) is ready: the attempts, their verdicts
+// and the retries of callScrub.
+func (c *Client) send(ctx context.Context, info provider.ActionInfo, query []queryParam, payload []byte, requestID string, out any) (func(string) string, error) {
+	action := info.Name
 	for attempt := 0; ; attempt++ {
 		res := c.attempt(ctx, info, query, payload, requestID, attempt)
 		v := c.classify(ctx, info, requestID, res, out)
@@ -374,7 +381,11 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query []
 		req.Header = c.newHeader(payload != nil)
 	}
 
-	start := time.Now()
+	debug := c.log.Enabled(ctx, slog.LevelDebug) // the log's arguments alone cost allocations
+	var start time.Time
+	if debug {
+		start = time.Now()
+	}
 	c.requests.Add(1)
 	resp, err := c.http.Do(req)
 	res := result{scrub: scrub, ticket: tk}
@@ -385,7 +396,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query []
 		c.readResponse(resp, info, &res)
 	}
 	res.sent, res.received = sent, c.clock()
-	if c.log.Enabled(ctx, slog.LevelDebug) { // the arguments alone cost allocations
+	if debug {
 		c.log.DebugContext(ctx, "gcw attempt", "action", info.Name, "method", info.Method, "attempt", n+1,
 			"requestId", requestID, "status", res.status, "duration", time.Since(start), "err", errString(res.err))
 	}
