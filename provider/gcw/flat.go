@@ -381,17 +381,24 @@ func decodeFlat(body []byte, out any) (env envelope, ok, handled bool) {
 	if s.space(); s.i != len(s.b) {
 		return envelope{}, false, false
 	}
-	if code == nil {
-		return envelope{}, false, true // no Code: what encoding/json's pass also says
-	}
-	var c fString
-	if c.UnmarshalJSON(code) != nil {
-		return envelope{}, false, true
-	}
-	env.code = string(c)
 	if message == nil {
 		message = msg
 	}
+	env, ok = flatEnvelope(code, message)
+	return env, ok, true
+}
+
+// flatEnvelope is the envelope of the raw Code and Message (or msg) of a body decodeFlat read, as
+// decodeOnceJSON makes it of the same values; ok is false without a Code, or with one it refuses.
+func flatEnvelope(code, message []byte) (env envelope, ok bool) {
+	if code == nil {
+		return envelope{}, false
+	}
+	var c fString
+	if c.UnmarshalJSON(code) != nil {
+		return envelope{}, false
+	}
+	env.code = string(c)
 	if message != nil {
 		var m fString
 		if m.UnmarshalJSON(message) == nil {
@@ -400,5 +407,5 @@ func decodeFlat(body []byte, out any) (env envelope, ok, handled bool) {
 			env.message = string(message)
 		}
 	}
-	return env, true, true
+	return env, true
 }
