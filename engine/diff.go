@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -75,11 +76,11 @@ func diff(d *Desired, snap *provider.Snapshot, rec *state.Record, opt Options) *
 			Observed:      Fingerprints(snap),
 			Changes:       []Change{},
 			Steps:         []Step{},
-			Want:          []state.Desktop{},
+			Want:          make([]state.Desktop, 0, len(d.Desktops)),
 			WantAccounts:  []state.Account{},
 		},
-		recByName: map[string]state.Desktop{},
-		claimed:   map[string]bool{},
+		recByName: make(map[string]state.Desktop, len(rec.Desktops)),
+		claimed:   make(map[string]bool, len(snap.Desktops)),
 		replaced:  map[string]bool{},
 		newAcct:   map[string]bool{},
 		noWant:    map[string]bool{},
@@ -416,13 +417,15 @@ func (df *differ) find(dd DesiredDesktop) (match, *Problem) {
 // these names, in snapshot order.
 func (df *differ) strays(names ...string) []provider.Desktop {
 	var out []provider.Desktop
-	seen := map[string]bool{}
-	for _, n := range names {
+	for i, n := range names {
+		if slices.Contains(names[:i], n) {
+			continue // the names are mostly one name thrice
+		}
 		for _, l := range df.snap.DesktopsNamed(n) {
-			if _, owned := df.rec.Desktop(l.ID); owned || l.Status == provider.StatusGone || seen[l.ID] {
+			if _, owned := df.rec.Desktop(l.ID); owned || l.Status == provider.StatusGone ||
+				slices.ContainsFunc(out, func(o provider.Desktop) bool { return o.ID == l.ID }) {
 				continue
 			}
-			seen[l.ID] = true
 			out = append(out, l)
 		}
 	}
@@ -432,10 +435,16 @@ func (df *differ) strays(names ...string) []provider.Desktop {
 // desktops plans every desired desktop: create, adopt, replace, rename, and the in-place changes.
 func (df *differ) desktops() {
 	// Possible duplicates are looked for once every desktop of the spec has claimed its own.
-	var dupChecks []func()
+	type dupCheck struct {
+		name   string
+		pos    fmt.Stringer
+		liveID string
+		names  [3]string // the spec's, the recorded and the live name
+	}
+	dupChecks := make([]dupCheck, 0, len(df.d.Desktops))
 	defer func() {
-		for _, f := range dupChecks {
-			f()
+		for _, c := range dupChecks {
+			df.duplicates(c.name, c.pos, c.liveID, c.names[:]...)
 		}
 	}()
 	for _, dd := range df.d.Desktops {
@@ -469,9 +478,7 @@ func (df *differ) desktops() {
 			df.claimed[m.live.ID] = true
 			df.existing(dd, m)
 			if m.managed {
-				name, pos, live := dd.Name, dd.Pos, m.live // not the whole desktop: 10,000 closures
-				names := []string{name, m.rec.Name, live.Name}
-				dupChecks = append(dupChecks, func() { df.duplicates(name, pos, live, names...) })
+				dupChecks = append(dupChecks, dupCheck{dd.Name, dd.Pos, m.live.ID, [3]string{dd.Name, m.rec.Name, m.live.Name}})
 			}
 			if !df.noWant[dd.Name] {
 				df.want(dd, m.live.ID)
@@ -785,25 +792,25 @@ func aDesktop(n int) string {
 }
 
 // duplicates warns of the live desktops deskfleet does not manage that carry one of names (the spec's,
-// the recorded and the live name of the managed desktop live): a second desktop under a fleet's name,
+// the recorded and the live name of the managed desktop liveID): a second desktop under a fleet's name,
 // billed beside the first (a creation whose answer was lost, a desktop made again in the console). It
 // is left alone, and never adopted in the managed one's place; the warning says how to keep or delete
 // it. A desktop the spec claims under its own name is not one.
-func (df *differ) duplicates(name string, pos fmt.Stringer, live provider.Desktop, names ...string) {
+func (df *differ) duplicates(name string, pos fmt.Stringer, liveID string, names ...string) {
 	var dups []string
 	for _, l := range df.strays(names...) {
-		if l.ID == live.ID || df.claimed[l.ID] {
+		if l.ID == liveID || df.claimed[l.ID] {
 			continue
 		}
 		dups = append(dups, l.ID)
 		df.problem(&df.plan.Warnings, ObjectDesktop, name, pos,
 			fmt.Sprintf("possible duplicate: the live desktop %s (status %s), not managed, is named %q like the managed desktop %s",
-				l.ID, l.RawStatus, l.Name, live.ID),
+				l.ID, l.RawStatus, l.Name, liveID),
 			fmt.Sprintf("if it is a leftover, delete it in the console; to keep it, rename it in the console and add it to the spec under its new name (plan adopts it), or `deskfleet import --fleet %s --name-prefix NEW-NAME --adopt`",
 				df.d.Fleet))
 	}
 	if len(dups) > 0 {
-		df.warn(Change{Object: ObjectDesktop, Name: name, ID: live.ID, Attribute: AttrDuplicate,
+		df.warn(Change{Object: ObjectDesktop, Name: name, ID: liveID, Attribute: AttrDuplicate,
 			Before: "also " + strings.Join(dups, ", ") + " (not managed)", After: "one desktop"})
 	}
 }
@@ -1023,19 +1030,16 @@ func (df *differ) deletions() {
 	for _, dd := range df.d.Desktops {
 		wanted[dd.Name] = true
 	}
-	ids := make([]string, 0, len(df.rec.Desktops))
-	for id := range df.rec.Desktops {
-		ids = append(ids, id)
+	type entry struct{ id, name, vmID string }
+	ids := make([]entry, 0, len(df.rec.Desktops))
+	for id, r := range df.rec.Desktops {
+		ids = append(ids, entry{id, r.Name, r.VmID})
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, b := df.rec.Desktops[ids[i]], df.rec.Desktops[ids[j]]
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		return a.VmID < b.VmID
+	slices.SortFunc(ids, func(a, b entry) int {
+		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.vmID, b.vmID), strings.Compare(a.id, b.id))
 	})
-	for _, id := range ids {
-		r := df.rec.Desktops[id]
+	for _, e := range ids {
+		id, r := e.id, df.rec.Desktops[e.id]
 		if df.claimed[id] || !df.selected(r.Name) {
 			continue
 		}
@@ -1054,7 +1058,7 @@ func (df *differ) deletions() {
 				Attribute: AttrForget, Reason: "removed from the spec and already gone"})
 			continue
 		}
-		df.duplicates(r.Name, nil, live, r.Name, live.Name)
+		df.duplicates(r.Name, nil, live.ID, r.Name, live.Name)
 		if r.Protect {
 			df.problem(&df.plan.Warnings, ObjectDesktop, r.Name, nil,
 				"removed from the spec but protected: kept (and still managed)",

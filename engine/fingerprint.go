@@ -20,15 +20,47 @@ import (
 // not make every saved plan stale. Changing the set of fields changes the version prefix, which makes
 // plans saved by an older deskfleet stale (never wrongly fresh).
 
-// fingerprint hashes the canonical encoding of parts.
+// fingerprint hashes the canonical encoding of parts: json.Marshal's. Parts that are all ints and
+// strings json.Marshal leaves as they are (printable ASCII but " \ < > &) are encoded here, the same
+// bytes without its reflection (a plan fingerprints every desktop); anything else by json.Marshal.
 func fingerprint(parts ...any) string {
-	b, err := json.Marshal(parts)
-	if err != nil {
-		// Only strings, ints, bools and slices of them are passed: Marshal cannot fail.
-		panic(fmt.Sprintf("engine: fingerprint: %v", err))
+	b, ok := appendPlainJSON(make([]byte, 0, 256), parts)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(parts); err != nil {
+			// Only strings, ints, bools and slices of them are passed: Marshal cannot fail.
+			panic(fmt.Sprintf("engine: fingerprint: %v", err))
+		}
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// appendPlainJSON appends json.Marshal(parts) to b when every part is an int or a string of printable
+// ASCII without a character json.Marshal escapes; ok is false otherwise.
+func appendPlainJSON(b []byte, parts []any) ([]byte, bool) {
+	b = append(b, '[')
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch v := p.(type) {
+		case int:
+			b = strconv.AppendInt(b, int64(v), 10)
+		case string:
+			for j := 0; j < len(v); j++ {
+				if c := v[j]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+					return b, false
+				}
+			}
+			b = append(b, '"')
+			b = append(b, v...)
+			b = append(b, '"')
+		default:
+			return b, false
+		}
+	}
+	return append(b, ']'), true
 }
 
 // FingerprintDesktop fingerprints what a plan decides on about a desktop: id, name, site, product,

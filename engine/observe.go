@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -95,17 +96,23 @@ func Observe(ctx context.Context, c provider.Client, opt ObserveOptions) (*provi
 			return observeErr(provider.ActionGetCustomNet, "site "+site, err)
 		})
 	}
-	for i, id := range ids {
-		if gctx.Err() != nil {
-			break // a read failed or ctx ended: schedule nothing more
-		}
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
+	// The desktops are read by at most par workers, each taking the next id in order: as many reads
+	// in flight as a goroutine per id would keep, without starting (and growing the stack of) a
+	// goroutine for each of 10,000 desktops.
+	var next atomic.Int64
+	read := func() error {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(ids) {
+				return nil
 			}
+			if err := gctx.Err(); err != nil {
+				return err // a read failed or ctx ended: read nothing more
+			}
+			id := ids[i]
 			d, err := c.QueryVm(gctx, provider.QueryVmRequest{VmID: id})
 			if provider.IsNotFound(err) {
-				return nil // deleted since QueryVms
+				continue // deleted since QueryVms
 			}
 			if err != nil {
 				return observeErr(provider.ActionQueryVm, "desktop "+id, err)
@@ -114,8 +121,10 @@ func Observe(ctx context.Context, c provider.Client, opt ObserveOptions) (*provi
 				d.ID = id
 			}
 			desktops[i] = d
-			return nil
-		})
+		}
+	}
+	for range min(par, len(ids)) {
+		g.Go(read)
 	}
 	if err := g.Wait(); err != nil {
 		if ctx.Err() != nil {

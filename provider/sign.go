@@ -4,9 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
+	"hash"
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Common request parameters of the GCW API (docs/api-readings.md, "Signing").
@@ -19,45 +21,86 @@ const (
 )
 
 // PercentEncode encodes s as the signing algorithm requires: url.QueryEscape, then
-// "+" -> "%20", "*" -> "%2A" and "%7E" -> "~".
+// "+" -> "%20", "*" -> "%2A" and "%7E" -> "~". That is, in one pass: every byte but the unreserved
+// A-Z a-z 0-9 - _ . ~ becomes %XX (upper-case hex); s itself when it has nothing to encode.
 func PercentEncode(s string) string {
-	e := url.QueryEscape(s)
-	e = strings.ReplaceAll(e, "+", "%20")
-	e = strings.ReplaceAll(e, "*", "%2A")
-	e = strings.ReplaceAll(e, "%7E", "~")
-	return e
+	n := encodedLen(s)
+	if n == len(s) {
+		return s
+	}
+	return string(appendPercentEncoded(make([]byte, 0, n), s))
 }
+
+// encodedLen is len(PercentEncode(s)).
+func encodedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if !unreserved[s[i]] {
+			n += 2
+		}
+	}
+	return n
+}
+
+// appendPercentEncoded appends PercentEncode(s) to b, the runs of unreserved bytes at once.
+func appendPercentEncoded(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !unreserved[c] {
+			b = append(b, s[start:i]...)
+			b = append(b, '%', hex[c>>4], hex[c&15])
+			start = i + 1
+		}
+	}
+	return append(b, s[start:]...)
+}
+
+// unreserved holds the bytes PercentEncode keeps: A-Z a-z 0-9 - _ . ~
+var unreserved = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
+	}
+	return t
+}()
 
 // CanonicalQuery sorts params by raw key (byte order) and joins the percent-encoded pairs with "&".
 // A "Signature" parameter, if present, is left out. Only the first value of each key is used.
 func CanonicalQuery(params url.Values) string {
 	keys := make([]string, 0, len(params))
+	size := 0
 	for k := range params {
 		if k == "Signature" {
 			continue
 		}
 		keys = append(keys, k)
+		size += encodedLen(k) + len("=&") + encodedLen(params.Get(k))
 	}
 	sort.Strings(keys)
-	var b strings.Builder
+	b := make([]byte, 0, size)
 	for i, k := range keys {
 		if i > 0 {
-			b.WriteByte('&')
+			b = append(b, '&')
 		}
-		b.WriteString(PercentEncode(k))
-		b.WriteByte('=')
-		b.WriteString(PercentEncode(params.Get(k)))
+		b = appendPercentEncoded(b, k)
+		b = append(b, '=')
+		b = appendPercentEncoded(b, params.Get(k))
 	}
-	return b.String()
+	return string(b)
 }
 
 // StringToSign returns METHOD + "&%2F&" + percentEncode(canonical query).
 func StringToSign(method string, params url.Values) string {
-	return stringToSign(method, CanonicalQuery(params))
+	return string(appendStringToSign(nil, method, CanonicalQuery(params)))
 }
 
-func stringToSign(method, canonical string) string {
-	return strings.ToUpper(method) + "&" + PercentEncode("/") + "&" + PercentEncode(canonical)
+// appendStringToSign appends the string to sign of a canonical query to b.
+func appendStringToSign(b []byte, method, canonical string) []byte {
+	b = append(b, strings.ToUpper(method)...)
+	b = append(b, '&')
+	b = appendPercentEncoded(b, "/")
+	b = append(b, '&')
+	return appendPercentEncoded(b, canonical)
 }
 
 // Sign returns the base64 HMAC-SHA1 signature of the request, keyed with the raw secret
@@ -71,7 +114,24 @@ func Sign(method string, params url.Values, secret string) string {
 // SignCanonical is Sign for a query already made canonical by CanonicalQuery, for a client that
 // sends that same text as its URL's query and so canonicalises once per request.
 func SignCanonical(method, canonical, secret string) string {
-	mac := hmac.New(sha1.New, []byte(secret))
-	mac.Write([]byte(stringToSign(method, canonical)))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	k, _ := macs.Get().(*keyedMAC)
+	if k == nil || k.secret != secret {
+		k = &keyedMAC{secret: secret, mac: hmac.New(sha1.New, []byte(secret))}
+	} else {
+		k.mac.Reset()
+	}
+	k.mac.Write(appendStringToSign(make([]byte, 0, len(method)+len("&%2F&")+encodedLen(canonical)), method, canonical))
+	var sum [sha1.Size]byte
+	sig := base64.StdEncoding.EncodeToString(k.mac.Sum(sum[:0]))
+	macs.Put(k)
+	return sig
+}
+
+// macs holds keyed HMAC states for reuse (*keyedMAC): a client signs every request with one secret,
+// and keying a MAC costs as much as hashing a short string to sign.
+var macs sync.Pool
+
+type keyedMAC struct {
+	secret string
+	mac    hash.Hash
 }

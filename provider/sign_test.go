@@ -1,7 +1,11 @@
 package provider
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -75,4 +79,51 @@ func TestPercentEncode(t *testing.T) {
 			t.Errorf("%s: PercentEncode(%q) = %q, want %q", tt.reason, tt.in, got, tt.want)
 		}
 	}
+}
+
+// TestPercentEncodeIsQueryEscape: the one-pass encoding is the reference's definition (url.QueryEscape,
+// then "+" -> "%20", "*" -> "%2A", "%7E" -> "~") for every byte, alone and in text.
+func TestPercentEncodeIsQueryEscape(t *testing.T) {
+	def := func(s string) string {
+		e := url.QueryEscape(s)
+		e = strings.ReplaceAll(e, "+", "%20")
+		e = strings.ReplaceAll(e, "*", "%2A")
+		return strings.ReplaceAll(e, "%7E", "~")
+	}
+	ins := []string{"", "AccessKeyId", "vm-00001_a.b~c", "宿迁A", "a b+c*d~e%7E/f=g&h", "\xff\x00\x7f"}
+	for c := range 256 {
+		ins = append(ins, string([]byte{byte(c)}), "x"+string([]byte{byte(c)})+"y")
+	}
+	for _, in := range ins {
+		if got, want := PercentEncode(in), def(in); got != want {
+			t.Errorf("PercentEncode(%q) = %q, the definition gives %q", in, got, want)
+		}
+	}
+}
+
+// TestSignCanonicalAlternatingSecrets: a MAC kept for reuse never signs with another secret's key,
+// nor with what the previous signature left in it.
+func TestSignCanonicalAlternatingSecrets(t *testing.T) {
+	want := func(method, canonical, secret string) string {
+		mac := hmac.New(sha1.New, []byte(secret))
+		mac.Write([]byte(StringToSign(method, mustParseQuery(t, canonical))))
+		return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	}
+	canonicals := []string{"AccessKeyId=a&Action=QueryVm", "Action=QueryVms&Timestamp=2022-06-01T00%3A00%3A00Z"}
+	for i := range 20 {
+		secret := []string{"secret-a", "secret-b", ""}[i%3]
+		canonical := canonicals[i%2]
+		if got, w := SignCanonical("GET", canonical, secret), want("GET", canonical, secret); got != w {
+			t.Fatalf("signature %d (secret %q) = %s, want %s", i, secret, got, w)
+		}
+	}
+}
+
+func mustParseQuery(t *testing.T, q string) url.Values {
+	t.Helper()
+	v, err := url.ParseQuery(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -299,11 +299,11 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 	defBillingOK := def.Billing == "" || refOK(c, "billing plan", def.Billing, fl.Billing, def.At[keyGroupBilling])
 	defProfileOK := def.Profile == "" || refOK(c, "profile", def.Profile, fl.Profiles, def.At[keyGroupProfile])
 	type origin struct {
-		group Group
+		group *Group // in fl.Groups
 		pos   Pos
 	}
-	names := map[string]origin{}
-	for _, g := range fl.Groups {
+	names := make(map[string]origin, desktopCount(fl.Groups))
+	for gi, g := range fl.Groups {
 		d := Desktop{Group: g.Name, Pos: g.Pos, NamePos: g.At[keyGroupName], At: desktopAt(g, def)}
 		// site
 		d.Site = g.Site
@@ -396,7 +396,7 @@ func (c *checker) resolve(fl *Fleet, def *Defaults) map[string]bool {
 					dd.Name, first.group.Name, first.group.CountOrDefault(), first.pos)
 				break
 			}
-			names[dd.Name] = origin{group: g, pos: g.At[keyGroupName]}
+			names[dd.Name] = origin{group: &fl.Groups[gi], pos: g.At[keyGroupName]}
 			fl.Desktops = append(fl.Desktops, dd)
 		}
 	}

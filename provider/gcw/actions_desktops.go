@@ -54,7 +54,9 @@ type vmWire struct {
 // QueryVm implements provider.Client. The returned desktop's ID is the id asked for.
 func (c *Client) QueryVm(ctx context.Context, req provider.QueryVmRequest) (*provider.QueryVmResponse, error) {
 	var w vmWire
-	if err := c.call(ctx, provider.ActionQueryVm, map[string]any{"vmId": req.VmID}, "", &w); err != nil {
+	// The one read made per desktop (a GET): its query is built here, not from a map of parameters.
+	info, _ := provider.LookupAction(provider.ActionQueryVm)
+	if _, err := c.send(ctx, info, []queryParam{{"vmId", req.VmID}}, nil, "", &w); err != nil {
 		return nil, err
 	}
 	return &provider.Desktop{ID: req.VmID, Name: string(w.VmName), SiteID: string(w.SiteID), ProductID: string(w.ProductID),

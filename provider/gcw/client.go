@@ -57,6 +57,12 @@ type Client struct {
 	unknownTasks map[string]int // task id -> unrecognised statuses in a row
 
 	requests atomic.Int64 // HTTP requests sent (every attempt)
+
+	// header is the header of every GET request and postHeader of every POST one, shared by all
+	// requests when the client made its own http.Client (whose Transport, as a RoundTripper must, and
+	// whose http.Client, without a cookie jar, never modify a request's header); nil otherwise: each
+	// request then has its own.
+	header, postHeader http.Header
 }
 
 // newTransport is the transport of a client that builds its own http.Client: http.DefaultTransport's
@@ -194,6 +200,9 @@ func New(cfg Config) (*Client, error) {
 		c.maxUnknown = 1
 	}
 	c.unknownTasks = map[string]int{}
+	if cfg.HTTPClient == nil {
+		c.header, c.postHeader = c.newHeader(false), c.newHeader(true)
+	}
 	return c, nil
 }
 
@@ -230,7 +239,7 @@ func (c *Client) callScrub(ctx context.Context, action provider.Action, params m
 		return noScrub, fmt.Errorf("gcw: unknown action %q", action)
 	}
 	var payload []byte
-	query := url.Values{}
+	var query []queryParam
 	if info.Method == http.MethodPost {
 		if params == nil {
 			params = map[string]any{}
@@ -240,14 +249,22 @@ func (c *Client) callScrub(ctx context.Context, action provider.Action, params m
 			return noScrub, fmt.Errorf("gcw %s: encoding body: %w", action, err)
 		}
 	} else {
+		query = make([]queryParam, 0, len(params))
 		for k, v := range params {
 			s, ok := v.(string)
 			if !ok {
 				return noScrub, fmt.Errorf("gcw %s: parameter %s of a GET action must be a string", action, k)
 			}
-			query.Set(k, s)
+			query = append(query, queryParam{k, s})
 		}
 	}
+	return c.send(ctx, info, query, payload, requestID, out)
+}
+
+// send performs one action whose query (GET) or body (POST) is ready: the attempts, their verdicts
+// and the retries of callScrub.
+func (c *Client) send(ctx context.Context, info provider.ActionInfo, query []queryParam, payload []byte, requestID string, out any) (func(string) string, error) {
+	action := info.Name
 	for attempt := 0; ; attempt++ {
 		res := c.attempt(ctx, info, query, payload, requestID, attempt)
 		v := c.classify(ctx, info, requestID, res, out)
@@ -312,7 +329,7 @@ type result struct {
 
 // attempt signs and sends one HTTP request (fresh nonce and timestamp), waiting for the rate limiter
 // and the concurrency bound first, and reads the whole response within the per-attempt timeout.
-func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query url.Values, payload []byte, requestID string, n int) result {
+func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query []queryParam, payload []byte, requestID string, n int) result {
 	tk, err := c.pace.wait(ctx)
 	if err != nil {
 		return result{err: fmt.Errorf("rate limiter: %w", ctxErr(ctx, err)), notSent: true, final: true, scrub: noScrub}
@@ -325,27 +342,9 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 			return result{err: ctx.Err(), notSent: true, final: true, scrub: noScrub}
 		}
 	}
-	params := url.Values{
-		"Action":           {string(info.Name)},
-		"AccessKeyId":      {c.accessKeyID},
-		"SignatureMethod":  {provider.SignatureMethod},
-		"SignatureVersion": {provider.SignatureVersion},
-		"SignatureNonce":   {c.nonce()},
-		"Version":          {provider.APIVersion},
-	}
-	sent := c.clock()
-	params.Set("Timestamp", sent.UTC().Format(provider.TimestampLayout))
-	if info.Method == http.MethodGet {
-		for k, v := range query {
-			if len(v) > 0 {
-				params.Set(k, v[0])
-			}
-		}
-	}
-	canonical := provider.CanonicalQuery(params)
+	canonical, sent := c.canonical(info, query)
 	sig := provider.SignCanonical(info.Method, canonical, c.secret)
 	scrub := c.scrubber(sig)
-	rawURL := c.endpoint + "/?" + canonical + "&Signature=" + provider.PercentEncode(sig)
 
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -353,63 +352,150 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query ur
 	// but its trace does. Without a connection (dial, proxy or TLS handshake failed) nothing was sent;
 	// with one, nothing the server could act on was sent until the whole header block was written
 	// (WroteHeaders fires once it is in the connection's buffer, before any flush completes it).
-	var getConn, gotConn, wroteHeaders atomic.Bool
-	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		GetConn:      func(string) { getConn.Store(true) },
-		GotConn:      func(httptrace.GotConnInfo) { gotConn.Store(true) },
-		WroteHeaders: func() { wroteHeaders.Store(true) },
-	})
+	tr := newSendTrace()
+	actx = httptrace.WithClientTrace(actx, &tr.ClientTrace)
 	var bodyReader io.Reader
 	if payload != nil {
 		bodyReader = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(actx, info.Method, rawURL, bodyReader)
+	// The endpoint is parsed, not the whole signed URL: the query is already encoded.
+	req, err := http.NewRequestWithContext(actx, info.Method, c.endpoint+"/", bodyReader)
 	if err != nil {
 		return result{err: errors.New("building request: invalid endpoint or parameters"), notSent: true, final: true, scrub: scrub}
 	}
+	req.URL.RawQuery = canonical + "&Signature=" + provider.PercentEncode(sig)
 	if info.Method == http.MethodGet {
 		// net/http silently re-sends a GET whose reused connection dropped before the response: for
 		// RebuildVm that could rebuild twice, and for any GET the replay reuses the signed nonce, which
 		// a server that saw the first copy refuses (403). Every attempt must come from the retry loop,
 		// freshly signed. A body without GetBody makes the request non-replayable; being empty, no
 		// body goes on the wire.
-		req.Body = io.NopCloser(bytes.NewReader(nil))
+		req.Body = emptyBody{}
 		req.GetBody = nil
 	}
+	req.Header = c.header
 	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header = c.postHeader
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	if req.Header == nil {
+		req.Header = c.newHeader(payload != nil)
+	}
 
-	start := time.Now()
+	debug := c.log.Enabled(ctx, slog.LevelDebug) // the log's arguments alone cost allocations
+	var start time.Time
+	if debug {
+		start = time.Now()
+	}
 	c.requests.Add(1)
 	resp, err := c.http.Do(req)
 	res := result{scrub: scrub, ticket: tk}
 	if err != nil {
 		res.err = redactTransportError(err, c.endpoint, info.Name, scrub)
-		res.notSent = isDialError(err) || (getConn.Load() && (!gotConn.Load() || !wroteHeaders.Load()))
+		res.notSent = isDialError(err) || (tr.getConn.Load() && (!tr.gotConn.Load() || !tr.wroteHeaders.Load()))
 	} else {
-		res.status, res.date = resp.StatusCode, resp.Header.Get("Date")
-		if loc, lerr := resp.Location(); lerr == nil && res.status >= 300 && res.status < 400 {
-			res.location = loc.Host
-		}
-		if secs, perr := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); perr == nil && secs > 0 {
-			res.retryAfter = time.Duration(secs) * time.Second
-		}
-		res.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		resp.Body.Close()
-		if err != nil {
-			res.err = redactTransportError(fmt.Errorf("reading response: %w", err), c.endpoint, info.Name, scrub)
-		} else {
-			res.answered = true
-		}
+		c.readResponse(resp, info, &res)
 	}
 	res.sent, res.received = sent, c.clock()
-	c.log.DebugContext(ctx, "gcw attempt", "action", info.Name, "method", info.Method, "attempt", n+1,
-		"requestId", requestID, "status", res.status, "duration", time.Since(start), "err", errString(res.err))
+	if debug {
+		c.log.DebugContext(ctx, "gcw attempt", "action", info.Name, "method", info.Method, "attempt", n+1,
+			"requestId", requestID, "status", res.status, "duration", time.Since(start), "err", errString(res.err))
+	}
 	return res
 }
+
+// newHeader returns the header of a request, with a JSON body or without.
+func (c *Client) newHeader(body bool) http.Header {
+	h := http.Header{"Accept": {"application/json"}, "User-Agent": {c.userAgent}}
+	if body {
+		h["Content-Type"] = []string{"application/json"}
+	}
+	return h
+}
+
+// readResponse reads resp (status, the headers that matter and the whole body, up to maxBody) into
+// res, and closes its body.
+func (c *Client) readResponse(resp *http.Response, info provider.ActionInfo, res *result) {
+	res.status, res.date = resp.StatusCode, resp.Header.Get("Date")
+	if res.status >= 300 && res.status < 400 {
+		if loc, err := resp.Location(); err == nil {
+			res.location = loc.Host
+		}
+	}
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		if secs, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && secs > 0 {
+			res.retryAfter = time.Duration(secs) * time.Second
+		}
+	}
+	var err error
+	res.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	resp.Body.Close()
+	if err != nil {
+		res.err = redactTransportError(fmt.Errorf("reading response: %w", err), c.endpoint, info.Name, res.scrub)
+	} else {
+		res.answered = true
+	}
+}
+
+// queryParam is one of a GET action's own parameters (each key once).
+type queryParam struct{ key, value string }
+
+// canonical returns the canonical query of an attempt (the common parameters with a fresh nonce and
+// the time of signing, and for a GET action its own parameters) and that time.
+func (c *Client) canonical(info provider.ActionInfo, query []queryParam) (string, time.Time) {
+	common := [...][2]string{
+		{"Action", string(info.Name)},
+		{"AccessKeyId", c.accessKeyID},
+		{"SignatureMethod", provider.SignatureMethod},
+		{"SignatureVersion", provider.SignatureVersion},
+		{"SignatureNonce", c.nonce()},
+		{"Version", provider.APIVersion},
+		{"Timestamp", ""},
+	}
+	sent := c.clock()
+	common[len(common)-1][1] = sent.UTC().Format(provider.TimestampLayout)
+	n := len(common)
+	if info.Method == http.MethodGet {
+		n += len(query)
+	}
+	// One array holds every value: a parameter is one value.
+	vals := make([]string, 0, n)
+	params := make(url.Values, n)
+	set := func(k, v string) {
+		vals = append(vals, v)
+		params[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	for _, kv := range common {
+		set(kv[0], kv[1])
+	}
+	if info.Method == http.MethodGet {
+		for _, p := range query {
+			set(p.key, p.value)
+		}
+	}
+	return provider.CanonicalQuery(params), sent
+}
+
+// sendTrace records how far a request went: whether it asked for a connection, got one, and wrote its
+// whole header block.
+type sendTrace struct {
+	httptrace.ClientTrace
+	getConn, gotConn, wroteHeaders atomic.Bool
+}
+
+func newSendTrace() *sendTrace {
+	t := &sendTrace{}
+	t.GetConn = func(string) { t.getConn.Store(true) }
+	t.GotConn = func(httptrace.GotConnInfo) { t.gotConn.Store(true) }
+	t.WroteHeaders = func() { t.wroteHeaders.Store(true) }
+	return t
+}
+
+// emptyBody is the body of a GET request: empty, but not http.NoBody, so that net/http never replays
+// the request itself (see attempt).
+type emptyBody struct{}
+
+func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyBody) Close() error             { return nil }
 
 // verdict is what one attempt means for the call.
 type verdict struct {

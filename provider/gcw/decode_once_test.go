@@ -10,10 +10,11 @@ import (
 	"github.com/deskfleet/deskfleet/provider"
 )
 
-// BenchmarkDecodeAnswer compares the one-pass decoding of a 200 answer (decodeOnce: the envelope and
-// Data into the caller's value in one json.Unmarshal) with the two-step parse it replaced and still
-// falls back to (decodeEnvelope, then decodeData), on a QueryVm answer and a 10,000-id QueryVms one.
-// Both use the string shortcuts (plainString, plainStrings).
+// BenchmarkDecodeAnswer compares the one-pass decoding of a 200 answer (decodeOnce: decodeFlat's one
+// scan for QueryVm's flat answer; the envelope and Data into the caller's value in one json.Unmarshal
+// for QueryVms') with the two-step parse it replaced and still falls back to (decodeEnvelope, then
+// decodeData), on a QueryVm answer and a 10,000-id QueryVms one. Both use the string shortcuts
+// (plainString, plainStrings).
 func BenchmarkDecodeAnswer(b *testing.B) {
 	ids := make([]string, 10000)
 	for i := range ids {

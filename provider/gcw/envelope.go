@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -88,7 +89,17 @@ func (*discard) UnmarshalJSON([]byte) error { return nil }
 // not Success, out may hold part of the Data: the call is an error and out is dropped. A key repeated
 // in two cases ("Code" and "code") is read as its last occurrence, where decodeEnvelope prefers the
 // exact spelling; no server seen sends both.
+//
+// The common answer is read by decodeFlat, which gives the same in one scan; the rest by encoding/json.
 func decodeOnce(body []byte, out any) (env envelope, ok bool) {
+	if env, ok, handled := decodeFlat(body, out); handled {
+		return env, ok
+	}
+	return decodeOnceJSON(body, out)
+}
+
+// decodeOnceJSON is decodeOnce by encoding/json alone.
+func decodeOnceJSON(body []byte, out any) (env envelope, ok bool) {
 	a := answer{Data: out}
 	if out == nil {
 		a.Data = &discard{}
@@ -366,17 +377,36 @@ func stringsOf(l []fString) []string {
 // the vendor operates in China (UTC+8). An assumption: the reference does not say.
 var chinaTime = time.FixedZone("UTC+8", 8*3600)
 
-// parseTime recognises the formats seen in the reference; it keeps the raw text in any case.
+// parseTime recognises the formats seen in the reference; it keeps the raw text in any case. The
+// last text read is remembered with its value: every per-minute desktop shows the same far-off
+// expireTime, which a 10,000-desktop read would otherwise parse 10,000 times.
 func parseTime(raw fString) provider.TimeValue {
+	if last := lastTime.Load(); last != nil && last.Raw == string(raw) {
+		return *last
+	}
+	tv := parseTimeText(raw)
+	lastTime.Store(&tv)
+	return tv
+}
+
+// lastTime is parseTime's last result.
+var lastTime atomic.Pointer[provider.TimeValue]
+
+// parseTimeText is parseTime without the memory of the last text.
+func parseTimeText(raw fString) provider.TimeValue {
 	s := strings.TrimSpace(string(raw))
 	tv := provider.TimeValue{Raw: string(raw)}
 	if s == "" {
 		return tv
 	}
-	for _, layout := range []string{"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700", time.RFC3339Nano} {
-		if t, err := time.Parse(layout, s); err == nil {
-			tv.Time = t
-			return tv
+	// The layouts with a "T" cannot read a date and time separated by a blank (one of the forms of
+	// QueryVm's expireTime): skipped, not tried and failed (each failure allocates its error).
+	if len(s) <= 10 || s[10] != ' ' {
+		for _, layout := range []string{"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700", time.RFC3339Nano} {
+			if t, err := time.Parse(layout, s); err == nil {
+				tv.Time = t
+				return tv
+			}
 		}
 	}
 	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -125,9 +124,9 @@ func (c *Client) Probe(ctx context.Context, action provider.Action, params map[s
 	if _, shaped := probeShapes[action]; !ok || info.Mutating || info.Method != http.MethodGet || !shaped {
 		return nil, fmt.Errorf("%w: %s", ErrNotProbed, action)
 	}
-	query := url.Values{}
+	query := make([]queryParam, 0, len(params))
 	for k, v := range params {
-		query.Set(k, v)
+		query = append(query, queryParam{k, v})
 	}
 	requestID := params["requestId"]
 	pr := &ProbeResult{Action: action}

@@ -15,11 +15,12 @@ const redacted = "REDACTED"
 func noScrub(s string) string { return s }
 
 // scrubber returns a function that removes the secret and this attempt's signature (raw and
-// percent-encoded forms) from a string.
+// percent-encoded forms) from a string. The encoded forms are computed when it is called: every
+// attempt has a scrubber, few (an error, a log line) use it.
 func (c *Client) scrubber(sig string) func(string) string {
-	olds := []string{c.secret, sig, url.QueryEscape(sig), url.PathEscape(sig)}
+	secret := c.secret
 	return func(s string) string {
-		for _, o := range olds {
+		for _, o := range [...]string{secret, sig, url.QueryEscape(sig), url.PathEscape(sig)} {
 			if o != "" {
 				s = strings.ReplaceAll(s, o, redacted)
 			}
