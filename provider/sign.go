@@ -114,24 +114,41 @@ func Sign(method string, params url.Values, secret string) string {
 // SignCanonical is Sign for a query already made canonical by CanonicalQuery, for a client that
 // sends that same text as its URL's query and so canonicalises once per request.
 func SignCanonical(method, canonical, secret string) string {
-	k, _ := macs.Get().(*keyedMAC)
-	if k == nil || k.secret != secret {
-		k = &keyedMAC{secret: secret, mac: hmac.New(sha1.New, []byte(secret))}
-	} else {
-		k.mac.Reset()
-	}
-	k.mac.Write(appendStringToSign(make([]byte, 0, len(method)+len("&%2F&")+encodedLen(canonical)), method, canonical))
-	var sum [sha1.Size]byte
-	sig := base64.StdEncoding.EncodeToString(k.mac.Sum(sum[:0]))
-	macs.Put(k)
-	return sig
+	return sign(hmac.New(sha1.New, []byte(secret)), method, canonical)
 }
 
-// macs holds keyed HMAC states for reuse (*keyedMAC): a client signs every request with one secret,
-// and keying a MAC costs as much as hashing a short string to sign.
-var macs sync.Pool
+// sign is the base64 HMAC of the string to sign, with mac keyed and reset.
+func sign(mac hash.Hash, method, canonical string) string {
+	mac.Write(appendStringToSign(make([]byte, 0, len(method)+len("&%2F&")+encodedLen(canonical)), method, canonical))
+	var sum [sha1.Size]byte
+	return base64.StdEncoding.EncodeToString(mac.Sum(sum[:0]))
+}
 
-type keyedMAC struct {
+// Signer signs requests with one secret, as SignCanonical does, reusing its keyed HMAC states (keying
+// a MAC costs as much as hashing a short string to sign). A client holds one: the secret stays with
+// the client that was given it. It is safe for concurrent use; the zero value is not usable.
+type Signer struct {
 	secret string
-	mac    hash.Hash
+	macs   sync.Pool // of hash.Hash, keyed with secret
+}
+
+// NewSigner returns a Signer for secret.
+func NewSigner(secret string) *Signer {
+	s := &Signer{secret: secret}
+	s.macs.New = func() any { return hmac.New(sha1.New, []byte(s.secret)) }
+	return s
+}
+
+// String describes the Signer without its secret; GoString is String, so that %#v does not print
+// it either.
+func (s *Signer) String() string   { return "provider.Signer{secret: (redacted)}" }
+func (s *Signer) GoString() string { return s.String() }
+
+// SignCanonical is SignCanonical(method, canonical, the Signer's secret).
+func (s *Signer) SignCanonical(method, canonical string) string {
+	mac := s.macs.Get().(hash.Hash)
+	mac.Reset()
+	sig := sign(mac, method, canonical)
+	s.macs.Put(mac)
+	return sig
 }

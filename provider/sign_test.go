@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -101,20 +102,35 @@ func TestPercentEncodeIsQueryEscape(t *testing.T) {
 	}
 }
 
-// TestSignCanonicalAlternatingSecrets: a MAC kept for reuse never signs with another secret's key,
-// nor with what the previous signature left in it.
-func TestSignCanonicalAlternatingSecrets(t *testing.T) {
+// TestSignerReuse: signers of different secrets used in turn each sign with their own key, and a MAC
+// kept for reuse signs nothing with what the previous signature left in it.
+func TestSignerReuse(t *testing.T) {
 	want := func(method, canonical, secret string) string {
 		mac := hmac.New(sha1.New, []byte(secret))
 		mac.Write([]byte(StringToSign(method, mustParseQuery(t, canonical))))
 		return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	}
 	canonicals := []string{"AccessKeyId=a&Action=QueryVm", "Action=QueryVms&Timestamp=2022-06-01T00%3A00%3A00Z"}
+	secrets := []string{"secret-a", "secret-b", ""}
+	signers := []*Signer{NewSigner(secrets[0]), NewSigner(secrets[1]), NewSigner(secrets[2])}
 	for i := range 20 {
-		secret := []string{"secret-a", "secret-b", ""}[i%3]
+		secret, signer := secrets[i%3], signers[i%3]
 		canonical := canonicals[i%2]
-		if got, w := SignCanonical("GET", canonical, secret), want("GET", canonical, secret); got != w {
+		if got, w := signer.SignCanonical("GET", canonical), want("GET", canonical, secret); got != w {
 			t.Fatalf("signature %d (secret %q) = %s, want %s", i, secret, got, w)
+		}
+		if got, w := SignCanonical("GET", canonical, secret), want("GET", canonical, secret); got != w {
+			t.Fatalf("SignCanonical %d (secret %q) = %s, want %s", i, secret, got, w)
+		}
+	}
+}
+
+// TestSignerHidesSecret: printing a Signer, in any verb, never shows its secret.
+func TestSignerHidesSecret(t *testing.T) {
+	s := NewSigner("canary-5ecret")
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(verb, s); strings.Contains(out, "canary") {
+			t.Errorf("%s prints the secret: %s", verb, out)
 		}
 	}
 }

@@ -36,6 +36,7 @@ type Client struct {
 	endpoint    string // base URL, no trailing slash
 	accessKeyID string
 	secret      string
+	signer      *provider.Signer // of secret
 	http        *http.Client
 	timeout     time.Duration
 	pace        *pacer
@@ -121,6 +122,7 @@ func New(cfg Config) (*Client, error) {
 		endpoint:    strings.TrimRight(ep, "/"),
 		accessKeyID: cfg.AccessKeyID,
 		secret:      cfg.Secret,
+		signer:      provider.NewSigner(cfg.Secret),
 		http:        cfg.HTTPClient,
 		timeout:     cfg.Timeout,
 		maxRetries:  cfg.MaxRetries,
@@ -343,7 +345,7 @@ func (c *Client) attempt(ctx context.Context, info provider.ActionInfo, query []
 		}
 	}
 	canonical, sent := c.canonical(info, query)
-	sig := provider.SignCanonical(info.Method, canonical, c.secret)
+	sig := c.signer.SignCanonical(info.Method, canonical)
 	scrub := c.scrubber(sig)
 
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
