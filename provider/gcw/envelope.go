@@ -50,7 +50,7 @@ func decodeEnvelope(body []byte) (envelope, error) {
 	}
 	var code fString
 	if err := json.Unmarshal(raw, &code); err != nil {
-		return envelope{}, fmt.Errorf("Code: %w", err)
+		return envelope{}, fmt.Errorf("the response's Code: %w", err)
 	}
 	env.code = string(code)
 	if raw, ok := pick("Message", "msg"); ok {
