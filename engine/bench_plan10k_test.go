@@ -138,15 +138,5 @@ func writeState(tb testing.TB, path string, rec *state.Record) {
 		tb.Fatal(err)
 	}
 	defer st.Close()
-	ctx := context.Background()
-	lock, err := st.Lock(ctx, "bench", state.Holder{User: "bench"}, 0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := st.Update(ctx, lock, func(r *state.Record) error { r.Desktops = rec.Desktops; return nil }); err != nil {
-		tb.Fatal(err)
-	}
-	if err := st.Unlock(ctx, lock); err != nil {
-		tb.Fatal(err)
-	}
+	seedRecord(tb, st, rec)
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/provider/gcw"
-	"github.com/deskfleet/deskfleet/state"
 	"github.com/deskfleet/deskfleet/state/memory"
 )
 
@@ -189,14 +188,8 @@ func TestPlanSaysThrottled(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := memory.New()
+		seedRecord(t, st, rec)
 		ctx := context.Background()
-		lock, err := st.Lock(ctx, "bench", state.Holder{User: "bench"}, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.Update(ctx, lock, func(r *state.Record) error { r.Desktops = rec.Desktops; return nil }); err != nil {
-			t.Fatal(err)
-		}
 		sess := &engine.Session{Client: c, Store: st, Parallelism: defaultParallelism, Calls: c.Requests}
 		p, err := sess.Plan(ctx, &engine.Spec{Fleet: fl, Files: 1}, engine.PlanOptions{})
 		srv.Close()

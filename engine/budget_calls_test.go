@@ -71,17 +71,8 @@ func planCalls(t *testing.T, src string) map[provider.Action]int {
 	}
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
+	seedRecord(t, st, rec)
 	ctx := context.Background()
-	lock, err := st.Lock(ctx, "bench", state.Holder{User: "test"}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Update(ctx, lock, func(r *state.Record) error { r.Desktops = rec.Desktops; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Unlock(ctx, lock); err != nil {
-		t.Fatal(err)
-	}
 	s.ResetCalls()
 	p, err := (&engine.Session{Client: c, Store: st, Parallelism: 8}).Plan(ctx, sp, engine.PlanOptions{})
 	if err != nil {
@@ -94,4 +85,20 @@ func planCalls(t *testing.T, src string) map[provider.Action]int {
 		t.Fatalf("monthly %+v, budget %+v: want the projected month of 1,000 desktops against 3 budgets", p.Monthly, p.Budget)
 	}
 	return s.Calls()
+}
+
+// seedRecord writes rec's desktops as fleet rec.Fleet's record in st, under the fleet's lock.
+func seedRecord(tb testing.TB, st state.Store, rec *state.Record) {
+	tb.Helper()
+	ctx := context.Background()
+	lock, err := st.Lock(ctx, rec.Fleet, state.Holder{User: "test"}, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.Update(ctx, lock, func(r *state.Record) error { r.Desktops = rec.Desktops; return nil }); err != nil {
+		tb.Fatal(err)
+	}
+	if err := st.Unlock(ctx, lock); err != nil {
+		tb.Fatal(err)
+	}
 }
