@@ -79,7 +79,7 @@ type MonthlyCost struct {
 	Groups   []CostRow `json:"groups"`
 }
 
-// budget prices the fleet (costOf, with the plan's pricer) when the spec has a budget or a schedule,
+// priceFleet prices the fleet (costOf, with the plan's pricer) when the spec has a budget or a schedule,
 // or the plan changes the bill (changesMonth), and sets the plan's Monthly; for a spec with a budget
 // its Budget lines and, for each budget the plan takes over (BudgetLine.Blocks), the plan-wide
 // over-budget guard; for a spec with schedules what each saves per month against always-on
@@ -87,7 +87,7 @@ type MonthlyCost struct {
 // GetEipPrice per bandwidth the plan's own pricing did not ask. A fleet that cannot be priced gets a
 // warning and no budget check: the budget cannot be judged, and a pricing outage must not block a
 // power-only job.
-func (s *Session) budget(ctx context.Context, l *live, rec *state.Record, p *Plan, sp *Spec) {
+func (s *Session) priceFleet(ctx context.Context, l *live, rec *state.Record, p *Plan, sp *Spec) {
 	b := sp.Fleet.Budget
 	scheduled := slices.ContainsFunc(l.desired.Desktops, func(d DesiredDesktop) bool { return d.Schedule != nil })
 	if b == nil && !scheduled && !changesMonth(p) {

@@ -241,7 +241,7 @@ func (s *Session) diff(ctx context.Context, l *live, rec *state.Record, opt Plan
 	if opt.Only == OnlyPower {
 		powerOnly(p) // starts and stops only: no budget to judge, so the fleet is not priced
 	} else {
-		s.budget(ctx, l, rec, p, sp)
+		s.priceFleet(ctx, l, rec, p, sp)
 	}
 	p.SpecFiles, p.Targets, p.Excludes, p.BatchLimits = sp.Fleet.Files, opt.Targets, opt.Excludes, opt.BatchLimits
 	var te *TargetError
