@@ -120,7 +120,8 @@ func (s *Session) priceFleet(ctx context.Context, l *live, rec *state.Record, p 
 			what = fmt.Sprintf("%s %q's", line.Scope, line.Name)
 		}
 		p.Guards = append(p.Guards, GuardFinding{Guard: GuardOverBudget, Message: fmt.Sprintf(
-			"%s projected month goes from %.2f to %.2f, over its budget of %.2f", what, line.Now, line.After, line.Amount)})
+			"%s projected month goes from %s to %s, over its budget of %s", what, FormatMoney(fc.Currency, line.Now, false),
+			FormatMoney(fc.Currency, line.After, false), FormatMoney(fc.Currency, line.Amount, false))})
 	}
 }
 

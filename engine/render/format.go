@@ -2,12 +2,12 @@ package render
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/deskfleet/deskfleet/engine"
 	"golang.org/x/text/width"
 )
 
@@ -96,56 +96,15 @@ func elapsed(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-// currencySymbol maps an ISO 4217 code to the symbol the plan shows; an unknown code is shown as
-// itself followed by a space.
-func currencySymbol(code string) string {
-	switch code {
-	case "CNY", "RMB":
-		return "¥"
-	case "USD":
-		return "$"
-	case "":
-		return ""
-	}
-	return safe(code) + " "
-}
-
-// money formats an amount rounded to cents with thousands separators: "¥20,184.00", "-¥11.21".
+// money formats an amount rounded to cents with thousands separators: "¥20,184.00", "-¥11.21"
+// (engine.FormatMoney; a currency code it does not know is escaped, as it comes from the plan).
 // withPlus adds "+" to a positive amount (for rate changes). An amount that rounds to zero has no sign.
 func money(currency string, amount float64, withPlus bool) string {
-	cents := int64(math.Round(amount * 100))
-	sign := ""
-	switch {
-	case cents < 0:
-		sign, cents = "-", -cents
-	case cents > 0 && withPlus:
-		sign = "+"
-	}
-	return fmt.Sprintf("%s%s%s.%02d", sign, currencySymbol(currency), thousands(cents/100), cents%100)
+	return engine.FormatMoney(safe(currency), amount, withPlus)
 }
 
 // rate formats an hourly run-rate change: "+¥3.40/h", "-¥11.21/h".
 func rate(currency string, perHour float64) string { return money(currency, perHour, true) + "/h" }
-
-// thousands writes n with "," every three digits.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	pre := len(s) % 3
-	if pre > 0 {
-		b.WriteString(s[:pre])
-	}
-	for i := pre; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
-}
 
 // quoteInner escapes s as a Go string literal does (control characters, bidirectional controls and
 // other unprintable characters, quotes, invalid UTF-8) and drops the surrounding quotes, so the pieces

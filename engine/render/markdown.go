@@ -112,7 +112,7 @@ func (c cutCount) note() string {
 	}
 	return fmt.Sprintf("\n> [!NOTE]\n> This comment was cut to fit %s bytes: %s (%s bytes) were left out. "+
 		"The full plan is in the JSON artifact (`deskfleet plan --format json`).\n\n",
-		thousands(int64(c.limit)), plural(c.lines, "line", "lines"), thousands(int64(c.bytes)))
+		engine.GroupThousands(int64(c.limit)), plural(c.lines, "line", "lines"), engine.GroupThousands(int64(c.bytes)))
 }
 
 // fit returns the block whole when it fits in budget bytes, else shortened to fit (or "" when not even
