@@ -319,7 +319,11 @@ func (cm *costModel) priceDesktop(ctx context.Context, d costDesktop) error {
 		return nil
 	}
 	for _, p := range []*DesktopPrice{dc.Now, dc.Projected} {
-		if p != nil && p.Unpriced != "" {
+		if p == nil {
+			continue
+		}
+		p.Month = p.Compute + p.Prepaid + p.BandwidthMonth
+		if p.Unpriced != "" {
 			cm.fc.Unpriced = append(cm.fc.Unpriced, d.name+": "+p.Unpriced)
 		}
 	}
@@ -351,7 +355,6 @@ func (cm *costModel) priceNow(ctx context.Context, l provider.Desktop) (*Desktop
 			return nil, err
 		}
 	}
-	p.Month = p.Compute + p.Prepaid + p.BandwidthMonth
 	return p, nil
 }
 
@@ -359,7 +362,7 @@ func (cm *costModel) priceNow(ctx context.Context, l provider.Desktop) (*Desktop
 // hours, off outside, at the time of the read) by the schedule's hours in Now too: it runs on the
 // schedule whatever the plan does, so a plan that changes nothing of it changes nothing of its month.
 // A desktop out of line with its schedule (held by an override, or turned by hand) keeps its live
-// power's hours.
+// power's hours. (priceDesktop sums the month after.)
 func (cm *costModel) followSchedule(p *DesktopPrice, d costDesktop) {
 	if d.want == nil || d.want.Schedule == nil || cm.in.Snapshot == nil || p.Billing != CostPerMinute ||
 		liveOn(*d.live) != d.want.Schedule.On(cm.in.Snapshot.TakenAt) {
@@ -368,7 +371,6 @@ func (cm *costModel) followSchedule(p *DesktopPrice, d costDesktop) {
 	p.Power, p.Schedule = PowerBasisSchedule, d.want.Schedule.String()
 	p.Hours = cm.scheduledHours(d.want.Schedule)
 	p.Compute = p.PerHour * p.Hours
-	p.Month = p.Compute + p.Prepaid + p.BandwidthMonth
 }
 
 // priceProjected prices a desktop of the spec as the plan leaves it.
@@ -404,7 +406,6 @@ func (cm *costModel) priceProjected(ctx context.Context, w DesiredDesktop, l *pr
 			return nil, err
 		}
 	}
-	p.Month = p.Compute + p.Prepaid + p.BandwidthMonth
 	return p, nil
 }
 

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"time"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/deskfleet/deskfleet/engine"
 	"github.com/deskfleet/deskfleet/engine/fleets"
 	"github.com/deskfleet/deskfleet/engine/render"
-	"github.com/deskfleet/deskfleet/schedule"
 )
 
 func costCommand() *cli.Command {
@@ -20,7 +17,6 @@ func costCommand() *cli.Command {
 		Flags: append(append([]cli.Flag{specFlag(),
 			&cli.StringFlag{Name: flagFormat, Value: "text", Usage: "output: text, markdown (a job summary or PR comment) or json"},
 			&cli.StringFlag{Name: flagAt, Usage: "project the month from `TIME` (RFC 3339, or YYYY-MM-DD HH:MM in the local time zone): schedules' hours count from it"},
-			&cli.BoolFlag{Name: flagNoColor, EnvVars: []string{"DESKFLEET_NO_COLOR"}, Usage: "no colour, even at a terminal (NO_COLOR is honoured too)"},
 		}, apiFlags()...), stateFlags()...),
 		Action: runCost,
 	}
@@ -32,10 +28,8 @@ func runCost(c *cli.Context) error {
 		return withHint(err, "")
 	}
 	var opt engine.CostOptions
-	if at := c.String(flagAt); at != "" {
-		if opt.At, err = schedule.ParseMoment(at, time.Local); err != nil {
-			return withCode(exitError, err)
-		}
+	if opt.At, err = atOption(c); err != nil {
+		return err
 	}
 	if isRepo(c) {
 		return runRepo(c, func(rn *fleets.Runner, repo *fleets.Repo) *fleets.Report {

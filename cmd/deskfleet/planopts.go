@@ -38,10 +38,20 @@ func planOptions(c *cli.Context) (opt engine.PlanOptions, err error) {
 	if opt.Only, err = engine.ParseOnly(c.String(flagOnly)); err != nil {
 		return opt, withCode(exitError, withHint(err, "--only power"))
 	}
-	if at := c.String(flagAt); at != "" {
-		if opt.At, err = schedule.ParseMoment(at, time.Local); err != nil {
-			return opt, withCode(exitError, err)
-		}
+	opt.At, err = atOption(c)
+	return opt, err
+}
+
+// atOption is --at: a moment (RFC 3339, or YYYY-MM-DD HH:MM in the local time zone), zero when not
+// given.
+func atOption(c *cli.Context) (time.Time, error) {
+	at := c.String(flagAt)
+	if at == "" {
+		return time.Time{}, nil
 	}
-	return opt, nil
+	t, err := schedule.ParseMoment(at, time.Local)
+	if err != nil {
+		return time.Time{}, withCode(exitError, err)
+	}
+	return t, nil
 }
