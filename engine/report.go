@@ -82,7 +82,7 @@ func (s *Session) Report(ctx context.Context, sp *Spec, opt ReportOptions) (*Fle
 	if at.IsZero() {
 		at = l.snapshot.TakenAt
 	}
-	fc, err := CostOf(ctx, s.Client, CostInput{Desired: l.desired, Snapshot: l.snapshot, Record: rec,
+	fc, err := costOf(ctx, l.pricer(s.Client), CostInput{Desired: l.desired, Snapshot: l.snapshot, Record: rec,
 		Products: l.catalog.Products, At: at})
 	if err != nil {
 		return nil, fmt.Errorf("pricing the fleet: %w", err)
